@@ -1,0 +1,129 @@
+//! The component contract and the context a component acts through.
+
+use std::any::Any;
+use std::collections::BinaryHeap;
+
+use super::msg::Msg;
+use super::sim::{Event, LinkEnd};
+use super::time::Tick;
+
+/// A component's index in its simulation, given by [`super::SimBuilder::add`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ComponentId(pub u32);
+
+/// A port's index in its component's [`Component::ports`] list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PortId(pub u16);
+
+impl PortId {
+    /// The pseudo-port on which a component receives the wake-ups it scheduled for itself.
+    pub const SELF: PortId = PortId(u16::MAX);
+}
+
+/// A request a component is still waiting on, reported to the watchdog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outstanding {
+    /// The request's id.
+    pub id: u64,
+    /// Its address, if it has one.
+    pub addr: u64,
+    /// When the component started waiting.
+    pub since: Tick,
+    /// A short description ("read miss", "waiting for token").
+    pub what: &'static str,
+}
+
+/// A simulated hardware component.
+///
+/// Lifecycle, in the order the engine calls it: the owner builds the component and adds it to a
+/// [`super::SimBuilder`]; `setup` runs once before time starts (schedule the first events there);
+/// `handle` runs for every message delivered to one of its ports or to [`PortId::SELF`];
+/// `finish` runs once when the run stops. `outstanding` is only called by the watchdog, off the hot path.
+///
+/// Contract: a component changes only its own state and talks to others only through [`Ctx::send`].
+/// `handle` must not allocate on its common path. Methods with defaults may be left out.
+pub trait Component: Any {
+    /// A unique, human-readable instance name ("l1d", "dram.ch0").
+    fn name(&self) -> &str;
+
+    /// The names of this component's ports; a port's [`PortId`] is its index here. Default: none.
+    fn ports(&self) -> &[&'static str] {
+        &[]
+    }
+
+    /// Called once before time starts. Default: nothing.
+    fn setup(&mut self, _ctx: &mut Ctx) {}
+
+    /// Handles one message delivered on `port` at `ctx.now()`.
+    fn handle(&mut self, port: PortId, msg: Msg, ctx: &mut Ctx);
+
+    /// Called once when the run ends, at the final time. Default: nothing.
+    fn finish(&mut self, _now: Tick) {}
+
+    /// Appends the requests this component is still waiting on. Default: none.
+    fn outstanding(&self, _out: &mut Vec<Outstanding>) {}
+
+    /// The component as `Any`, so its owner can read its typed statistics after the run.
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// What a component may do while handling a message: read the time, send, schedule, report progress.
+pub struct Ctx<'a> {
+    pub(super) now: Tick,
+    pub(super) me: ComponentId,
+    pub(super) port_base: u32,
+    pub(super) links: &'a [Option<LinkEnd>],
+    pub(super) queue: &'a mut BinaryHeap<Event>,
+    pub(super) seq: &'a mut u64,
+    pub(super) last_progress: &'a mut Tick,
+}
+
+impl Ctx<'_> {
+    /// The current time.
+    #[inline]
+    pub fn now(&self) -> Tick {
+        self.now
+    }
+
+    /// This component's id.
+    #[inline]
+    pub fn me(&self) -> ComponentId {
+        self.me
+    }
+
+    /// Sends `msg` out of `port`; it arrives after the link's latency plus `extra` ticks.
+    ///
+    /// Panics if the port is not connected: `SimBuilder::build` rejects dangling ports, so this is a bug.
+    #[inline]
+    pub fn send(&mut self, port: PortId, msg: Msg, extra: Tick) {
+        let end = self.links[(self.port_base + port.0 as u32) as usize]
+            .expect("build() checked that every declared port is connected");
+        let tick = self.now.0 + end.latency_ps + extra.0;
+        self.push(tick, end.dst, end.dst_port, msg);
+    }
+
+    /// Schedules `msg` back to this component on [`PortId::SELF`] after `delay`.
+    #[inline]
+    pub fn wake_after(&mut self, delay: Tick, msg: Msg) {
+        let tick = self.now.0 + delay.0;
+        self.push(tick, self.me.0, PortId::SELF.0, msg);
+    }
+
+    /// Records that useful work completed now; the watchdog measures stalls from the last progress.
+    #[inline]
+    pub fn progress(&mut self) {
+        *self.last_progress = self.now;
+    }
+
+    #[inline]
+    fn push(&mut self, tick: u64, dst: u32, port: u16, msg: Msg) {
+        *self.seq += 1;
+        self.queue.push(Event {
+            tick,
+            seq: *self.seq,
+            dst,
+            port,
+            msg,
+        });
+    }
+}

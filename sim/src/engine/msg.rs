@@ -1,0 +1,53 @@
+//! The messages components exchange. Small and `Copy`: the hot path never allocates for a message.
+
+/// What a memory request does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccessKind {
+    /// An instruction fetch.
+    Inst,
+    /// A data load.
+    Read,
+    /// A data store.
+    Write,
+    /// A dirty line written back from an upper level.
+    Writeback,
+    /// A hardware prefetch.
+    Prefetch,
+    /// An atomic read-modify-write.
+    Atomic,
+}
+
+impl AccessKind {
+    /// True for requests that need data back (everything but writebacks).
+    pub fn wants_data(self) -> bool {
+        !matches!(self, AccessKind::Writeback)
+    }
+}
+
+/// A memory request or its response: identity, address, size and kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemReq {
+    /// Identifier chosen by the requester; responses carry it back unchanged.
+    pub id: u64,
+    /// Byte address.
+    pub addr: u64,
+    /// Size in bytes.
+    pub size: u32,
+    /// What the access does.
+    pub kind: AccessKind,
+    /// Tick at which the original requester issued it, for latency statistics.
+    pub issued_ps: u64,
+}
+
+/// A message on a link, or a component's wake-up to itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Msg {
+    /// A memory request travelling towards memory.
+    Req(MemReq),
+    /// A response travelling back to the requester.
+    Resp(MemReq),
+    /// A self-scheduled wake-up with a component-defined tag.
+    Wake(u64),
+    /// A generic token with a payload, for simple components and tests.
+    Token(u64),
+}

@@ -1,0 +1,6 @@
+//! sparsim: a cycle-level simulator of sparse-computing hardware.
+//!
+//! The module list below is the code map, bottom layer first; dependencies point down only.
+#![warn(missing_docs)]
+
+pub mod engine;
