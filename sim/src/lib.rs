@@ -3,4 +3,8 @@
 //! The module list below is the code map, bottom layer first; dependencies point down only.
 #![warn(missing_docs)]
 
+pub mod blocks;
+pub mod config;
 pub mod engine;
+pub mod program;
+pub mod stats;

@@ -13,6 +13,8 @@ pub enum AccessKind {
     Writeback,
     /// A hardware prefetch.
     Prefetch,
+    /// A line fetched because an upper level's write missed (read for ownership).
+    ReadForOwnership,
     /// An atomic read-modify-write.
     Atomic,
 }

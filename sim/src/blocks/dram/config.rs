@@ -1,0 +1,415 @@
+//! DRAM configuration: named presets (`configs/presets/dram/*.toml`, compiled in) plus overrides,
+//! resolved into a checked [`DramSpec`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{require_at_least, require_pow2, Invalid};
+
+/// The preset files, compiled into the binary so a run needs no file but its own config.
+const PRESETS: &[(&str, &str)] = &[
+    (
+        "DDR4-2400",
+        include_str!("../../../../configs/presets/dram/ddr4-2400.toml"),
+    ),
+    (
+        "DDR4-3200",
+        include_str!("../../../../configs/presets/dram/ddr4-3200.toml"),
+    ),
+    (
+        "DDR5-4400",
+        include_str!("../../../../configs/presets/dram/ddr5-4400.toml"),
+    ),
+    (
+        "LPDDR4X-4266",
+        include_str!("../../../../configs/presets/dram/lpddr4x-4266.toml"),
+    ),
+    (
+        "HBM2",
+        include_str!("../../../../configs/presets/dram/hbm2.toml"),
+    ),
+];
+
+/// Names of the built-in presets.
+pub fn preset_names() -> Vec<&'static str> {
+    PRESETS.iter().map(|(n, _)| *n).collect()
+}
+
+/// Organisation of one channel (and the number of channels).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DramOrg {
+    /// Independent channels.
+    pub channels: u64,
+    /// Ranks per channel.
+    pub ranks: u64,
+    /// Bank groups per rank (1 where the standard has none).
+    pub bank_groups: u64,
+    /// Banks per bank group.
+    pub banks_per_group: u64,
+    /// Rows per bank.
+    pub rows: u64,
+    /// Columns per row, each one bus-width beat wide.
+    pub columns: u64,
+    /// Data bus width of one channel in bits.
+    pub bus_width_bits: u64,
+    /// Burst length in beats of a full access.
+    pub burst_length: u64,
+}
+
+/// Timing parameters in DRAM clock cycles (`tck_ps` in picoseconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DramTiming {
+    /// Clock period, ps.
+    pub tck_ps: u64,
+    /// Read (CAS) latency.
+    pub cl: u64,
+    /// Write latency.
+    pub cwl: u64,
+    /// ACT to RD/WR.
+    pub rcd: u64,
+    /// PRE to ACT.
+    pub rp: u64,
+    /// ACT to PRE.
+    pub ras: u64,
+    /// ACT to ACT, same bank.
+    pub rc: u64,
+    /// RD to PRE.
+    pub rtp: u64,
+    /// Write recovery: end of write data to PRE.
+    pub wr: u64,
+    /// Column to column, different bank group.
+    pub ccd_s: u64,
+    /// Column to column, same bank group.
+    pub ccd_l: u64,
+    /// ACT to ACT, different bank group.
+    pub rrd_s: u64,
+    /// ACT to ACT, same bank group.
+    pub rrd_l: u64,
+    /// Window in which at most four ACTs may issue per rank.
+    pub faw: u64,
+    /// End of write data to RD, different bank group.
+    pub wtr_s: u64,
+    /// End of write data to RD, same bank group.
+    pub wtr_l: u64,
+    /// Extra bus cycles when consecutive data bursts come from different ranks.
+    pub rtrs: u64,
+    /// Refresh cycle time (REF to ACT).
+    pub rfc: u64,
+    /// Average refresh interval.
+    pub refi: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PresetFile {
+    name: String,
+    org: DramOrg,
+    timing: DramTiming,
+}
+
+/// Row-buffer policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PagePolicy {
+    /// Rows stay open until a conflicting access or a refresh.
+    #[default]
+    Open,
+    /// A row is closed as soon as no queued request wants it.
+    Closed,
+}
+
+/// Optional per-field overrides of a preset's organisation.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgOverrides {
+    /// See [`DramOrg::channels`].
+    pub channels: Option<u64>,
+    /// See [`DramOrg::ranks`].
+    pub ranks: Option<u64>,
+    /// See [`DramOrg::bank_groups`].
+    pub bank_groups: Option<u64>,
+    /// See [`DramOrg::banks_per_group`].
+    pub banks_per_group: Option<u64>,
+    /// See [`DramOrg::rows`].
+    pub rows: Option<u64>,
+    /// See [`DramOrg::columns`].
+    pub columns: Option<u64>,
+    /// See [`DramOrg::bus_width_bits`].
+    pub bus_width_bits: Option<u64>,
+}
+
+/// A DRAM system as written in a config file: a preset and what to change in it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DramConfig {
+    /// Preset name: DDR4-2400, DDR4-3200, DDR5-4400, LPDDR4X-4266 or HBM2.
+    pub preset: String,
+    /// Organisation overrides.
+    #[serde(default)]
+    pub org: OrgOverrides,
+    /// Bytes moved by one column command: 8 to 64, a power of two. Default: bus width x burst length.
+    pub access_bytes: Option<u64>,
+    /// Row-buffer policy. Default open.
+    #[serde(default)]
+    pub page_policy: PagePolicy,
+    /// Requests each channel's scheduler sees at once (FR-FCFS window). Default 32.
+    #[serde(default = "default_queue")]
+    pub queue_size: u64,
+    /// Address mapping, most significant field first, fields separated by `-`:
+    /// `row`, `rank`, `bankgroup`, `bank`, `column`, `channel`. Default `row-rank-bank-column-bankgroup-channel`.
+    #[serde(default = "default_mapping")]
+    pub mapping: String,
+    /// Whether refresh is modelled. Default true.
+    #[serde(default = "yes")]
+    pub refresh: bool,
+}
+
+fn default_queue() -> u64 {
+    32
+}
+fn default_mapping() -> String {
+    "row-rank-bank-column-bankgroup-channel".to_string()
+}
+fn yes() -> bool {
+    true
+}
+
+/// An address field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// Channel.
+    Channel,
+    /// Rank.
+    Rank,
+    /// Bank group.
+    BankGroup,
+    /// Bank within its group.
+    Bank,
+    /// Row.
+    Row,
+    /// Column block (one access).
+    Column,
+}
+
+/// A resolved DRAM system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DramSpec {
+    /// Preset name.
+    pub name: String,
+    /// Organisation.
+    pub org: DramOrg,
+    /// Timing.
+    pub timing: DramTiming,
+    /// Bytes per column command.
+    pub access_bytes: u64,
+    /// Data-bus cycles one access occupies.
+    pub burst_cycles: u64,
+    /// Row-buffer policy.
+    pub page_policy: PagePolicy,
+    /// Scheduler window per channel.
+    pub queue_size: usize,
+    /// Mapping, least significant field first, with each field's bit count.
+    pub mapping_lsb_first: Vec<(Field, u32)>,
+    /// Whether refresh is modelled.
+    pub refresh: bool,
+}
+
+impl DramSpec {
+    /// Peak data bandwidth of all channels in bytes per second.
+    pub fn peak_bytes_per_s(&self) -> f64 {
+        let bytes_per_cycle = self.access_bytes as f64 / self.burst_cycles as f64;
+        bytes_per_cycle * 1e12 / self.timing.tck_ps as f64 * self.org.channels as f64
+    }
+
+    /// Column accesses per row.
+    pub fn accesses_per_row(&self) -> u64 {
+        self.org.columns * self.org.bus_width_bits / 8 / self.access_bytes
+    }
+}
+
+impl DramConfig {
+    /// A config that is just `preset` with every default.
+    pub fn preset(name: &str) -> DramConfig {
+        DramConfig {
+            preset: name.to_string(),
+            org: OrgOverrides::default(),
+            access_bytes: None,
+            page_policy: PagePolicy::Open,
+            queue_size: default_queue(),
+            mapping: default_mapping(),
+            refresh: true,
+        }
+    }
+
+    /// Resolves the preset and overrides; errors name `{prefix}.key`.
+    pub fn resolve(&self, prefix: &str) -> Result<DramSpec, Invalid> {
+        let key = |k: &str| format!("{prefix}.{k}");
+        let text = PRESETS
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(&self.preset))
+            .map(|(_, t)| *t)
+            .ok_or_else(|| {
+                Invalid::new(
+                    key("preset"),
+                    format!("{:?}", self.preset),
+                    format!("unknown preset; choose one of {:?}", preset_names()),
+                )
+            })?;
+        let preset: PresetFile = toml::from_str(text).expect("built-in presets are valid (tested)");
+        let mut org = preset.org;
+        let o = &self.org;
+        for (dst, src) in [
+            (&mut org.channels, o.channels),
+            (&mut org.ranks, o.ranks),
+            (&mut org.bank_groups, o.bank_groups),
+            (&mut org.banks_per_group, o.banks_per_group),
+            (&mut org.rows, o.rows),
+            (&mut org.columns, o.columns),
+            (&mut org.bus_width_bits, o.bus_width_bits),
+        ] {
+            if let Some(v) = src {
+                *dst = v;
+            }
+        }
+        for (name, v) in [
+            ("channels", org.channels),
+            ("ranks", org.ranks),
+            ("bank_groups", org.bank_groups),
+            ("banks_per_group", org.banks_per_group),
+            ("rows", org.rows),
+            ("columns", org.columns),
+        ] {
+            require_pow2(&key(&format!("org.{name}")), v)?;
+        }
+        require_at_least(&key("org.bus_width_bits"), org.bus_width_bits, 8)?;
+        require_pow2(&key("org.bus_width_bits"), org.bus_width_bits)?;
+        let bus_bytes = org.bus_width_bits / 8;
+        let full = bus_bytes * org.burst_length;
+        let access_bytes = self.access_bytes.unwrap_or(full);
+        require_pow2(&key("access_bytes"), access_bytes)?;
+        if !(8..=64).contains(&access_bytes) {
+            return Err(Invalid::new(
+                key("access_bytes"),
+                access_bytes,
+                "must be between 8 and 64 bytes",
+            ));
+        }
+        let row_bytes = org.columns * bus_bytes;
+        if access_bytes > row_bytes {
+            return Err(Invalid::new(
+                key("access_bytes"),
+                access_bytes,
+                format!("is larger than a row ({row_bytes} bytes)"),
+            ));
+        }
+        require_at_least(&key("queue_size"), self.queue_size, 1)?;
+        // One beat moves bus_bytes; two beats per clock (double data rate).
+        let beats = access_bytes.div_ceil(bus_bytes);
+        let burst_cycles = beats.div_ceil(2).max(1);
+        let mapping_lsb_first =
+            self.parse_mapping(&key("mapping"), &org, row_bytes / access_bytes)?;
+        Ok(DramSpec {
+            name: preset.name,
+            org,
+            timing: preset.timing,
+            access_bytes,
+            burst_cycles,
+            page_policy: self.page_policy,
+            queue_size: self.queue_size as usize,
+            mapping_lsb_first,
+            refresh: self.refresh,
+        })
+    }
+
+    fn parse_mapping(
+        &self,
+        key: &str,
+        org: &DramOrg,
+        n_col_blocks: u64,
+    ) -> Result<Vec<(Field, u32)>, Invalid> {
+        let mut fields = Vec::new();
+        for part in self.mapping.split('-') {
+            let f = match part.trim() {
+                "channel" => Field::Channel,
+                "rank" => Field::Rank,
+                "bankgroup" => Field::BankGroup,
+                "bank" => Field::Bank,
+                "row" => Field::Row,
+                "column" => Field::Column,
+                other => {
+                    return Err(Invalid::new(
+                        key,
+                        format!("{:?}", self.mapping),
+                        format!("unknown field {other:?}; use row, rank, bankgroup, bank, column, channel separated by '-'"),
+                    ))
+                }
+            };
+            if fields.iter().any(|(g, _)| *g == f) {
+                return Err(Invalid::new(
+                    key,
+                    format!("{:?}", self.mapping),
+                    format!("field {part:?} appears twice"),
+                ));
+            }
+            let count = match f {
+                Field::Channel => org.channels,
+                Field::Rank => org.ranks,
+                Field::BankGroup => org.bank_groups,
+                Field::Bank => org.banks_per_group,
+                Field::Row => org.rows,
+                Field::Column => n_col_blocks,
+            };
+            fields.push((f, count.trailing_zeros()));
+        }
+        if fields.len() != 6 {
+            return Err(Invalid::new(
+                key,
+                format!("{:?}", self.mapping),
+                "must name all six fields: row, rank, bankgroup, bank, column, channel",
+            ));
+        }
+        fields.reverse();
+        Ok(fields)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_preset_resolves_with_consistent_timing() {
+        for name in preset_names() {
+            let spec = DramConfig::preset(name).resolve("dram").unwrap();
+            let t = spec.timing;
+            assert!(t.rc >= t.ras, "{name}: tRC < tRAS");
+            assert!(t.ccd_l >= t.ccd_s && t.rrd_l >= t.rrd_s, "{name}");
+            assert!(t.refi > t.rfc, "{name}");
+            assert!(spec.peak_bytes_per_s() > 1e9, "{name}");
+        }
+    }
+
+    #[test]
+    fn peak_bandwidth_matches_data_rate() {
+        // DDR4-3200 on 64 bits: 3200 MT/s x 8 B = 25.6 GB/s.
+        let spec = DramConfig::preset("DDR4-3200").resolve("dram").unwrap();
+        assert!(
+            (spec.peak_bytes_per_s() - 25.6e9).abs() < 1e6,
+            "{}",
+            spec.peak_bytes_per_s()
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let mut c = DramConfig::preset("DDR4-3200");
+        c.access_bytes = Some(12);
+        assert_eq!(c.resolve("dram").unwrap_err().key, "dram.access_bytes");
+        let mut c = DramConfig::preset("DDR9");
+        assert_eq!(c.resolve("dram").unwrap_err().key, "dram.preset");
+        c.preset = "HBM2".into();
+        c.mapping = "row-rank-bank-column-channel".into();
+        assert_eq!(c.resolve("dram").unwrap_err().key, "dram.mapping");
+    }
+}

@@ -1,0 +1,749 @@
+//! A DRAM system: channels of ranks, bank groups and banks with full bank state machines, an
+//! FR-FCFS scheduler per channel, open- or closed-page policy, address mapping, all-bank refresh, and
+//! an access granularity from 8 B (PIUMA's narrow accesses) to 64 B.
+//!
+//! Timing rules enforced (JEDEC names): tRCD, tRP, tCL, tCWL, tRAS, tRC, tRTP, tWR, tCCD_S/L,
+//! tRRD_S/L, tFAW, tWTR_S/L, read-to-write turnaround (tCL + burst + 2 - tCWL), rank-to-rank switch
+//! (tRTRS), tRFC, tREFI; one command per channel per cycle. [`checker`] replays the command log and
+//! verifies every rule independently.
+//!
+//! Not modelled: power-down states, per-bank or same-bank refresh, write-drain watermarks (reads and
+//! writes share one FR-FCFS queue), on-die ECC, command/address two-cycle commands of DDR5.
+//!
+//! Refresh is lazy while a channel is idle: when a request arrives after idle time, the refreshes that
+//! fell due meanwhile are issued at their due times first, so an idle system does not keep the run alive.
+
+pub mod checker;
+mod config;
+mod stats;
+#[cfg(test)]
+mod tests;
+
+use std::any::Any;
+use std::collections::VecDeque;
+
+pub use config::{preset_names, DramConfig, DramOrg, DramSpec, DramTiming, Field, PagePolicy};
+pub use stats::DramStats;
+
+use crate::engine::{AccessKind, Component, Ctx, MemReq, Msg, Outstanding, PortId, Tick};
+
+/// A DRAM command, as logged for the checker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// Activate a row.
+    Act,
+    /// Precharge a bank.
+    Pre,
+    /// Read one access.
+    Rd,
+    /// Write one access.
+    Wr,
+    /// All-bank refresh of a rank.
+    Ref,
+}
+
+/// One issued command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IssuedCommand {
+    /// DRAM cycle.
+    pub cycle: u64,
+    /// Command.
+    pub cmd: Command,
+    /// Channel.
+    pub channel: u32,
+    /// Rank.
+    pub rank: u32,
+    /// Bank group.
+    pub bank_group: u32,
+    /// Bank within group.
+    pub bank: u32,
+    /// Row (ACT, RD, WR).
+    pub row: u32,
+}
+
+/// A decoded address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DramAddr {
+    /// Channel.
+    pub channel: u32,
+    /// Rank.
+    pub rank: u32,
+    /// Bank group.
+    pub bank_group: u32,
+    /// Bank within group.
+    pub bank: u32,
+    /// Row.
+    pub row: u32,
+    /// Column block.
+    pub column: u32,
+}
+
+/// Splits a byte address into DRAM coordinates according to the spec's mapping.
+pub fn decode(spec: &DramSpec, addr: u64) -> DramAddr {
+    let mut a = addr / spec.access_bytes;
+    let mut d = DramAddr {
+        channel: 0,
+        rank: 0,
+        bank_group: 0,
+        bank: 0,
+        row: 0,
+        column: 0,
+    };
+    for &(f, bits) in &spec.mapping_lsb_first {
+        let v = (a & ((1u64 << bits) - 1)) as u32;
+        a >>= bits;
+        match f {
+            Field::Channel => d.channel = v,
+            Field::Rank => d.rank = v,
+            Field::BankGroup => d.bank_group = v,
+            Field::Bank => d.bank = v,
+            Field::Row => d.row = v,
+            Field::Column => d.column = v,
+        }
+    }
+    d
+}
+
+const NO_ROW: u32 = u32::MAX;
+
+#[derive(Clone, Copy)]
+struct Bank {
+    open_row: u32,
+    next_act: u64,
+    next_pre: u64,
+    next_rd: u64,
+    next_wr: u64,
+}
+
+#[derive(Clone, Copy, Default)]
+struct Group {
+    next_act: u64,
+    next_rd: u64,
+    next_wr: u64,
+}
+
+#[derive(Clone, Copy)]
+struct Rank {
+    next_act: u64,
+    next_rd: u64,
+    next_wr: u64,
+    faw: [u64; 4],
+    faw_idx: usize,
+    n_acts: u64,
+    next_ref_due: u64,
+}
+
+#[derive(Clone, Copy)]
+struct Entry {
+    slot: u32,
+    addr: DramAddr,
+    is_write: bool,
+    needed_pre: bool,
+    needed_act: bool,
+}
+
+struct Channel {
+    banks: Vec<Bank>,
+    groups: Vec<Group>,
+    ranks: Vec<Rank>,
+    queue: Vec<Entry>,
+    backlog: VecDeque<Entry>,
+    next_cmd: u64,
+    /// The cycle of the wake-up this channel is waiting for, if any.
+    wake_at: Option<u64>,
+    /// Banks (flat index) to close as soon as legal under the closed-page policy.
+    to_close: Vec<usize>,
+}
+
+struct Slot {
+    active: bool,
+    req: MemReq,
+    port: PortId,
+    remaining: u32,
+    arrived: Tick,
+    done_cycle: u64,
+}
+
+/// The DRAM component. Ports `up0`..: requests in, responses out on the same port.
+pub struct Dram {
+    name: String,
+    ports: Vec<&'static str>,
+    spec: DramSpec,
+    channels: Vec<Channel>,
+    slots: Vec<Slot>,
+    free_slots: Vec<u32>,
+    finished: Vec<u32>,
+    stats: DramStats,
+    log: Option<Vec<IssuedCommand>>,
+    rtw: u64,
+    ccd_s: u64,
+    ccd_l: u64,
+}
+
+const UP_PORTS: [&str; 16] = [
+    "up0", "up1", "up2", "up3", "up4", "up5", "up6", "up7", "up8", "up9", "up10", "up11", "up12",
+    "up13", "up14", "up15",
+];
+
+impl Dram {
+    /// A DRAM system with `n_up` request ports.
+    pub fn new(name: &str, spec: DramSpec, n_up: usize) -> Dram {
+        assert!(
+            (1..=UP_PORTS.len()).contains(&n_up),
+            "a DRAM has 1..=16 request ports"
+        );
+        let o = spec.org;
+        let t = spec.timing;
+        let n_banks = (o.ranks * o.bank_groups * o.banks_per_group) as usize;
+        let channel = || Channel {
+            banks: vec![
+                Bank {
+                    open_row: NO_ROW,
+                    next_act: 0,
+                    next_pre: 0,
+                    next_rd: 0,
+                    next_wr: 0
+                };
+                n_banks
+            ],
+            groups: vec![Group::default(); (o.ranks * o.bank_groups) as usize],
+            ranks: (0..o.ranks)
+                .map(|r| Rank {
+                    next_act: 0,
+                    next_rd: 0,
+                    next_wr: 0,
+                    faw: [0; 4],
+                    faw_idx: 0,
+                    n_acts: 0,
+                    // Stagger ranks so they do not all refresh at once.
+                    next_ref_due: t.refi * (r + 1) / o.ranks,
+                })
+                .collect(),
+            queue: Vec::with_capacity(spec.queue_size),
+            backlog: VecDeque::new(),
+            next_cmd: 0,
+            wake_at: None,
+            to_close: Vec::new(),
+        };
+        let rtw = t.cl + spec.burst_cycles + 2 - t.cwl.min(t.cl + spec.burst_cycles + 2);
+        Dram {
+            name: name.to_string(),
+            ports: UP_PORTS[..n_up].to_vec(),
+            channels: (0..o.channels).map(|_| channel()).collect(),
+            slots: Vec::new(),
+            free_slots: Vec::new(),
+            finished: Vec::new(),
+            stats: DramStats::default(),
+            log: None,
+            rtw,
+            ccd_s: t.ccd_s.max(spec.burst_cycles),
+            ccd_l: t.ccd_l.max(spec.burst_cycles),
+            spec,
+        }
+    }
+
+    /// Records every issued command for [`checker::check`] (tests and debugging; grows with the run).
+    pub fn enable_command_log(&mut self) {
+        self.log = Some(Vec::new());
+    }
+
+    /// The command log, if enabled.
+    pub fn command_log(&self) -> Option<&[IssuedCommand]> {
+        self.log.as_deref()
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> &DramStats {
+        &self.stats
+    }
+
+    /// The resolved spec.
+    pub fn spec(&self) -> &DramSpec {
+        &self.spec
+    }
+
+    fn bank_idx(&self, a: &DramAddr) -> usize {
+        let o = &self.spec.org;
+        ((a.rank as u64 * o.bank_groups + a.bank_group as u64) * o.banks_per_group + a.bank as u64)
+            as usize
+    }
+
+    fn group_idx(&self, a: &DramAddr) -> usize {
+        (a.rank as u64 * self.spec.org.bank_groups + a.bank_group as u64) as usize
+    }
+
+    fn cycle_of(&self, t: Tick) -> u64 {
+        t.0.div_ceil(self.spec.timing.tck_ps)
+    }
+
+    fn accept(&mut self, port: PortId, req: MemReq, ctx: &mut Ctx) {
+        self.stats.requests += 1;
+        let n = (req.size.max(1) as u64).div_ceil(self.spec.access_bytes) as u32;
+        let slot = match self.free_slots.pop() {
+            Some(s) => s,
+            None => {
+                self.slots.push(Slot {
+                    active: false,
+                    req,
+                    port,
+                    remaining: 0,
+                    arrived: Tick(0),
+                    done_cycle: 0,
+                });
+                self.slots.len() as u32 - 1
+            }
+        };
+        self.slots[slot as usize] = Slot {
+            active: true,
+            req,
+            port,
+            remaining: n,
+            arrived: ctx.now(),
+            done_cycle: 0,
+        };
+        let is_write = req.kind == AccessKind::Writeback || req.kind == AccessKind::Write;
+        let now_cycle = self.cycle_of(ctx.now());
+        let base = req.addr / self.spec.access_bytes * self.spec.access_bytes;
+        for i in 0..n as u64 {
+            let addr = decode(&self.spec, base + i * self.spec.access_bytes);
+            let ch = addr.channel as usize;
+            if self.channels[ch].queue.is_empty() && self.channels[ch].wake_at.is_none() {
+                self.catch_up_refresh(ch, now_cycle);
+            }
+            let e = Entry {
+                slot,
+                addr,
+                is_write,
+                needed_pre: false,
+                needed_act: false,
+            };
+            let c = &mut self.channels[ch];
+            if c.queue.len() < self.spec.queue_size {
+                c.queue.push(e);
+            } else {
+                c.backlog.push_back(e);
+                self.stats.queue_full_waits += 1;
+            }
+            self.wake(ch, now_cycle, ctx);
+        }
+    }
+
+    /// Makes sure channel `ch` is woken no later than `cycle`.
+    fn wake(&mut self, ch: usize, cycle: u64, ctx: &mut Ctx) {
+        let c = &mut self.channels[ch];
+        let cycle = cycle.max(c.next_cmd);
+        if c.wake_at.is_some_and(|w| w <= cycle) {
+            return;
+        }
+        c.wake_at = Some(cycle);
+        let at = cycle * self.spec.timing.tck_ps;
+        ctx.wake_after(
+            Tick(at.saturating_sub(ctx.now().0)),
+            Msg::Wake(cycle << 8 | ch as u64),
+        );
+    }
+
+    /// Issues, at their due times, the refreshes that fell due while channel `ch` was idle.
+    fn catch_up_refresh(&mut self, ch: usize, now_cycle: u64) {
+        if !self.spec.refresh {
+            return;
+        }
+        loop {
+            let due = self.channels[ch]
+                .ranks
+                .iter()
+                .map(|r| r.next_ref_due)
+                .min()
+                .unwrap_or(u64::MAX);
+            let at = due.max(self.channels[ch].next_cmd);
+            if at >= now_cycle {
+                return;
+            }
+            // With an empty queue a step only does refresh work; it returns when it can act next.
+            let mut t = at;
+            while t < now_cycle {
+                match self.step(ch, t) {
+                    Step::Issued => t += 1,
+                    Step::Idle(Some(next)) => t = next,
+                    Step::Idle(None) => break,
+                }
+                if self.channels[ch].ranks.iter().all(|r| r.next_ref_due > t) {
+                    break;
+                }
+            }
+            if t >= now_cycle {
+                return;
+            }
+        }
+    }
+
+    fn earliest(&self, ch: usize, e: &Entry, cmd: Command) -> u64 {
+        let c = &self.channels[ch];
+        let b = &c.banks[self.bank_idx(&e.addr)];
+        let g = &c.groups[self.group_idx(&e.addr)];
+        let r = &c.ranks[e.addr.rank as usize];
+        let t = match cmd {
+            Command::Act => {
+                let faw = if r.n_acts >= 4 {
+                    r.faw[r.faw_idx] + self.spec.timing.faw
+                } else {
+                    0
+                };
+                b.next_act.max(g.next_act).max(r.next_act).max(faw)
+            }
+            Command::Pre => b.next_pre,
+            Command::Rd => b.next_rd.max(g.next_rd).max(r.next_rd),
+            Command::Wr => b.next_wr.max(g.next_wr).max(r.next_wr),
+            Command::Ref => unreachable!("refresh is per rank"),
+        };
+        t.max(c.next_cmd)
+    }
+
+    fn log(&mut self, cycle: u64, cmd: Command, ch: usize, a: &DramAddr, row: u32) {
+        if let Some(log) = &mut self.log {
+            log.push(IssuedCommand {
+                cycle,
+                cmd,
+                channel: ch as u32,
+                rank: a.rank,
+                bank_group: a.bank_group,
+                bank: a.bank,
+                row,
+            });
+        }
+    }
+
+    fn issue_act(&mut self, ch: usize, a: DramAddr, t: u64) {
+        let tm = self.spec.timing;
+        let (bi, gi) = (self.bank_idx(&a), self.group_idx(&a));
+        let c = &mut self.channels[ch];
+        let b = &mut c.banks[bi];
+        b.open_row = a.row;
+        b.next_act = b.next_act.max(t + tm.rc);
+        b.next_pre = b.next_pre.max(t + tm.ras);
+        b.next_rd = b.next_rd.max(t + tm.rcd);
+        b.next_wr = b.next_wr.max(t + tm.rcd);
+        c.groups[gi].next_act = c.groups[gi].next_act.max(t + tm.rrd_l);
+        let r = &mut c.ranks[a.rank as usize];
+        r.next_act = r.next_act.max(t + tm.rrd_s);
+        r.faw[r.faw_idx] = t;
+        r.faw_idx = (r.faw_idx + 1) % 4;
+        r.n_acts += 1;
+        c.next_cmd = t + 1;
+        self.stats.activates += 1;
+        self.log(t, Command::Act, ch, &a, a.row);
+    }
+
+    fn issue_pre(&mut self, ch: usize, bi: usize, a: DramAddr, t: u64) {
+        let tm = self.spec.timing;
+        let c = &mut self.channels[ch];
+        let b = &mut c.banks[bi];
+        b.open_row = NO_ROW;
+        b.next_act = b.next_act.max(t + tm.rp);
+        c.next_cmd = t + 1;
+        self.stats.precharges += 1;
+        self.log(t, Command::Pre, ch, &a, NO_ROW);
+    }
+
+    fn issue_column(&mut self, ch: usize, e: Entry, t: u64) {
+        let tm = self.spec.timing;
+        let bl = self.spec.burst_cycles;
+        let (bi, gi) = (self.bank_idx(&e.addr), self.group_idx(&e.addr));
+        let (rtw, ccd_s, ccd_l) = (self.rtw, self.ccd_s, self.ccd_l);
+        let c = &mut self.channels[ch];
+        let rank = e.addr.rank as usize;
+        if e.is_write {
+            let b = &mut c.banks[bi];
+            b.next_pre = b.next_pre.max(t + tm.cwl + bl + tm.wr);
+            let g = &mut c.groups[gi];
+            g.next_wr = g.next_wr.max(t + ccd_l);
+            g.next_rd = g.next_rd.max(t + tm.cwl + bl + tm.wtr_l);
+            let r = &mut c.ranks[rank];
+            r.next_wr = r.next_wr.max(t + ccd_s);
+            r.next_rd = r.next_rd.max(t + tm.cwl + bl + tm.wtr_s);
+            for (i, r) in c.ranks.iter_mut().enumerate().filter(|(i, _)| *i != rank) {
+                let _ = i;
+                r.next_wr = r.next_wr.max(t + bl + tm.rtrs);
+                r.next_rd = r
+                    .next_rd
+                    .max((t + tm.cwl + bl + tm.rtrs).saturating_sub(tm.cl));
+            }
+            self.stats.writes += 1;
+            self.stats.bytes_written += self.spec.access_bytes;
+        } else {
+            let b = &mut c.banks[bi];
+            b.next_pre = b.next_pre.max(t + tm.rtp);
+            let g = &mut c.groups[gi];
+            g.next_rd = g.next_rd.max(t + ccd_l);
+            g.next_wr = g.next_wr.max(t + rtw);
+            let r = &mut c.ranks[rank];
+            r.next_rd = r.next_rd.max(t + ccd_s);
+            r.next_wr = r.next_wr.max(t + rtw);
+            for (_, r) in c.ranks.iter_mut().enumerate().filter(|(i, _)| *i != rank) {
+                r.next_rd = r.next_rd.max(t + bl + tm.rtrs);
+                r.next_wr = r
+                    .next_wr
+                    .max((t + tm.cl + bl + tm.rtrs).saturating_sub(tm.cwl));
+            }
+            self.stats.reads += 1;
+            self.stats.bytes_read += self.spec.access_bytes;
+        }
+        c.next_cmd = t + 1;
+        match (e.needed_pre, e.needed_act) {
+            (true, _) => self.stats.row_misses += 1,
+            (false, true) => self.stats.row_empty += 1,
+            (false, false) => self.stats.row_hits += 1,
+        }
+        let row = e.addr.row;
+        self.log(
+            t,
+            if e.is_write { Command::Wr } else { Command::Rd },
+            ch,
+            &e.addr,
+            row,
+        );
+        let done = t + if e.is_write { tm.cwl } else { tm.cl } + bl;
+        let s = &mut self.slots[e.slot as usize];
+        s.remaining -= 1;
+        s.done_cycle = s.done_cycle.max(done);
+        if s.remaining == 0 {
+            self.finished.push(e.slot);
+        }
+        if self.spec.page_policy == PagePolicy::Closed {
+            let c = &mut self.channels[ch];
+            let still_wanted = c.queue.iter().any(|q| {
+                q.addr.rank == e.addr.rank
+                    && q.addr.bank_group == e.addr.bank_group
+                    && q.addr.bank == e.addr.bank
+                    && q.addr.row == row
+            });
+            if !still_wanted && !c.to_close.contains(&bi) {
+                c.to_close.push(bi);
+            }
+        }
+    }
+
+    /// Tries to issue one command on channel `ch` at cycle `t`.
+    fn step(&mut self, ch: usize, t: u64) -> Step {
+        let tm = self.spec.timing;
+        let mut next = u64::MAX;
+        // 1. Refresh, which has priority once due.
+        if self.spec.refresh {
+            for rank in 0..self.channels[ch].ranks.len() {
+                if self.channels[ch].ranks[rank].next_ref_due > t {
+                    next = next.min(self.channels[ch].ranks[rank].next_ref_due);
+                    continue;
+                }
+                let per_rank = (self.spec.org.bank_groups * self.spec.org.banks_per_group) as usize;
+                let range = rank * per_rank..(rank + 1) * per_rank;
+                let c = &self.channels[ch];
+                if let Some(bi) = range.clone().find(|&bi| c.banks[bi].open_row != NO_ROW) {
+                    let ready = c.banks[bi].next_pre.max(c.next_cmd);
+                    if ready <= t {
+                        let a = self.addr_of_bank(rank, bi - rank * per_rank);
+                        self.issue_pre(ch, bi, a, t);
+                        return Step::Issued;
+                    }
+                    next = next.min(ready);
+                } else {
+                    let ready = range
+                        .clone()
+                        .map(|bi| c.banks[bi].next_act)
+                        .max()
+                        .unwrap_or(0)
+                        .max(c.next_cmd);
+                    if ready <= t {
+                        let c = &mut self.channels[ch];
+                        for bi in range {
+                            c.banks[bi].next_act = c.banks[bi].next_act.max(t + tm.rfc);
+                        }
+                        c.ranks[rank].next_ref_due += tm.refi;
+                        c.next_cmd = t + 1;
+                        self.stats.refreshes += 1;
+                        let a = self.addr_of_bank(rank, 0);
+                        self.log(t, Command::Ref, ch, &a, NO_ROW);
+                        return Step::Issued;
+                    }
+                    next = next.min(ready);
+                }
+            }
+        }
+        let refreshing = |s: &Self, rank: u32| {
+            s.spec.refresh && s.channels[ch].ranks[rank as usize].next_ref_due <= t
+        };
+        // 2. First ready: the oldest row hit whose column command can issue now.
+        let n = self.channels[ch].queue.len();
+        for i in 0..n {
+            let e = self.channels[ch].queue[i];
+            if refreshing(self, e.addr.rank) {
+                continue;
+            }
+            let bi = self.bank_idx(&e.addr);
+            if self.channels[ch].banks[bi].open_row == e.addr.row {
+                let when =
+                    self.earliest(ch, &e, if e.is_write { Command::Wr } else { Command::Rd });
+                if when <= t {
+                    self.channels[ch].queue.remove(i);
+                    if let Some(b) = self.channels[ch].backlog.pop_front() {
+                        self.channels[ch].queue.push(b);
+                    }
+                    self.issue_column(ch, e, t);
+                    return Step::Issued;
+                }
+                next = next.min(when);
+            }
+        }
+        // 3. First come: the oldest request whose ACT or PRE can issue now.
+        for i in 0..n {
+            let e = self.channels[ch].queue[i];
+            if refreshing(self, e.addr.rank) {
+                continue;
+            }
+            let bi = self.bank_idx(&e.addr);
+            let open = self.channels[ch].banks[bi].open_row;
+            if open == e.addr.row {
+                continue;
+            }
+            if open == NO_ROW {
+                let when = self.earliest(ch, &e, Command::Act);
+                if when <= t {
+                    self.channels[ch].queue[i].needed_act = true;
+                    self.issue_act(ch, e.addr, t);
+                    return Step::Issued;
+                }
+                next = next.min(when);
+            } else {
+                // Keep a row open while any queued request still hits it: those go first.
+                let c = &self.channels[ch];
+                if c.queue
+                    .iter()
+                    .any(|q| self.bank_idx(&q.addr) == bi && q.addr.row == open)
+                {
+                    continue;
+                }
+                let when = self.earliest(ch, &e, Command::Pre);
+                if when <= t {
+                    let q = &mut self.channels[ch].queue[i];
+                    q.needed_pre = true;
+                    q.needed_act = true;
+                    self.issue_pre(ch, bi, e.addr, t);
+                    return Step::Issued;
+                }
+                next = next.min(when);
+            }
+        }
+        // 4. Closed page: close rows nobody queued wants.
+        let mut k = 0;
+        while k < self.channels[ch].to_close.len() {
+            let bi = self.channels[ch].to_close[k];
+            let c = &self.channels[ch];
+            let open = c.banks[bi].open_row;
+            if open == NO_ROW
+                || c.queue
+                    .iter()
+                    .any(|q| self.bank_idx(&q.addr) == bi && q.addr.row == open)
+            {
+                self.channels[ch].to_close.swap_remove(k);
+                continue;
+            }
+            let when = c.banks[bi].next_pre.max(c.next_cmd);
+            if when <= t {
+                self.channels[ch].to_close.swap_remove(k);
+                let per_rank = (self.spec.org.bank_groups * self.spec.org.banks_per_group) as usize;
+                let a = self.addr_of_bank(bi / per_rank, bi % per_rank);
+                self.issue_pre(ch, bi, a, t);
+                return Step::Issued;
+            }
+            next = next.min(when);
+            k += 1;
+        }
+        Step::Idle((next != u64::MAX).then_some(next))
+    }
+
+    fn addr_of_bank(&self, rank: usize, within: usize) -> DramAddr {
+        let bpg = self.spec.org.banks_per_group as usize;
+        DramAddr {
+            channel: 0,
+            rank: rank as u32,
+            bank_group: (within / bpg) as u32,
+            bank: (within % bpg) as u32,
+            row: NO_ROW,
+            column: 0,
+        }
+    }
+
+    fn has_work(&self, ch: usize) -> bool {
+        let c = &self.channels[ch];
+        !c.queue.is_empty() || !c.to_close.is_empty()
+    }
+
+    fn on_wake(&mut self, ch: usize, cycle: u64, ctx: &mut Ctx) {
+        if self.channels[ch].wake_at != Some(cycle) {
+            return; // Superseded by an earlier wake-up.
+        }
+        self.channels[ch].wake_at = None;
+        let step = self.step(ch, cycle);
+        self.answer_finished(ctx);
+        if !self.has_work(ch) {
+            return;
+        }
+        match step {
+            Step::Issued => self.wake(ch, cycle + 1, ctx),
+            Step::Idle(Some(next)) => self.wake(ch, next.max(cycle + 1), ctx),
+            Step::Idle(None) => {}
+        }
+    }
+
+    /// Answers requests whose last access has been issued, at the time their data completes.
+    fn answer_finished(&mut self, ctx: &mut Ctx) {
+        while let Some(s) = self.finished.pop() {
+            let slot = &mut self.slots[s as usize];
+            slot.active = false;
+            if slot.req.kind.wants_data() {
+                let at = slot.done_cycle * self.spec.timing.tck_ps;
+                let delay = Tick(at.saturating_sub(ctx.now().0));
+                self.stats.answered += 1;
+                self.stats.read_latency_ps += at.max(ctx.now().0) - slot.arrived.0;
+                ctx.send(slot.port, Msg::Resp(slot.req), delay);
+            }
+            ctx.progress();
+            self.free_slots.push(s);
+        }
+    }
+}
+
+enum Step {
+    Issued,
+    Idle(Option<u64>),
+}
+
+impl Component for Dram {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn ports(&self) -> &[&'static str] {
+        &self.ports
+    }
+    fn handle(&mut self, port: PortId, msg: Msg, ctx: &mut Ctx) {
+        match msg {
+            Msg::Req(req) => self.accept(port, req, ctx),
+            Msg::Wake(tag) => self.on_wake((tag & 0xff) as usize, tag >> 8, ctx),
+            other => panic!("{} @ {} ps: unexpected {other:?}", self.name, ctx.now().0),
+        }
+    }
+    fn outstanding(&self, out: &mut Vec<Outstanding>) {
+        for s in &self.slots {
+            if s.active {
+                out.push(Outstanding {
+                    id: s.req.id,
+                    addr: s.req.addr,
+                    since: s.arrived,
+                    what: "queued in DRAM",
+                });
+            }
+        }
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}

@@ -1,0 +1,6 @@
+//! Reusable hardware blocks. They know no machine: a machine composes them.
+//!
+//! **Architecture Invariant:** nothing here imports `machines`; blocks read no files and print nothing.
+
+pub mod cache;
+pub mod dram;
