@@ -3,8 +3,12 @@
 //! The module list below is the code map, bottom layer first; dependencies point down only.
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod blocks;
+pub mod cachesim;
 pub mod config;
+pub mod energy;
 pub mod engine;
 pub mod program;
+pub mod report;
 pub mod stats;

@@ -1,1 +1,474 @@
-fn main() {}
+//! The `sparsim` command line: parse, load files, call the library, print. Exit codes: 0 success,
+//! 2 bad input (config, trace, arguments), 1 a simulation that failed (e.g. the watchdog fired).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use serde::Deserialize;
+
+use sparsim::cachesim::{self, CachesimError};
+use sparsim::program::trace::{self, Format, TraceWriter};
+use sparsim::program::Program;
+use sparsim::report::{fmt_num, RunReport};
+
+/// sparsim: a cycle-level simulator of sparse-computing hardware.
+#[derive(Parser)]
+#[command(version, about, arg_required_else_help = true)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run an experiment file (default: the bundled cachesim experiment).
+    Run {
+        /// Experiment file; omitted = configs/experiments/cachesim-default.toml.
+        experiment: Option<PathBuf>,
+        /// Override any config key: --set level[0].cache.n_ways=4 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Directory that receives reports/<name>/.
+        #[arg(long, default_value = "reports")]
+        out: PathBuf,
+    },
+    /// Run a memory trace through a cache hierarchy.
+    Cachesim {
+        /// Hierarchy config (e.g. configs/cachesim/cachegrind.toml).
+        hierarchy: PathBuf,
+        /// Trace: lackey output, sparsim binary or text, optionally zstd-compressed.
+        trace: PathBuf,
+        /// Override any config key (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Directory that receives reports/<name>/.
+        #[arg(long, default_value = "reports")]
+        out: PathBuf,
+    },
+    /// Check config files without running anything.
+    Validate {
+        /// Hierarchy or experiment files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Inspect and convert trace files.
+    Trace {
+        #[command(subcommand)]
+        cmd: TraceCmd,
+    },
+    /// List presets, configs and workloads.
+    List,
+    /// Measure the simulator's own speed.
+    Bench {
+        /// Scale the work (1 = about 10 s on a 2-core laptop).
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+    },
+}
+
+#[derive(Subcommand)]
+enum TraceCmd {
+    /// Print the first operations of a trace.
+    Show {
+        /// Trace file.
+        file: PathBuf,
+        /// How many operations.
+        #[arg(long, default_value_t = 20)]
+        limit: u64,
+    },
+    /// Convert any readable trace to sparsim binary (default) or text.
+    Convert {
+        /// Input trace.
+        input: PathBuf,
+        /// Output file (must not exist).
+        output: PathBuf,
+        /// Write the text form instead of binary.
+        #[arg(long)]
+        text: bool,
+        /// zstd level for binary output (0 = uncompressed).
+        #[arg(long, default_value_t = 3)]
+        zstd: i32,
+    },
+}
+
+/// A bad-input error: exit code 2.
+#[derive(Debug)]
+struct BadInput;
+impl std::fmt::Display for BadInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("bad input")
+    }
+}
+impl std::error::Error for BadInput {}
+
+fn bad(e: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::Error::msg(e.to_string()).context(BadInput)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli.cmd) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let is_bad = e.chain().any(|c| c.is::<BadInput>());
+            // Print the cause chain without the BadInput marker.
+            let msgs: Vec<String> = e
+                .chain()
+                .filter(|c| !c.is::<BadInput>())
+                .map(|c| c.to_string())
+                .collect();
+            eprintln!("error: {}", msgs.join(": "));
+            ExitCode::from(if is_bad { 2 } else { 1 })
+        }
+    }
+}
+
+fn dispatch(cmd: Cmd) -> Result<()> {
+    match cmd {
+        Cmd::Run {
+            experiment,
+            set,
+            out,
+        } => {
+            let exp = experiment.unwrap_or_else(|| {
+                PathBuf::from(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../configs/experiments/cachesim-default.toml"
+                ))
+            });
+            run_experiment(&exp, &set, &out)
+        }
+        Cmd::Cachesim {
+            hierarchy,
+            trace,
+            set,
+            out,
+        } => run_cachesim(&hierarchy, &trace, &set, &out),
+        Cmd::Validate { files } => validate(&files),
+        Cmd::Trace {
+            cmd: TraceCmd::Show { file, limit },
+        } => trace_show(&file, limit),
+        Cmd::Trace {
+            cmd:
+                TraceCmd::Convert {
+                    input,
+                    output,
+                    text,
+                    zstd,
+                },
+        } => trace_convert(&input, &output, text, zstd),
+        Cmd::List => {
+            println!(
+                "DRAM presets: {}",
+                sparsim::blocks::dram::preset_names().join(", ")
+            );
+            println!("replacement policies: lru, tree_plru, srrip, random");
+            println!("prefetchers: none, next_line, stride");
+            println!("trace formats: lackey (valgrind --tool=lackey --trace-mem=yes), sparsim binary (.zst optional), sparsim text");
+            println!("machines: cachesim (trace-driven cache hierarchy); piuma, sat and mobile are planned");
+            Ok(())
+        }
+        Cmd::Bench { scale } => bench(scale),
+    }
+}
+
+/// An experiment file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Experiment {
+    /// What to run; only `cachesim` exists so far.
+    kind: String,
+    /// Hierarchy file, relative to the experiment file.
+    hierarchy: PathBuf,
+    /// Trace file, relative to the experiment file.
+    trace: PathBuf,
+}
+
+fn run_experiment(path: &Path, set: &[String], out: &Path) -> Result<()> {
+    let exp: Experiment = sparsim::config::load(path, &[]).map_err(bad)?;
+    if exp.kind != "cachesim" {
+        return Err(bad(format!(
+            "{}: key `kind`: unknown kind {:?}; the only kind so far is \"cachesim\"",
+            path.display(),
+            exp.kind
+        )));
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    run_cachesim(&dir.join(&exp.hierarchy), &dir.join(&exp.trace), set, out)
+}
+
+fn run_cachesim(hierarchy: &Path, trace_path: &Path, set: &[String], out: &Path) -> Result<()> {
+    let (h, energy) = cachesim::load(hierarchy, set).map_err(bad)?;
+    let reader = trace::open(trace_path).map_err(bad)?;
+    let size = std::fs::metadata(trace_path).map(|m| m.len()).unwrap_or(0);
+    let bar = indicatif::ProgressBar::new(size);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} simulating {msg} [{elapsed_precise}]")
+            .expect("valid template"),
+    );
+    bar.set_message(trace_path.display().to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    let energy_ref = energy
+        .as_ref()
+        .map(|(p, t)| (p.to_str().unwrap_or("energy table"), t));
+    let outcome = h.run(
+        Box::new(reader) as Box<dyn Program>,
+        &trace_path.display().to_string(),
+        energy_ref,
+    );
+    bar.finish_and_clear();
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(CachesimError::Run(e)) => {
+            return Err(anyhow::Error::new(e).context("simulation failed"))
+        }
+        Err(e) => return Err(bad(e)),
+    };
+    print_cachesim(&outcome.report);
+    let accesses = outcome
+        .report
+        .stats
+        .iter()
+        .filter(|s| s.name == "core.responses")
+        .map(|s| s.value)
+        .next()
+        .unwrap_or(0);
+    let secs = outcome.wall.as_secs_f64();
+    println!(
+        "simulation speed: {} events, {} accesses in {:.3} s = {:.2} M accesses/s",
+        outcome.report.n_events,
+        accesses,
+        secs,
+        accesses as f64 / secs.max(1e-9) / 1e6
+    );
+    let dir = outcome
+        .report
+        .write(out)
+        .with_context(|| format!("writing the report under {}", out.display()))?;
+    println!("report: {}", dir.display());
+    Ok(())
+}
+
+fn print_cachesim(r: &RunReport) {
+    let g = |k: &str| {
+        r.stats
+            .iter()
+            .find(|s| s.name == k)
+            .map(|s| s.value)
+            .unwrap_or(0)
+    };
+    let levels: Vec<String> = r.config["level"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|l| l["name"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    println!(
+        "{:<6} {:>11} {:>10} {:>10} {:>10} {:>10} {:>9} {:>10} {:>10}",
+        "level",
+        "accesses",
+        "misses",
+        "inst miss",
+        "read miss",
+        "write miss",
+        "miss %",
+        "writebacks",
+        "mshr stall"
+    );
+    for l in &levels {
+        let acc = r
+            .derived
+            .get(&format!("{l}.accesses"))
+            .map(|m| m.value)
+            .unwrap_or(0.0);
+        let miss = r
+            .derived
+            .get(&format!("{l}.misses"))
+            .map(|m| m.value)
+            .unwrap_or(0.0);
+        println!(
+            "{:<6} {:>11} {:>10} {:>10} {:>10} {:>10} {:>8.3}% {:>10} {:>10}",
+            l,
+            acc,
+            miss,
+            g(&format!("{l}.inst_misses")),
+            g(&format!("{l}.read_misses")),
+            g(&format!("{l}.write_misses")),
+            if acc > 0.0 { 100.0 * miss / acc } else { 0.0 },
+            g(&format!("{l}.writebacks_sent")),
+            g(&format!("{l}.mshr_stalls"))
+        );
+    }
+    let m = |k: &str| {
+        r.derived
+            .get(k)
+            .map(|m| fmt_num(m.value))
+            .unwrap_or_default()
+    };
+    println!(
+        "dram: {} reads, {} writes, row hit rate {}, {} GB/s of {} GB/s peak, avg read latency {} ns",
+        g("dram.reads"),
+        g("dram.writes"),
+        m("dram.row_hit_rate"),
+        m("dram.bandwidth_gb_s"),
+        m("dram.peak_bandwidth_gb_s"),
+        m("dram.avg_read_latency_ns")
+    );
+    println!(
+        "core: {} cycles, AMAT {} cycles; energy {:.3} uJ ({} stats unpriced)",
+        m("core.cycles"),
+        m("core.amat_cycles"),
+        r.energy.total_pj / 1e6,
+        r.energy.unpriced.len()
+    );
+}
+
+fn validate(files: &[PathBuf]) -> Result<()> {
+    let mut failed = 0;
+    for f in files {
+        let text = std::fs::read_to_string(f)
+            .map_err(|e| bad(format!("{}: cannot read: {e}", f.display())))?;
+        let result = if text.lines().any(|l| l.trim_start().starts_with("kind")) {
+            sparsim::config::load::<Experiment>(f, &[]).map(|_| ())
+        } else {
+            cachesim::load(f, &[]).map(|_| ())
+        };
+        match result {
+            Ok(()) => println!("ok: {}", f.display()),
+            Err(e) => {
+                eprintln!("error: {e}");
+                failed += 1;
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(bad(format!(
+            "{failed} of {} files failed validation",
+            files.len()
+        )));
+    }
+    Ok(())
+}
+
+fn trace_show(file: &Path, limit: u64) -> Result<()> {
+    let reader = trace::open(file).map_err(bad)?;
+    for (i, op) in reader.enumerate() {
+        if i as u64 >= limit {
+            break;
+        }
+        let op = op.map_err(bad)?;
+        println!("{:?} {:#x} {}", op.class, op.addr, op.size);
+    }
+    Ok(())
+}
+
+fn trace_convert(input: &Path, output: &Path, text: bool, level: i32) -> Result<()> {
+    let reader = trace::open(input).map_err(bad)?;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(output)
+        .map_err(|e| {
+            bad(format!(
+                "{}: cannot create ({e}); the output must not exist already",
+                output.display()
+            ))
+        })?;
+    let fmt = if text { Format::Text } else { Format::Binary };
+    let mut w = TraceWriter::new(Box::new(file), fmt, (!text && level > 0).then_some(level))?;
+    let mut n = 0u64;
+    for op in reader {
+        let op = match op {
+            Ok(op) => op,
+            Err(e) => {
+                drop(w);
+                let _ = std::fs::remove_file(output);
+                return Err(bad(e));
+            }
+        };
+        w.write(&op)?;
+        n += 1;
+    }
+    w.finish()?;
+    println!("wrote {n} operations to {}", output.display());
+    Ok(())
+}
+
+fn bench(scale: f64) -> Result<()> {
+    let scale = scale.max(0.001);
+    let n = |base: f64| (base * scale) as u64;
+    let time = |label: &str, unit: &str, f: &dyn Fn() -> u64| {
+        let t = Instant::now();
+        let done = f();
+        let s = t.elapsed().as_secs_f64();
+        println!(
+            "{label:<44} {:>10.2} M {unit}/s  ({done} in {s:.2} s)",
+            done as f64 / s / 1e6
+        );
+        done as f64 / s
+    };
+    println!("sparsim bench (one thread; release build; scale {scale})");
+    time(
+        "engine: ring of 64 components, 64 tokens",
+        "events",
+        &|| sparsim::bench::engine_ring(64, 64, n(60e6)),
+    );
+    time(
+        "cache: 32 KiB 8-way LRU tag array, trace-driven",
+        "accesses",
+        &|| sparsim::bench::cache_tag_accesses(n(100e6)),
+    );
+    let trace = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../workloads/traces/kernel.lackey.zst"
+    ));
+    let hier = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../configs/cachesim/cachegrind.toml"
+    ));
+    if trace.exists() && hier.exists() {
+        let (h, _) = cachesim::load(&hier, &[]).map_err(bad)?;
+        time(
+            "cachesim end to end: cachegrind.toml on kernel trace",
+            "accesses",
+            &|| {
+                let mut total = 0;
+                for _ in 0..n(8.0).max(1) {
+                    let r = h
+                        .run(
+                            Box::new(trace::open(&trace).expect("bundled trace opens")),
+                            "kernel",
+                            None,
+                        )
+                        .expect("bundled run succeeds");
+                    total += r
+                        .report
+                        .stats
+                        .iter()
+                        .find(|s| s.name == "core.responses")
+                        .map(|s| s.value)
+                        .unwrap_or(0);
+                }
+                total
+            },
+        );
+    }
+    for preset in ["DDR4-3200", "DDR5-4400", "HBM2"] {
+        time(
+            &format!("dram {preset}: random, 64 in flight"),
+            "requests",
+            &|| sparsim::bench::dram_requests(preset, n(3e6), 64, true),
+        );
+        time(
+            &format!("dram {preset}: streaming, 64 in flight"),
+            "requests",
+            &|| sparsim::bench::dram_requests(preset, n(3e6), 64, false),
+        );
+    }
+    Ok(())
+}

@@ -4,3 +4,4 @@
 
 pub mod cache;
 pub mod dram;
+pub mod trace_core;

@@ -1,0 +1,188 @@
+//! The simulator's own speed: workloads for `sparsim bench` and the criterion benches.
+//!
+//! Each function runs a fixed amount of work and returns how many units it simulated; callers time it.
+
+use std::any::Any;
+
+use crate::blocks::cache::{CacheConfig, TagArray};
+use crate::blocks::dram::{Dram, DramConfig};
+use crate::engine::{AccessKind, Component, Ctx, MemReq, Msg, PortId, RunLimits, SimBuilder, Tick};
+
+/// A ring of `n` components passing `tokens` tokens around until `n_events` deliveries have happened.
+/// Returns the number of events delivered.
+pub fn engine_ring(n: usize, tokens: usize, n_events: u64) -> u64 {
+    struct Node {
+        name: String,
+        budget: u64,
+        start: usize,
+    }
+    impl Component for Node {
+        fn name(&self) -> &str {
+            &self.name
+        }
+        fn ports(&self) -> &[&'static str] {
+            &["prev", "next"]
+        }
+        fn setup(&mut self, ctx: &mut Ctx) {
+            for i in 0..self.start {
+                ctx.send(PortId(1), Msg::Token(i as u64), Tick(i as u64));
+            }
+        }
+        fn handle(&mut self, _p: PortId, m: Msg, ctx: &mut Ctx) {
+            ctx.progress();
+            if self.budget > 0 {
+                self.budget -= 1;
+                ctx.send(PortId(1), m, Tick(0));
+            }
+        }
+        fn as_any(&self) -> &dyn Any {
+            self
+        }
+    }
+    let mut b = SimBuilder::new();
+    let per = n_events / n as u64;
+    let ids: Vec<_> = (0..n)
+        .map(|i| {
+            b.add(Box::new(Node {
+                name: format!("n{i}"),
+                budget: per,
+                start: if i == 0 { tokens } else { 0 },
+            }))
+        })
+        .collect();
+    for i in 0..n {
+        b.connect(
+            ids[i],
+            "next",
+            ids[(i + 1) % n],
+            "prev",
+            Tick(1 + (i as u64 % 3)),
+        );
+    }
+    b.build()
+        .expect("ring wiring is valid")
+        .run(RunLimits::default())
+        .expect("the ring drains")
+        .n_events()
+}
+
+/// `n` lookups (with fills on misses) of a 32 KiB 8-way LRU tag array on a trace mixing a sequential
+/// stream, a strided walk and a hot set. Returns the number of accesses.
+pub fn cache_tag_accesses(n: u64) -> u64 {
+    let cfg = CacheConfig {
+        size_bytes: 32768,
+        n_ways: 8,
+        line_bytes: 64,
+        hit_latency_cycles: 4,
+        n_banks: 1,
+        replacement: Default::default(),
+        write_policy: Default::default(),
+        write_allocate: true,
+        writeback_handling: Default::default(),
+        n_mshrs: 8,
+        mshr_targets: 8,
+        prefetcher: Default::default(),
+        prefetch_degree: 1,
+    };
+    let geo = cfg.resolve("bench").expect("bench geometry is valid");
+    let mut tags = TagArray::new(geo, cfg.replacement, 1);
+    let mut misses = 0u64;
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    for i in 0..n {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let addr = match i % 4 {
+            0 => i * 8,
+            1 => (i * 4160) & 0xff_ffff,
+            _ => x & 0x3fff,
+        };
+        let line = addr >> 6;
+        if tags.access(line, true, false).is_none() {
+            misses += 1;
+            tags.fill(line, false, false);
+        }
+    }
+    std::hint::black_box(misses);
+    n
+}
+
+/// Keeps `window` requests outstanding against a DRAM built from `preset` until `n` have been
+/// answered; `random` picks addresses at random (else a sequential stream). Returns requests answered.
+pub fn dram_requests(preset: &str, n: u64, window: u64, random: bool) -> u64 {
+    struct Feeder {
+        n: u64,
+        sent: u64,
+        done: u64,
+        window: u64,
+        random: bool,
+        x: u64,
+        line: u64,
+    }
+    impl Feeder {
+        fn send(&mut self, ctx: &mut Ctx) {
+            let addr = if self.random {
+                self.x ^= self.x << 13;
+                self.x ^= self.x >> 7;
+                self.x ^= self.x << 17;
+                (self.x & ((1 << 33) - 1)) & !(self.line - 1)
+            } else {
+                self.sent * self.line
+            };
+            self.sent += 1;
+            let req = MemReq {
+                id: self.sent,
+                addr,
+                size: self.line as u32,
+                kind: AccessKind::Read,
+                issued_ps: ctx.now().0,
+            };
+            ctx.send(PortId(0), Msg::Req(req), Tick(0));
+        }
+    }
+    impl Component for Feeder {
+        fn name(&self) -> &str {
+            "feeder"
+        }
+        fn ports(&self) -> &[&'static str] {
+            &["mem"]
+        }
+        fn setup(&mut self, ctx: &mut Ctx) {
+            while self.sent < self.window.min(self.n) {
+                self.send(ctx);
+            }
+        }
+        fn handle(&mut self, _p: PortId, _m: Msg, ctx: &mut Ctx) {
+            self.done += 1;
+            ctx.progress();
+            if self.sent < self.n {
+                self.send(ctx);
+            }
+        }
+        fn as_any(&self) -> &dyn Any {
+            self
+        }
+    }
+    let spec = DramConfig::preset(preset)
+        .resolve("dram")
+        .expect("built-in presets resolve");
+    let line = spec.access_bytes;
+    let mut b = SimBuilder::new();
+    let f = b.add(Box::new(Feeder {
+        n,
+        sent: 0,
+        done: 0,
+        window,
+        random,
+        x: 0x2545_f491_4f6c_dd1d,
+        line,
+    }));
+    let d = b.add(Box::new(Dram::new("dram", spec, 1)));
+    b.connect(f, "mem", d, "up0", Tick(1));
+    let fin = b
+        .build()
+        .expect("valid")
+        .run(RunLimits::default())
+        .expect("drains");
+    fin.get::<Dram>(d).expect("dram").stats().answered
+}

@@ -1,0 +1,533 @@
+//! `sparsim cachesim`: a memory trace through a configured cache hierarchy with DRAM at the bottom.
+//!
+//! The hierarchy is a tree: a [`TraceCore`] feeds first-level caches (split I/D or unified), each
+//! cache names its parent (another cache or `dram`), so any number of levels, private or shared,
+//! can be described. Everything is built from the engine and the `cache`/`dram` blocks.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::blocks::cache::{Cache, CacheConfig, CacheGeometry};
+use crate::blocks::dram::{Dram, DramConfig, DramSpec};
+use crate::blocks::trace_core::TraceCore;
+use crate::config::{require_at_least, ConfigError, Invalid};
+use crate::energy::{EnergyReport, EnergyTable};
+use crate::engine::{Clock, ComponentId, RunError, RunLimits, SimBuilder, Tick};
+use crate::program::Program;
+use crate::report::{Metric, RunReport};
+use crate::stats::StatTree;
+
+/// Which accesses a first-level cache takes from the core.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Serves {
+    /// Instruction fetches.
+    Inst,
+    /// Loads and stores.
+    Data,
+    /// Both.
+    Unified,
+}
+
+/// The trace core.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoreConfig {
+    /// Core (and cache) clock in MHz.
+    pub freq_mhz: f64,
+    /// Accesses in flight at once. 1 = blocking, in program order (cachegrind's view). Default 1.
+    #[serde(default = "one")]
+    pub max_outstanding: u64,
+}
+
+/// One cache level and where it sits.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LevelConfig {
+    /// Unique name, used as the statistics prefix (`l1d.read_misses`).
+    pub name: String,
+    /// For a first-level cache: what it takes from the core. Absent for lower levels.
+    pub serves: Option<Serves>,
+    /// The next level: another cache's name, or `dram`.
+    pub parent: String,
+    /// Latency of the link to the parent, in core cycles. Default 1.
+    #[serde(default = "one")]
+    pub link_latency_cycles: u64,
+    /// The cache itself.
+    pub cache: CacheConfig,
+}
+
+/// Run limits.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Stop after this many core cycles (the report says so).
+    pub max_cycles: Option<u64>,
+    /// Stop after this many seconds of real time.
+    pub wall_clock_s: Option<f64>,
+    /// Fail if nothing completes for this many core cycles. Default 10 000 000.
+    #[serde(default = "default_watchdog")]
+    pub watchdog_cycles: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> LimitsConfig {
+        LimitsConfig {
+            max_cycles: None,
+            wall_clock_s: None,
+            watchdog_cycles: default_watchdog(),
+        }
+    }
+}
+
+/// A `cachesim` hierarchy file.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CachesimConfig {
+    /// Run name; the report goes to `reports/<name>/`.
+    pub name: String,
+    /// Seed for every random choice (random replacement). Default 1.
+    #[serde(default = "one")]
+    pub seed: u64,
+    /// The core.
+    pub core: CoreConfig,
+    /// The caches, in any order.
+    pub level: Vec<LevelConfig>,
+    /// The DRAM below the last level.
+    pub dram: DramConfig,
+    /// Energy table, relative to this file's directory. Default: none (energy is not priced).
+    pub energy_table: Option<String>,
+    /// Run limits.
+    #[serde(default)]
+    pub limits: LimitsConfig,
+}
+
+fn one() -> u64 {
+    1
+}
+fn default_watchdog() -> u64 {
+    10_000_000
+}
+
+/// A checked hierarchy.
+pub struct Hierarchy {
+    cfg: CachesimConfig,
+    clock: Clock,
+    geos: Vec<CacheGeometry>,
+    dram: DramSpec,
+    /// For each level, the index of its parent level (`None` = DRAM).
+    parents: Vec<Option<usize>>,
+    inst_level: usize,
+    data_level: usize,
+}
+
+impl CachesimConfig {
+    /// Checks everything and returns the hierarchy, or the first problem with its key path.
+    pub fn resolve(&self) -> Result<Hierarchy, Invalid> {
+        if !(self.core.freq_mhz.is_finite()
+            && self.core.freq_mhz > 0.0
+            && self.core.freq_mhz <= 1.0e6)
+        {
+            return Err(Invalid::new(
+                "core.freq_mhz",
+                self.core.freq_mhz,
+                "must be a positive frequency up to 1e6 MHz",
+            ));
+        }
+        require_at_least("core.max_outstanding", self.core.max_outstanding, 1)?;
+        if self.level.is_empty() {
+            return Err(Invalid::new("level", "[]", "needs at least one [[level]]"));
+        }
+        if self.name.is_empty() || self.name.contains(['/', '\\']) || self.name.starts_with('.') {
+            return Err(Invalid::new(
+                "name",
+                format!("{:?}", self.name),
+                "must be a plain, non-empty name (it names the report directory)",
+            ));
+        }
+        let mut geos = Vec::new();
+        for (i, l) in self.level.iter().enumerate() {
+            let key = format!("level[{i}]");
+            if matches!(l.name.as_str(), "" | "dram" | "core") || l.name.contains('.') {
+                return Err(Invalid::new(
+                    format!("{key}.name"),
+                    format!("{:?}", l.name),
+                    "must be non-empty, without dots, and not `dram` or `core`",
+                ));
+            }
+            if self.level[..i].iter().any(|o| o.name == l.name) {
+                return Err(Invalid::new(
+                    format!("{key}.name"),
+                    format!("{:?}", l.name),
+                    "is used by two levels; names must be unique",
+                ));
+            }
+            require_at_least(
+                &format!("{key}.link_latency_cycles"),
+                l.link_latency_cycles,
+                1,
+            )?;
+            geos.push(l.cache.resolve(&format!("{key}.cache"))?);
+        }
+        let mut parents = Vec::new();
+        for (i, l) in self.level.iter().enumerate() {
+            if l.parent == "dram" {
+                parents.push(None);
+            } else {
+                match self.level.iter().position(|o| o.name == l.parent) {
+                    Some(p) if p != i => parents.push(Some(p)),
+                    _ => {
+                        let names: Vec<_> = self.level.iter().map(|o| o.name.as_str()).collect();
+                        return Err(Invalid::new(
+                            format!("level[{i}].parent"),
+                            format!("{:?}", l.parent),
+                            format!("must be `dram` or another level's name: {names:?}"),
+                        ));
+                    }
+                }
+            }
+        }
+        for i in 0..parents.len() {
+            let (mut at, mut steps) = (i, 0);
+            while let Some(p) = parents[at] {
+                at = p;
+                steps += 1;
+                if steps > parents.len() {
+                    return Err(Invalid::new(
+                        format!("level[{i}].parent"),
+                        format!("{:?}", self.level[i].parent),
+                        "forms a cycle; every chain of parents must end at `dram`",
+                    ));
+                }
+            }
+        }
+        let pick = |want: Serves| -> Result<usize, Invalid> {
+            let found: Vec<usize> = (0..self.level.len()).filter(|&i| matches!(self.level[i].serves, Some(s) if s == want || s == Serves::Unified)).collect();
+            match found.as_slice() {
+                [one] => Ok(*one),
+                [] => Err(Invalid::new("level[].serves", "(none)", format!("no level serves {want:?} accesses; set `serves = \"{}\"` or `\"unified\"` on a first-level cache", if want == Serves::Inst { "inst" } else { "data" }))),
+                _ => Err(Invalid::new("level[].serves", format!("{} levels", found.len()), format!("exactly one level must serve {want:?} accesses"))),
+            }
+        };
+        let inst_level = pick(Serves::Inst)?;
+        let data_level = pick(Serves::Data)?;
+        let dram = self.dram.resolve("dram")?;
+        Ok(Hierarchy {
+            cfg: self.clone(),
+            clock: Clock::from_mhz(self.core.freq_mhz),
+            geos,
+            dram,
+            parents,
+            inst_level,
+            data_level,
+        })
+    }
+}
+
+/// Why a cachesim run failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CachesimError {
+    /// The trace could not be read.
+    #[error(transparent)]
+    Trace(#[from] crate::program::trace::TraceError),
+    /// The run got stuck.
+    #[error(transparent)]
+    Run(#[from] RunError),
+    /// The config is inconsistent.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+/// The outcome of a run: the report plus figures that are not deterministic (wall time).
+pub struct Outcome {
+    /// The report.
+    pub report: RunReport,
+    /// Real time the simulation took.
+    pub wall: Duration,
+}
+
+impl Hierarchy {
+    /// The resolved DRAM.
+    pub fn dram_spec(&self) -> &DramSpec {
+        &self.dram
+    }
+
+    /// Runs `program` through the hierarchy. `trace_name` and `energy` go into the report.
+    pub fn run(
+        &self,
+        program: Box<dyn Program>,
+        trace_name: &str,
+        energy: Option<(&str, &EnergyTable)>,
+    ) -> Result<Outcome, CachesimError> {
+        let cfg = &self.cfg;
+        let mut b = SimBuilder::new();
+        let split_line = 1u64
+            << self.geos[self.inst_level]
+                .line_shift
+                .min(self.geos[self.data_level].line_shift);
+        let core = b.add(Box::new(TraceCore::new(
+            "core",
+            self.clock,
+            program,
+            split_line,
+            cfg.core.max_outstanding,
+        )));
+        // Count each cache's upper neighbours to size its ports.
+        let n = cfg.level.len();
+        let mut n_up = vec![0usize; n];
+        let mut n_dram_up = 0;
+        for (i, p) in self.parents.iter().enumerate() {
+            match p {
+                Some(p) => n_up[*p] += 1,
+                None => n_dram_up += 1,
+            }
+            let _ = i;
+        }
+        n_up[self.inst_level] += 1;
+        n_up[self.data_level] += 1;
+        let mut ids = Vec::new();
+        for (i, l) in cfg.level.iter().enumerate() {
+            if n_up[i] == 0 {
+                return Err(Invalid::new(format!("level[{i}]"), &l.name, "has no level above it and serves nothing from the core; remove it or set `serves`").in_file(Path::new("(config)")).into());
+            }
+            ids.push(b.add(Box::new(Cache::new(
+                &l.name,
+                &l.cache,
+                self.geos[i],
+                self.clock,
+                n_up[i],
+                cfg.seed.wrapping_add(i as u64),
+            ))));
+        }
+        let dram = b.add(Box::new(Dram::new("dram", self.dram.clone(), n_dram_up)));
+        let mut next_port = vec![0usize; n];
+        let mut next_dram_port = 0;
+        let port = |k: usize| format!("up{k}");
+        // Core to first level: effectively free wiring inside the core (the engine's minimum, 1 ps).
+        for (core_port, lvl) in [("inst", self.inst_level), ("data", self.data_level)] {
+            b.connect(core, core_port, ids[lvl], &port(next_port[lvl]), Tick(1));
+            next_port[lvl] += 1;
+        }
+        for (i, l) in cfg.level.iter().enumerate() {
+            let lat = self.clock.ticks(l.link_latency_cycles);
+            match self.parents[i] {
+                Some(p) => {
+                    b.connect(ids[i], "down", ids[p], &port(next_port[p]), lat);
+                    next_port[p] += 1;
+                }
+                None => {
+                    b.connect(ids[i], "down", dram, &port(next_dram_port), lat);
+                    next_dram_port += 1;
+                }
+            }
+        }
+        let sim = b
+            .build()
+            .expect("the hierarchy wiring is derived from a resolved config");
+        let limits = RunLimits {
+            max_ticks: cfg.limits.max_cycles.map(|c| self.clock.ticks(c)),
+            wall_clock: cfg.limits.wall_clock_s.map(Duration::from_secs_f64),
+            watchdog: Some(self.clock.ticks(cfg.limits.watchdog_cycles)),
+        };
+        let fin = sim.run(limits)?;
+        let core_c = fin.get::<TraceCore>(core).expect("component 0 is the core");
+        if let Some(e) = core_c.error() {
+            return Err(CachesimError::Trace(clone_trace_error(e)));
+        }
+        let mut stats = StatTree::default();
+        stats.add("core", core_c.stats());
+        for (i, l) in cfg.level.iter().enumerate() {
+            stats.add(
+                &l.name,
+                fin.get::<Cache>(ids[i])
+                    .expect("cache ids map to caches")
+                    .stats(),
+            );
+        }
+        let dram_c = fin.get::<Dram>(dram).expect("dram id maps to the DRAM");
+        stats.add("dram", dram_c.stats());
+        let derived = self.derive(&stats, fin.now(), &ids);
+        let energy = match energy {
+            Some((name, table)) => table.price(name, &stats),
+            None => EnergyReport {
+                table: "(none)".into(),
+                unpriced: stats.entries.iter().map(|e| e.name.clone()).collect(),
+                ..Default::default()
+            },
+        };
+        let mut inputs = BTreeMap::new();
+        inputs.insert("trace".to_string(), trace_name.to_string());
+        let report = RunReport {
+            name: cfg.name.clone(),
+            kind: "cachesim".into(),
+            sparsim_version: env!("CARGO_PKG_VERSION").into(),
+            seed: cfg.seed,
+            config: serde_json::to_value(cfg).expect("configs serialize"),
+            inputs,
+            simulated_ps: fin.now().0,
+            stop_reason: fin.stop_reason(),
+            n_events: fin.n_events(),
+            stats: stats.entries,
+            derived,
+            energy,
+        };
+        Ok(Outcome {
+            report,
+            wall: fin.wall(),
+        })
+    }
+
+    fn derive(
+        &self,
+        stats: &StatTree,
+        end: Tick,
+        _ids: &[ComponentId],
+    ) -> BTreeMap<String, Metric> {
+        let mut d = BTreeMap::new();
+        let g = |k: &str| stats.get(k).unwrap_or(0) as f64;
+        let mut put = |k: String, value: f64, unit: &str, doc: &str| {
+            d.insert(
+                k,
+                Metric {
+                    value,
+                    unit: unit.into(),
+                    doc: doc.into(),
+                },
+            );
+        };
+        let period = self.clock.period_ps() as f64;
+        let responses = g("core.responses");
+        put(
+            "core.amat_cycles".into(),
+            if responses > 0.0 {
+                g("core.latency_ps") / responses / period
+            } else {
+                0.0
+            },
+            "cycles",
+            "Average memory access time seen by the core",
+        );
+        put(
+            "core.cycles".into(),
+            end.0 as f64 / period,
+            "cycles",
+            "Simulated core cycles",
+        );
+        for l in &self.cfg.level {
+            let n = &l.name;
+            let hits = g(&format!("{n}.inst_hits"))
+                + g(&format!("{n}.read_hits"))
+                + g(&format!("{n}.write_hits"))
+                + g(&format!("{n}.prefetch_hits"));
+            let misses = g(&format!("{n}.inst_misses"))
+                + g(&format!("{n}.read_misses"))
+                + g(&format!("{n}.write_misses"))
+                + g(&format!("{n}.prefetch_misses"));
+            put(
+                format!("{n}.accesses"),
+                hits + misses,
+                "count",
+                "Demand accesses (hits + misses)",
+            );
+            put(
+                format!("{n}.misses"),
+                misses,
+                "count",
+                "Misses of every kind",
+            );
+            put(
+                format!("{n}.miss_rate"),
+                if hits + misses > 0.0 {
+                    misses / (hits + misses)
+                } else {
+                    0.0
+                },
+                "ratio",
+                "Misses / accesses",
+            );
+        }
+        let secs = end.0 as f64 * 1e-12;
+        let bytes = g("dram.bytes_read") + g("dram.bytes_written");
+        put(
+            "dram.bandwidth_gb_s".into(),
+            if secs > 0.0 { bytes / secs / 1e9 } else { 0.0 },
+            "GB/s",
+            "Bytes moved over simulated time",
+        );
+        put(
+            "dram.peak_bandwidth_gb_s".into(),
+            self.dram.peak_bytes_per_s() / 1e9,
+            "GB/s",
+            "Peak data bandwidth of the configured DRAM",
+        );
+        let cols = g("dram.reads") + g("dram.writes");
+        put(
+            "dram.row_hit_rate".into(),
+            if cols > 0.0 {
+                g("dram.row_hits") / cols
+            } else {
+                0.0
+            },
+            "ratio",
+            "Accesses served from an open row",
+        );
+        let answered = g("dram.answered");
+        put(
+            "dram.avg_read_latency_ns".into(),
+            if answered > 0.0 {
+                g("dram.read_latency_ps") / answered / 1e3
+            } else {
+                0.0
+            },
+            "ns",
+            "Arrival to response for answered requests",
+        );
+        d
+    }
+}
+
+fn clone_trace_error(e: &crate::program::trace::TraceError) -> crate::program::trace::TraceError {
+    use crate::program::trace::TraceError as E;
+    match e {
+        E::Io { path, source } => E::Io {
+            path: path.clone(),
+            source: std::io::Error::new(source.kind(), source.to_string()),
+        },
+        E::Empty { path, msg } => E::Empty {
+            path: path.clone(),
+            msg: msg.clone(),
+        },
+        E::Line { path, line, msg } => E::Line {
+            path: path.clone(),
+            line: *line,
+            msg: msg.clone(),
+        },
+        E::Binary { path, offset, msg } => E::Binary {
+            path: path.clone(),
+            offset: *offset,
+            msg: msg.clone(),
+        },
+    }
+}
+
+/// Loads a hierarchy file (with `--set` overrides) and its energy table.
+pub fn load(
+    path: &Path,
+    overrides: &[String],
+) -> Result<(Hierarchy, Option<(PathBuf, EnergyTable)>), ConfigError> {
+    let cfg: CachesimConfig = crate::config::load(path, overrides)?;
+    let h = cfg.resolve().map_err(|e| e.in_file(path))?;
+    let energy = match &cfg.energy_table {
+        Some(rel) => {
+            let p = path.parent().unwrap_or(Path::new(".")).join(rel);
+            let t = EnergyTable::load(&p)?;
+            Some((p, t))
+        }
+        None => None,
+    };
+    Ok((h, energy))
+}
