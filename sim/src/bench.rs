@@ -6,7 +6,9 @@ use std::any::Any;
 
 use crate::blocks::cache::{CacheConfig, TagArray};
 use crate::blocks::dram::{Dram, DramConfig};
-use crate::engine::{AccessKind, Component, Ctx, MemReq, Msg, PortId, RunLimits, SimBuilder, Tick};
+use crate::engine::{
+    AccessKind, Component, Ctx, MemReq, Msg, PortId, RunLimits, SimBuilder, Split, Tick,
+};
 
 /// A ring of `n` components passing `tokens` tokens around until `n_events` deliveries have happened.
 /// Returns the number of events delivered.
@@ -136,6 +138,7 @@ pub fn dram_requests(preset: &str, n: u64, window: u64, random: bool) -> u64 {
                 size: self.line as u32,
                 kind: AccessKind::Read,
                 issued_ps: ctx.now().0,
+                split: Split::Whole,
             };
             ctx.send(PortId(0), Msg::Req(req), Tick(0));
         }

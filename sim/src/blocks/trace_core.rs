@@ -11,7 +11,9 @@
 
 use std::any::Any;
 
-use crate::engine::{AccessKind, Clock, Component, Ctx, MemReq, Msg, Outstanding, PortId, Tick};
+use crate::engine::{
+    AccessKind, Clock, Component, Ctx, MemReq, Msg, Outstanding, PortId, Split, Tick,
+};
 use crate::program::trace::TraceError;
 use crate::program::{Op, OpClass, Program};
 
@@ -135,6 +137,7 @@ impl TraceCore {
         if self.done {
             return false;
         }
+        let continuing = self.split.is_some();
         let Some((class, addr, end)) = self.next_access() else {
             self.done = true;
             return false;
@@ -168,6 +171,11 @@ impl TraceCore {
             size: (end - addr) as u32,
             kind,
             issued_ps: ctx.now().0,
+            split: match (continuing, self.split.is_some()) {
+                (true, _) => Split::Rest,
+                (false, true) => Split::First,
+                (false, false) => Split::Whole,
+            },
         };
         ctx.send(port, Msg::Req(req), Tick(0));
         self.next_issue = Tick(ctx.now().0 + self.clock.period_ps());

@@ -440,6 +440,12 @@ impl Hierarchy {
                 "Misses of every kind",
             );
             put(
+                format!("{n}.misses_per_operation"),
+                misses - g(&format!("{n}.straddle_second_misses")),
+                "count",
+                "Misses counting a split operation once, as cachegrind does",
+            );
+            put(
                 format!("{n}.miss_rate"),
                 if hits + misses > 0.0 {
                     misses / (hits + misses)

@@ -13,6 +13,6 @@ mod sim;
 mod time;
 
 pub use component::{Component, ComponentId, Ctx, Outstanding, PortId};
-pub use msg::{AccessKind, MemReq, Msg};
+pub use msg::{AccessKind, MemReq, Msg, Split};
 pub use sim::{BuildError, Finished, RunError, RunLimits, Sim, SimBuilder, StopReason};
 pub use time::{Clock, Cycle, Tick};

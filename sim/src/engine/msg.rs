@@ -39,6 +39,20 @@ pub struct MemReq {
     pub kind: AccessKind,
     /// Tick at which the original requester issued it, for latency statistics.
     pub issued_ps: u64,
+    /// Whether this access is a whole operation or a piece of one that straddled a line boundary.
+    /// Lets caches also count misses per operation, as cachegrind does.
+    pub split: Split,
+}
+
+/// How an access relates to the operation it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Split {
+    /// The whole operation.
+    Whole,
+    /// The first line of an operation that straddles lines.
+    First,
+    /// A later line of such an operation.
+    Rest,
 }
 
 /// A message on a link, or a component's wake-up to itself.

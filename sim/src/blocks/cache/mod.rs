@@ -27,7 +27,9 @@ pub use config::{CacheConfig, CacheGeometry, PrefetchKind, WritePolicy, Writebac
 pub use stats::CacheStats;
 pub use tags::{Evicted, TagArray};
 
-use crate::engine::{AccessKind, Clock, Component, Ctx, MemReq, Msg, Outstanding, PortId, Tick};
+use crate::engine::{
+    AccessKind, Clock, Component, Ctx, MemReq, Msg, Outstanding, PortId, Split, Tick,
+};
 use config::MAX_MSHR_TARGETS;
 use prefetch::Prefetcher;
 
@@ -63,6 +65,7 @@ const EMPTY_TARGET: Target = Target {
         size: 0,
         kind: AccessKind::Read,
         issued_ps: 0,
+        split: Split::Whole,
     },
 };
 
@@ -81,6 +84,9 @@ pub struct Cache {
     bank_free: Vec<Tick>,
     prefetcher: Prefetcher,
     stats: CacheStats,
+    /// The line of the previous demand access if it was the first piece of a split operation and
+    /// missed (for per-operation miss counting).
+    prev_first_missed: Option<u64>,
 }
 
 impl Cache {
@@ -121,6 +127,7 @@ impl Cache {
             bank_free: vec![Tick(0); geo.n_banks as usize],
             prefetcher: Prefetcher::new(cfg.prefetcher, cfg.prefetch_degree),
             stats: CacheStats::default(),
+            prev_first_missed: None,
         }
     }
 
@@ -169,7 +176,14 @@ impl Cache {
         i
     }
 
-    fn count(&mut self, kind: AccessKind, hit: bool) {
+    fn count(&mut self, req: &MemReq, hit: bool) {
+        let line = self.line_of(req.addr);
+        if !hit && req.split == Split::Rest && self.prev_first_missed == Some(line.wrapping_sub(1))
+        {
+            self.stats.straddle_second_misses += 1;
+        }
+        self.prev_first_missed = (!hit && req.split == Split::First).then_some(line);
+        let kind = req.kind;
         let s = &mut self.stats;
         match (kind, hit) {
             (AccessKind::Inst, true) => s.inst_hits += 1,
@@ -199,7 +213,7 @@ impl Cache {
             // A hit can be served even when earlier misses wait for MSHRs only if none are waiting;
             // the caller guarantees that ordering by replaying `blocked` first.
             let wait = self.bank_wait(line, now);
-            self.count(req.kind, true);
+            self.count(&req, true);
             if first_use {
                 self.stats.prefetches_useful += 1;
             }
@@ -213,7 +227,7 @@ impl Cache {
         // Miss.
         if req.kind == AccessKind::Write && !self.cfg.write_allocate {
             let wait = self.bank_wait(line, now);
-            self.count(req.kind, false);
+            self.count(&req, false);
             self.send_down_writeback(line, ctx, Tick(wait.0 + hit_latency.0));
             ctx.send(port, Msg::Resp(req), Tick(wait.0 + hit_latency.0));
             ctx.progress();
@@ -225,7 +239,7 @@ impl Cache {
                 return false;
             }
             self.bank_wait(line, now);
-            self.count(req.kind, false);
+            self.count(&req, false);
             self.stats.mshr_merges += 1;
             let m = &mut self.mshrs[i];
             m.targets[m.n_targets as usize] = Target { port, req };
@@ -237,7 +251,7 @@ impl Cache {
             return false;
         }
         let wait = self.bank_wait(line, now);
-        self.count(req.kind, false);
+        self.count(&req, false);
         let i = self.alloc_mshr(line, now);
         let m = &mut self.mshrs[i];
         m.targets[0] = Target { port, req };
@@ -252,6 +266,7 @@ impl Cache {
             size: 1 << self.geo.line_shift,
             kind,
             issued_ps: now.0,
+            split: req.split,
         };
         ctx.send(self.down, Msg::Req(fetch), Tick(wait.0 + hit_latency.0));
         if req.kind != AccessKind::Prefetch {
@@ -278,6 +293,7 @@ impl Cache {
                 size: 1 << self.geo.line_shift,
                 kind: AccessKind::Prefetch,
                 issued_ps: ctx.now().0,
+                split: Split::Whole,
             };
             ctx.send(
                 self.down,
@@ -313,6 +329,7 @@ impl Cache {
             size: 1 << self.geo.line_shift,
             kind: AccessKind::Writeback,
             issued_ps: ctx.now().0,
+            split: Split::Whole,
         };
         ctx.send(self.down, Msg::Req(wb), delay);
     }

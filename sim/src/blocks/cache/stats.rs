@@ -20,6 +20,7 @@ crate::stats_struct! {
         prefetches_issued: Count = "Prefetches this cache's prefetcher sent down",
         prefetches_useful: Count = "Prefetched lines later hit by a demand access",
         fills: Count = "Lines filled from the level below",
+        straddle_second_misses: Count = "Misses of the second line of a split operation whose first line also missed (cachegrind counts such an operation as one miss)",
     }
 }
 
