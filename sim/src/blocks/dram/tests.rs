@@ -1,1 +1,252 @@
+//! DRAM tests: the independent checker on every preset and traffic shape, closed-form latency and
+//! bandwidth, and the checker's own ability to catch a violation.
 
+use std::any::Any;
+
+use super::checker::check;
+use super::*;
+use crate::engine::{Component, Ctx, MemReq, Msg, PortId, RunLimits, SimBuilder, Split, Tick};
+
+/// Issues `n` requests (reads, or every `write_every`-th a write), keeping `window` in flight.
+struct Feeder {
+    n: u64,
+    sent: u64,
+    answered: u64,
+    window: u64,
+    in_flight: u64,
+    random: bool,
+    write_every: u64,
+    x: u64,
+    step: u64,
+    span: u64,
+    first_resp: Option<Tick>,
+}
+
+impl Feeder {
+    fn new(n: u64, window: u64, random: bool, step: u64) -> Feeder {
+        Feeder {
+            n,
+            sent: 0,
+            answered: 0,
+            window,
+            in_flight: 0,
+            random,
+            write_every: 0,
+            x: 88172645463325252,
+            step,
+            span: 1 << 30,
+            first_resp: None,
+        }
+    }
+    fn send(&mut self, ctx: &mut Ctx) {
+        while self.in_flight < self.window && self.sent < self.n {
+            let addr = if self.random {
+                self.x ^= self.x << 13;
+                self.x ^= self.x >> 7;
+                self.x ^= self.x << 17;
+                (self.x % self.span) / self.step * self.step
+            } else {
+                self.sent * self.step
+            };
+            self.sent += 1;
+            let write = self.write_every > 0 && self.sent % self.write_every == 0;
+            let kind = if write {
+                AccessKind::Writeback
+            } else {
+                AccessKind::Read
+            };
+            let req = MemReq {
+                id: self.sent,
+                addr,
+                size: self.step as u32,
+                kind,
+                issued_ps: ctx.now().0,
+                split: Split::Whole,
+            };
+            ctx.send(PortId(0), Msg::Req(req), Tick(0));
+            if !write {
+                self.in_flight += 1;
+            }
+        }
+    }
+}
+
+impl Component for Feeder {
+    fn name(&self) -> &str {
+        "feeder"
+    }
+    fn ports(&self) -> &[&'static str] {
+        &["mem"]
+    }
+    fn setup(&mut self, ctx: &mut Ctx) {
+        self.send(ctx);
+    }
+    fn handle(&mut self, _p: PortId, _m: Msg, ctx: &mut Ctx) {
+        self.first_resp.get_or_insert(ctx.now());
+        self.answered += 1;
+        self.in_flight -= 1;
+        ctx.progress();
+        self.send(ctx);
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+fn run(spec: DramSpec, feeder: Feeder) -> (DramStats, Vec<IssuedCommand>, Tick, Option<Tick>) {
+    let mut b = SimBuilder::new();
+    let f = b.add(Box::new(feeder));
+    let mut dram = Dram::new("dram", spec, 1);
+    dram.enable_command_log();
+    let d = b.add(Box::new(dram));
+    b.connect(f, "mem", d, "up0", Tick(1));
+    let fin = b
+        .build()
+        .unwrap()
+        .run(RunLimits {
+            watchdog: Some(Tick(1_000_000_000)),
+            ..Default::default()
+        })
+        .unwrap();
+    let dram = fin.get::<Dram>(d).unwrap();
+    let feeder = fin.get::<Feeder>(f).unwrap();
+    (
+        *dram.stats(),
+        dram.command_log().unwrap().to_vec(),
+        fin.now(),
+        feeder.first_resp,
+    )
+}
+
+#[test]
+fn no_timing_violation_for_any_preset_under_random_and_streaming_traffic() {
+    for name in preset_names() {
+        for (page, ranks) in [
+            (PagePolicy::Open, 1),
+            (PagePolicy::Closed, 1),
+            (PagePolicy::Open, 2),
+        ] {
+            let mut cfg = DramConfig::preset(name);
+            cfg.page_policy = page;
+            cfg.org.ranks = Some(ranks);
+            let spec = cfg.resolve("dram").unwrap();
+            for random in [true, false] {
+                let mut f = Feeder::new(4000, 48, random, spec.access_bytes);
+                f.write_every = 3;
+                let (stats, log, _, _) = run(spec.clone(), f);
+                let errors = check(&spec, &log);
+                assert!(
+                    errors.is_empty(),
+                    "{name} {page:?} ranks {ranks} random {random}: {:#?}",
+                    &errors[..errors.len().min(5)]
+                );
+                assert_eq!(
+                    stats.reads + stats.writes,
+                    4000,
+                    "{name}: every access issued once"
+                );
+                assert!(
+                    stats.refreshes > 0 || log.last().unwrap().cycle < spec.timing.refi,
+                    "{name}: refresh happened"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn narrow_8_byte_accesses_are_counted_as_such_and_obey_timing() {
+    let mut cfg = DramConfig::preset("DDR5-4400");
+    cfg.access_bytes = Some(8);
+    let spec = cfg.resolve("dram").unwrap();
+    assert_eq!(spec.access_bytes, 8);
+    let (stats, log, _, _) = run(spec.clone(), Feeder::new(2000, 32, true, 8));
+    assert_eq!(stats.reads, 2000);
+    assert_eq!(stats.bytes_read, 2000 * 8);
+    assert!(check(&spec, &log).is_empty());
+    // A 64-byte request on 8-byte access granularity is eight accesses.
+    let (stats, _, _, _) = run(spec, Feeder::new(100, 4, false, 64));
+    assert_eq!(stats.reads, 800);
+}
+
+#[test]
+fn streaming_reaches_at_least_90_percent_of_peak_bandwidth() {
+    for name in preset_names() {
+        let spec = DramConfig::preset(name).resolve("dram").unwrap();
+        let n = 40_000;
+        let (stats, _, end, first) =
+            run(spec.clone(), Feeder::new(n, 64, false, spec.access_bytes));
+        // Measure from the first returned data to the end, so the first access's latency is excluded.
+        let secs = (end.0 - first.unwrap().0) as f64 * 1e-12;
+        let bw = (stats.bytes_read - spec.access_bytes) as f64 / secs;
+        let frac = bw / spec.peak_bytes_per_s();
+        assert!(
+            frac >= 0.90,
+            "{name}: streaming reached {:.1} % of peak",
+            frac * 100.0
+        );
+        assert!(frac <= 1.0 + 1e-9, "{name}: faster than peak ({frac})");
+    }
+}
+
+#[test]
+fn idle_bank_read_costs_trcd_plus_tcl_plus_burst() {
+    for name in preset_names() {
+        let spec = DramConfig::preset(name).resolve("dram").unwrap();
+        let t = spec.timing;
+        let (_, log, _, first) = run(spec.clone(), Feeder::new(1, 1, false, spec.access_bytes));
+        assert_eq!(
+            log.iter().map(|c| c.cmd).collect::<Vec<_>>(),
+            vec![Command::Act, Command::Rd],
+            "{name}"
+        );
+        // The request arrives at 1 ps, so the ACT issues at cycle 1; data ends tRCD + tCL + burst later.
+        let expect = (1 + t.rcd + t.cl + spec.burst_cycles) * t.tck_ps;
+        assert_eq!(
+            first.unwrap().0,
+            expect + 1,
+            "{name}: response time (plus the 1 ps link)"
+        );
+    }
+}
+
+#[test]
+fn checker_catches_injected_violations() {
+    let spec = DramConfig::preset("DDR4-3200").resolve("dram").unwrap();
+    let (_, mut log, _, _) = run(spec.clone(), Feeder::new(500, 16, true, 64));
+    assert!(check(&spec, &log).is_empty());
+    // Pull the first column command after an ACT one cycle earlier than tRCD allows.
+    let i = log
+        .iter()
+        .position(|c| matches!(c.cmd, Command::Rd | Command::Wr))
+        .unwrap();
+    let act = log[..i]
+        .iter()
+        .rev()
+        .find(|c| {
+            c.cmd == Command::Act && c.bank == log[i].bank && c.bank_group == log[i].bank_group
+        })
+        .unwrap()
+        .cycle;
+    log[i].cycle = act + spec.timing.rcd - 1;
+    let errors = check(&spec, &log);
+    assert!(errors.iter().any(|e| e.contains("tRCD")), "{errors:?}");
+}
+
+#[test]
+fn open_page_streaming_hits_rows_and_random_traffic_misses() {
+    let spec = DramConfig::preset("DDR4-3200").resolve("dram").unwrap();
+    let (s, _, _, _) = run(spec.clone(), Feeder::new(4000, 32, false, 64));
+    assert!(s.row_hits as f64 / s.reads as f64 > 0.9, "{s:?}");
+    let (s, _, _, _) = run(spec, Feeder::new(4000, 32, true, 64));
+    assert!((s.row_hits as f64 / s.reads as f64) < 0.2, "{s:?}");
+}
+
+#[test]
+fn address_mapping_puts_consecutive_accesses_in_different_bank_groups() {
+    let spec = DramConfig::preset("DDR4-3200").resolve("dram").unwrap();
+    let a = decode(&spec, 0);
+    let b = decode(&spec, 64);
+    assert_ne!(a.bank_group, b.bank_group);
+    assert_eq!(a.row, b.row);
+}
