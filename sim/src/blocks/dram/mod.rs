@@ -109,6 +109,8 @@ const NO_ROW: u32 = u32::MAX;
 #[derive(Clone, Copy)]
 struct Bank {
     open_row: u32,
+    /// Queued accesses to the open row (kept exact so the scheduler never rescans the queue).
+    hits_queued: u32,
     next_act: u64,
     next_pre: u64,
     next_rd: u64,
@@ -136,6 +138,8 @@ struct Rank {
 #[derive(Clone, Copy)]
 struct Entry {
     slot: u32,
+    bank: u32,
+    group: u32,
     addr: DramAddr,
     is_write: bool,
     needed_pre: bool,
@@ -199,6 +203,7 @@ impl Dram {
             banks: vec![
                 Bank {
                     open_row: NO_ROW,
+                    hits_queued: 0,
                     next_act: 0,
                     next_pre: 0,
                     next_rd: 0,
@@ -310,8 +315,11 @@ impl Dram {
             if self.channels[ch].queue.is_empty() && self.channels[ch].wake_at.is_none() {
                 self.catch_up_refresh(ch, now_cycle);
             }
+            let (bank, group) = (self.bank_idx(&addr) as u32, self.group_idx(&addr) as u32);
             let e = Entry {
                 slot,
+                bank,
+                group,
                 addr,
                 is_write,
                 needed_pre: false,
@@ -319,6 +327,10 @@ impl Dram {
             };
             let c = &mut self.channels[ch];
             if c.queue.len() < self.spec.queue_size {
+                let b = &mut c.banks[bank as usize];
+                if b.open_row == addr.row {
+                    b.hits_queued += 1;
+                }
                 c.queue.push(e);
             } else {
                 c.backlog.push_back(e);
@@ -379,8 +391,8 @@ impl Dram {
 
     fn earliest(&self, ch: usize, e: &Entry, cmd: Command) -> u64 {
         let c = &self.channels[ch];
-        let b = &c.banks[self.bank_idx(&e.addr)];
-        let g = &c.groups[self.group_idx(&e.addr)];
+        let b = &c.banks[e.bank as usize];
+        let g = &c.groups[e.group as usize];
         let r = &c.ranks[e.addr.rank as usize];
         let t = match cmd {
             Command::Act => {
@@ -417,8 +429,14 @@ impl Dram {
         let tm = self.spec.timing;
         let (bi, gi) = (self.bank_idx(&a), self.group_idx(&a));
         let c = &mut self.channels[ch];
+        let hits = c
+            .queue
+            .iter()
+            .filter(|q| q.bank as usize == bi && q.addr.row == a.row)
+            .count() as u32;
         let b = &mut c.banks[bi];
         b.open_row = a.row;
+        b.hits_queued = hits;
         b.next_act = b.next_act.max(t + tm.rc);
         b.next_pre = b.next_pre.max(t + tm.ras);
         b.next_rd = b.next_rd.max(t + tm.rcd);
@@ -439,6 +457,7 @@ impl Dram {
         let c = &mut self.channels[ch];
         let b = &mut c.banks[bi];
         b.open_row = NO_ROW;
+        b.hits_queued = 0;
         b.next_act = b.next_act.max(t + tm.rp);
         c.next_cmd = t + 1;
         self.stats.precharges += 1;
@@ -448,9 +467,10 @@ impl Dram {
     fn issue_column(&mut self, ch: usize, e: Entry, t: u64) {
         let tm = self.spec.timing;
         let bl = self.spec.burst_cycles;
-        let (bi, gi) = (self.bank_idx(&e.addr), self.group_idx(&e.addr));
+        let (bi, gi) = (e.bank as usize, e.group as usize);
         let (rtw, ccd_s, ccd_l) = (self.rtw, self.ccd_s, self.ccd_l);
         let c = &mut self.channels[ch];
+        c.banks[bi].hits_queued -= 1;
         let rank = e.addr.rank as usize;
         if e.is_write {
             let b = &mut c.banks[bi];
@@ -511,13 +531,7 @@ impl Dram {
         }
         if self.spec.page_policy == PagePolicy::Closed {
             let c = &mut self.channels[ch];
-            let still_wanted = c.queue.iter().any(|q| {
-                q.addr.rank == e.addr.rank
-                    && q.addr.bank_group == e.addr.bank_group
-                    && q.addr.bank == e.addr.bank
-                    && q.addr.row == row
-            });
-            if !still_wanted && !c.to_close.contains(&bi) {
+            if c.banks[bi].hits_queued == 0 && !c.to_close.contains(&bi) {
                 c.to_close.push(bi);
             }
         }
@@ -578,14 +592,18 @@ impl Dram {
             if refreshing(self, e.addr.rank) {
                 continue;
             }
-            let bi = self.bank_idx(&e.addr);
+            let bi = e.bank as usize;
             if self.channels[ch].banks[bi].open_row == e.addr.row {
                 let when =
                     self.earliest(ch, &e, if e.is_write { Command::Wr } else { Command::Rd });
                 if when <= t {
-                    self.channels[ch].queue.remove(i);
-                    if let Some(b) = self.channels[ch].backlog.pop_front() {
-                        self.channels[ch].queue.push(b);
+                    let c = &mut self.channels[ch];
+                    c.queue.remove(i);
+                    if let Some(b) = c.backlog.pop_front() {
+                        if c.banks[b.bank as usize].open_row == b.addr.row {
+                            c.banks[b.bank as usize].hits_queued += 1;
+                        }
+                        c.queue.push(b);
                     }
                     self.issue_column(ch, e, t);
                     return Step::Issued;
@@ -599,7 +617,7 @@ impl Dram {
             if refreshing(self, e.addr.rank) {
                 continue;
             }
-            let bi = self.bank_idx(&e.addr);
+            let bi = e.bank as usize;
             let open = self.channels[ch].banks[bi].open_row;
             if open == e.addr.row {
                 continue;
@@ -614,11 +632,7 @@ impl Dram {
                 next = next.min(when);
             } else {
                 // Keep a row open while any queued request still hits it: those go first.
-                let c = &self.channels[ch];
-                if c.queue
-                    .iter()
-                    .any(|q| self.bank_idx(&q.addr) == bi && q.addr.row == open)
-                {
+                if self.channels[ch].banks[bi].hits_queued > 0 {
                     continue;
                 }
                 let when = self.earliest(ch, &e, Command::Pre);
@@ -638,11 +652,7 @@ impl Dram {
             let bi = self.channels[ch].to_close[k];
             let c = &self.channels[ch];
             let open = c.banks[bi].open_row;
-            if open == NO_ROW
-                || c.queue
-                    .iter()
-                    .any(|q| self.bank_idx(&q.addr) == bi && q.addr.row == open)
-            {
+            if open == NO_ROW || c.banks[bi].hits_queued > 0 {
                 self.channels[ch].to_close.swap_remove(k);
                 continue;
             }
