@@ -94,18 +94,18 @@ enum TraceCmd {
     },
 }
 
-/// A bad-input error: exit code 2.
+/// A bad-input error (exit code 2), carrying the message that names the file, key or line.
 #[derive(Debug)]
-struct BadInput;
+struct BadInput(String);
 impl std::fmt::Display for BadInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("bad input")
+        f.write_str(&self.0)
     }
 }
 impl std::error::Error for BadInput {}
 
 fn bad(e: impl std::fmt::Display) -> anyhow::Error {
-    anyhow::Error::msg(e.to_string()).context(BadInput)
+    anyhow::Error::new(BadInput(e.to_string()))
 }
 
 fn main() -> ExitCode {
@@ -113,14 +113,8 @@ fn main() -> ExitCode {
     match dispatch(cli.cmd) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let is_bad = e.chain().any(|c| c.is::<BadInput>());
-            // Print the cause chain without the BadInput marker.
-            let msgs: Vec<String> = e
-                .chain()
-                .filter(|c| !c.is::<BadInput>())
-                .map(|c| c.to_string())
-                .collect();
-            eprintln!("error: {}", msgs.join(": "));
+            let is_bad = e.chain().any(|c| c.downcast_ref::<BadInput>().is_some());
+            eprintln!("error: {e:#}");
             ExitCode::from(if is_bad { 2 } else { 1 })
         }
     }

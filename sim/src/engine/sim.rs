@@ -312,7 +312,7 @@ impl Sim {
                 return Err(self.stuck("no progress within the watchdog interval", now));
             }
             n_events += 1;
-            if n_events % WALL_CHECK_EVERY == 0 {
+            if n_events.is_multiple_of(WALL_CHECK_EVERY) {
                 if let Some(wall) = limits.wall_clock {
                     if started.elapsed() >= wall {
                         break StopReason::WallClock;

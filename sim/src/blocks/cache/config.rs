@@ -128,7 +128,7 @@ impl CacheConfig {
             ));
         }
         let set_bytes = self.n_ways * self.line_bytes;
-        if self.size_bytes % set_bytes != 0 {
+        if !self.size_bytes.is_multiple_of(set_bytes) {
             return Err(Invalid::new(
                 key("size_bytes"),
                 self.size_bytes,

@@ -40,8 +40,8 @@ impl Prefetcher {
         match self.kind {
             PrefetchKind::None => 0,
             PrefetchKind::NextLine => {
-                for d in 0..self.degree {
-                    out[d] = line + 1 + d as u64;
+                for (d, slot) in out.iter_mut().take(self.degree).enumerate() {
+                    *slot = line + 1 + d as u64;
                 }
                 self.degree
             }

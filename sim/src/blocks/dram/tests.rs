@@ -49,7 +49,7 @@ impl Feeder {
                 self.sent * self.step
             };
             self.sent += 1;
-            let write = self.write_every > 0 && self.sent % self.write_every == 0;
+            let write = self.write_every > 0 && self.sent.is_multiple_of(self.write_every);
             let kind = if write {
                 AccessKind::Writeback
             } else {
