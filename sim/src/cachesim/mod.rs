@@ -212,6 +212,12 @@ impl CachesimConfig {
                 _ => Err(Invalid::new("level[].serves", format!("{} levels", found.len()), format!("exactly one level must serve {want:?} accesses"))),
             }
         };
+        for (i, l) in self.level.iter().enumerate() {
+            let fed = l.serves.is_some() || parents.contains(&Some(i));
+            if !fed {
+                return Err(Invalid::new(format!("level[{i}].serves"), "(none)", "this level has no level above it: set `serves` or make another level's `parent` point to it"));
+            }
+        }
         let inst_level = pick(Serves::Inst)?;
         let data_level = pick(Serves::Data)?;
         let dram = self.dram.resolve("dram")?;
@@ -291,9 +297,6 @@ impl Hierarchy {
         n_up[self.data_level] += 1;
         let mut ids = Vec::new();
         for (i, l) in cfg.level.iter().enumerate() {
-            if n_up[i] == 0 {
-                return Err(Invalid::new(format!("level[{i}]"), &l.name, "has no level above it and serves nothing from the core; remove it or set `serves`").in_file(Path::new("(config)")).into());
-            }
             ids.push(b.add(Box::new(Cache::new(
                 &l.name,
                 &l.cache,
