@@ -27,17 +27,13 @@ pub use config::{CacheConfig, CacheGeometry, PrefetchKind, WritePolicy, Writebac
 pub use stats::CacheStats;
 pub use tags::{Evicted, TagArray};
 
+use super::UP_PORTS;
 use crate::engine::{
     AccessKind, Clock, Component, Ctx, MemReq, Msg, Outstanding, PortId, Split, Tick,
 };
 use config::MAX_MSHR_TARGETS;
 use prefetch::Prefetcher;
 
-/// Port names; a cache with `n` upper neighbours uses the first `n`.
-const UP_PORTS: [&str; 16] = [
-    "up0", "up1", "up2", "up3", "up4", "up5", "up6", "up7", "up8", "up9", "up10", "up11", "up12",
-    "up13", "up14", "up15",
-];
 /// Most upper neighbours one cache can have.
 pub const MAX_UP_PORTS: usize = UP_PORTS.len();
 

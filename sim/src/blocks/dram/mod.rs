@@ -25,6 +25,7 @@ use std::collections::VecDeque;
 pub use config::{preset_names, DramConfig, DramOrg, DramSpec, DramTiming, Field, PagePolicy};
 pub use stats::DramStats;
 
+use super::UP_PORTS;
 use crate::engine::{AccessKind, Component, Ctx, MemReq, Msg, Outstanding, PortId, Tick};
 
 /// A DRAM command, as logged for the checker.
@@ -183,11 +184,6 @@ pub struct Dram {
     ccd_s: u64,
     ccd_l: u64,
 }
-
-const UP_PORTS: [&str; 16] = [
-    "up0", "up1", "up2", "up3", "up4", "up5", "up6", "up7", "up8", "up9", "up10", "up11", "up12",
-    "up13", "up14", "up15",
-];
 
 impl Dram {
     /// A DRAM system with `n_up` request ports.
