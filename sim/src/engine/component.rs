@@ -1,10 +1,10 @@
 //! The component contract and the context a component acts through.
 
 use std::any::Any;
-use std::collections::BinaryHeap;
 
 use super::msg::Msg;
-use super::sim::{Event, LinkEnd};
+use super::queue::{EventQueue, Payload};
+use super::sim::LinkEnd;
 use super::time::Tick;
 
 /// A component's index in its simulation, given by [`super::SimBuilder::add`].
@@ -73,8 +73,7 @@ pub struct Ctx<'a> {
     pub(super) me: ComponentId,
     pub(super) port_base: u32,
     pub(super) links: &'a [Option<LinkEnd>],
-    pub(super) queue: &'a mut BinaryHeap<Event>,
-    pub(super) seq: &'a mut u64,
+    pub(super) queue: &'a mut EventQueue,
     pub(super) last_progress: &'a mut Tick,
 }
 
@@ -117,13 +116,6 @@ impl Ctx<'_> {
 
     #[inline]
     fn push(&mut self, tick: u64, dst: u32, port: u16, msg: Msg) {
-        *self.seq += 1;
-        self.queue.push(Event {
-            tick,
-            seq: *self.seq,
-            dst,
-            port,
-            msg,
-        });
+        self.queue.push(tick, Payload { dst, port, msg });
     }
 }

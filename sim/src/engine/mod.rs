@@ -9,6 +9,7 @@
 
 mod component;
 mod msg;
+mod queue;
 mod sim;
 mod time;
 

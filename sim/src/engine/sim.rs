@@ -1,40 +1,11 @@
 //! Building and running a simulation: `SimBuilder` → `Sim` → `Finished` (a typestate; a `Sim` runs once).
 
-use std::cmp::Ordering;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use super::component::{Component, ComponentId, Ctx, Outstanding, PortId};
-use super::msg::Msg;
+use super::queue::EventQueue;
 use super::time::Tick;
-
-/// One scheduled delivery. Ordered by `(tick, seq)`: earliest first, ties in scheduling order.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Event {
-    pub(crate) tick: u64,
-    pub(crate) seq: u64,
-    pub(crate) dst: u32,
-    pub(crate) port: u16,
-    pub(crate) msg: Msg,
-}
-
-impl PartialEq for Event {
-    fn eq(&self, other: &Self) -> bool {
-        (self.tick, self.seq) == (other.tick, other.seq)
-    }
-}
-impl Eq for Event {}
-impl PartialOrd for Event {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Event {
-    fn cmp(&self, other: &Self) -> Ordering {
-        // BinaryHeap is a max-heap: reverse so the earliest (tick, seq) pops first.
-        (other.tick, other.seq).cmp(&(self.tick, self.seq))
-    }
-}
 
 /// The far end of a link, as seen from one port.
 #[derive(Debug, Clone, Copy)]
@@ -254,8 +225,7 @@ impl SimBuilder {
             components: self.components,
             port_base,
             links: ends,
-            queue: BinaryHeap::with_capacity(1024),
-            seq: 0,
+            queue: EventQueue::new(),
         })
     }
 }
@@ -265,8 +235,7 @@ pub struct Sim {
     components: Vec<Box<dyn Component>>,
     port_base: Vec<u32>,
     links: Vec<Option<LinkEnd>>,
-    queue: BinaryHeap<Event>,
-    seq: u64,
+    queue: EventQueue,
 }
 
 /// How many events run between two wall-clock checks.
@@ -287,7 +256,6 @@ impl Sim {
                 port_base: self.port_base[i],
                 links: &self.links,
                 queue: &mut self.queue,
-                seq: &mut self.seq,
                 last_progress: &mut last_progress,
             };
             self.components[i].setup(&mut ctx);
@@ -297,17 +265,17 @@ impl Sim {
         let watchdog = limits.watchdog.map_or(u64::MAX, |t| t.0);
         let mut n_events = 0u64;
         let stop = loop {
-            let Some(ev) = self.queue.pop() else {
+            let Some((tick, ev)) = self.queue.pop() else {
                 if self.any_outstanding() {
                     return Err(self.stuck("event queue empty with requests outstanding", now));
                 }
                 break StopReason::Drained;
             };
-            if ev.tick > max_tick {
+            if tick > max_tick {
                 now = Tick(max_tick);
                 break StopReason::TickLimit;
             }
-            now = Tick(ev.tick);
+            now = Tick(tick);
             if now.0.saturating_sub(last_progress.0) > watchdog {
                 return Err(self.stuck("no progress within the watchdog interval", now));
             }
@@ -326,7 +294,6 @@ impl Sim {
                 port_base: self.port_base[i],
                 links: &self.links,
                 queue: &mut self.queue,
-                seq: &mut self.seq,
                 last_progress: &mut last_progress,
             };
             self.components[i].handle(PortId(ev.port), ev.msg, &mut ctx);
@@ -401,6 +368,7 @@ impl Finished {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::Msg;
     use std::any::Any;
 
     /// Sends a token to its peer; the peer echoes it back, `n` round trips in all.
