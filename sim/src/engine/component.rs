@@ -108,6 +108,16 @@ impl Ctx<'_> {
         self.push(tick, self.me.0, PortId::SELF.0, msg);
     }
 
+    /// The time of the earliest event still pending (not counting the one being handled), if any.
+    ///
+    /// Nothing can be delivered to any component before it: every future event is scheduled by a
+    /// handler running at or after that time. A component may use this to advance its own state
+    /// over the quiet interval without scheduling an event per step.
+    #[inline]
+    pub fn next_event_tick(&self) -> Option<Tick> {
+        self.queue.peek_tick().map(Tick)
+    }
+
     /// Records that useful work completed now; the watchdog measures stalls from the last progress.
     #[inline]
     pub fn progress(&mut self) {

@@ -56,6 +56,12 @@ impl EventQueue {
         ));
     }
 
+    /// The tick of the earliest pending event.
+    #[inline]
+    pub(crate) fn peek_tick(&self) -> Option<u64> {
+        self.heap.peek().map(|r| (r.0 >> 64) as u64)
+    }
+
     #[inline]
     pub(crate) fn pop(&mut self) -> Option<(u64, Payload)> {
         let Reverse(k) = self.heap.pop()?;

@@ -138,6 +138,8 @@ struct Rank {
 
 #[derive(Clone, Copy)]
 struct Entry {
+    /// Arrival order within the channel (FR-FCFS "first come").
+    seq: u64,
     slot: u32,
     bank: u32,
     group: u32,
@@ -151,13 +153,56 @@ struct Channel {
     banks: Vec<Bank>,
     groups: Vec<Group>,
     ranks: Vec<Rank>,
-    queue: Vec<Entry>,
+    /// Queued accesses per bank, oldest first.
+    bank_queues: Vec<VecDeque<Entry>>,
+    /// Banks with a non-empty queue, in no particular order.
+    active: Vec<u32>,
+    /// Accesses in all bank queues (at most the scheduler window).
+    n_queued: usize,
+    /// Accesses that arrived while the window was full, oldest first.
     backlog: VecDeque<Entry>,
+    /// Arrivals so far (the next entry's `seq`).
+    n_arrived: u64,
     next_cmd: u64,
     /// The cycle of the wake-up this channel is waiting for, if any.
     wake_at: Option<u64>,
     /// Banks (flat index) to close as soon as legal under the closed-page policy.
     to_close: Vec<usize>,
+}
+
+impl Channel {
+    /// Adds an access to its bank's queue.
+    fn enqueue(&mut self, e: Entry) {
+        let bi = e.bank as usize;
+        if self.bank_queues[bi].is_empty() {
+            self.active.push(e.bank);
+        }
+        if self.banks[bi].open_row == e.addr.row {
+            self.banks[bi].hits_queued += 1;
+        }
+        self.bank_queues[bi].push_back(e);
+        self.n_queued += 1;
+    }
+
+    /// Removes access `i` of bank `bi`'s queue and refills the window from the backlog.
+    fn take(&mut self, bi: usize, i: usize) -> Entry {
+        let e = self.bank_queues[bi]
+            .remove(i)
+            .expect("index from a scan of this queue");
+        self.n_queued -= 1;
+        if self.bank_queues[bi].is_empty() {
+            let k = self
+                .active
+                .iter()
+                .position(|&b| b as usize == bi)
+                .expect("a non-empty bank is active");
+            self.active.swap_remove(k);
+        }
+        if let Some(b) = self.backlog.pop_front() {
+            self.enqueue(b);
+        }
+        e
+    }
 }
 
 struct Slot {
@@ -220,8 +265,13 @@ impl Dram {
                     next_ref_due: t.refi * (r + 1) / o.ranks,
                 })
                 .collect(),
-            queue: Vec::with_capacity(spec.queue_size),
+            bank_queues: (0..n_banks)
+                .map(|_| VecDeque::with_capacity(spec.queue_size))
+                .collect(),
+            active: Vec::with_capacity(n_banks),
+            n_queued: 0,
             backlog: VecDeque::new(),
+            n_arrived: 0,
             next_cmd: 0,
             wake_at: None,
             to_close: Vec::new(),
@@ -308,11 +358,13 @@ impl Dram {
         for i in 0..n as u64 {
             let addr = decode(&self.spec, base + i * self.spec.access_bytes);
             let ch = addr.channel as usize;
-            if self.channels[ch].queue.is_empty() && self.channels[ch].wake_at.is_none() {
+            if self.channels[ch].n_queued == 0 && self.channels[ch].wake_at.is_none() {
                 self.catch_up_refresh(ch, now_cycle);
             }
             let (bank, group) = (self.bank_idx(&addr) as u32, self.group_idx(&addr) as u32);
+            let c = &mut self.channels[ch];
             let e = Entry {
+                seq: c.n_arrived,
                 slot,
                 bank,
                 group,
@@ -321,13 +373,9 @@ impl Dram {
                 needed_pre: false,
                 needed_act: false,
             };
-            let c = &mut self.channels[ch];
-            if c.queue.len() < self.spec.queue_size {
-                let b = &mut c.banks[bank as usize];
-                if b.open_row == addr.row {
-                    b.hits_queued += 1;
-                }
-                c.queue.push(e);
+            c.n_arrived += 1;
+            if c.n_queued < self.spec.queue_size {
+                c.enqueue(e);
             } else {
                 c.backlog.push_back(e);
                 self.stats.queue_full_waits += 1;
@@ -425,10 +473,9 @@ impl Dram {
         let tm = self.spec.timing;
         let (bi, gi) = (self.bank_idx(&a), self.group_idx(&a));
         let c = &mut self.channels[ch];
-        let hits = c
-            .queue
+        let hits = c.bank_queues[bi]
             .iter()
-            .filter(|q| q.bank as usize == bi && q.addr.row == a.row)
+            .filter(|q| q.addr.row == a.row)
             .count() as u32;
         let b = &mut c.banks[bi];
         b.open_row = a.row;
@@ -581,66 +628,68 @@ impl Dram {
         let refreshing = |s: &Self, rank: u32| {
             s.spec.refresh && s.channels[ch].ranks[rank as usize].next_ref_due <= t
         };
-        // 2. First ready: the oldest row hit whose column command can issue now.
-        let n = self.channels[ch].queue.len();
-        for i in 0..n {
-            let e = self.channels[ch].queue[i];
-            if refreshing(self, e.addr.rank) {
+        // 2. Per bank with queued work, its candidate: the oldest row hit (a column command), or else
+        // the oldest access's ACT (closed bank) or PRE (a row nobody queued wants).
+        // FR-FCFS: the oldest ready column command wins; else the oldest ready ACT/PRE.
+        let mut best_col: Option<(u64, usize, usize)> = None; // (seq, bank, index in bank queue)
+        let mut best_row: Option<(u64, usize, Command)> = None; // (seq, bank, ACT or PRE)
+        for k in 0..self.channels[ch].active.len() {
+            let c = &self.channels[ch];
+            let bi = c.active[k] as usize;
+            let q = &c.bank_queues[bi];
+            let front = q[0];
+            if refreshing(self, front.addr.rank) {
                 continue;
             }
-            let bi = e.bank as usize;
-            if self.channels[ch].banks[bi].open_row == e.addr.row {
+            let bank = &c.banks[bi];
+            if bank.hits_queued > 0 {
+                let i = q
+                    .iter()
+                    .position(|e| e.addr.row == bank.open_row)
+                    .expect("hits_queued counts queued hits");
+                let e = q[i];
                 let when =
                     self.earliest(ch, &e, if e.is_write { Command::Wr } else { Command::Rd });
                 if when <= t {
-                    let c = &mut self.channels[ch];
-                    c.queue.remove(i);
-                    if let Some(b) = c.backlog.pop_front() {
-                        if c.banks[b.bank as usize].open_row == b.addr.row {
-                            c.banks[b.bank as usize].hits_queued += 1;
-                        }
-                        c.queue.push(b);
+                    if best_col.is_none_or(|(seq, _, _)| e.seq < seq) {
+                        best_col = Some((e.seq, bi, i));
                     }
-                    self.issue_column(ch, e, t);
-                    return Step::Issued;
+                } else {
+                    next = next.min(when);
                 }
-                next = next.min(when);
+            } else {
+                let cmd = if bank.open_row == NO_ROW {
+                    Command::Act
+                } else {
+                    Command::Pre
+                };
+                let when = self.earliest(ch, &front, cmd);
+                if when <= t {
+                    if best_row.is_none_or(|(seq, _, _)| front.seq < seq) {
+                        best_row = Some((front.seq, bi, cmd));
+                    }
+                } else {
+                    next = next.min(when);
+                }
             }
         }
-        // 3. First come: the oldest request whose ACT or PRE can issue now.
-        for i in 0..n {
-            let e = self.channels[ch].queue[i];
-            if refreshing(self, e.addr.rank) {
-                continue;
-            }
-            let bi = e.bank as usize;
-            let open = self.channels[ch].banks[bi].open_row;
-            if open == e.addr.row {
-                continue;
-            }
-            if open == NO_ROW {
-                let when = self.earliest(ch, &e, Command::Act);
-                if when <= t {
-                    self.channels[ch].queue[i].needed_act = true;
-                    self.issue_act(ch, e.addr, t);
-                    return Step::Issued;
-                }
-                next = next.min(when);
+        if let Some((_, bi, i)) = best_col {
+            let e = self.channels[ch].take(bi, i);
+            self.issue_column(ch, e, t);
+            return Step::Issued;
+        }
+        if let Some((_, bi, cmd)) = best_row {
+            let c = &mut self.channels[ch];
+            let front = &mut c.bank_queues[bi][0];
+            front.needed_act = true;
+            let addr = front.addr;
+            if cmd == Command::Act {
+                self.issue_act(ch, addr, t);
             } else {
-                // Keep a row open while any queued request still hits it: those go first.
-                if self.channels[ch].banks[bi].hits_queued > 0 {
-                    continue;
-                }
-                let when = self.earliest(ch, &e, Command::Pre);
-                if when <= t {
-                    let q = &mut self.channels[ch].queue[i];
-                    q.needed_pre = true;
-                    q.needed_act = true;
-                    self.issue_pre(ch, bi, e.addr, t);
-                    return Step::Issued;
-                }
-                next = next.min(when);
+                front.needed_pre = true;
+                self.issue_pre(ch, bi, addr, t);
             }
+            return Step::Issued;
         }
         // 4. Closed page: close rows nobody queued wants.
         let mut k = 0;
@@ -680,7 +729,7 @@ impl Dram {
 
     fn has_work(&self, ch: usize) -> bool {
         let c = &self.channels[ch];
-        !c.queue.is_empty() || !c.to_close.is_empty()
+        c.n_queued > 0 || !c.to_close.is_empty()
     }
 
     fn on_wake(&mut self, ch: usize, cycle: u64, ctx: &mut Ctx) {
@@ -688,15 +737,29 @@ impl Dram {
             return; // Superseded by an earlier wake-up.
         }
         self.channels[ch].wake_at = None;
-        let step = self.step(ch, cycle);
-        self.answer_finished(ctx);
-        if !self.has_work(ch) {
-            return;
-        }
-        match step {
-            Step::Issued => self.wake(ch, cycle + 1, ctx),
-            Step::Idle(Some(next)) => self.wake(ch, next.max(cycle + 1), ctx),
-            Step::Idle(None) => {}
+        // Nothing can reach this component before the earliest pending event, so the cycles before
+        // it are simulated here in one go instead of one engine event each.
+        let tck = self.spec.timing.tck_ps;
+        let mut c = cycle;
+        loop {
+            let step = self.step(ch, c);
+            self.answer_finished(ctx);
+            if !self.has_work(ch) {
+                return;
+            }
+            let next = match step {
+                Step::Issued => c + 1,
+                Step::Idle(Some(n)) => n.max(c + 1),
+                Step::Idle(None) => return,
+            };
+            // Re-read each time: this loop's own responses are pending events too.
+            let horizon = ctx.next_event_tick().map_or(u64::MAX, |t| t.0);
+            if next.saturating_mul(tck) < horizon {
+                c = next;
+            } else {
+                self.wake(ch, next, ctx);
+                return;
+            }
         }
     }
 
