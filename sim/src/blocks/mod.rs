@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod dram;
+pub mod spad;
 pub mod trace_core;
 
 /// Names of the request ports of blocks with several upper neighbours; a block with `n` uses the first `n`.

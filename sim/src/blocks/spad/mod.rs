@@ -1,0 +1,201 @@
+//! A banked scratchpad with an atomic unit.
+//!
+//! Models: capacity; word-interleaved banks, each accepting one access per cycle (a second access to
+//! a busy bank waits: a bank conflict); a number of ports, each starting one request per cycle; a
+//! fixed access latency; and an atomic unit (fetch-add, CAS, ...) with its own latency and a bounded
+//! number of atomics in flight. Atomics to the same address serialise: one cannot start its read
+//! until the previous one's write-back is done. Atomics hold their bank for `atomic_bank_cycles`
+//! (the read and the write-back).
+//!
+//! Does not model: data values (programs keep the functional state), ECC, refresh-free SRAM power
+//! states, or queueing limits at the ports (requests wait for as long as it takes, in arrival order).
+//!
+//! Timing is computed on arrival: a request's start time follows from the port, bank and atomic-unit
+//! reservations, and its response is sent with the resulting delay, so the scratchpad schedules no
+//! events of its own. Ports: `up0`..`upN-1`; answers go back on the port a request came in on.
+
+mod config;
+#[cfg(test)]
+mod tests;
+
+use std::any::Any;
+
+pub use config::{SpadConfig, SpadGeometry};
+
+use super::UP_PORTS;
+use crate::engine::{AccessKind, Clock, Component, Ctx, Msg, Outstanding, PortId, Tick};
+
+crate::stats_struct! {
+    /// Counters of one scratchpad.
+    pub struct SpadStats {
+        reads: Count = "Read requests",
+        writes: Count = "Write requests (writebacks included)",
+        atomics: Count = "Atomic read-modify-write requests",
+        bytes_read: Bytes = "Bytes read",
+        bytes_written: Bytes = "Bytes written (atomics count their write-back)",
+        bank_conflict_cycles: Cycles = "Cycles requests waited for a busy bank",
+        port_wait_cycles: Cycles = "Cycles requests waited for a free port slot",
+        atomic_serialized_cycles: Cycles = "Cycles atomics waited for an earlier atomic to the same address",
+        atomic_unit_full_cycles: Cycles = "Cycles atomics waited because the atomic unit was full",
+        out_of_range: Count = "Requests outside the scratchpad's capacity (answered, flagged here)",
+    }
+}
+
+#[derive(Clone, Copy)]
+struct AtomicSlot {
+    addr: u64,
+    done: Tick,
+}
+
+/// The scratchpad component.
+pub struct Scratchpad {
+    name: String,
+    ports: Vec<&'static str>,
+    geo: SpadGeometry,
+    clock: Clock,
+    bank_free: Vec<Tick>,
+    /// Start cycle of the most recent request and how many started in it (port limit).
+    port_cycle: u64,
+    port_used: u64,
+    atomic_slots: Vec<AtomicSlot>,
+    stats: SpadStats,
+}
+
+impl Scratchpad {
+    /// A scratchpad with `n_up` request ports.
+    pub fn new(name: &str, geo: SpadGeometry, clock: Clock, n_up: usize) -> Scratchpad {
+        assert!(
+            (1..=UP_PORTS.len()).contains(&n_up),
+            "a scratchpad has 1..=16 request ports"
+        );
+        Scratchpad {
+            name: name.to_string(),
+            ports: UP_PORTS[..n_up].to_vec(),
+            bank_free: vec![Tick(0); geo.n_banks as usize],
+            port_cycle: 0,
+            port_used: 0,
+            atomic_slots: vec![
+                AtomicSlot {
+                    addr: 0,
+                    done: Tick(0)
+                };
+                geo.n_atomic_slots as usize
+            ],
+            clock,
+            geo,
+            stats: SpadStats::default(),
+        }
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> &SpadStats {
+        &self.stats
+    }
+
+    fn cycles(&self, t: Tick) -> u64 {
+        t.0 / self.clock.period_ps()
+    }
+
+    /// The tick a request arriving at `now` may start, given the port limit.
+    fn port_slot(&mut self, now: Tick) -> Tick {
+        let edge = self.clock.next_edge(now);
+        let mut cycle = self.clock.cycle_at(edge).0.max(self.port_cycle);
+        if cycle == self.port_cycle && self.port_used >= self.geo.n_ports {
+            cycle += 1;
+        }
+        if cycle != self.port_cycle {
+            self.port_cycle = cycle;
+            self.port_used = 0;
+        }
+        self.port_used += 1;
+        let start = self.clock.ticks(cycle);
+        self.stats.port_wait_cycles += self.cycles(Tick(start.0 - edge.0));
+        start
+    }
+
+    /// Reserves the bank of `addr` for `n` cycles from no earlier than `at`; returns the start.
+    fn bank_slot(&mut self, addr: u64, at: Tick, n: u64) -> Tick {
+        let bank = ((addr / self.geo.bank_width_bytes) & (self.geo.n_banks - 1)) as usize;
+        let start = self.bank_free[bank].max(at);
+        self.stats.bank_conflict_cycles += self.cycles(Tick(start.0 - at.0));
+        self.bank_free[bank] = Tick(start.0 + self.clock.ticks(n).0);
+        start
+    }
+
+    /// Start time of an atomic to `addr` that is ready at `at`, and the slot it will use.
+    fn atomic_slot(&mut self, addr: u64, at: Tick) -> (Tick, usize) {
+        let same = self
+            .atomic_slots
+            .iter()
+            .filter(|s| s.addr == addr)
+            .map(|s| s.done)
+            .max()
+            .unwrap_or(Tick(0));
+        let after_same = at.max(same);
+        self.stats.atomic_serialized_cycles += self.cycles(Tick(after_same.0 - at.0));
+        let (slot, free_at) = self
+            .atomic_slots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (i, s.done))
+            .min_by_key(|&(i, d)| (d, i))
+            .expect("the atomic unit has at least one slot");
+        let start = after_same.max(free_at);
+        self.stats.atomic_unit_full_cycles += self.cycles(Tick(start.0 - after_same.0));
+        (start, slot)
+    }
+}
+
+impl Component for Scratchpad {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn ports(&self) -> &[&'static str] {
+        &self.ports
+    }
+    fn handle(&mut self, port: PortId, msg: Msg, ctx: &mut Ctx) {
+        let Msg::Req(req) = msg else {
+            panic!("{} @ {} ps: unexpected {msg:?}", self.name, ctx.now().0);
+        };
+        let now = ctx.now();
+        if req.addr + req.size as u64 > self.geo.size_bytes {
+            self.stats.out_of_range += 1;
+        }
+        let latency = self.clock.ticks(self.geo.access_latency_cycles);
+        let start = self.port_slot(now);
+        let done = match req.kind {
+            AccessKind::Atomic => {
+                self.stats.atomics += 1;
+                self.stats.bytes_read += req.size as u64;
+                self.stats.bytes_written += req.size as u64;
+                let (ready, slot) = self.atomic_slot(req.addr, start);
+                let begin = self.bank_slot(req.addr, ready, self.geo.atomic_bank_cycles);
+                let done =
+                    Tick(begin.0 + latency.0 + self.clock.ticks(self.geo.atomic_latency_cycles).0);
+                self.atomic_slots[slot] = AtomicSlot {
+                    addr: req.addr,
+                    done,
+                };
+                done
+            }
+            AccessKind::Write | AccessKind::Writeback => {
+                self.stats.writes += 1;
+                self.stats.bytes_written += req.size as u64;
+                Tick(self.bank_slot(req.addr, start, 1).0 + latency.0)
+            }
+            _ => {
+                self.stats.reads += 1;
+                self.stats.bytes_read += req.size as u64;
+                Tick(self.bank_slot(req.addr, start, 1).0 + latency.0)
+            }
+        };
+        if req.kind.wants_data() {
+            ctx.send(port, Msg::Resp(req), Tick(done.0 - now.0));
+        }
+        ctx.progress();
+    }
+    fn outstanding(&self, _out: &mut Vec<Outstanding>) {}
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}

@@ -1,0 +1,150 @@
+//! Scratchpad timing rules: latency, bank conflicts, port limits, same-address atomics serialise.
+
+use std::any::Any;
+
+use super::*;
+use crate::engine::{MemReq, RunLimits, SimBuilder, Split};
+
+/// Sends all its requests at time 0 and records each response time by request id.
+struct Burst {
+    reqs: Vec<(u64, AccessKind)>,
+    done: Vec<(u64, Tick)>,
+}
+impl Component for Burst {
+    fn name(&self) -> &str {
+        "burst"
+    }
+    fn ports(&self) -> &[&'static str] {
+        &["mem"]
+    }
+    fn setup(&mut self, ctx: &mut Ctx) {
+        for (i, &(addr, kind)) in self.reqs.iter().enumerate() {
+            let r = MemReq {
+                id: i as u64,
+                addr,
+                size: 8,
+                kind,
+                issued_ps: 0,
+                split: Split::Whole,
+            };
+            ctx.send(PortId(0), Msg::Req(r), Tick(0));
+        }
+    }
+    fn handle(&mut self, _p: PortId, m: Msg, ctx: &mut Ctx) {
+        let Msg::Resp(r) = m else { panic!() };
+        self.done.push((r.id, ctx.now()));
+        ctx.progress();
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+fn geo(n_ports: u64) -> SpadGeometry {
+    SpadConfig {
+        size_bytes: 1 << 20,
+        n_banks: 8,
+        bank_width_bytes: 8,
+        n_ports,
+        access_latency_cycles: 3,
+        atomic_latency_cycles: 4,
+        atomic_bank_cycles: 2,
+        n_atomic_slots: 4,
+    }
+    .resolve("spad")
+    .unwrap()
+}
+
+/// Response cycles (1 GHz clock, 1 ps links) in request order, and the stats.
+fn run(g: SpadGeometry, reqs: Vec<(u64, AccessKind)>) -> (Vec<u64>, SpadStats) {
+    let mut b = SimBuilder::new();
+    let n = reqs.len();
+    let d = b.add(Box::new(Burst {
+        reqs,
+        done: Vec::new(),
+    }));
+    let s = b.add(Box::new(Scratchpad::new(
+        "spad",
+        g,
+        Clock::from_mhz(1000.0),
+        1,
+    )));
+    b.connect(d, "mem", s, "up0", Tick(1));
+    let fin = b.build().unwrap().run(RunLimits::default()).unwrap();
+    let mut done = fin.get::<Burst>(d).unwrap().done.clone();
+    assert_eq!(done.len(), n);
+    done.sort();
+    // Arrival at 1 ps starts at the next edge (cycle 1); subtract the return link's 1 ps.
+    (
+        done.iter().map(|&(_, t)| (t.0 - 1) / 1000).collect(),
+        *fin.get::<Scratchpad>(s).unwrap().stats(),
+    )
+}
+
+#[test]
+fn spad_read_costs_access_latency() {
+    let (t, _) = run(geo(1), vec![(0, AccessKind::Read)]);
+    assert_eq!(t, vec![1 + 3]);
+}
+
+#[test]
+fn spad_bank_conflict_adds_one_cycle_per_earlier_access() {
+    // Four reads to bank 0 (addresses 64 bytes apart with 8 banks x 8 bytes), 4 ports: conflicts.
+    let (t, s) = run(geo(4), (0..4).map(|i| (i * 64, AccessKind::Read)).collect());
+    assert_eq!(t, vec![4, 5, 6, 7]);
+    assert_eq!(s.bank_conflict_cycles, 1 + 2 + 3);
+    // Four reads to four banks: all in parallel.
+    let (t, s) = run(geo(4), (0..4).map(|i| (i * 8, AccessKind::Read)).collect());
+    assert_eq!(t, vec![4, 4, 4, 4]);
+    assert_eq!(s.bank_conflict_cycles, 0);
+}
+
+#[test]
+fn spad_port_limit_staggers_starts() {
+    let (t, s) = run(geo(1), (0..4).map(|i| (i * 8, AccessKind::Read)).collect());
+    assert_eq!(t, vec![4, 5, 6, 7]);
+    assert_eq!(s.port_wait_cycles, 1 + 2 + 3);
+}
+
+#[test]
+fn spad_same_address_atomics_serialise_and_different_ones_pipeline() {
+    // Same address: each waits for the previous one's full latency (3 + 4 cycles).
+    let (t, s) = run(geo(4), vec![(0, AccessKind::Atomic); 4]);
+    assert_eq!(t, vec![8, 15, 22, 29]);
+    assert!(s.atomic_serialized_cycles > 0);
+    // Four addresses in four banks: they overlap.
+    let (t, s) = run(
+        geo(4),
+        (0..4).map(|i| (i * 8, AccessKind::Atomic)).collect(),
+    );
+    assert_eq!(t, vec![8, 8, 8, 8]);
+    assert_eq!(s.atomic_serialized_cycles, 0);
+    // Eight addresses, four slots: the second four wait for slots.
+    let (t, s) = run(
+        geo(8),
+        (0..8).map(|i| (i * 8, AccessKind::Atomic)).collect(),
+    );
+    assert_eq!(t, vec![8, 8, 8, 8, 15, 15, 15, 15]);
+    assert!(s.atomic_unit_full_cycles > 0);
+}
+
+#[test]
+fn spad_rejects_bad_geometry() {
+    let mut c = SpadConfig {
+        size_bytes: 1024,
+        n_banks: 6,
+        bank_width_bytes: 8,
+        n_ports: 1,
+        access_latency_cycles: 1,
+        atomic_latency_cycles: 1,
+        atomic_bank_cycles: 1,
+        n_atomic_slots: 1,
+    };
+    assert_eq!(c.resolve("spad").unwrap_err().key, "spad.n_banks");
+    c.n_banks = 4;
+    c.n_ports = 0;
+    assert_eq!(
+        c.resolve("spad").unwrap_err().to_string(),
+        "spad.n_ports = 0: must be at least 1"
+    );
+}
