@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod dram;
+pub mod noc;
 pub mod spad;
 pub mod trace_core;
 

@@ -1,0 +1,212 @@
+//! Network timing rules against closed forms, contention, bandwidth and response routing.
+
+use std::any::Any;
+
+use super::*;
+use crate::engine::{RunLimits, SimBuilder, Split};
+
+/// Sends `(at_ps, addr, kind)` requests and records (id, response tick).
+struct Source {
+    name: String,
+    sends: Vec<(u64, u64, AccessKind)>,
+    got: Vec<(u64, Tick)>,
+}
+impl Component for Source {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn ports(&self) -> &[&'static str] {
+        &["net"]
+    }
+    fn setup(&mut self, ctx: &mut Ctx) {
+        for (i, &(at, addr, kind)) in self.sends.iter().enumerate() {
+            let r = MemReq {
+                id: 1000 + i as u64,
+                addr,
+                size: 64,
+                kind,
+                issued_ps: at,
+                split: Split::Whole,
+            };
+            ctx.send(PortId(0), Msg::Req(r), Tick(at));
+        }
+    }
+    fn handle(&mut self, _p: PortId, m: Msg, ctx: &mut Ctx) {
+        let Msg::Resp(r) = m else { panic!() };
+        self.got.push((r.id, ctx.now()));
+        ctx.progress();
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// Records request arrival ticks and answers at once.
+struct Target {
+    name: String,
+    arrivals: Vec<Tick>,
+}
+impl Component for Target {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn ports(&self) -> &[&'static str] {
+        &["net"]
+    }
+    fn handle(&mut self, p: PortId, m: Msg, ctx: &mut Ctx) {
+        let Msg::Req(r) = m else { panic!() };
+        self.arrivals.push(ctx.now());
+        ctx.send(p, Msg::Resp(r), Tick(0));
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+const NS: u64 = 1000; // 1 GHz: one cycle is 1000 ps.
+
+/// A network of `cfg`, a source on each endpoint in `sources` (its sends), targets on the rest.
+fn run(
+    cfg: NocConfig,
+    sources: Vec<(usize, Vec<(u64, u64, AccessKind)>)>,
+) -> (Vec<Vec<(u64, Tick)>>, Vec<Vec<Tick>>, NocStats) {
+    let spec = cfg.resolve("noc").unwrap();
+    let n = spec.n_endpoints as usize;
+    let mut b = SimBuilder::new();
+    let noc = b.add(Box::new(Noc::new("noc", spec, Clock::from_mhz(1000.0))));
+    let mut src_ids = Vec::new();
+    let mut tgt_ids = vec![None; n];
+    for e in 0..n {
+        let port = format!("ep{e}");
+        if let Some((_, sends)) = sources.iter().find(|(s, _)| *s == e) {
+            let id = b.add(Box::new(Source {
+                name: format!("s{e}"),
+                sends: sends.clone(),
+                got: Vec::new(),
+            }));
+            b.connect(id, "net", noc, &port, Tick(1));
+            src_ids.push(id);
+        } else {
+            let id = b.add(Box::new(Target {
+                name: format!("t{e}"),
+                arrivals: Vec::new(),
+            }));
+            b.connect(id, "net", noc, &port, Tick(1));
+            tgt_ids[e] = Some(id);
+        }
+    }
+    let fin = b.build().unwrap().run(RunLimits::default()).unwrap();
+    let got = src_ids
+        .iter()
+        .map(|&i| fin.get::<Source>(i).unwrap().got.clone())
+        .collect();
+    let arr = tgt_ids
+        .iter()
+        .map(|i| {
+            i.map(|i| fin.get::<Target>(i).unwrap().arrivals.clone())
+                .unwrap_or_default()
+        })
+        .collect();
+    (got, arr, *fin.get::<Noc>(noc).unwrap().stats())
+}
+
+fn mesh(targets: Vec<u64>) -> NocConfig {
+    NocConfig {
+        topology: Topology::Mesh,
+        n_endpoints: None,
+        mesh_cols: Some(4),
+        mesh_rows: Some(4),
+        hop_latency_cycles: 2,
+        link_bytes_per_cycle: 16,
+        header_bytes: 8,
+        targets,
+        interleave_bytes: 64,
+    }
+}
+
+#[test]
+fn mesh_latency_is_manhattan_distance_plus_one_routers_plus_serialization() {
+    // Endpoint 0 at (0, 0) reads from endpoint 15 at (3, 3): 6 links, 7 routers.
+    // Request: 8 header bytes -> 1 cycle; it reaches the NoC at 1 ps, injected at the next edge (1 ns).
+    let (got, arr, s) = run(mesh(vec![15]), vec![(0, vec![(0, 0, AccessKind::Read)])]);
+    let req_arrive = NS + (7 * 2 + 1) * NS + 1; // + 1 ps link to the target
+    assert_eq!(arr[15], vec![Tick(req_arrive)]);
+    // Response: 8 + 64 bytes -> 5 cycles, back over 7 routers, injected at the next edge.
+    let resp_inject = (req_arrive + 1).div_ceil(NS) * NS;
+    assert_eq!(
+        got[0],
+        vec![(1000, Tick(resp_inject + (7 * 2 + 5) * NS + 1))]
+    );
+    assert_eq!(s.router_hops, 14);
+}
+
+#[test]
+fn crossbar_latency_is_one_router_plus_serialization() {
+    let cfg = NocConfig {
+        topology: Topology::Crossbar,
+        n_endpoints: Some(8),
+        mesh_cols: None,
+        mesh_rows: None,
+        hop_latency_cycles: 3,
+        link_bytes_per_cycle: 8,
+        header_bytes: 8,
+        targets: vec![7],
+        interleave_bytes: 64,
+    };
+    let (_, arr, _) = run(cfg, vec![(0, vec![(0, 0, AccessKind::Write)])]);
+    // Write request: 8 + 64 bytes over 8-byte links = 9 cycles.
+    assert_eq!(arr[7], vec![Tick(NS + (3 + 9) * NS + 1)]);
+}
+
+#[test]
+fn two_messages_sharing_a_link_serialize() {
+    // Sources 0 and 1 both send to 3 (same row): they share the link 1 -> 2 and 2 -> 3.
+    let (_, arr, s) = run(
+        mesh(vec![3]),
+        vec![
+            (0, vec![(0, 0, AccessKind::Write)]),
+            (1, vec![(0, 0, AccessKind::Write)]),
+        ],
+    );
+    let mut a = arr[3].clone();
+    a.sort();
+    // Each write is 72 bytes = 5 cycles of a 16-byte link; the later one waits for the earlier.
+    assert_eq!(a[1].0 - a[0].0, 5 * NS);
+    assert!(s.contention_cycles > 0);
+}
+
+#[test]
+fn a_stream_reaches_the_link_bandwidth() {
+    let n = 200u64;
+    let sends: Vec<_> = (0..n).map(|_| (0, 0, AccessKind::Write)).collect();
+    let (_, arr, _) = run(mesh(vec![1]), vec![(0, sends)]);
+    let a = &arr[1];
+    let span = a.last().unwrap().0 - a.first().unwrap().0;
+    // 72-byte messages over 16-byte links: one per 5 cycles.
+    assert_eq!(span, (n - 1) * 5 * NS);
+}
+
+#[test]
+fn responses_return_to_their_source_with_their_own_ids() {
+    let sends = |base: u64| {
+        (0..10)
+            .map(|i| (i * 300, base + i * 64, AccessKind::Read))
+            .collect::<Vec<_>>()
+    };
+    let (got, _, s) = run(mesh(vec![5, 10]), vec![(0, sends(0)), (15, sends(640))]);
+    for g in &got {
+        let mut ids: Vec<u64> = g.iter().map(|&(id, _)| id).collect();
+        ids.sort();
+        assert_eq!(ids, (1000..1010).collect::<Vec<_>>());
+    }
+    assert_eq!((s.requests, s.responses), (20, 20));
+}
+
+#[test]
+fn bad_network_configs_name_the_key() {
+    let mut c = mesh(vec![16]);
+    assert_eq!(c.resolve("noc").unwrap_err().key, "noc.targets");
+    c = mesh(vec![1]);
+    c.mesh_rows = None;
+    assert_eq!(c.resolve("noc").unwrap_err().key, "noc.mesh_rows");
+}
