@@ -63,13 +63,15 @@ impl Component for Target {
     }
 }
 
+/// A send: (time in ps, address, kind).
+type Send = (u64, u64, AccessKind);
+/// What a run returns: responses per source, arrivals per target, stats.
+type Outcome = (Vec<Vec<(u64, Tick)>>, Vec<Vec<Tick>>, NocStats);
+
 const NS: u64 = 1000; // 1 GHz: one cycle is 1000 ps.
 
 /// A network of `cfg`, a source on each endpoint in `sources` (its sends), targets on the rest.
-fn run(
-    cfg: NocConfig,
-    sources: Vec<(usize, Vec<(u64, u64, AccessKind)>)>,
-) -> (Vec<Vec<(u64, Tick)>>, Vec<Vec<Tick>>, NocStats) {
+fn run(cfg: NocConfig, sources: Vec<(usize, Vec<Send>)>) -> Outcome {
     let spec = cfg.resolve("noc").unwrap();
     let n = spec.n_endpoints as usize;
     let mut b = SimBuilder::new();
