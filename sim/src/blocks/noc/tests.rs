@@ -78,7 +78,7 @@ fn run(cfg: NocConfig, sources: Vec<(usize, Vec<Send>)>) -> Outcome {
     let noc = b.add(Box::new(Noc::new("noc", spec, Clock::from_mhz(1000.0))));
     let mut src_ids = Vec::new();
     let mut tgt_ids = vec![None; n];
-    for e in 0..n {
+    for (e, tgt) in tgt_ids.iter_mut().enumerate() {
         let port = format!("ep{e}");
         if let Some((_, sends)) = sources.iter().find(|(s, _)| *s == e) {
             let id = b.add(Box::new(Source {
@@ -94,7 +94,7 @@ fn run(cfg: NocConfig, sources: Vec<(usize, Vec<Send>)>) -> Outcome {
                 arrivals: Vec::new(),
             }));
             b.connect(id, "net", noc, &port, Tick(1));
-            tgt_ids[e] = Some(id);
+            *tgt = Some(id);
         }
     }
     let fin = b.build().unwrap().run(RunLimits::default()).unwrap();
