@@ -162,6 +162,7 @@ fn dispatch(cmd: Cmd) -> Result<()> {
             println!("replacement policies: lru, tree_plru, srrip, random");
             println!("prefetchers: none, next_line, stride");
             println!("trace formats: lackey (valgrind --tool=lackey --trace-mem=yes), sparsim binary (.zst optional), sparsim text");
+            println!("blocks: cache, dram, spad (scratchpad with atomics), noc (crossbar, mesh), trace_core");
             println!("machines: cachesim (trace-driven cache hierarchy); piuma, sat and mobile are planned");
             Ok(())
         }
