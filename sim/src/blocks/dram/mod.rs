@@ -107,11 +107,47 @@ pub fn decode(spec: &DramSpec, addr: u64) -> DramAddr {
 
 const NO_ROW: u32 = u32::MAX;
 
+/// What a bank would do next for its queue.
+#[derive(Clone, Copy, Debug)]
+enum CandKind {
+    /// Nothing queued.
+    None,
+    /// A column command for the queue entry at `idx` (the oldest row hit).
+    Col { idx: u32, write: bool },
+    /// Open the oldest entry's row.
+    Act,
+    /// Close a row nobody queued wants.
+    Pre,
+}
+
+/// A bank's candidate command and the bank-level part of its earliest time.
+#[derive(Clone, Copy, Debug)]
+struct Cand {
+    kind: CandKind,
+    seq: u64,
+    bank_ready: u64,
+}
+
+/// Rank-level readiness, computed once per scheduler step.
+#[derive(Clone, Copy, Default)]
+struct RankReady {
+    act: u64,
+    rd: u64,
+    wr: u64,
+    refreshing: bool,
+}
+
 #[derive(Clone, Copy)]
 struct Bank {
     open_row: u32,
     /// Queued accesses to the open row (kept exact so the scheduler never rescans the queue).
     hits_queued: u32,
+    /// Flat index of this bank's group, and its rank.
+    group: u32,
+    rank: u32,
+    /// The scheduler's candidate for this bank, recomputed only after the bank or its queue changed.
+    cand: Cand,
+    cand_valid: bool,
     next_act: u64,
     next_pre: u64,
     next_rd: u64,
@@ -163,6 +199,8 @@ struct Channel {
     backlog: VecDeque<Entry>,
     /// Arrivals so far (the next entry's `seq`).
     n_arrived: u64,
+    /// Scratch for [`RankReady`], reused every step.
+    rank_ready: Vec<RankReady>,
     next_cmd: u64,
     /// The cycle of the wake-up this channel is waiting for, if any.
     wake_at: Option<u64>,
@@ -182,6 +220,90 @@ impl Channel {
         }
         self.bank_queues[bi].push_back(e);
         self.n_queued += 1;
+        self.banks[bi].cand_valid = false;
+    }
+
+    /// Bank `bi`'s candidate, recomputed if stale.
+    #[inline]
+    fn cand(&mut self, bi: usize) -> Cand {
+        let b = &self.banks[bi];
+        if b.cand_valid {
+            return b.cand;
+        }
+        let q = &self.bank_queues[bi];
+        let cand = if q.is_empty() {
+            Cand {
+                kind: CandKind::None,
+                seq: 0,
+                bank_ready: 0,
+            }
+        } else if b.hits_queued > 0 {
+            let i = q
+                .iter()
+                .position(|e| e.addr.row == b.open_row)
+                .expect("hits_queued counts queued hits");
+            let e = q[i];
+            let bank_ready = if e.is_write { b.next_wr } else { b.next_rd };
+            Cand {
+                kind: CandKind::Col {
+                    idx: i as u32,
+                    write: e.is_write,
+                },
+                seq: e.seq,
+                bank_ready,
+            }
+        } else if b.open_row == NO_ROW {
+            Cand {
+                kind: CandKind::Act,
+                seq: q[0].seq,
+                bank_ready: b.next_act,
+            }
+        } else {
+            Cand {
+                kind: CandKind::Pre,
+                seq: q[0].seq,
+                bank_ready: b.next_pre,
+            }
+        };
+        let b = &mut self.banks[bi];
+        b.cand = cand;
+        b.cand_valid = true;
+        cand
+    }
+
+    /// The earliest cycle bank `bi`'s candidate can issue, and the candidate.
+    #[inline]
+    fn cand_when(&mut self, bi: usize) -> (u64, Cand) {
+        let cand = self.cand(bi);
+        let b = &self.banks[bi];
+        let g = &self.groups[b.group as usize];
+        let r = &self.rank_ready[b.rank as usize];
+        let when = match cand.kind {
+            CandKind::None => u64::MAX,
+            CandKind::Col { write: false, .. } => cand.bank_ready.max(g.next_rd).max(r.rd),
+            CandKind::Col { write: true, .. } => cand.bank_ready.max(g.next_wr).max(r.wr),
+            CandKind::Act => cand.bank_ready.max(g.next_act).max(r.act),
+            CandKind::Pre => cand.bank_ready,
+        };
+        (when.max(self.next_cmd), cand)
+    }
+
+    /// Recomputes the per-rank readiness used by [`Channel::cand_when`].
+    fn update_rank_ready(&mut self, t: u64, faw: u64, refresh: bool) {
+        self.rank_ready.clear();
+        for r in &self.ranks {
+            let faw_ready = if r.n_acts >= 4 {
+                r.faw[r.faw_idx] + faw
+            } else {
+                0
+            };
+            self.rank_ready.push(RankReady {
+                act: r.next_act.max(faw_ready),
+                rd: r.next_rd,
+                wr: r.next_wr,
+                refreshing: refresh && r.next_ref_due <= t,
+            });
+        }
     }
 
     /// Removes access `i` of bank `bi`'s queue and refills the window from the backlog.
@@ -190,6 +312,7 @@ impl Channel {
             .remove(i)
             .expect("index from a scan of this queue");
         self.n_queued -= 1;
+        self.banks[bi].cand_valid = false;
         if self.bank_queues[bi].is_empty() {
             let k = self
                 .active
@@ -241,17 +364,24 @@ impl Dram {
         let t = spec.timing;
         let n_banks = (o.ranks * o.bank_groups * o.banks_per_group) as usize;
         let channel = || Channel {
-            banks: vec![
-                Bank {
+            banks: (0..n_banks)
+                .map(|bi| Bank {
                     open_row: NO_ROW,
                     hits_queued: 0,
+                    group: (bi as u64 / o.banks_per_group) as u32,
+                    rank: (bi as u64 / (o.banks_per_group * o.bank_groups)) as u32,
+                    cand: Cand {
+                        kind: CandKind::None,
+                        seq: 0,
+                        bank_ready: 0,
+                    },
+                    cand_valid: false,
                     next_act: 0,
                     next_pre: 0,
                     next_rd: 0,
-                    next_wr: 0
-                };
-                n_banks
-            ],
+                    next_wr: 0,
+                })
+                .collect(),
             groups: vec![Group::default(); (o.ranks * o.bank_groups) as usize],
             ranks: (0..o.ranks)
                 .map(|r| Rank {
@@ -272,6 +402,7 @@ impl Dram {
             n_queued: 0,
             backlog: VecDeque::new(),
             n_arrived: 0,
+            rank_ready: Vec::with_capacity(o.ranks as usize),
             next_cmd: 0,
             wake_at: None,
             to_close: Vec::new(),
@@ -419,7 +550,7 @@ impl Dram {
             let mut t = at;
             while t < now_cycle {
                 match self.step(ch, t) {
-                    Step::Issued => t += 1,
+                    Step::Issued(hint) => t = hint.max(t + 1),
                     Step::Idle(Some(next)) => t = next,
                     Step::Idle(None) => break,
                 }
@@ -431,28 +562,6 @@ impl Dram {
                 return;
             }
         }
-    }
-
-    fn earliest(&self, ch: usize, e: &Entry, cmd: Command) -> u64 {
-        let c = &self.channels[ch];
-        let b = &c.banks[e.bank as usize];
-        let g = &c.groups[e.group as usize];
-        let r = &c.ranks[e.addr.rank as usize];
-        let t = match cmd {
-            Command::Act => {
-                let faw = if r.n_acts >= 4 {
-                    r.faw[r.faw_idx] + self.spec.timing.faw
-                } else {
-                    0
-                };
-                b.next_act.max(g.next_act).max(r.next_act).max(faw)
-            }
-            Command::Pre => b.next_pre,
-            Command::Rd => b.next_rd.max(g.next_rd).max(r.next_rd),
-            Command::Wr => b.next_wr.max(g.next_wr).max(r.next_wr),
-            Command::Ref => unreachable!("refresh is per rank"),
-        };
-        t.max(c.next_cmd)
     }
 
     fn log(&mut self, cycle: u64, cmd: Command, ch: usize, a: &DramAddr, row: u32) {
@@ -480,6 +589,7 @@ impl Dram {
         let b = &mut c.banks[bi];
         b.open_row = a.row;
         b.hits_queued = hits;
+        b.cand_valid = false;
         b.next_act = b.next_act.max(t + tm.rc);
         b.next_pre = b.next_pre.max(t + tm.ras);
         b.next_rd = b.next_rd.max(t + tm.rcd);
@@ -501,6 +611,7 @@ impl Dram {
         let b = &mut c.banks[bi];
         b.open_row = NO_ROW;
         b.hits_queued = 0;
+        b.cand_valid = false;
         b.next_act = b.next_act.max(t + tm.rp);
         c.next_cmd = t + 1;
         self.stats.precharges += 1;
@@ -514,6 +625,7 @@ impl Dram {
         let (rtw, ccd_s, ccd_l) = (self.rtw, self.ccd_s, self.ccd_l);
         let c = &mut self.channels[ch];
         c.banks[bi].hits_queued -= 1;
+        c.banks[bi].cand_valid = false;
         let rank = e.addr.rank as usize;
         if e.is_write {
             let b = &mut c.banks[bi];
@@ -599,7 +711,7 @@ impl Dram {
                     if ready <= t {
                         let a = self.addr_of_bank(rank, bi - rank * per_rank);
                         self.issue_pre(ch, bi, a, t);
-                        return Step::Issued;
+                        return Step::Issued(t + 1);
                     }
                     next = next.min(ready);
                 } else {
@@ -613,83 +725,91 @@ impl Dram {
                         let c = &mut self.channels[ch];
                         for bi in range {
                             c.banks[bi].next_act = c.banks[bi].next_act.max(t + tm.rfc);
+                            c.banks[bi].cand_valid = false;
                         }
                         c.ranks[rank].next_ref_due += tm.refi;
                         c.next_cmd = t + 1;
                         self.stats.refreshes += 1;
                         let a = self.addr_of_bank(rank, 0);
                         self.log(t, Command::Ref, ch, &a, NO_ROW);
-                        return Step::Issued;
+                        return Step::Issued(t + 1);
                     }
                     next = next.min(ready);
                 }
             }
         }
-        let refreshing = |s: &Self, rank: u32| {
-            s.spec.refresh && s.channels[ch].ranks[rank as usize].next_ref_due <= t
-        };
         // 2. Per bank with queued work, its candidate: the oldest row hit (a column command), or else
         // the oldest access's ACT (closed bank) or PRE (a row nobody queued wants).
         // FR-FCFS: the oldest ready column command wins; else the oldest ready ACT/PRE.
-        let mut best_col: Option<(u64, usize, usize)> = None; // (seq, bank, index in bank queue)
-        let mut best_row: Option<(u64, usize, Command)> = None; // (seq, bank, ACT or PRE)
-        for k in 0..self.channels[ch].active.len() {
-            let c = &self.channels[ch];
+        let refresh = self.spec.refresh;
+        let c = &mut self.channels[ch];
+        c.update_rank_ready(t, tm.faw, refresh);
+        let mut best_col: Option<(u64, usize, u32)> = None; // (seq, bank, index in bank queue)
+        let mut best_row: Option<(u64, usize, bool)> = None; // (seq, bank, is ACT)
+        let mut n_ready = 0;
+        for k in 0..c.active.len() {
             let bi = c.active[k] as usize;
-            let q = &c.bank_queues[bi];
-            let front = q[0];
-            if refreshing(self, front.addr.rank) {
+            if c.rank_ready[c.banks[bi].rank as usize].refreshing {
                 continue;
             }
-            let bank = &c.banks[bi];
-            if bank.hits_queued > 0 {
-                let i = q
-                    .iter()
-                    .position(|e| e.addr.row == bank.open_row)
-                    .expect("hits_queued counts queued hits");
-                let e = q[i];
-                let when =
-                    self.earliest(ch, &e, if e.is_write { Command::Wr } else { Command::Rd });
-                if when <= t {
-                    if best_col.is_none_or(|(seq, _, _)| e.seq < seq) {
-                        best_col = Some((e.seq, bi, i));
+            let (when, cand) = c.cand_when(bi);
+            if when > t {
+                next = next.min(when);
+                continue;
+            }
+            n_ready += 1;
+            match cand.kind {
+                CandKind::Col { idx, .. } => {
+                    if best_col.is_none_or(|(seq, _, _)| cand.seq < seq) {
+                        best_col = Some((cand.seq, bi, idx));
                     }
-                } else {
-                    next = next.min(when);
                 }
-            } else {
-                let cmd = if bank.open_row == NO_ROW {
-                    Command::Act
-                } else {
-                    Command::Pre
-                };
-                let when = self.earliest(ch, &front, cmd);
-                if when <= t {
-                    if best_row.is_none_or(|(seq, _, _)| front.seq < seq) {
-                        best_row = Some((front.seq, bi, cmd));
+                CandKind::Act | CandKind::Pre => {
+                    if best_row.is_none_or(|(seq, _, _)| cand.seq < seq) {
+                        best_row = Some((cand.seq, bi, matches!(cand.kind, CandKind::Act)));
                     }
-                } else {
-                    next = next.min(when);
                 }
+                CandKind::None => unreachable!("active banks have queued work"),
             }
         }
-        if let Some((_, bi, i)) = best_col {
-            let e = self.channels[ch].take(bi, i);
+        // Issuing only raises timing constraints, so candidates that were not ready stay not ready
+        // until `next`; the issuing bank is checked again, and anything else that changed (another
+        // ready candidate, a backlog refill, closed-page closes) makes the next step the next cycle.
+        let issued_bank = if let Some((_, bi, idx)) = best_col {
+            let refilled = !self.channels[ch].backlog.is_empty();
+            let e = self.channels[ch].take(bi, idx as usize);
             self.issue_column(ch, e, t);
-            return Step::Issued;
-        }
-        if let Some((_, bi, cmd)) = best_row {
-            let c = &mut self.channels[ch];
-            let front = &mut c.bank_queues[bi][0];
+            if refilled || n_ready > 1 {
+                return Step::Issued(t + 1);
+            }
+            Some(bi)
+        } else if let Some((_, bi, is_act)) = best_row {
+            let front = &mut self.channels[ch].bank_queues[bi][0];
             front.needed_act = true;
+            if !is_act {
+                front.needed_pre = true;
+            }
             let addr = front.addr;
-            if cmd == Command::Act {
+            if is_act {
                 self.issue_act(ch, addr, t);
             } else {
-                front.needed_pre = true;
                 self.issue_pre(ch, bi, addr, t);
             }
-            return Step::Issued;
+            if n_ready > 1 {
+                return Step::Issued(t + 1);
+            }
+            Some(bi)
+        } else {
+            None
+        };
+        if let Some(bi) = issued_bank {
+            if self.spec.page_policy == PagePolicy::Closed {
+                return Step::Issued(t + 1);
+            }
+            let c = &mut self.channels[ch];
+            c.update_rank_ready(t + 1, tm.faw, refresh);
+            let (when, _) = c.cand_when(bi);
+            return Step::Issued(next.min(when).max(t + 1));
         }
         // 4. Closed page: close rows nobody queued wants.
         let mut k = 0;
@@ -707,7 +827,7 @@ impl Dram {
                 let per_rank = (self.spec.org.bank_groups * self.spec.org.banks_per_group) as usize;
                 let a = self.addr_of_bank(bi / per_rank, bi % per_rank);
                 self.issue_pre(ch, bi, a, t);
-                return Step::Issued;
+                return Step::Issued(t + 1);
             }
             next = next.min(when);
             k += 1;
@@ -748,7 +868,7 @@ impl Dram {
                 return;
             }
             let next = match step {
-                Step::Issued => c + 1,
+                Step::Issued(hint) => hint.max(c + 1),
                 Step::Idle(Some(n)) => n.max(c + 1),
                 Step::Idle(None) => return,
             };
@@ -782,7 +902,8 @@ impl Dram {
 }
 
 enum Step {
-    Issued,
+    /// A command issued; nothing else can issue before the given cycle.
+    Issued(u64),
     Idle(Option<u64>),
 }
 
