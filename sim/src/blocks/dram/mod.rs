@@ -148,6 +148,9 @@ struct Bank {
     /// The scheduler's candidate for this bank, recomputed only after the bank or its queue changed.
     cand: Cand,
     cand_valid: bool,
+    /// The candidate's earliest cycle when last computed. Constraints only grow, so while the
+    /// candidate stays valid this is a lower bound, and a bank with `when_lb > t` is skipped unread.
+    when_lb: u64,
     next_act: u64,
     next_pre: u64,
     next_rd: u64,
@@ -285,7 +288,9 @@ impl Channel {
             CandKind::Act => cand.bank_ready.max(g.next_act).max(r.act),
             CandKind::Pre => cand.bank_ready,
         };
-        (when.max(self.next_cmd), cand)
+        let when = when.max(self.next_cmd);
+        self.banks[bi].when_lb = when;
+        (when, cand)
     }
 
     /// Recomputes the per-rank readiness used by [`Channel::cand_when`].
@@ -376,6 +381,7 @@ impl Dram {
                         bank_ready: 0,
                     },
                     cand_valid: false,
+                    when_lb: 0,
                     next_act: 0,
                     next_pre: 0,
                     next_rd: 0,
@@ -697,7 +703,15 @@ impl Dram {
         let tm = self.spec.timing;
         let mut next = u64::MAX;
         // 1. Refresh, which has priority once due.
-        if self.spec.refresh {
+        let due = self.channels[ch]
+            .ranks
+            .iter()
+            .map(|r| r.next_ref_due)
+            .min()
+            .unwrap_or(u64::MAX);
+        if self.spec.refresh && due > t {
+            next = due;
+        } else if self.spec.refresh {
             for rank in 0..self.channels[ch].ranks.len() {
                 if self.channels[ch].ranks[rank].next_ref_due > t {
                     next = next.min(self.channels[ch].ranks[rank].next_ref_due);
@@ -749,7 +763,12 @@ impl Dram {
         let mut n_ready = 0;
         for k in 0..c.active.len() {
             let bi = c.active[k] as usize;
-            if c.rank_ready[c.banks[bi].rank as usize].refreshing {
+            let b = &c.banks[bi];
+            if c.rank_ready[b.rank as usize].refreshing {
+                continue;
+            }
+            if b.cand_valid && b.when_lb > t {
+                next = next.min(b.when_lb);
                 continue;
             }
             let (when, cand) = c.cand_when(bi);
