@@ -12,3 +12,4 @@ pub mod engine;
 pub mod program;
 pub mod report;
 pub mod stats;
+pub mod workload;

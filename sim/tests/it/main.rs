@@ -3,6 +3,7 @@
 mod cachegrind;
 mod cli;
 mod configs;
+mod matrices;
 mod tidy;
 
 use std::path::PathBuf;

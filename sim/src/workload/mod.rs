@@ -1,0 +1,9 @@
+//! Workloads: data that drives the machines. No timing here.
+//!
+//! `mtx` reads Matrix Market files into [`Csr`] matrices; `gen` makes seeded synthetic matrices.
+
+pub mod csr;
+pub mod gen;
+pub mod mtx;
+
+pub use csr::Csr;
