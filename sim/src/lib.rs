@@ -9,6 +9,7 @@ pub mod cachesim;
 pub mod config;
 pub mod energy;
 pub mod engine;
+pub mod machines;
 pub mod program;
 pub mod report;
 pub mod stats;

@@ -69,6 +69,24 @@ pub struct NocSpec {
     pub targets: Vec<u64>,
     /// Interleave.
     pub interleave_bytes: u64,
+    /// The router each endpoint attaches to (several endpoints may share one). A crossbar ignores it.
+    pub endpoint_router: Vec<u32>,
+    /// Address regions checked in order before the default targets: a request whose address falls
+    /// in a region goes to one of the region's targets.
+    pub regions: Vec<Region>,
+}
+
+/// An address range served by some endpoints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Region {
+    /// First byte.
+    pub base: u64,
+    /// Size in bytes.
+    pub size: u64,
+    /// Endpoints that serve it, interleaved.
+    pub targets: Vec<u64>,
+    /// Interleaving granularity in bytes.
+    pub interleave_bytes: u64,
 }
 
 impl NocConfig {
@@ -148,6 +166,8 @@ impl NocConfig {
             header_bytes: self.header_bytes,
             targets: self.targets.clone(),
             interleave_bytes: self.interleave_bytes,
+            endpoint_router: (0..n as u32).collect(),
+            regions: Vec::new(),
         })
     }
 }

@@ -23,7 +23,7 @@ mod tests;
 use std::any::Any;
 use std::sync::OnceLock;
 
-pub use config::{NocConfig, NocSpec, Topology};
+pub use config::{NocConfig, NocSpec, Region, Topology};
 
 use crate::engine::{AccessKind, Clock, Component, Ctx, MemReq, Msg, Outstanding, PortId, Tick};
 
@@ -79,9 +79,15 @@ impl Noc {
     /// A network from a resolved spec, clocked by `clock`.
     pub fn new(name: &str, spec: NocSpec, clock: Clock) -> Noc {
         let n = spec.n_endpoints as usize;
+        let n_routers = spec
+            .endpoint_router
+            .iter()
+            .copied()
+            .max()
+            .map_or(1, |r| r as usize + 1);
         Noc {
             name: name.to_string(),
-            link_free: vec![Tick(0); n * 4],
+            link_free: vec![Tick(0); n_routers * 4],
             inject_free: vec![Tick(0); n],
             eject_free: vec![Tick(0); n],
             tags: Vec::new(),
@@ -100,6 +106,12 @@ impl Noc {
 
     /// The endpoint that serves `addr`.
     pub fn target_of(&self, addr: u64) -> usize {
+        for r in &self.spec.regions {
+            if addr >= r.base && addr - r.base < r.size {
+                let i = ((addr - r.base) / r.interleave_bytes) % r.targets.len() as u64;
+                return r.targets[i as usize] as usize;
+            }
+        }
         let i = (addr / self.spec.interleave_bytes) % self.spec.targets.len() as u64;
         self.spec.targets[i as usize] as usize
     }
@@ -122,8 +134,12 @@ impl Noc {
         let mut routers = 1;
         if self.spec.topology == Topology::Mesh {
             let cols = self.spec.mesh_cols as usize;
-            let (mut x, mut y) = (src % cols, src / cols);
-            let (dx, dy) = (dst % cols, dst / cols);
+            let (sr, dr) = (
+                self.spec.endpoint_router[src] as usize,
+                self.spec.endpoint_router[dst] as usize,
+            );
+            let (mut x, mut y) = (sr % cols, sr / cols);
+            let (dx, dy) = (dr % cols, dr / cols);
             // XY routing: all of X first, then Y.
             while (x, y) != (dx, dy) {
                 let (dir, nx, ny) = if x < dx {

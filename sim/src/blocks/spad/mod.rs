@@ -146,6 +146,41 @@ impl Scratchpad {
     }
 }
 
+impl Scratchpad {
+    /// Times one access arriving at `now` and returns when its data (or its completion) is ready.
+    /// Used by the component below and by cores that own a scratchpad and call it directly.
+    pub fn access(&mut self, kind: AccessKind, addr: u64, size: u32, now: Tick) -> Tick {
+        if addr + size as u64 > self.geo.size_bytes {
+            self.stats.out_of_range += 1;
+        }
+        let latency = self.clock.ticks(self.geo.access_latency_cycles);
+        let start = self.port_slot(now);
+        match kind {
+            AccessKind::Atomic => {
+                self.stats.atomics += 1;
+                self.stats.bytes_read += size as u64;
+                self.stats.bytes_written += size as u64;
+                let (ready, slot) = self.atomic_slot(addr, start);
+                let begin = self.bank_slot(addr, ready, self.geo.atomic_bank_cycles);
+                let done =
+                    Tick(begin.0 + latency.0 + self.clock.ticks(self.geo.atomic_latency_cycles).0);
+                self.atomic_slots[slot] = AtomicSlot { addr, done };
+                done
+            }
+            AccessKind::Write | AccessKind::Writeback => {
+                self.stats.writes += 1;
+                self.stats.bytes_written += size as u64;
+                Tick(self.bank_slot(addr, start, 1).0 + latency.0)
+            }
+            _ => {
+                self.stats.reads += 1;
+                self.stats.bytes_read += size as u64;
+                Tick(self.bank_slot(addr, start, 1).0 + latency.0)
+            }
+        }
+    }
+}
+
 impl Component for Scratchpad {
     fn name(&self) -> &str {
         &self.name
@@ -158,37 +193,7 @@ impl Component for Scratchpad {
             panic!("{} @ {} ps: unexpected {msg:?}", self.name, ctx.now().0);
         };
         let now = ctx.now();
-        if req.addr + req.size as u64 > self.geo.size_bytes {
-            self.stats.out_of_range += 1;
-        }
-        let latency = self.clock.ticks(self.geo.access_latency_cycles);
-        let start = self.port_slot(now);
-        let done = match req.kind {
-            AccessKind::Atomic => {
-                self.stats.atomics += 1;
-                self.stats.bytes_read += req.size as u64;
-                self.stats.bytes_written += req.size as u64;
-                let (ready, slot) = self.atomic_slot(req.addr, start);
-                let begin = self.bank_slot(req.addr, ready, self.geo.atomic_bank_cycles);
-                let done =
-                    Tick(begin.0 + latency.0 + self.clock.ticks(self.geo.atomic_latency_cycles).0);
-                self.atomic_slots[slot] = AtomicSlot {
-                    addr: req.addr,
-                    done,
-                };
-                done
-            }
-            AccessKind::Write | AccessKind::Writeback => {
-                self.stats.writes += 1;
-                self.stats.bytes_written += req.size as u64;
-                Tick(self.bank_slot(req.addr, start, 1).0 + latency.0)
-            }
-            _ => {
-                self.stats.reads += 1;
-                self.stats.bytes_read += req.size as u64;
-                Tick(self.bank_slot(req.addr, start, 1).0 + latency.0)
-            }
-        };
+        let done = self.access(req.kind, req.addr, req.size, now);
         if req.kind.wants_data() {
             ctx.send(port, Msg::Resp(req), Tick(done.0 - now.0));
         }

@@ -1,0 +1,212 @@
+//! PIUMA configuration. Every default names its source: a `papers.md` tag ([S7a] etc.; see
+//! ../shared/papers.md §1(a)) or "assumption", with the reasoning.
+
+use serde::{Deserialize, Serialize};
+
+use crate::blocks::dram::DramConfig;
+use crate::config::{require_at_least, require_pow2, Invalid};
+
+/// How rows (or other units of work) are spread over threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkDistribution {
+    /// Each thread gets one contiguous block up front.
+    Static,
+    /// Threads take the next unit from a shared counter with an atomic fetch-add.
+    #[default]
+    Dynamic,
+}
+
+/// A PIUMA die, as written in a config file.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PiumaConfig {
+    /// Cores per die. Default 8: the 2023 prototype [S7a, S7b, S7c].
+    #[serde(default = "d_cores")]
+    pub n_cores: u64,
+    /// Core clock in MHz. Default 1000: PIUMA's clock is [NOT FOUND]; 1 GHz is our assumption for a
+    /// 75 W, 7 nm many-threaded design whose power goes mostly to photonics [S7b].
+    #[serde(default = "d_clock")]
+    pub clock_mhz: f64,
+    /// Multi-threaded pipelines per core. Default 4: 66 threads = 4 x 16 + 2 [INFERRED from S7a, S7b].
+    #[serde(default = "d_mtp")]
+    pub n_mtp: u64,
+    /// Threads per multi-threaded pipeline. Default 16 [INFERRED, as above].
+    #[serde(default = "d_threads")]
+    pub threads_per_mtp: u64,
+    /// Single-thread pipelines per core. Default 2 [INFERRED, as above].
+    #[serde(default = "d_stp")]
+    pub n_stp: u64,
+    /// Latency of an integer or branch operation, cycles. Default 1 (assumption: simple in-order pipeline).
+    #[serde(default = "d_one")]
+    pub int_latency_cycles: u64,
+    /// Latency of a floating-point multiply or add, cycles. Default 4 (assumption).
+    #[serde(default = "d_fp")]
+    pub fp_latency_cycles: u64,
+    /// Scratchpad per core, bytes. Default 4 MiB [S7b, S7c, S7e].
+    #[serde(default = "d_spad")]
+    pub spad_bytes: u64,
+    /// Scratchpad banks. Default 16 (assumption).
+    #[serde(default = "d_banks")]
+    pub spad_banks: u64,
+    /// Scratchpad requests that can start per cycle. Default 4 (assumption: one per MTP).
+    #[serde(default = "d_ports")]
+    pub spad_ports: u64,
+    /// Scratchpad access latency, cycles. Default 4 (assumption: an SRAM of a few MB).
+    #[serde(default = "d_spad_lat")]
+    pub spad_latency_cycles: u64,
+    /// Extra cycles of the scratchpad's atomic unit. Default 2 (assumption).
+    #[serde(default = "d_two")]
+    pub atomic_latency_cycles: u64,
+    /// Data cache per core, bytes. Default 128 KiB: 192 KB of cache per core [S7c, S7e], split
+    /// 64 KiB instruction + 128 KiB data by assumption (the split is [NOT FOUND]).
+    #[serde(default = "d_dcache")]
+    pub dcache_bytes: u64,
+    /// Data cache line, bytes. Default 64 (assumption).
+    #[serde(default = "d_line")]
+    pub dcache_line_bytes: u64,
+    /// Data cache ways. Default 8 (assumption).
+    #[serde(default = "d_ways")]
+    pub dcache_ways: u64,
+    /// Data cache hit latency, cycles. Default 2 (assumption).
+    #[serde(default = "d_two")]
+    pub dcache_hit_cycles: u64,
+    /// Data cache MSHRs. Default 32 (assumption: many threads keep many misses in flight).
+    #[serde(default = "d_mshrs")]
+    pub dcache_mshrs: u64,
+    /// Mesh columns. Default 4: 16 routers on the die [S7a, S7c].
+    #[serde(default = "d_mesh")]
+    pub mesh_cols: u64,
+    /// Mesh rows. Default 4 [S7a, S7c].
+    #[serde(default = "d_mesh")]
+    pub mesh_rows: u64,
+    /// Router latency, cycles. Default 1: a cut-through router [S7c]; the value is our assumption.
+    #[serde(default = "d_one")]
+    pub hop_latency_cycles: u64,
+    /// Mesh link width, bytes per cycle. Default 16 (assumption).
+    #[serde(default = "d_link")]
+    pub link_bytes_per_cycle: u64,
+    /// DRAM channels per die. Default 4 (assumption: the count is [NOT FOUND]).
+    #[serde(default = "d_channels")]
+    pub dram_channels: u64,
+    /// DRAM system: DDR5-4400 with 8-byte accesses [S7c, S7d].
+    #[serde(default = "d_dram")]
+    pub dram: DramConfig,
+    /// Work distribution for the kernels. Default dynamic.
+    #[serde(default)]
+    pub work_distribution: WorkDistribution,
+}
+
+fn d_cores() -> u64 {
+    8
+}
+fn d_clock() -> f64 {
+    1000.0
+}
+fn d_mtp() -> u64 {
+    4
+}
+fn d_threads() -> u64 {
+    16
+}
+fn d_stp() -> u64 {
+    2
+}
+fn d_one() -> u64 {
+    1
+}
+fn d_two() -> u64 {
+    2
+}
+fn d_fp() -> u64 {
+    4
+}
+fn d_spad() -> u64 {
+    4 << 20
+}
+fn d_banks() -> u64 {
+    16
+}
+fn d_ports() -> u64 {
+    4
+}
+fn d_spad_lat() -> u64 {
+    4
+}
+fn d_dcache() -> u64 {
+    128 << 10
+}
+fn d_line() -> u64 {
+    64
+}
+fn d_ways() -> u64 {
+    8
+}
+fn d_mshrs() -> u64 {
+    32
+}
+fn d_mesh() -> u64 {
+    4
+}
+fn d_link() -> u64 {
+    16
+}
+fn d_channels() -> u64 {
+    4
+}
+fn d_dram() -> DramConfig {
+    let mut d = DramConfig::preset("DDR5-4400");
+    d.access_bytes = Some(8);
+    d
+}
+
+impl Default for PiumaConfig {
+    fn default() -> PiumaConfig {
+        toml::from_str("").expect("every field has a default")
+    }
+}
+
+impl PiumaConfig {
+    /// Hardware threads per core.
+    pub fn threads_per_core(&self) -> u64 {
+        self.n_mtp * self.threads_per_mtp + self.n_stp
+    }
+
+    /// Checks the values; errors name `piuma.key`.
+    pub fn check(&self) -> Result<(), Invalid> {
+        let k = |s: &str| format!("piuma.{s}");
+        require_at_least(&k("n_cores"), self.n_cores, 1)?;
+        if self.n_cores + self.dram_channels > self.mesh_cols * self.mesh_rows * 2 {
+            return Err(Invalid::new(
+                k("n_cores"),
+                self.n_cores,
+                "too many cores and DRAM channels for the mesh: at most two endpoints per router",
+            ));
+        }
+        if !(self.clock_mhz.is_finite() && self.clock_mhz > 0.0) {
+            return Err(Invalid::new(
+                k("clock_mhz"),
+                self.clock_mhz,
+                "must be a positive frequency",
+            ));
+        }
+        if self.n_mtp * self.threads_per_mtp + self.n_stp == 0 {
+            return Err(Invalid::new(
+                k("threads_per_mtp"),
+                self.threads_per_mtp,
+                "a core needs at least one thread (n_mtp x threads_per_mtp + n_stp >= 1)",
+            ));
+        }
+        if self.n_mtp > 0 {
+            require_at_least(&k("threads_per_mtp"), self.threads_per_mtp, 1)?;
+        }
+        require_at_least(&k("int_latency_cycles"), self.int_latency_cycles, 1)?;
+        require_at_least(&k("fp_latency_cycles"), self.fp_latency_cycles, 1)?;
+        require_at_least(&k("mesh_cols"), self.mesh_cols, 1)?;
+        require_at_least(&k("mesh_rows"), self.mesh_rows, 1)?;
+        require_at_least(&k("dram_channels"), self.dram_channels, 1)?;
+        require_pow2(&k("dram_channels"), self.dram_channels)?;
+        require_pow2(&k("spad_bytes"), self.spad_bytes)?;
+        Ok(())
+    }
+}

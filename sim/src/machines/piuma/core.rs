@@ -1,0 +1,532 @@
+//! A PIUMA core: multithreaded in-order pipelines, single-thread pipelines, a scratchpad it owns,
+//! and ports to its data cache and to the network.
+//!
+//! Models: each pipeline issues one operation per cycle, round-robin among its ready threads
+//! (fine-grained multithreading, switching every cycle); a thread is not ready until its previous
+//! operation's latency has passed, and blocks on a load or atomic until the answer arrives (stores
+//! are posted); core-wide barriers; the local scratchpad's banks, ports and atomic unit; remote
+//! scratchpads and memory-side atomics through the network; DRAM data through the data cache.
+//!
+//! Does not model: instruction fetch (instructions always hit), register dependences within a
+//! thread beyond "one operation at a time", branch prediction, DMA engines (planned).
+//!
+//! Ports: `dcache` (DRAM loads and stores), `net` (remote scratchpads, memory-side atomics, and
+//! requests from other cores to this core's scratchpad).
+
+use std::any::Any;
+
+use crate::blocks::spad::{Scratchpad, SpadStats};
+use crate::engine::{
+    AccessKind, Clock, Component, Ctx, MemReq, Msg, Outstanding, PortId, Split, Tick,
+};
+use crate::program::{Op, OpClass, Program};
+
+const DCACHE: PortId = PortId(0);
+const NET: PortId = PortId(1);
+/// Responses to posted stores carry this bit in their id and wake nobody.
+const POSTED: u64 = 1 << 63;
+
+crate::stats_struct! {
+    /// Counters of one PIUMA core.
+    pub struct PiumaCoreStats {
+        instructions: Count = "Operations issued",
+        int_ops: Count = "Integer and branch operations",
+        fp_ops: Count = "Floating-point operations",
+        loads: Count = "Loads",
+        stores: Count = "Stores",
+        atomics: Count = "Atomic operations",
+        local_spad_accesses: Count = "Accesses to this core's scratchpad",
+        remote_spad_accesses: Count = "Accesses to another core's scratchpad (through the mesh)",
+        dram_accesses: Count = "Loads and stores of DRAM data (through the data cache)",
+        memory_side_atomics: Count = "Atomics on DRAM addresses, executed at the memory controller",
+        barriers: Count = "Barrier operations",
+        memory_stall_cycles: Cycles = "Thread-cycles spent waiting for loads",
+        atomic_stall_cycles: Cycles = "Thread-cycles spent waiting for atomics",
+        barrier_stall_cycles: Cycles = "Thread-cycles spent waiting at barriers",
+        pipeline_busy_cycles: Cycles = "Pipeline-cycles in which an operation issued",
+        last_thread_done_cycle: Cycles = "Cycle at which the core's last thread finished",
+    }
+}
+
+/// Where an address lives in PIUMA's global address space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Space {
+    /// DRAM.
+    Dram,
+    /// The scratchpad of core `0`, at the given offset.
+    Spad(u32, u64),
+}
+
+/// The global address map: DRAM below `spad_base`, then one scratchpad per core.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AddressMap {
+    /// First scratchpad byte.
+    pub spad_base: u64,
+    /// Bytes per scratchpad.
+    pub spad_bytes: u64,
+}
+
+impl AddressMap {
+    /// Which space `addr` is in.
+    #[inline]
+    pub fn space(&self, addr: u64) -> Space {
+        if addr < self.spad_base {
+            Space::Dram
+        } else {
+            let off = addr - self.spad_base;
+            Space::Spad((off / self.spad_bytes) as u32, off % self.spad_bytes)
+        }
+    }
+    /// The global address of `offset` in core `core`'s scratchpad.
+    #[inline]
+    pub fn spad(&self, core: u32, offset: u64) -> u64 {
+        self.spad_base + core as u64 * self.spad_bytes + offset
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    Ready,
+    WaitLoad(Tick),
+    WaitAtomic(Tick),
+    Barrier(Tick),
+    Done,
+}
+
+struct Thread {
+    program: Box<dyn Program>,
+    ready_at: Tick,
+    state: State,
+}
+
+struct Pipe {
+    first: usize,
+    n: usize,
+    rr: usize,
+    wake_at: Option<Tick>,
+}
+
+/// Core timing parameters.
+#[derive(Debug, Clone, Copy)]
+pub struct CoreTiming {
+    /// Integer latency, cycles.
+    pub int_cycles: u64,
+    /// Floating-point latency, cycles.
+    pub fp_cycles: u64,
+}
+
+/// Where a core sits and how fast it runs.
+#[derive(Debug, Clone, Copy)]
+pub struct CoreSetup {
+    /// The core's index (its scratchpad is `map.spad(idx, ..)`).
+    pub idx: u32,
+    /// Its clock.
+    pub clock: Clock,
+    /// Operation latencies.
+    pub timing: CoreTiming,
+    /// The global address map.
+    pub map: AddressMap,
+}
+
+/// A PIUMA core component.
+pub struct PiumaCore {
+    name: String,
+    idx: u32,
+    clock: Clock,
+    timing: CoreTiming,
+    map: AddressMap,
+    spad: Scratchpad,
+    threads: Vec<Thread>,
+    pipes: Vec<Pipe>,
+    n_live: usize,
+    n_at_barrier: usize,
+    error: Option<String>,
+    stats: PiumaCoreStats,
+}
+
+impl PiumaCore {
+    /// A core with pipelines of the given sizes (`pipe_sizes[p]` threads each) running `programs`
+    /// (one per thread, in pipeline order).
+    pub fn new(
+        name: &str,
+        setup: CoreSetup,
+        spad: Scratchpad,
+        pipe_sizes: &[usize],
+        programs: Vec<Box<dyn Program>>,
+    ) -> PiumaCore {
+        let CoreSetup {
+            idx,
+            clock,
+            timing,
+            map,
+        } = setup;
+        assert_eq!(
+            pipe_sizes.iter().sum::<usize>(),
+            programs.len(),
+            "one program per thread"
+        );
+        let mut pipes = Vec::new();
+        let mut first = 0;
+        for &n in pipe_sizes {
+            pipes.push(Pipe {
+                first,
+                n,
+                rr: 0,
+                wake_at: None,
+            });
+            first += n;
+        }
+        let n_live = programs.len();
+        PiumaCore {
+            name: name.to_string(),
+            idx,
+            clock,
+            timing,
+            map,
+            spad,
+            threads: programs
+                .into_iter()
+                .map(|program| Thread {
+                    program,
+                    ready_at: Tick(0),
+                    state: State::Ready,
+                })
+                .collect(),
+            pipes,
+            n_live,
+            n_at_barrier: 0,
+            error: None,
+            stats: PiumaCoreStats::default(),
+        }
+    }
+
+    /// Core counters.
+    pub fn stats(&self) -> &PiumaCoreStats {
+        &self.stats
+    }
+
+    /// The scratchpad's counters.
+    pub fn spad_stats(&self) -> &SpadStats {
+        self.spad.stats()
+    }
+
+    /// A program error, if one stopped a thread.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    fn cycles(&self, from: Tick, to: Tick) -> u64 {
+        (to.0 - from.0) / self.clock.period_ps()
+    }
+
+    fn pipe_of(&self, t: usize) -> usize {
+        self.pipes
+            .iter()
+            .position(|p| t >= p.first && t < p.first + p.n)
+            .expect("every thread has a pipe")
+    }
+
+    /// Makes sure pipe `p` is woken no later than `at`.
+    fn wake(&mut self, p: usize, at: Tick, ctx: &mut Ctx) {
+        let at = self.clock.next_edge(at.max(ctx.now()));
+        if self.pipes[p].wake_at.is_some_and(|w| w <= at) {
+            return;
+        }
+        self.pipes[p].wake_at = Some(at);
+        ctx.wake_after(Tick(at.0 - ctx.now().0), Msg::Wake(p as u64));
+    }
+
+    fn send(
+        &mut self,
+        port: PortId,
+        kind: AccessKind,
+        addr: u64,
+        size: u32,
+        id: u64,
+        ctx: &mut Ctx,
+    ) {
+        let req = MemReq {
+            id,
+            addr,
+            size,
+            kind,
+            issued_ps: ctx.now().0,
+            split: Split::Whole,
+        };
+        ctx.send(port, Msg::Req(req), Tick(0));
+    }
+
+    /// Issues one operation of thread `t` at `now`.
+    fn issue(&mut self, t: usize, op: Op, ctx: &mut Ctx) {
+        let now = ctx.now();
+        self.stats.instructions += 1;
+        let th = &mut self.threads[t];
+        match op.class {
+            OpClass::Int | OpClass::Branch => {
+                self.stats.int_ops += 1;
+                th.ready_at = Tick(now.0 + self.clock.ticks(self.timing.int_cycles).0);
+            }
+            OpClass::Fp | OpClass::Mac | OpClass::Simd => {
+                self.stats.fp_ops += 1;
+                th.ready_at = Tick(now.0 + self.clock.ticks(self.timing.fp_cycles).0);
+            }
+            OpClass::Barrier => {
+                self.stats.barriers += 1;
+                th.state = State::Barrier(now);
+                self.n_at_barrier += 1;
+                self.maybe_release_barrier(ctx);
+            }
+            OpClass::Dma => {
+                // DMA engines are not modelled yet: count the operation as an integer one.
+                self.stats.int_ops += 1;
+                th.ready_at = Tick(now.0 + self.clock.ticks(self.timing.int_cycles).0);
+            }
+            OpClass::Load | OpClass::Fetch | OpClass::Store | OpClass::Atomic => {
+                let kind = match op.class {
+                    OpClass::Store => {
+                        self.stats.stores += 1;
+                        AccessKind::Write
+                    }
+                    OpClass::Atomic => {
+                        self.stats.atomics += 1;
+                        AccessKind::Atomic
+                    }
+                    _ => {
+                        self.stats.loads += 1;
+                        AccessKind::Read
+                    }
+                };
+                let blocking = kind != AccessKind::Write;
+                let next_cycle = Tick(now.0 + self.clock.period_ps());
+                match self.map.space(op.addr) {
+                    Space::Spad(core, off) if core == self.idx => {
+                        self.stats.local_spad_accesses += 1;
+                        let done = self.spad.access(kind, off, op.size, now);
+                        let th = &mut self.threads[t];
+                        if blocking {
+                            th.ready_at = done;
+                            let stall = self.cycles(now, done);
+                            if kind == AccessKind::Atomic {
+                                self.stats.atomic_stall_cycles += stall;
+                            } else {
+                                self.stats.memory_stall_cycles += stall;
+                            }
+                        } else {
+                            th.ready_at = next_cycle;
+                        }
+                    }
+                    space => {
+                        let port = match (space, kind) {
+                            (Space::Spad(..), _) => {
+                                self.stats.remote_spad_accesses += 1;
+                                NET
+                            }
+                            (Space::Dram, AccessKind::Atomic) => {
+                                self.stats.memory_side_atomics += 1;
+                                NET
+                            }
+                            (Space::Dram, _) => {
+                                self.stats.dram_accesses += 1;
+                                DCACHE
+                            }
+                        };
+                        let id = if blocking {
+                            t as u64
+                        } else {
+                            POSTED | t as u64
+                        };
+                        self.send(port, kind, op.addr, op.size.max(1), id, ctx);
+                        let th = &mut self.threads[t];
+                        if blocking {
+                            th.state = if kind == AccessKind::Atomic {
+                                State::WaitAtomic(now)
+                            } else {
+                                State::WaitLoad(now)
+                            };
+                        } else {
+                            th.ready_at = next_cycle;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn maybe_release_barrier(&mut self, ctx: &mut Ctx) {
+        if self.n_at_barrier == 0 || self.n_at_barrier < self.n_live {
+            return;
+        }
+        let now = ctx.now();
+        let release = Tick(now.0 + self.clock.period_ps());
+        for t in 0..self.threads.len() {
+            if let State::Barrier(since) = self.threads[t].state {
+                self.stats.barrier_stall_cycles += self.cycles(since, now);
+                self.threads[t].state = State::Ready;
+                self.threads[t].ready_at = release;
+            }
+        }
+        self.n_at_barrier = 0;
+        for p in 0..self.pipes.len() {
+            self.wake(p, release, ctx);
+        }
+    }
+
+    fn run_pipe(&mut self, p: usize, ctx: &mut Ctx) {
+        let now = ctx.now();
+        let (first, n) = (self.pipes[p].first, self.pipes[p].n);
+        let mut chosen = None;
+        for k in 0..n {
+            let t = first + (self.pipes[p].rr + k) % n;
+            let th = &self.threads[t];
+            if th.state == State::Ready && th.ready_at <= now {
+                chosen = Some(t);
+                self.pipes[p].rr = (t - first + 1) % n;
+                break;
+            }
+        }
+        if let Some(t) = chosen {
+            match self.threads[t].program.next_op() {
+                Some(Ok(op)) => {
+                    self.stats.pipeline_busy_cycles += 1;
+                    self.issue(t, op, ctx);
+                }
+                Some(Err(e)) => {
+                    self.error.get_or_insert(e.to_string());
+                    self.finish_thread(t, ctx);
+                }
+                None => self.finish_thread(t, ctx),
+            }
+            ctx.progress();
+        }
+        // Next wake-up: the earliest time a ready thread of this pipe can issue.
+        let next = (first..first + n)
+            .filter(|&t| self.threads[t].state == State::Ready)
+            .map(|t| self.threads[t].ready_at)
+            .min();
+        if let Some(at) = next {
+            let at = at.max(Tick(
+                now.0
+                    + if chosen.is_some() {
+                        self.clock.period_ps()
+                    } else {
+                        0
+                    },
+            ));
+            self.wake(p, at, ctx);
+        }
+    }
+
+    fn finish_thread(&mut self, t: usize, ctx: &mut Ctx) {
+        self.threads[t].state = State::Done;
+        self.n_live -= 1;
+        self.stats.last_thread_done_cycle = self.clock.cycle_at(ctx.now()).0;
+        self.maybe_release_barrier(ctx);
+    }
+}
+
+impl Component for PiumaCore {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn ports(&self) -> &[&'static str] {
+        &["dcache", "net"]
+    }
+    fn setup(&mut self, ctx: &mut Ctx) {
+        for p in 0..self.pipes.len() {
+            if self.pipes[p].n > 0 {
+                self.wake(p, Tick(0), ctx);
+            }
+        }
+    }
+    fn handle(&mut self, port: PortId, msg: Msg, ctx: &mut Ctx) {
+        match msg {
+            Msg::Wake(p) => {
+                let p = p as usize;
+                if self.pipes[p].wake_at != Some(ctx.now()) {
+                    return; // Superseded.
+                }
+                self.pipes[p].wake_at = None;
+                self.run_pipe(p, ctx);
+            }
+            Msg::Resp(r) => {
+                if r.id & POSTED != 0 {
+                    return;
+                }
+                let t = r.id as usize;
+                let now = ctx.now();
+                match self.threads[t].state {
+                    State::WaitLoad(since) => {
+                        self.stats.memory_stall_cycles += self.cycles(since, now)
+                    }
+                    State::WaitAtomic(since) => {
+                        self.stats.atomic_stall_cycles += self.cycles(since, now)
+                    }
+                    _ => panic!(
+                        "{} @ {} ps: response for thread {t}, which is not waiting",
+                        self.name, now.0
+                    ),
+                }
+                self.threads[t].state = State::Ready;
+                self.threads[t].ready_at = now;
+                ctx.progress();
+                let p = self.pipe_of(t);
+                self.wake(p, now, ctx);
+            }
+            Msg::Req(req) if port == NET => {
+                // Another core's access to this core's scratchpad.
+                let Space::Spad(core, off) = self.map.space(req.addr) else {
+                    panic!(
+                        "{} @ {} ps: DRAM request {req:?} routed to a core",
+                        self.name,
+                        ctx.now().0
+                    );
+                };
+                assert_eq!(
+                    core, self.idx,
+                    "{}: request for core {core}'s scratchpad",
+                    self.name
+                );
+                let now = ctx.now();
+                let done = self.spad.access(req.kind, off, req.size, now);
+                if req.kind.wants_data() {
+                    ctx.send(NET, Msg::Resp(req), Tick(done.0 - now.0));
+                }
+                ctx.progress();
+            }
+            other => panic!(
+                "{} @ {} ps: unexpected {other:?} on port {}",
+                self.name,
+                ctx.now().0,
+                port.0
+            ),
+        }
+    }
+    fn outstanding(&self, out: &mut Vec<Outstanding>) {
+        for (t, th) in self.threads.iter().enumerate() {
+            match th.state {
+                State::WaitLoad(since) => out.push(Outstanding {
+                    id: t as u64,
+                    addr: 0,
+                    since,
+                    what: "thread waiting for a load",
+                }),
+                State::WaitAtomic(since) => out.push(Outstanding {
+                    id: t as u64,
+                    addr: 0,
+                    since,
+                    what: "thread waiting for an atomic",
+                }),
+                State::Barrier(since) => out.push(Outstanding {
+                    id: t as u64,
+                    addr: 0,
+                    since,
+                    what: "thread at a barrier",
+                }),
+                _ => {}
+            }
+        }
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}

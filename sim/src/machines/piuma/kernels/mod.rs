@@ -1,0 +1,441 @@
+//! SpGEMM kernels (C = A·B) as programs for PIUMA's hardware threads.
+//!
+//! Every kernel computes the real C: each thread program generates the operations of one unit of
+//! work at a time (a row, a column pair, a window phase) and applies its functional effect as it
+//! does, so dynamic work distribution and real hash collisions shape the timing. Operations carry
+//! the addresses of a fixed memory layout ([`Layout`]): the CSR arrays of A, B and C in DRAM, with
+//! 8-byte elements, and per-kernel structures in the scratchpads.
+//!
+//! Which parts are SMASH's design and which are our interpretation is stated on each kernel.
+
+mod inner;
+mod outer;
+mod rowwise;
+mod smash;
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use serde::{Deserialize, Serialize};
+
+use super::config::{PiumaConfig, WorkDistribution};
+use super::core::AddressMap;
+use crate::config::Invalid;
+use crate::program::trace::TraceError;
+use crate::program::{Op, OpClass, Program};
+use crate::workload::Csr;
+
+/// The kernels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KernelKind {
+    /// Inner product: a dot product per (row of A, column of B) pair.
+    InnerProduct,
+    /// Outer product: partial products bucketed by row, then sorted and merged.
+    OuterProduct,
+    /// Row-wise (Gustavson) with a dense accumulator per thread.
+    RowwiseDense,
+    /// Row-wise with a sorted k-way merge (heap) of the scaled B rows.
+    RowwiseHeap,
+    /// SMASH V1: window distribution, atomic hashing into a scratchpad hash table, write-back.
+    SmashV1,
+}
+
+impl KernelKind {
+    /// Every kernel.
+    pub const ALL: [KernelKind; 5] = [
+        KernelKind::InnerProduct,
+        KernelKind::OuterProduct,
+        KernelKind::RowwiseDense,
+        KernelKind::RowwiseHeap,
+        KernelKind::SmashV1,
+    ];
+
+    /// The name used in configs and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            KernelKind::InnerProduct => "inner-product",
+            KernelKind::OuterProduct => "outer-product",
+            KernelKind::RowwiseDense => "rowwise-dense",
+            KernelKind::RowwiseHeap => "rowwise-heap",
+            KernelKind::SmashV1 => "smash-v1",
+        }
+    }
+}
+
+/// Bytes per array element in the layout: PIUMA's 8-byte accesses.
+pub const ELEM: u64 = 8;
+
+/// Base addresses of a CSR matrix's arrays.
+#[derive(Debug, Clone, Copy)]
+pub struct CsrAddrs {
+    /// `row_ptr[i]` is at `row_ptr + 8 i`.
+    pub row_ptr: u64,
+    /// Column indices.
+    pub col: u64,
+    /// Values.
+    pub val: u64,
+}
+
+impl CsrAddrs {
+    /// Address of `row_ptr[i]`.
+    #[inline]
+    pub fn ptr(&self, i: usize) -> u64 {
+        self.row_ptr + ELEM * i as u64
+    }
+    /// Address of `col[p]`.
+    #[inline]
+    pub fn col(&self, p: usize) -> u64 {
+        self.col + ELEM * p as u64
+    }
+    /// Address of `val[p]`.
+    #[inline]
+    pub fn val(&self, p: usize) -> u64 {
+        self.val + ELEM * p as u64
+    }
+}
+
+/// Where everything lives.
+#[derive(Debug, Clone, Copy)]
+pub struct Layout {
+    /// A.
+    pub a: CsrAddrs,
+    /// B.
+    pub b: CsrAddrs,
+    /// Bᵀ (B in CSC form), for the inner product.
+    pub bt: CsrAddrs,
+    /// Aᵀ (A in CSC form), for the outer product.
+    pub at: CsrAddrs,
+    /// Output area for C's (column, value) pairs.
+    pub c_out: u64,
+    /// Free DRAM for kernel scratch (dense accumulators, partial products).
+    pub scratch: u64,
+    /// The address map.
+    pub map: AddressMap,
+}
+
+impl Layout {
+    /// Lays A, Aᵀ, B, Bᵀ and C out one after another from address 0.
+    pub fn new(a: &Csr, b: &Csr, map: AddressMap, c_bound: usize) -> Layout {
+        let mut next = 0u64;
+        let mut alloc = |elems: usize| {
+            let at = next;
+            next += (elems as u64 * ELEM).div_ceil(4096) * 4096 + 4096;
+            at
+        };
+        let mut csr = |rows: usize, nnz: usize| CsrAddrs {
+            row_ptr: alloc(rows + 1),
+            col: alloc(nnz),
+            val: alloc(nnz),
+        };
+        let la = csr(a.n_rows, a.nnz());
+        let lat = csr(a.n_cols, a.nnz());
+        let lb = csr(b.n_rows, b.nnz());
+        let lbt = csr(b.n_cols, b.nnz());
+        let c_out = alloc(2 * c_bound);
+        let scratch = alloc(0);
+        Layout {
+            a: la,
+            b: lb,
+            bt: lbt,
+            at: lat,
+            c_out,
+            scratch,
+            map,
+        }
+    }
+}
+
+/// The product as written by the threads: (row, column, value) entries, in write order.
+#[derive(Debug, Default)]
+pub struct Output {
+    /// Entries.
+    pub entries: Vec<(u32, u32, f64)>,
+    /// Hash-table probes (SMASH).
+    pub hash_probes: u64,
+    /// Probes that found another key in the slot (SMASH).
+    pub hash_collisions: u64,
+    /// Windows (SMASH).
+    pub windows: u64,
+}
+
+impl Output {
+    /// The product as CSR (entries sorted; duplicates would be summed, and tests check there are none).
+    pub fn to_csr(&self, n_rows: usize, n_cols: usize) -> Csr {
+        Csr::from_triplets(n_rows, n_cols, self.entries.clone())
+    }
+}
+
+/// A shared work counter: the functional value and the address its atomic lives at.
+#[derive(Debug)]
+pub struct WorkQueue {
+    next: usize,
+    end: usize,
+    /// Address of the counter (a scratchpad word).
+    pub addr: u64,
+}
+
+impl WorkQueue {
+    /// Units `start..end`, counted at `addr`.
+    pub fn new(start: usize, end: usize, addr: u64) -> WorkQueue {
+        WorkQueue {
+            next: start,
+            end,
+            addr,
+        }
+    }
+    /// Takes the next unit, if any.
+    pub fn take(&mut self) -> Option<usize> {
+        (self.next < self.end).then(|| {
+            self.next += 1;
+            self.next - 1
+        })
+    }
+}
+
+/// How one thread finds its units of work: a static range, or a shared queue.
+pub enum Units {
+    /// The remaining units of a static block.
+    Static(std::ops::Range<usize>),
+    /// A queue shared with other threads.
+    Dynamic(Rc<RefCell<WorkQueue>>),
+}
+
+impl Units {
+    /// The next unit, emitting the operations it costs (an atomic fetch-add for a shared queue).
+    pub fn next(&mut self, ops: &mut Ops) -> Option<usize> {
+        match self {
+            Units::Static(r) => {
+                ops.int(1);
+                r.next()
+            }
+            Units::Dynamic(q) => {
+                let mut q = q.borrow_mut();
+                ops.atomic(q.addr);
+                q.take()
+            }
+        }
+    }
+}
+
+/// Splits `n` units over `n_threads` threads: a static block each, or one shared queue whose counter
+/// lives in core 0's scratchpad at `counter_offset`.
+pub fn distribute(
+    n: usize,
+    n_threads: usize,
+    how: WorkDistribution,
+    map: AddressMap,
+    counter_offset: u64,
+) -> Vec<Units> {
+    match how {
+        WorkDistribution::Static => (0..n_threads)
+            .map(|t| Units::Static(t * n / n_threads..(t + 1) * n / n_threads))
+            .collect(),
+        WorkDistribution::Dynamic => {
+            let q = Rc::new(RefCell::new(WorkQueue::new(
+                0,
+                n,
+                map.spad(0, counter_offset),
+            )));
+            (0..n_threads).map(|_| Units::Dynamic(q.clone())).collect()
+        }
+    }
+}
+
+/// A buffer of generated operations, with helpers that name them.
+#[derive(Default)]
+pub struct Ops {
+    buf: VecDeque<Op>,
+}
+
+impl Ops {
+    /// A load of 8 bytes.
+    #[inline]
+    pub fn load(&mut self, addr: u64) {
+        self.buf
+            .push_back(Op::mem(OpClass::Load, addr, ELEM as u32));
+    }
+    /// A store of 8 bytes.
+    #[inline]
+    pub fn store(&mut self, addr: u64) {
+        self.buf
+            .push_back(Op::mem(OpClass::Store, addr, ELEM as u32));
+    }
+    /// An 8-byte atomic (fetch-add, CAS, ...).
+    #[inline]
+    pub fn atomic(&mut self, addr: u64) {
+        self.buf
+            .push_back(Op::mem(OpClass::Atomic, addr, ELEM as u32));
+    }
+    /// `n` integer operations.
+    #[inline]
+    pub fn int(&mut self, n: usize) {
+        for _ in 0..n {
+            self.buf.push_back(Op::mem(OpClass::Int, 0, 0));
+        }
+    }
+    /// `n` floating-point operations.
+    #[inline]
+    pub fn fp(&mut self, n: usize) {
+        for _ in 0..n {
+            self.buf.push_back(Op::mem(OpClass::Fp, 0, 0));
+        }
+    }
+    /// A core-wide barrier.
+    #[inline]
+    pub fn barrier(&mut self) {
+        self.buf.push_back(Op::mem(OpClass::Barrier, 0, 0));
+    }
+    fn pop(&mut self) -> Option<Op> {
+        self.buf.pop_front()
+    }
+    fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+}
+
+/// One thread's algorithm: produces the operations of its next unit of work into `ops`.
+pub trait ThreadWork {
+    /// Generates more operations; returns false when the thread has nothing left.
+    fn refill(&mut self, ops: &mut Ops) -> bool;
+}
+
+/// Adapts a [`ThreadWork`] to the [`Program`] interface.
+pub struct WorkProgram<W: ThreadWork> {
+    work: W,
+    ops: Ops,
+    done: bool,
+}
+
+impl<W: ThreadWork> WorkProgram<W> {
+    /// Wraps `work`.
+    pub fn new(work: W) -> WorkProgram<W> {
+        WorkProgram {
+            work,
+            ops: Ops::default(),
+            done: false,
+        }
+    }
+}
+
+impl<W: ThreadWork> Program for WorkProgram<W> {
+    fn next_op(&mut self) -> Option<Result<Op, TraceError>> {
+        while self.ops.is_empty() {
+            if self.done || !self.work.refill(&mut self.ops) {
+                self.done = true;
+                return None;
+            }
+        }
+        self.ops.pop().map(Ok)
+    }
+}
+
+/// The inputs of a kernel run.
+pub struct Problem<'a> {
+    /// A.
+    pub a: &'a Csr,
+    /// B.
+    pub b: &'a Csr,
+    /// The machine.
+    pub cfg: &'a PiumaConfig,
+}
+
+/// Programs for every thread, `[core][thread]`, and the output they fill.
+pub struct Prepared {
+    /// Programs.
+    pub programs: Vec<Vec<Box<dyn Program>>>,
+    /// The product, filled as the programs run.
+    pub output: Rc<RefCell<Output>>,
+}
+
+/// An upper bound on C's entries: the number of partial products, capped by the dense size.
+pub fn product_bound(a: &Csr, b: &Csr) -> usize {
+    let mut flops = 0usize;
+    for p in 0..a.nnz() {
+        let k = a.col_idx[p] as usize;
+        flops += b.row_ptr[k + 1] - b.row_ptr[k];
+    }
+    flops.min(a.n_rows.saturating_mul(b.n_cols))
+}
+
+/// Prepares `kind` on `problem`. Fails (naming the key) when the machine cannot run it, e.g. a
+/// hash table that cannot hold one row's partial products.
+pub fn prepare(kind: KernelKind, problem: &Problem) -> Result<Prepared, Invalid> {
+    if problem.a.n_cols != problem.b.n_rows {
+        return Err(Invalid::new(
+            "workload",
+            format!(
+                "A is {} x {}, B is {} x {}",
+                problem.a.n_rows, problem.a.n_cols, problem.b.n_rows, problem.b.n_cols
+            ),
+            "A's columns must equal B's rows for A·B",
+        ));
+    }
+    let cfg = problem.cfg;
+    let layout = Layout::new(
+        problem.a,
+        problem.b,
+        cfg.address_map(),
+        product_bound(problem.a, problem.b),
+    );
+    let output = Rc::new(RefCell::new(Output::default()));
+    let n_cores = cfg.n_cores as usize;
+    let per_core = cfg.threads_per_core() as usize;
+    let programs = match kind {
+        KernelKind::RowwiseDense | KernelKind::RowwiseHeap => {
+            rowwise::programs(kind, problem, &layout, &output, n_cores, per_core)
+        }
+        KernelKind::InnerProduct => inner::programs(problem, &layout, &output, n_cores, per_core),
+        KernelKind::OuterProduct => outer::programs(problem, &layout, &output, n_cores, per_core),
+        KernelKind::SmashV1 => smash::programs(problem, &layout, &output, n_cores, per_core)?,
+    };
+    Ok(Prepared { programs, output })
+}
+
+/// Groups a flat list of `n_cores * per_core` programs by core.
+fn by_core(mut flat: Vec<Box<dyn Program>>, per_core: usize) -> Vec<Vec<Box<dyn Program>>> {
+    let mut out = Vec::new();
+    while !flat.is_empty() {
+        let rest = flat.split_off(per_core.min(flat.len()));
+        out.push(flat);
+        flat = rest;
+    }
+    out
+}
+
+/// A spinning global barrier over all threads of all cores: each thread adds itself with an atomic
+/// on a counter in core 0's scratchpad, then polls it (with a short back-off) until all arrived.
+pub struct GlobalBarrier {
+    arrived: usize,
+    total: usize,
+    /// Counter address.
+    pub addr: u64,
+}
+
+impl GlobalBarrier {
+    /// A barrier for `total` threads.
+    pub fn new(total: usize, addr: u64) -> Rc<RefCell<GlobalBarrier>> {
+        Rc::new(RefCell::new(GlobalBarrier {
+            arrived: 0,
+            total,
+            addr,
+        }))
+    }
+    /// Arrives (emitting the atomic).
+    pub fn arrive(b: &Rc<RefCell<GlobalBarrier>>, ops: &mut Ops) {
+        let mut b = b.borrow_mut();
+        b.arrived += 1;
+        ops.atomic(b.addr);
+    }
+    /// Whether everyone arrived; if not, emits one poll and its back-off.
+    pub fn poll(b: &Rc<RefCell<GlobalBarrier>>, ops: &mut Ops) -> bool {
+        let b = b.borrow();
+        if b.arrived >= b.total {
+            return true;
+        }
+        ops.int(8);
+        ops.load(b.addr);
+        false
+    }
+}

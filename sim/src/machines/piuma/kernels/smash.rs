@@ -1,0 +1,318 @@
+//! SMASH V1, "atomic hashing" (Shivdikar, M.S. thesis, 2021, §5.1) [S1, S3].
+//!
+//! From the thesis (abstract and table of contents): row-wise product; partial products are merged
+//! as they are produced, with atomics, into a hash table in scratchpad; three phases, window
+//! distribution, hashing and write-back. Everything else here is our interpretation, because the
+//! thesis text is [NOT FOUND]:
+//! - Window distribution: consecutive rows of A form a window while their partial-product count
+//!   (an upper bound on the window's distinct outputs) stays within half the hash table; windows go
+//!   to cores round-robin. Each core's threads first count the partial products of its rows
+//!   (loads of A's and B's row pointers), then wait at a core barrier.
+//! - Hashing: the core's threads take rows of the window from a counter in the core's scratchpad
+//!   (an atomic fetch-add); for each product, the key (i, j) is hashed (Fibonacci hashing) into a
+//!   table sized to the window (a power of two, at least twice the bound), probed linearly with an
+//!   atomic compare-and-swap per probe, and the value added with an atomic add.
+//! - Write-back: after a barrier, threads scan slices of the table, write each entry's column and
+//!   value to C in DRAM (taking positions with a scratchpad fetch-add) and clear the slot. C's rows
+//!   are not sorted.
+
+use std::cell::RefCell;
+use std::ops::Range;
+use std::rc::Rc;
+
+use super::{by_core, Layout, Ops, Output, Problem, ThreadWork, WorkProgram, ELEM};
+use crate::config::Invalid;
+use crate::program::Program;
+use crate::workload::Csr;
+
+const EMPTY: u64 = u64::MAX;
+/// Scratchpad bytes reserved for counters before the table.
+const RESERVED: u64 = 4096;
+const ROW_CURSOR: u64 = 64;
+const OUT_CURSOR: u64 = 128;
+/// Table slots a thread scans per unit of write-back work.
+const WB_CHUNK: usize = 64;
+
+struct Window {
+    rows: Range<usize>,
+    slots: usize,
+}
+
+struct CoreState {
+    windows: Vec<Window>,
+    cur_window: usize,
+    next_row: usize,
+    keys: Vec<u64>,
+    vals: Vec<f64>,
+}
+
+#[derive(Clone, Copy)]
+enum Step {
+    Count,
+    Barrier,
+    Hash(usize),
+    WriteBack(usize),
+}
+
+struct Smash {
+    a: Rc<Csr>,
+    b: Rc<Csr>,
+    l: Layout,
+    core: u32,
+    local: usize,
+    per_core: usize,
+    state: Rc<RefCell<CoreState>>,
+    steps: Rc<Vec<Step>>,
+    step: usize,
+    /// Count phase: this thread's rows; write-back: the next slot.
+    count_rows: Vec<usize>,
+    cursor: usize,
+    slots_max: u64,
+    out: Rc<RefCell<Output>>,
+}
+
+#[inline]
+fn slot_of(key: u64, slots: usize) -> usize {
+    let bits = slots.trailing_zeros();
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits.max(1))) as usize & (slots - 1)
+}
+
+impl Smash {
+    fn key_addr(&self, s: usize) -> u64 {
+        self.l.map.spad(self.core, RESERVED + ELEM * s as u64)
+    }
+    fn val_addr(&self, s: usize) -> u64 {
+        self.l.map.spad(
+            self.core,
+            RESERVED + ELEM * self.slots_max + ELEM * s as u64,
+        )
+    }
+
+    fn hash_row(&mut self, ops: &mut Ops, i: usize, slots: usize) {
+        let (a, b, l) = (self.a.clone(), self.b.clone(), self.l);
+        ops.load(l.a.ptr(i));
+        ops.load(l.a.ptr(i + 1));
+        let mut st = self.state.borrow_mut();
+        let mut out = self.out.borrow_mut();
+        for p in a.row_ptr[i]..a.row_ptr[i + 1] {
+            let (k, aik) = (a.col_idx[p] as usize, a.values[p]);
+            ops.load(l.a.col(p));
+            ops.load(l.a.val(p));
+            ops.load(l.b.ptr(k));
+            ops.load(l.b.ptr(k + 1));
+            for q in b.row_ptr[k]..b.row_ptr[k + 1] {
+                let j = b.col_idx[q] as u64;
+                ops.load(l.b.col(q));
+                ops.load(l.b.val(q));
+                ops.fp(1);
+                ops.int(2);
+                let key = i as u64 * b.n_cols as u64 + j;
+                let mut s = slot_of(key, slots);
+                loop {
+                    out.hash_probes += 1;
+                    ops.atomic(self.key_addr(s));
+                    if st.keys[s] == EMPTY {
+                        st.keys[s] = key;
+                        break;
+                    }
+                    if st.keys[s] == key {
+                        break;
+                    }
+                    out.hash_collisions += 1;
+                    ops.int(1);
+                    s = (s + 1) & (slots - 1);
+                }
+                ops.atomic(self.val_addr(s));
+                st.vals[s] += aik * b.values[q];
+            }
+        }
+    }
+}
+
+impl ThreadWork for Smash {
+    fn refill(&mut self, ops: &mut Ops) -> bool {
+        let Some(&step) = self.steps.get(self.step) else {
+            return false;
+        };
+        match step {
+            Step::Count => {
+                if self.cursor < self.count_rows.len() {
+                    let i = self.count_rows[self.cursor];
+                    self.cursor += 1;
+                    let (a, l) = (self.a.clone(), self.l);
+                    ops.load(l.a.ptr(i));
+                    ops.load(l.a.ptr(i + 1));
+                    for p in a.row_ptr[i]..a.row_ptr[i + 1] {
+                        let k = a.col_idx[p] as usize;
+                        ops.load(l.a.col(p));
+                        ops.load(l.b.ptr(k));
+                        ops.load(l.b.ptr(k + 1));
+                        ops.int(1);
+                    }
+                    ops.store(self.l.map.spad(self.core, 256 + ELEM * (i % 256) as u64));
+                } else {
+                    self.step += 1;
+                    self.cursor = 0;
+                }
+            }
+            Step::Barrier => {
+                ops.barrier();
+                self.step += 1;
+            }
+            Step::Hash(w) => {
+                let (row, slots) = {
+                    let mut st = self.state.borrow_mut();
+                    if st.cur_window != w {
+                        st.cur_window = w;
+                        st.next_row = st.windows[w].rows.start;
+                    }
+                    let slots = st.windows[w].slots;
+                    let row = (st.next_row < st.windows[w].rows.end).then(|| {
+                        st.next_row += 1;
+                        st.next_row - 1
+                    });
+                    (row, slots)
+                };
+                ops.atomic(self.l.map.spad(self.core, ROW_CURSOR));
+                match row {
+                    Some(i) => self.hash_row(ops, i, slots),
+                    None => self.step += 1,
+                }
+            }
+            Step::WriteBack(w) => {
+                let slots = self.state.borrow().windows[w].slots;
+                let (lo, hi) = (
+                    self.local * slots / self.per_core,
+                    (self.local + 1) * slots / self.per_core,
+                );
+                let start = lo + self.cursor;
+                if start >= hi {
+                    self.step += 1;
+                    self.cursor = 0;
+                    return true;
+                }
+                let end = (start + WB_CHUNK).min(hi);
+                self.cursor += end - start;
+                let n_cols = self.b.n_cols as u64;
+                for s in start..end {
+                    ops.load(self.key_addr(s));
+                    let (key, v) = {
+                        let mut st = self.state.borrow_mut();
+                        let key = std::mem::replace(&mut st.keys[s], EMPTY);
+                        (key, std::mem::take(&mut st.vals[s]))
+                    };
+                    if key == EMPTY {
+                        continue;
+                    }
+                    ops.load(self.val_addr(s));
+                    ops.atomic(self.l.map.spad(self.core, OUT_CURSOR));
+                    let mut out = self.out.borrow_mut();
+                    let pos = out.entries.len() as u64;
+                    ops.store(self.l.c_out + 2 * ELEM * pos);
+                    ops.store(self.l.c_out + 2 * ELEM * pos + ELEM);
+                    ops.store(self.key_addr(s));
+                    out.entries
+                        .push(((key / n_cols) as u32, (key % n_cols) as u32, v));
+                }
+            }
+        }
+        true
+    }
+}
+
+/// Programs for SMASH V1. Fails if one row's partial products cannot fit half the hash table.
+pub fn programs(
+    p: &Problem,
+    l: &Layout,
+    out: &Rc<RefCell<Output>>,
+    n_cores: usize,
+    per_core: usize,
+) -> Result<Vec<Vec<Box<dyn Program>>>, Invalid> {
+    let (a, b) = (Rc::new(p.a.clone()), Rc::new(p.b.clone()));
+    // The largest power-of-two table that fits the scratchpad (keys and values, 8 bytes each).
+    let fit = (p.cfg.spad_bytes.saturating_sub(RESERVED) / (2 * ELEM)).max(1);
+    let slots_max = 1u64 << (63 - fit.leading_zeros());
+    let cap = (slots_max / 2) as usize;
+    // Window distribution (planned here; its counting cost is charged to the threads below).
+    let mut windows: Vec<Window> = Vec::new();
+    let (mut start, mut products) = (0usize, 0usize);
+    for i in 0..a.n_rows {
+        let row: usize = (a.row_ptr[i]..a.row_ptr[i + 1])
+            .map(|q| {
+                let k = a.col_idx[q] as usize;
+                b.row_ptr[k + 1] - b.row_ptr[k]
+            })
+            .sum();
+        if row > cap {
+            return Err(Invalid::new(
+                "piuma.spad_bytes",
+                p.cfg.spad_bytes,
+                format!("SMASH's hash table ({slots_max} slots) cannot hold row {i}'s {row} partial products at a load factor of 1/2; raise spad_bytes to at least {}", RESERVED + 4 * ELEM * (row as u64).next_power_of_two()),
+            ));
+        }
+        if products + row > cap && i > start {
+            windows.push(Window {
+                rows: start..i,
+                slots: (2 * products)
+                    .next_power_of_two()
+                    .clamp(64, slots_max as usize),
+            });
+            start = i;
+            products = 0;
+        }
+        products += row;
+    }
+    if start < a.n_rows {
+        windows.push(Window {
+            rows: start..a.n_rows,
+            slots: (2 * products)
+                .next_power_of_two()
+                .clamp(64, slots_max as usize),
+        });
+    }
+    out.borrow_mut().windows = windows.len() as u64;
+    let mut per_core_windows: Vec<Vec<Window>> = (0..n_cores).map(|_| Vec::new()).collect();
+    for (w, win) in windows.into_iter().enumerate() {
+        per_core_windows[w % n_cores].push(win);
+    }
+    let mut flat: Vec<Box<dyn Program>> = Vec::new();
+    for (core, wins) in per_core_windows.into_iter().enumerate() {
+        let rows: Vec<usize> = wins.iter().flat_map(|w| w.rows.clone()).collect();
+        let mut steps = vec![Step::Count, Step::Barrier];
+        for w in 0..wins.len() {
+            steps.extend([
+                Step::Hash(w),
+                Step::Barrier,
+                Step::WriteBack(w),
+                Step::Barrier,
+            ]);
+        }
+        let steps = Rc::new(steps);
+        let max_slots = wins.iter().map(|w| w.slots).max().unwrap_or(64);
+        let state = Rc::new(RefCell::new(CoreState {
+            windows: wins,
+            cur_window: usize::MAX,
+            next_row: 0,
+            keys: vec![EMPTY; max_slots],
+            vals: vec![0.0; max_slots],
+        }));
+        for local in 0..per_core {
+            flat.push(Box::new(WorkProgram::new(Smash {
+                a: a.clone(),
+                b: b.clone(),
+                l: *l,
+                core: core as u32,
+                local,
+                per_core,
+                state: state.clone(),
+                steps: steps.clone(),
+                step: 0,
+                count_rows: rows.iter().copied().skip(local).step_by(per_core).collect(),
+                cursor: 0,
+                slots_max,
+                out: out.clone(),
+            })));
+        }
+    }
+    Ok(by_core(flat, per_core))
+}

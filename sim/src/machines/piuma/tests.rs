@@ -1,0 +1,271 @@
+//! PIUMA tests: every kernel's C against an independent reference (sprs), and the fabric's timing
+//! rules: remote costs more than local, same-address atomics serialise, DRAM moves 8-byte accesses.
+
+use super::kernels::{prepare, KernelKind, Problem};
+use super::*;
+use crate::program::{Op, OpClass};
+use crate::workload::gen::{Generator, GRAPH500_ABC};
+use crate::workload::{mtx, Csr};
+
+fn small_die() -> PiumaConfig {
+    let mut c = PiumaConfig::default();
+    c.n_cores = 2;
+    c.n_mtp = 2;
+    c.threads_per_mtp = 4;
+    c.n_stp = 1;
+    c
+}
+
+fn reference(a: &Csr, b: &Csr) -> Csr {
+    let to_sprs = |m: &Csr| {
+        sprs::CsMat::new(
+            (m.n_rows, m.n_cols),
+            m.row_ptr.clone(),
+            m.col_idx.iter().map(|&c| c as usize).collect(),
+            m.values.clone(),
+        )
+    };
+    let c: sprs::CsMat<f64> = &to_sprs(a) * &to_sprs(b);
+    let mut t = Vec::new();
+    for (v, (i, j)) in c.iter() {
+        t.push((i as u32, j as u32, *v));
+    }
+    Csr::from_triplets(c.rows(), c.cols(), t)
+}
+
+/// Runs `kind` and checks C entry for entry (within 1e-9 relative) and that no entry was written twice.
+fn check(kind: KernelKind, a: &Csr, b: &Csr, cfg: &PiumaConfig) -> DieRun {
+    let prep = prepare(kind, &Problem { a, b, cfg }).unwrap();
+    let run = cfg
+        .build(prep.programs)
+        .unwrap()
+        .run(RunLimits {
+            watchdog: Some(Tick(1 << 50)),
+            ..Default::default()
+        })
+        .unwrap();
+    let out = prep.output.borrow();
+    let got = out.to_csr(a.n_rows, b.n_cols);
+    assert_eq!(
+        got.nnz(),
+        out.entries.len(),
+        "{kind:?}: an entry of C was written twice"
+    );
+    let want = reference(a, b);
+    let dense = |m: &Csr| {
+        m.triplets()
+            .map(|(i, j, v)| ((i, j), v))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let (g, w) = (dense(&got), dense(&want));
+    assert_eq!(
+        g.keys().collect::<Vec<_>>(),
+        w.keys().collect::<Vec<_>>(),
+        "{kind:?}: C's pattern differs"
+    );
+    for (k, &wv) in &w {
+        let gv = g[k];
+        assert!(
+            (gv - wv).abs() <= 1e-9 * (1.0 + wv.abs()),
+            "{kind:?}: C{k:?} = {gv}, want {wv}"
+        );
+    }
+    run
+}
+
+fn matrix(name: &str) -> Csr {
+    mtx::read(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../workloads/matrices")
+            .join(name),
+    )
+    .unwrap()
+}
+
+#[test]
+fn every_kernel_computes_a_times_a_on_real_matrices() {
+    let cfg = small_die();
+    for name in ["karate.mtx", "west0067.mtx"] {
+        let a = matrix(name);
+        for kind in KernelKind::ALL {
+            check(kind, &a, &a, &cfg);
+        }
+    }
+}
+
+#[test]
+fn every_kernel_computes_rectangular_a_times_a_transpose() {
+    let cfg = small_die();
+    let a = matrix("lp_afiro.mtx");
+    let at = a.transpose();
+    for kind in KernelKind::ALL {
+        check(kind, &a, &at, &cfg);
+    }
+}
+
+#[test]
+fn every_kernel_computes_generated_products_with_both_work_distributions() {
+    let a = Generator::Rmat {
+        scale: 8,
+        edge_factor: 4,
+        abc: GRAPH500_ABC,
+    }
+    .generate(5);
+    let b = Generator::Stencil5 { nx: 16, ny: 16 }.generate(1);
+    for how in [WorkDistribution::Static, WorkDistribution::Dynamic] {
+        let mut cfg = small_die();
+        cfg.work_distribution = how;
+        for kind in KernelKind::ALL {
+            check(kind, &a, &b, &cfg);
+        }
+    }
+}
+
+#[test]
+fn smash_uses_several_windows_when_the_table_is_small() {
+    let a = Generator::Rmat {
+        scale: 8,
+        edge_factor: 4,
+        abc: GRAPH500_ABC,
+    }
+    .generate(5);
+    let mut cfg = small_die();
+    cfg.spad_bytes = 64 << 10;
+    let prep = prepare(
+        KernelKind::SmashV1,
+        &Problem {
+            a: &a,
+            b: &a,
+            cfg: &cfg,
+        },
+    )
+    .unwrap();
+    assert!(prep.output.borrow().windows > 1);
+    check(KernelKind::SmashV1, &a, &a, &cfg);
+    // A table too small for one row is a clear error naming the key.
+    cfg.spad_bytes = 8 << 10;
+    let err = prepare(
+        KernelKind::SmashV1,
+        &Problem {
+            a: &a,
+            b: &a,
+            cfg: &cfg,
+        },
+    )
+    .err()
+    .unwrap();
+    assert_eq!(err.key, "piuma.spad_bytes");
+}
+
+#[test]
+fn mismatched_shapes_are_refused() {
+    let a = matrix("lp_afiro.mtx");
+    let err = prepare(
+        KernelKind::RowwiseDense,
+        &Problem {
+            a: &a,
+            b: &a,
+            cfg: &small_die(),
+        },
+    )
+    .err()
+    .unwrap();
+    assert!(err.msg.contains("A's columns must equal B's rows"));
+}
+
+/// One thread per core runs a fixed list of operations.
+struct Script(std::vec::IntoIter<Op>);
+impl Program for Script {
+    fn next_op(&mut self) -> Option<Result<Op, crate::program::trace::TraceError>> {
+        self.0.next().map(Ok)
+    }
+}
+
+fn one_thread(ops_core0: Vec<Op>) -> DieRun {
+    let mut cfg = PiumaConfig::default();
+    cfg.n_cores = 8;
+    cfg.n_mtp = 1;
+    cfg.threads_per_mtp = 1;
+    cfg.n_stp = 0;
+    let mut programs: Vec<Vec<Box<dyn Program>>> =
+        vec![vec![Box::new(Script(ops_core0.into_iter()))]];
+    for _ in 1..8 {
+        programs.push(vec![Box::new(Script(Vec::new().into_iter()))]);
+    }
+    cfg.build(programs)
+        .unwrap()
+        .run(RunLimits::default())
+        .unwrap()
+}
+
+#[test]
+fn remote_scratchpad_costs_more_than_local_and_grows_with_distance() {
+    let map = PiumaConfig::default().address_map();
+    let load = |core: u32| vec![Op::mem(OpClass::Load, map.spad(core, 64), 8); 10];
+    let local = one_thread(load(0)).cycles;
+    let near = one_thread(load(1)).cycles;
+    let far = one_thread(load(7)).cycles;
+    assert!(
+        local < near && near < far,
+        "local {local}, one hop {near}, far {far}"
+    );
+}
+
+#[test]
+fn same_address_atomics_serialise_and_dram_moves_8_byte_accesses() {
+    let map = PiumaConfig::default().address_map();
+    // One thread: atomics are blocking, so compare against the unloaded latency instead.
+    let same = one_thread(vec![Op::mem(OpClass::Atomic, map.spad(0, 0), 8); 20]);
+    assert_eq!(same.stats.get("core0.spad.atomics"), Some(20));
+    // Loads of DRAM go through the data cache; a 64-byte line fill is eight 8-byte DRAM accesses.
+    let run = one_thread(
+        (0..16)
+            .map(|i| Op::mem(OpClass::Load, 4096 * i, 8))
+            .collect(),
+    );
+    let reads = run.stats.get("dram.reads").unwrap();
+    assert_eq!(reads, 16 * 8);
+    assert_eq!(run.stats.get("dram.bytes_read"), Some(reads * 8));
+}
+
+#[test]
+fn same_address_atomics_from_many_threads_serialise() {
+    // 16 threads each do one atomic; on one address they serialise, on 16 addresses they overlap.
+    let run = |spread: bool| {
+        let mut cfg = PiumaConfig::default();
+        cfg.n_cores = 1;
+        cfg.n_mtp = 1;
+        cfg.threads_per_mtp = 16;
+        cfg.n_stp = 0;
+        let map = cfg.address_map();
+        let progs: Vec<Box<dyn Program>> = (0..16u64)
+            .map(|t| {
+                Box::new(Script(
+                    vec![Op::mem(
+                        OpClass::Atomic,
+                        map.spad(0, if spread { 8 * t } else { 0 }),
+                        8,
+                    )]
+                    .into_iter(),
+                )) as Box<dyn Program>
+            })
+            .collect();
+        cfg.build(vec![progs])
+            .unwrap()
+            .run(RunLimits::default())
+            .unwrap()
+    };
+    let (same, spread) = (run(false), run(true));
+    assert!(
+        same.cycles > spread.cycles + 20,
+        "same address {} cycles vs spread {}",
+        same.cycles,
+        spread.cycles
+    );
+    assert!(
+        same.stats
+            .get("core0.spad.atomic_serialized_cycles")
+            .unwrap()
+            > 0
+    );
+}
