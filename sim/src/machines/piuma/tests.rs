@@ -8,12 +8,13 @@ use crate::workload::gen::{Generator, GRAPH500_ABC};
 use crate::workload::{mtx, Csr};
 
 fn small_die() -> PiumaConfig {
-    let mut c = PiumaConfig::default();
-    c.n_cores = 2;
-    c.n_mtp = 2;
-    c.threads_per_mtp = 4;
-    c.n_stp = 1;
-    c
+    PiumaConfig {
+        n_cores: 2,
+        n_mtp: 2,
+        threads_per_mtp: 4,
+        n_stp: 1,
+        ..Default::default()
+    }
 }
 
 fn reference(a: &Csr, b: &Csr) -> Csr {
@@ -182,11 +183,13 @@ impl Program for Script {
 }
 
 fn one_thread(ops_core0: Vec<Op>) -> DieRun {
-    let mut cfg = PiumaConfig::default();
-    cfg.n_cores = 8;
-    cfg.n_mtp = 1;
-    cfg.threads_per_mtp = 1;
-    cfg.n_stp = 0;
+    let cfg = PiumaConfig {
+        n_cores: 8,
+        n_mtp: 1,
+        threads_per_mtp: 1,
+        n_stp: 0,
+        ..Default::default()
+    };
     let mut programs: Vec<Vec<Box<dyn Program>>> =
         vec![vec![Box::new(Script(ops_core0.into_iter()))]];
     for _ in 1..8 {
@@ -232,11 +235,13 @@ fn same_address_atomics_serialise_and_dram_moves_8_byte_accesses() {
 fn same_address_atomics_from_many_threads_serialise() {
     // 16 threads each do one atomic; on one address they serialise, on 16 addresses they overlap.
     let run = |spread: bool| {
-        let mut cfg = PiumaConfig::default();
-        cfg.n_cores = 1;
-        cfg.n_mtp = 1;
-        cfg.threads_per_mtp = 16;
-        cfg.n_stp = 0;
+        let cfg = PiumaConfig {
+            n_cores: 1,
+            n_mtp: 1,
+            threads_per_mtp: 16,
+            n_stp: 0,
+            ..Default::default()
+        };
         let map = cfg.address_map();
         let progs: Vec<Box<dyn Program>> = (0..16u64)
             .map(|t| {
