@@ -9,6 +9,7 @@ pub mod cachesim;
 pub mod config;
 pub mod energy;
 pub mod engine;
+pub mod experiment;
 pub mod machines;
 pub mod program;
 pub mod report;

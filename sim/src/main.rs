@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use serde::Deserialize;
 
 use sparsim::cachesim::{self, CachesimError};
+use sparsim::experiment::PiumaExperiment;
 use sparsim::program::trace::{self, Format, TraceWriter};
 use sparsim::program::Program;
 use sparsim::report::{fmt_num, RunReport};
@@ -26,8 +27,21 @@ struct Cli {
 enum Cmd {
     /// Run an experiment file (default: the bundled cachesim experiment).
     Run {
-        /// Experiment file; omitted = configs/experiments/cachesim-default.toml.
+        /// Experiment file; omitted = configs/experiments/cachesim-default.toml (or, with
+        /// --kernel, a PIUMA run built from --machine and --workload).
         experiment: Option<PathBuf>,
+        /// PIUMA machine config (a `[piuma]`-less TOML of machine keys), with --kernel.
+        #[arg(long)]
+        machine: Option<PathBuf>,
+        /// Matrix Market file for A (the run computes A·A), with --kernel.
+        #[arg(long)]
+        workload: Option<PathBuf>,
+        /// PIUMA kernel: inner-product, outer-product, rowwise-dense, rowwise-heap, smash-v1.
+        #[arg(long)]
+        kernel: Option<String>,
+        /// Write the computed C here as Matrix Market (PIUMA runs; must not exist).
+        #[arg(long)]
+        write_result: Option<PathBuf>,
         /// Override any config key: --set level[0].cache.n_ways=4 (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
@@ -216,16 +230,30 @@ fn dispatch(cmd: Cmd) -> Result<()> {
     match cmd {
         Cmd::Run {
             experiment,
+            machine,
+            workload,
+            kernel,
+            write_result,
             set,
             out,
         } => {
+            if let Some(kernel) = kernel {
+                return run_piuma_flags(
+                    machine.as_deref(),
+                    workload.as_deref(),
+                    &kernel,
+                    &set,
+                    &out,
+                    write_result.as_deref(),
+                );
+            }
             let exp = experiment.unwrap_or_else(|| {
                 PathBuf::from(concat!(
                     env!("CARGO_MANIFEST_DIR"),
                     "/../configs/experiments/cachesim-default.toml"
                 ))
             });
-            run_experiment(&exp, &set, &out)
+            run_experiment(&exp, &set, &out, write_result.as_deref())
         }
         Cmd::Cachesim {
             hierarchy,
@@ -280,7 +308,17 @@ struct Experiment {
     trace: PathBuf,
 }
 
-fn run_experiment(path: &Path, set: &[String], out: &Path) -> Result<()> {
+fn run_experiment(
+    path: &Path,
+    set: &[String],
+    out: &Path,
+    write_result: Option<&Path>,
+) -> Result<()> {
+    let kind = experiment_kind(path)?;
+    if kind == "piuma" {
+        let exp: PiumaExperiment = sparsim::config::load(path, set).map_err(bad)?;
+        return run_piuma(&exp, path, out, write_result);
+    }
     let exp: Experiment = sparsim::config::load(path, &[]).map_err(bad)?;
     if exp.kind != "cachesim" {
         return Err(bad(format!(
@@ -289,8 +327,163 @@ fn run_experiment(path: &Path, set: &[String], out: &Path) -> Result<()> {
             exp.kind
         )));
     }
+    if write_result.is_some() {
+        return Err(bad("--write-result applies to PIUMA runs only"));
+    }
     let dir = path.parent().unwrap_or(Path::new("."));
     run_cachesim(&dir.join(&exp.hierarchy), &dir.join(&exp.trace), set, out)
+}
+
+/// The `kind` key of an experiment file.
+fn experiment_kind(path: &Path) -> Result<String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| bad(format!("{}: cannot read: {e}", path.display())))?;
+    let table: toml::Table = toml::from_str(&text).map_err(|e| {
+        bad(format!(
+            "{}: not valid TOML: {}",
+            path.display(),
+            e.to_string().trim().replace('\n', " ")
+        ))
+    })?;
+    match table.get("kind").and_then(|k| k.as_str()) {
+        Some(k @ ("cachesim" | "piuma")) => Ok(k.to_string()),
+        Some(other) => Err(bad(format!(
+            "{}: key `kind`: unknown kind {other:?}; use \"cachesim\" or \"piuma\"",
+            path.display()
+        ))),
+        None => Err(bad(format!(
+            "{}: key `kind` is missing; an experiment starts with kind = \"cachesim\" or \"piuma\"",
+            path.display()
+        ))),
+    }
+}
+
+fn run_piuma_flags(
+    machine: Option<&Path>,
+    workload: Option<&Path>,
+    kernel: &str,
+    set: &[String],
+    out: &Path,
+    write_result: Option<&Path>,
+) -> Result<()> {
+    let workload = workload.ok_or_else(|| bad("--kernel needs --workload A.mtx"))?;
+    let mut exp = toml::Table::new();
+    exp.insert("kind".into(), "piuma".into());
+    exp.insert("name".into(), kernel.into());
+    exp.insert("kernel".into(), kernel.into());
+    let file = std::fs::canonicalize(workload)
+        .unwrap_or(workload.to_path_buf())
+        .display()
+        .to_string();
+    let mut a = toml::Table::new();
+    a.insert("file".into(), file.into());
+    let mut w = toml::Table::new();
+    w.insert("a".into(), a.into());
+    exp.insert("workload".into(), w.into());
+    if let Some(m) = machine {
+        let body = std::fs::read_to_string(m)
+            .map_err(|e| bad(format!("{}: cannot read: {e}", m.display())))?;
+        let machine: toml::Table = toml::from_str(&body).map_err(|e| {
+            bad(format!(
+                "{}: not valid TOML: {}",
+                m.display(),
+                e.to_string().trim().replace('\n', " ")
+            ))
+        })?;
+        exp.insert("piuma".into(), machine.into());
+    }
+    let text = toml::to_string(&exp)?;
+    let here = Path::new("(command line)");
+    let exp: PiumaExperiment =
+        sparsim::config::parse(&text, machine.unwrap_or(here), set).map_err(bad)?;
+    run_piuma(&exp, here, out, write_result)
+}
+
+fn run_piuma(
+    exp: &PiumaExperiment,
+    path: &Path,
+    out: &Path,
+    write_result: Option<&Path>,
+) -> Result<()> {
+    if exp.kind != "piuma" {
+        return Err(bad(format!(
+            "{}: key `kind` must be \"piuma\"",
+            path.display()
+        )));
+    }
+    exp.piuma.check().map_err(|e| bad(e.in_file(path)))?;
+    let (a, b) = sparsim::experiment::load_matrices(exp, path).map_err(bad)?;
+    let result_file = match write_result {
+        Some(p) => Some(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(p)
+                .map_err(|e| {
+                    bad(format!(
+                        "{}: cannot create ({e}); the output must not exist already",
+                        p.display()
+                    ))
+                })?,
+        ),
+        None => None,
+    };
+    println!(
+        "{}: {} on {} x {} ({} entries) times {} x {} ({} entries)",
+        exp.name,
+        exp.kernel.name(),
+        a.n_rows,
+        a.n_cols,
+        a.nnz(),
+        b.n_rows,
+        b.n_cols,
+        b.nnz()
+    );
+    let outcome = match sparsim::experiment::run_piuma(exp, path, &a, &b) {
+        Ok(o) => o,
+        Err(sparsim::experiment::ExperimentError::Run(e)) => {
+            return Err(anyhow::Error::new(e).context("simulation failed"))
+        }
+        Err(e) => return Err(bad(e)),
+    };
+    let d = &outcome.report.derived;
+    let m = |k: &str| d.get(k).map(|m| fmt_num(m.value)).unwrap_or_default();
+    println!(
+        "cycles {} ({} us at {} MHz), C has {} entries",
+        m("cycles"),
+        m("time_us"),
+        exp.piuma.clock_mhz,
+        m("c_nnz")
+    );
+    println!("IPC per core {}, pipeline utilization {}, DRAM {} x 8 B accesses at {} GB/s, row hit rate {}", m("ipc_per_core"), m("pipeline_utilization"), m("dram.accesses_8b"), m("dram.bandwidth_gb_s"), m("dram.row_hit_rate"));
+    println!(
+        "thread-cycles: issue {}, memory {}, atomic {}, barrier {}",
+        m("thread_cycles.issue"),
+        m("thread_cycles.memory"),
+        m("thread_cycles.atomic"),
+        m("thread_cycles.barrier")
+    );
+    let secs = outcome.wall.as_secs_f64();
+    println!(
+        "simulation speed: {} simulated instructions in {secs:.3} s = {:.2} M instructions/s",
+        outcome.instructions,
+        outcome.instructions as f64 / secs.max(1e-9) / 1e6
+    );
+    if let Some(f) = result_file {
+        let mut w = std::io::BufWriter::new(f);
+        sparsim::workload::mtx::write(&outcome.c, &mut w)?;
+        std::io::Write::flush(&mut w)?;
+        println!(
+            "C written to {}",
+            write_result.expect("file opened from it").display()
+        );
+    }
+    let dir = outcome
+        .report
+        .write(out)
+        .with_context(|| format!("writing the report under {}", out.display()))?;
+    println!("report: {}", dir.display());
+    Ok(())
 }
 
 fn run_cachesim(hierarchy: &Path, trace_path: &Path, set: &[String], out: &Path) -> Result<()> {
@@ -427,7 +620,16 @@ fn validate(files: &[PathBuf]) -> Result<()> {
         let text = std::fs::read_to_string(f)
             .map_err(|e| bad(format!("{}: cannot read: {e}", f.display())))?;
         let result = if text.lines().any(|l| l.trim_start().starts_with("kind")) {
-            sparsim::config::load::<Experiment>(f, &[]).map(|_| ())
+            match experiment_kind(f) {
+                Ok(k) if k == "piuma" => sparsim::config::load::<PiumaExperiment>(f, &[])
+                    .and_then(|e| e.piuma.check().map_err(|i| i.in_file(f))),
+                Ok(_) => sparsim::config::load::<Experiment>(f, &[]).map(|_| ()),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    failed += 1;
+                    continue;
+                }
+            }
         } else {
             cachesim::load(f, &[]).map(|_| ())
         };

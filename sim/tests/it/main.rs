@@ -4,6 +4,7 @@ mod cachegrind;
 mod cli;
 mod configs;
 mod matrices;
+mod piuma;
 mod tidy;
 
 use std::path::PathBuf;

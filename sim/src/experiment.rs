@@ -1,0 +1,407 @@
+//! Experiments: a config file naming a machine, a workload and a kernel, run into a [`RunReport`].
+//!
+//! `kind = "cachesim"` runs a trace through a cache hierarchy (see [`crate::cachesim`]);
+//! `kind = "piuma"` runs an SpGEMM kernel on a PIUMA die.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{ConfigError, Invalid};
+use crate::engine::{RunError, RunLimits, Tick};
+use crate::machines::piuma::kernels::{prepare, KernelKind, Problem};
+use crate::machines::piuma::{stall_breakdown, sum_over_cores, PiumaConfig};
+use crate::report::{Metric, RunReport};
+use crate::workload::gen::{Generator, GRAPH500_ABC};
+use crate::workload::mtx::{self, MtxError};
+use crate::workload::Csr;
+
+/// A matrix: a Matrix Market file or a generator.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatrixSpec {
+    /// A `.mtx` file, relative to the experiment file.
+    pub file: Option<PathBuf>,
+    /// A generator: `rmat`, `er`, `stencil5`, `stencil7`, `stencil27`, `banded`, `powerlaw`.
+    pub generator: Option<String>,
+    /// Generator size: log2 rows (rmat), rows (er, banded, powerlaw) or grid side (stencils).
+    pub size: Option<u64>,
+    /// Entries per row (rmat edge factor, er, powerlaw mean) or half bandwidth (banded). Default 8.
+    pub per_row: Option<u64>,
+    /// Generator seed. Default 1.
+    pub seed: Option<u64>,
+}
+
+/// Which product to form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Product {
+    /// A·A.
+    AA,
+    /// A·Aᵀ.
+    AAt,
+    /// A·B.
+    AB,
+}
+
+/// The workload of a PIUMA experiment.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpgemmWorkload {
+    /// A.
+    pub a: MatrixSpec,
+    /// B, for `product = "a_b"`.
+    pub b: Option<MatrixSpec>,
+    /// The product. Default `a_a`.
+    #[serde(default = "default_product")]
+    pub product: Product,
+}
+
+fn default_product() -> Product {
+    Product::AA
+}
+
+/// A PIUMA experiment file.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PiumaExperiment {
+    /// Always "piuma".
+    pub kind: String,
+    /// Run name (the report directory).
+    pub name: String,
+    /// Kernel: inner-product, outer-product, rowwise-dense, rowwise-heap, smash-v1.
+    pub kernel: KernelKind,
+    /// Seed (recorded; generators take their own). Default 1.
+    #[serde(default = "one")]
+    pub seed: u64,
+    /// The workload.
+    pub workload: SpgemmWorkload,
+    /// The machine; every key has a default (see `configs/piuma/piuma.toml`).
+    #[serde(default)]
+    pub piuma: PiumaConfig,
+    /// Stop after this many core cycles.
+    pub max_cycles: Option<u64>,
+}
+
+fn one() -> u64 {
+    1
+}
+
+/// Why a PIUMA experiment failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExperimentError {
+    /// Bad config.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Bad matrix.
+    #[error(transparent)]
+    Matrix(#[from] MtxError),
+    /// The simulation got stuck.
+    #[error(transparent)]
+    Run(#[from] RunError),
+}
+
+impl MatrixSpec {
+    fn load(&self, base: &Path, key: &str, file: &Path) -> Result<Csr, ExperimentError> {
+        let bad = |k: &str, v: String, m: &str| {
+            ExperimentError::Config(Invalid::new(format!("{key}.{k}"), v, m).in_file(file))
+        };
+        match (&self.file, &self.generator) {
+            (Some(f), None) => Ok(mtx::read(&base.join(f))?),
+            (None, Some(g)) => {
+                let size = self
+                    .size
+                    .ok_or_else(|| bad("size", "(missing)".into(), "a generator needs `size`"))?;
+                let per_row = self.per_row.unwrap_or(8);
+                let seed = self.seed.unwrap_or(1);
+                let n = size as usize;
+                let limit = |max: u64| {
+                    if size == 0 || size > max {
+                        Err(bad(
+                            "size",
+                            size.to_string(),
+                            &format!("must be in 1..={max}"),
+                        ))
+                    } else {
+                        Ok(())
+                    }
+                };
+                let gen = match g.as_str() {
+                    "rmat" => {
+                        limit(24)?;
+                        Generator::Rmat {
+                            scale: size as u32,
+                            edge_factor: per_row as u32,
+                            abc: GRAPH500_ABC,
+                        }
+                    }
+                    "er" => {
+                        limit(1 << 24)?;
+                        Generator::ErdosRenyi {
+                            n,
+                            nnz_per_row: per_row as usize,
+                        }
+                    }
+                    "stencil5" => {
+                        limit(4096)?;
+                        Generator::Stencil5 { nx: n, ny: n }
+                    }
+                    "stencil7" => {
+                        limit(256)?;
+                        Generator::Stencil7 { n }
+                    }
+                    "stencil27" => {
+                        limit(128)?;
+                        Generator::Stencil27 { n }
+                    }
+                    "banded" => {
+                        limit(1 << 24)?;
+                        Generator::Banded {
+                            n,
+                            half_width: per_row as usize,
+                        }
+                    }
+                    "powerlaw" => {
+                        limit(1 << 24)?;
+                        Generator::PowerLawRows {
+                            n,
+                            avg_nnz: per_row as usize,
+                            alpha: 1.0,
+                        }
+                    }
+                    other => {
+                        return Err(bad(
+                            "generator",
+                            format!("{other:?}"),
+                            "use rmat, er, stencil5, stencil7, stencil27, banded or powerlaw",
+                        ))
+                    }
+                };
+                Ok(gen.generate(seed))
+            }
+            _ => Err(bad(
+                "file",
+                "(both or neither)".into(),
+                "give exactly one of `file` or `generator`",
+            )),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match (&self.file, &self.generator) {
+            (Some(f), _) => f.display().to_string(),
+            (_, Some(g)) => format!(
+                "{g}(size={}, per_row={}, seed={})",
+                self.size.unwrap_or(0),
+                self.per_row.unwrap_or(8),
+                self.seed.unwrap_or(1)
+            ),
+            _ => "?".into(),
+        }
+    }
+}
+
+/// A finished PIUMA experiment.
+pub struct PiumaOutcome {
+    /// The report.
+    pub report: RunReport,
+    /// The product C.
+    pub c: Csr,
+    /// Real time of the simulation loop.
+    pub wall: Duration,
+    /// Operations issued.
+    pub instructions: u64,
+}
+
+/// Loads the A and B of an experiment.
+pub fn load_matrices(exp: &PiumaExperiment, file: &Path) -> Result<(Csr, Csr), ExperimentError> {
+    let base = file.parent().unwrap_or(Path::new("."));
+    let a = exp.workload.a.load(base, "workload.a", file)?;
+    let b = match exp.workload.product {
+        Product::AA => a.clone(),
+        Product::AAt => a.transpose(),
+        Product::AB => {
+            let spec = exp.workload.b.as_ref().ok_or_else(|| {
+                ExperimentError::Config(
+                    Invalid::new(
+                        "workload.b",
+                        "(missing)",
+                        "product = \"a_b\" needs a [workload.b]",
+                    )
+                    .in_file(file),
+                )
+            })?;
+            spec.load(base, "workload.b", file)?
+        }
+    };
+    Ok((a, b))
+}
+
+/// Runs a PIUMA experiment already loaded from `file`.
+pub fn run_piuma(
+    exp: &PiumaExperiment,
+    file: &Path,
+    a: &Csr,
+    b: &Csr,
+) -> Result<PiumaOutcome, ExperimentError> {
+    let cfg = &exp.piuma;
+    let prep = prepare(exp.kernel, &Problem { a, b, cfg }).map_err(|e| e.in_file(file))?;
+    let die = cfg.build(prep.programs).map_err(|e| e.in_file(file))?;
+    let clock_ps = (1.0e6 / cfg.clock_mhz).round() as u64;
+    let limits = RunLimits {
+        max_ticks: exp.max_cycles.map(|c| Tick(c * clock_ps)),
+        wall_clock: None,
+        watchdog: Some(Tick(10_000_000 * clock_ps)),
+    };
+    let run = die.run(limits)?;
+    let out = prep.output.borrow();
+    let c = out.to_csr(a.n_rows, b.n_cols);
+    let mut derived = BTreeMap::new();
+    let mut put = |k: &str, value: f64, unit: &str, doc: &str| {
+        derived.insert(
+            k.to_string(),
+            Metric {
+                value,
+                unit: unit.into(),
+                doc: doc.into(),
+            },
+        );
+    };
+    let s = &run.stats;
+    let threads = cfg.n_cores * cfg.threads_per_core();
+    let pipes = cfg.n_cores * (cfg.n_mtp + cfg.n_stp);
+    put(
+        "cycles",
+        run.cycles as f64,
+        "cycles",
+        "Simulated core cycles to finish the kernel",
+    );
+    put(
+        "time_us",
+        run.cycles as f64 / cfg.clock_mhz,
+        "us",
+        "Simulated time at the configured clock",
+    );
+    put(
+        "instructions",
+        run.instructions as f64,
+        "count",
+        "Operations issued by all threads",
+    );
+    put(
+        "ipc_per_core",
+        run.instructions as f64 / run.cycles.max(1) as f64 / cfg.n_cores as f64,
+        "ops/cycle",
+        "Operations per cycle per core",
+    );
+    put(
+        "pipeline_utilization",
+        sum_over_cores(s, "pipeline_busy_cycles") as f64 / (run.cycles.max(1) * pipes) as f64,
+        "ratio",
+        "Issue slots used / available",
+    );
+    for (k, v) in stall_breakdown(s) {
+        put(
+            &format!("thread_cycles.{k}"),
+            v as f64 / (run.cycles.max(1) * threads) as f64,
+            "ratio",
+            "Share of thread-cycles (issue = issuing an operation)",
+        );
+    }
+    put(
+        "c_nnz",
+        c.nnz() as f64,
+        "count",
+        "Entries of the computed C",
+    );
+    put(
+        "smash.hash_probes",
+        out.hash_probes as f64,
+        "count",
+        "Hash-table probes (SMASH)",
+    );
+    put(
+        "smash.hash_collisions",
+        out.hash_collisions as f64,
+        "count",
+        "Probes that met another key (SMASH)",
+    );
+    put(
+        "smash.windows",
+        out.windows as f64,
+        "count",
+        "Windows (SMASH)",
+    );
+    let g = |k: &str| s.get(k).unwrap_or(0) as f64;
+    let cols = g("dram.reads") + g("dram.writes");
+    put(
+        "dram.accesses_8b",
+        cols,
+        "count",
+        "DRAM column accesses (8 bytes each by default)",
+    );
+    put(
+        "dram.row_hit_rate",
+        if cols > 0.0 {
+            g("dram.row_hits") / cols
+        } else {
+            0.0
+        },
+        "ratio",
+        "Accesses served from an open row",
+    );
+    let secs = run.cycles as f64 / (cfg.clock_mhz * 1e6);
+    put(
+        "dram.bandwidth_gb_s",
+        if secs > 0.0 {
+            (g("dram.bytes_read") + g("dram.bytes_written")) / secs / 1e9
+        } else {
+            0.0
+        },
+        "GB/s",
+        "DRAM bytes over simulated time",
+    );
+    let msgs = g("mesh.requests") + g("mesh.responses");
+    put(
+        "mesh.avg_latency_ns",
+        if msgs > 0.0 {
+            g("mesh.latency_ps") / msgs / 1e3
+        } else {
+            0.0
+        },
+        "ns",
+        "Average message latency over the mesh",
+    );
+    let mut inputs = BTreeMap::new();
+    inputs.insert("a".to_string(), exp.workload.a.describe());
+    if let Some(b) = &exp.workload.b {
+        inputs.insert("b".to_string(), b.describe());
+    }
+    let report = RunReport {
+        name: exp.name.clone(),
+        kind: format!("piuma/{}", exp.kernel.name()),
+        sparsim_version: env!("CARGO_PKG_VERSION").into(),
+        seed: exp.seed,
+        config: serde_json::to_value(exp).expect("configs serialize"),
+        inputs,
+        simulated_ps: run.finished.now().0,
+        stop_reason: run.finished.stop_reason(),
+        n_events: run.finished.n_events(),
+        stats: run.stats.entries.clone(),
+        derived,
+        energy: crate::energy::EnergyReport {
+            table: "(none: PIUMA energy table not written yet)".into(),
+            unpriced: run.stats.entries.iter().map(|e| e.name.clone()).collect(),
+            ..Default::default()
+        },
+    };
+    Ok(PiumaOutcome {
+        report,
+        c: c.clone(),
+        wall: run.finished.wall(),
+        instructions: run.instructions,
+    })
+}

@@ -1,0 +1,92 @@
+//! PIUMA through the command line: runs, result files, and bad input.
+
+use std::process::Command;
+
+use super::root;
+
+fn sparsim(args: &[&str], cwd: &std::path::Path) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_sparsim"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[test]
+fn piuma_experiment_runs_and_writes_c_that_reads_back() {
+    let d = tempfile::tempdir().unwrap();
+    let exp = root()
+        .join("configs/experiments/smash-v1-karate.toml")
+        .display()
+        .to_string();
+    let (code, out, err) = sparsim(
+        &["run", &exp, "--out", "r", "--write-result", "c.mtx"],
+        d.path(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("C has 698 entries") && out.contains("simulation speed"),
+        "{out}"
+    );
+    let c = sparsim::workload::mtx::read(&d.path().join("c.mtx")).unwrap();
+    assert_eq!(c.nnz(), 698);
+    let report = std::fs::read_to_string(d.path().join("r/smash-v1-karate/report.json")).unwrap();
+    assert!(report.contains("\"smash.hash_probes\"") && report.contains("\"core0.spad.atomics\""));
+    // The result file is never overwritten.
+    let (code, _, err) = sparsim(
+        &["run", &exp, "--out", "r", "--write-result", "c.mtx"],
+        d.path(),
+    );
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn piuma_bad_input_exits_2_naming_the_key() {
+    let d = tempfile::tempdir().unwrap();
+    let exp = root()
+        .join("configs/experiments/smash-v1-karate.toml")
+        .display()
+        .to_string();
+    for (set, expect) in [
+        (
+            vec!["--set", "piuma.n_mtp=0", "--set", "piuma.n_stp=0"],
+            "at least one thread",
+        ),
+        (vec!["--set", "piuma.spad_bytes=4096"], "piuma.spad_bytes"),
+        (vec!["--set", "kernel=\"fastest\""], "kernel"),
+        (vec!["--set", "workload.product=\"a_b\""], "workload.b"),
+        (
+            vec![
+                "--set",
+                "workload.a.file=\"../../sim/tests/data/bad-matrices/mangled7.mtx\"",
+            ],
+            "mangled7.mtx:",
+        ),
+    ] {
+        let mut args = vec!["run", exp.as_str(), "--out", "r"];
+        args.extend(set.iter().copied());
+        let (code, _, err) = sparsim(&args, d.path());
+        assert_eq!(code, 2, "{set:?}: {err}");
+        assert!(err.contains(expect), "{set:?}: {err}");
+    }
+    // A·B with incompatible shapes.
+    let (code, _, err) = sparsim(
+        &[
+            "run",
+            &exp,
+            "--out",
+            "r",
+            "--set",
+            "workload.product=\"a_b\"",
+            "--set",
+            "workload.b.file=\"lp_afiro.mtx\"",
+        ],
+        d.path(),
+    );
+    assert_eq!(code, 2, "{err}");
+}
