@@ -103,7 +103,8 @@ struct Pipe {
     first: usize,
     n: usize,
     rr: usize,
-    wake_at: Option<Tick>,
+    /// The last time this pipe issued (one operation per cycle).
+    last_issue: Option<Tick>,
 }
 
 /// Core timing parameters.
@@ -140,6 +141,8 @@ pub struct PiumaCore {
     pipes: Vec<Pipe>,
     n_live: usize,
     n_at_barrier: usize,
+    /// The wake-up the core waits for, if any (one per core, serving all its pipes).
+    wake_at: Option<Tick>,
     error: Option<String>,
     stats: PiumaCoreStats,
 }
@@ -172,7 +175,7 @@ impl PiumaCore {
                 first,
                 n,
                 rr: 0,
-                wake_at: None,
+                last_issue: None,
             });
             first += n;
         }
@@ -195,6 +198,7 @@ impl PiumaCore {
             pipes,
             n_live,
             n_at_barrier: 0,
+            wake_at: None,
             error: None,
             stats: PiumaCoreStats::default(),
         }
@@ -219,21 +223,14 @@ impl PiumaCore {
         (to.0 - from.0) / self.clock.period_ps()
     }
 
-    fn pipe_of(&self, t: usize) -> usize {
-        self.pipes
-            .iter()
-            .position(|p| t >= p.first && t < p.first + p.n)
-            .expect("every thread has a pipe")
-    }
-
-    /// Makes sure pipe `p` is woken no later than `at`.
-    fn wake(&mut self, p: usize, at: Tick, ctx: &mut Ctx) {
+    /// Makes sure the core is woken no later than `at`.
+    fn wake(&mut self, at: Tick, ctx: &mut Ctx) {
         let at = self.clock.next_edge(at.max(ctx.now()));
-        if self.pipes[p].wake_at.is_some_and(|w| w <= at) {
+        if self.wake_at.is_some_and(|w| w <= at) {
             return;
         }
-        self.pipes[p].wake_at = Some(at);
-        ctx.wake_after(Tick(at.0 - ctx.now().0), Msg::Wake(p as u64));
+        self.wake_at = Some(at);
+        ctx.wake_after(Tick(at.0 - ctx.now().0), Msg::Wake(0));
     }
 
     fn send(
@@ -366,25 +363,34 @@ impl PiumaCore {
             }
         }
         self.n_at_barrier = 0;
-        for p in 0..self.pipes.len() {
-            self.wake(p, release, ctx);
-        }
+        self.wake(release, ctx);
     }
 
-    fn run_pipe(&mut self, p: usize, ctx: &mut Ctx) {
+    /// One cycle: every pipe that has not issued at this time issues one operation from its next
+    /// ready thread (round-robin); then the core sleeps until some thread can issue.
+    fn run_cycle(&mut self, ctx: &mut Ctx) {
         let now = ctx.now();
-        let (first, n) = (self.pipes[p].first, self.pipes[p].n);
-        let mut chosen = None;
-        for k in 0..n {
-            let t = first + (self.pipes[p].rr + k) % n;
-            let th = &self.threads[t];
-            if th.state == State::Ready && th.ready_at <= now {
-                chosen = Some(t);
-                self.pipes[p].rr = (t - first + 1) % n;
-                break;
+        let next_cycle = Tick(now.0 + self.clock.period_ps());
+        let mut next = Tick(u64::MAX);
+        for p in 0..self.pipes.len() {
+            let (first, n) = (self.pipes[p].first, self.pipes[p].n);
+            let may_issue = self.pipes[p].last_issue != Some(now);
+            let mut chosen = None;
+            for k in 0..n {
+                let t = first + (self.pipes[p].rr + k) % n;
+                let th = &self.threads[t];
+                if th.state != State::Ready {
+                    continue;
+                }
+                if may_issue && chosen.is_none() && th.ready_at <= now {
+                    chosen = Some(t);
+                } else {
+                    next = next.min(th.ready_at.max(next_cycle));
+                }
             }
-        }
-        if let Some(t) = chosen {
+            let Some(t) = chosen else { continue };
+            self.pipes[p].rr = (t - first + 1) % n;
+            self.pipes[p].last_issue = Some(now);
             match self.threads[t].program.next_op() {
                 Some(Ok(op)) => {
                     self.stats.pipeline_busy_cycles += 1;
@@ -396,23 +402,14 @@ impl PiumaCore {
                 }
                 None => self.finish_thread(t, ctx),
             }
+            let th = &self.threads[t];
+            if th.state == State::Ready {
+                next = next.min(th.ready_at.max(next_cycle));
+            }
             ctx.progress();
         }
-        // Next wake-up: the earliest time a ready thread of this pipe can issue.
-        let next = (first..first + n)
-            .filter(|&t| self.threads[t].state == State::Ready)
-            .map(|t| self.threads[t].ready_at)
-            .min();
-        if let Some(at) = next {
-            let at = at.max(Tick(
-                now.0
-                    + if chosen.is_some() {
-                        self.clock.period_ps()
-                    } else {
-                        0
-                    },
-            ));
-            self.wake(p, at, ctx);
+        if next.0 != u64::MAX {
+            self.wake(next, ctx);
         }
     }
 
@@ -432,21 +429,16 @@ impl Component for PiumaCore {
         &["dcache", "net"]
     }
     fn setup(&mut self, ctx: &mut Ctx) {
-        for p in 0..self.pipes.len() {
-            if self.pipes[p].n > 0 {
-                self.wake(p, Tick(0), ctx);
-            }
-        }
+        self.wake(Tick(0), ctx);
     }
     fn handle(&mut self, port: PortId, msg: Msg, ctx: &mut Ctx) {
         match msg {
-            Msg::Wake(p) => {
-                let p = p as usize;
-                if self.pipes[p].wake_at != Some(ctx.now()) {
+            Msg::Wake(_) => {
+                if self.wake_at != Some(ctx.now()) {
                     return; // Superseded.
                 }
-                self.pipes[p].wake_at = None;
-                self.run_pipe(p, ctx);
+                self.wake_at = None;
+                self.run_cycle(ctx);
             }
             Msg::Resp(r) => {
                 if r.id & POSTED != 0 {
@@ -469,8 +461,7 @@ impl Component for PiumaCore {
                 self.threads[t].state = State::Ready;
                 self.threads[t].ready_at = now;
                 ctx.progress();
-                let p = self.pipe_of(t);
-                self.wake(p, now, ctx);
+                self.wake(now, ctx);
             }
             Msg::Req(req) if port == NET => {
                 // Another core's access to this core's scratchpad.
