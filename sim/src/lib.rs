@@ -13,5 +13,6 @@ pub mod experiment;
 pub mod machines;
 pub mod program;
 pub mod report;
+pub mod reproduce;
 pub mod stats;
 pub mod workload;

@@ -80,6 +80,22 @@ enum Cmd {
     },
     /// List presets, configs and workloads.
     List,
+    /// Paper headlines beside what the models give.
+    Reproduce {
+        /// Which paper: smash.
+        what: String,
+        /// Directory for the table and plots.
+        #[arg(long, default_value = "reports")]
+        out: PathBuf,
+    },
+    /// PIUMA thread scaling: one kernel as threads per pipeline grow from 1 to 64.
+    Scaling {
+        /// Experiment file (a piuma experiment).
+        experiment: PathBuf,
+        /// Directory for the table and plot.
+        #[arg(long, default_value = "reports")]
+        out: PathBuf,
+    },
     /// Measure the simulator's own speed.
     Bench {
         /// Scale the work (1 = about 10 s on a 2-core laptop).
@@ -293,6 +309,8 @@ fn dispatch(cmd: Cmd) -> Result<()> {
             Ok(())
         }
         Cmd::Bench { scale } => bench(scale),
+        Cmd::Reproduce { what, out } => reproduce(&what, &out),
+        Cmd::Scaling { experiment, out } => scaling(&experiment, &out),
     }
 }
 
@@ -794,6 +812,184 @@ fn trace_convert(input: &Path, output: &Path, text: bool, level: i32) -> Result<
     }
     w.finish()?;
     println!("wrote {n} operations to {}", output.display());
+    Ok(())
+}
+
+fn reproduce(what: &str, out: &Path) -> Result<()> {
+    use sparsim::machines::piuma::kernels::KernelKind;
+    use sparsim::reproduce::{geomean, run_case, smash_cases, workloads_dir, SMASH_HEADLINE};
+    if what != "smash" {
+        return Err(bad(format!("unknown reproduction {what:?}; available: smash (sat and sparsebytenn come with their machines)")));
+    }
+    let cases = smash_cases(&workloads_dir()).map_err(bad)?;
+    let cfg = sparsim::machines::piuma::PiumaConfig::default();
+    let kernels = KernelKind::ALL;
+    let bar = indicatif::ProgressBar::new((cases.len() * kernels.len()) as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} runs [{elapsed_precise}, eta {eta}] {msg}",
+        )
+        .expect("valid template"),
+    );
+    let mut cells = Vec::new();
+    for case in &cases {
+        let mut row = Vec::new();
+        for k in kernels {
+            bar.set_message(format!("{} on {}", k.name(), case.name));
+            row.push(run_case(k, &case.a, &cfg));
+            bar.inc(1);
+        }
+        cells.push(row);
+    }
+    bar.finish_and_clear();
+    let dir = sparsim::report::fresh_dir(out, "reproduce-smash")?;
+    let mut md = String::from("# SMASH on PIUMA: simulated cycles per kernel (A x A, default die: configs/piuma/piuma.toml)\n\n| matrix | rows | nnz(A) |");
+    for k in kernels {
+        md.push_str(&format!(" {} |", k.name()));
+    }
+    md.push_str("\n| --- | ---: | ---: |");
+    for _ in kernels {
+        md.push_str(" ---: |");
+    }
+    md.push('\n');
+    for (case, row) in cases.iter().zip(&cells) {
+        md.push_str(&format!(
+            "| {} | {} | {} |",
+            case.name,
+            case.a.n_rows,
+            case.a.nnz()
+        ));
+        for c in row {
+            md.push_str(&match (c.cycles, &c.skipped) {
+                (Some(cy), _) => format!(" {cy} |"),
+                (None, Some(why)) => format!(" skipped ({why}) |"),
+                _ => " - |".into(),
+            });
+        }
+        md.push('\n');
+    }
+    let smash = kernels
+        .iter()
+        .position(|&k| k == KernelKind::SmashV1)
+        .expect("SMASH V1 is a kernel");
+    md.push_str(&format!("\n## Speedup of SMASH V1 over each baseline (paper headline: {SMASH_HEADLINE}x over competing approaches [S1])\n\n| baseline | per matrix | geometric mean | paper | ours / paper |\n| --- | --- | ---: | ---: | ---: |\n"));
+    for (ki, k) in kernels.iter().enumerate().filter(|&(ki, _)| ki != smash) {
+        let mut per = Vec::new();
+        let mut txt = Vec::new();
+        for (case, row) in cases.iter().zip(&cells) {
+            if let (Some(b), Some(s)) = (row[ki].cycles, row[smash].cycles) {
+                let x = b as f64 / s as f64;
+                per.push(x);
+                txt.push(format!("{} {:.2}x", case.name, x));
+            }
+        }
+        let g = geomean(&per);
+        md.push_str(&format!(
+            "| {} | {} | {} | {SMASH_HEADLINE}x | {} |\n",
+            k.name(),
+            txt.join(", "),
+            g.map(|g| format!("{g:.2}x")).unwrap_or("-".into()),
+            g.map(|g| format!("{:.2}", g / SMASH_HEADLINE))
+                .unwrap_or("-".into())
+        ));
+    }
+    md.push_str(
+        "\n## Where the thread-cycles go (SMASH V1): memory / atomic / barrier / issue\n\n",
+    );
+    for (case, row) in cases.iter().zip(&cells) {
+        let s = row[smash].stalls;
+        md.push_str(&format!(
+            "- {}: {:.3} / {:.3} / {:.3} / {:.3}\n",
+            case.name, s[0], s[1], s[2], s[3]
+        ));
+    }
+    let total_ins: u64 = cells.iter().flatten().map(|c| c.instructions).sum();
+    let total_s: f64 = cells.iter().flatten().map(|c| c.wall_s).sum();
+    md.push_str(&format!("\nSimulation speed over all runs: {total_ins} instructions in {total_s:.1} s = {:.2} M instructions/s.\n", total_ins as f64 / total_s.max(1e-9) / 1e6));
+    std::fs::write(dir.join("summary.md"), &md)?;
+    let groups: Vec<String> = cases.iter().map(|c| c.name.clone()).collect();
+    let series: Vec<(String, Vec<Option<f64>>)> = kernels
+        .iter()
+        .enumerate()
+        .map(|(ki, k)| {
+            (
+                k.name().to_string(),
+                cells
+                    .iter()
+                    .map(|r| r[ki].cycles.map(|c| c as f64))
+                    .collect(),
+            )
+        })
+        .collect();
+    sparsim::report::plot::grouped_bars(
+        &dir.join("cycles_per_kernel.svg"),
+        "SpGEMM on PIUMA: simulated cycles (A x A)",
+        "cycles (log)",
+        &groups,
+        &series,
+    )
+    .map_err(anyhow::Error::msg)?;
+    let stall_series: Vec<(String, Vec<Option<f64>>)> = ["memory", "atomic", "barrier", "issue"]
+        .iter()
+        .enumerate()
+        .map(|(si, n)| {
+            (
+                n.to_string(),
+                cells
+                    .iter()
+                    .map(|r| Some(r[smash].stalls[si].max(1e-4)))
+                    .collect(),
+            )
+        })
+        .collect();
+    sparsim::report::plot::grouped_bars(
+        &dir.join("smash_stalls.svg"),
+        "SMASH V1: share of thread-cycles",
+        "share (log)",
+        &groups,
+        &stall_series,
+    )
+    .map_err(anyhow::Error::msg)?;
+    print!("{md}");
+    println!("\nwritten: {}", dir.display());
+    Ok(())
+}
+
+fn scaling(path: &Path, out: &Path) -> Result<()> {
+    let exp: PiumaExperiment = sparsim::config::load(path, &[]).map_err(bad)?;
+    exp.piuma.check().map_err(|e| bad(e.in_file(path)))?;
+    let (a, b) = sparsim::experiment::load_matrices(&exp, path).map_err(bad)?;
+    let mut pts = Vec::new();
+    let mut md = format!("# Thread scaling: {} on {}\n\n| threads per MTP | threads per core | cycles | speedup over 1 |\n| ---: | ---: | ---: | ---: |\n", exp.kernel.name(), exp.name);
+    let mut base = None;
+    for t in [1u64, 2, 4, 8, 16, 32, 64] {
+        let mut e = exp.clone();
+        e.piuma.threads_per_mtp = t;
+        let o = sparsim::experiment::run_piuma(&e, path, &a, &b).map_err(bad)?;
+        let cycles = o.report.derived["cycles"].value;
+        let b0 = *base.get_or_insert(cycles);
+        md.push_str(&format!(
+            "| {t} | {} | {cycles} | {:.2} |\n",
+            e.piuma.threads_per_core(),
+            b0 / cycles
+        ));
+        pts.push((t as f64, b0 / cycles));
+        println!(
+            "threads per MTP {t:>2}: {cycles} cycles, speedup {:.2}",
+            b0 / cycles
+        );
+    }
+    let dir = sparsim::report::fresh_dir(out, &format!("scaling-{}", exp.name))?;
+    std::fs::write(dir.join("summary.md"), md)?;
+    sparsim::report::plot::lines(
+        &dir.join("scaling.svg"),
+        &format!("Thread scaling: {}", exp.kernel.name()),
+        "threads per MTP (log)",
+        "speedup over 1 thread per MTP",
+        &[(exp.kernel.name().to_string(), pts)],
+    )
+    .map_err(anyhow::Error::msg)?;
+    println!("written: {}", dir.display());
     Ok(())
 }
 

@@ -15,6 +15,8 @@ use crate::energy::EnergyReport;
 use crate::engine::StopReason;
 use crate::stats::StatEntry;
 
+pub mod plot;
+
 /// A metric derived from statistics at report time (a rate, an average).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Metric {
