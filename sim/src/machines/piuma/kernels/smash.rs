@@ -5,7 +5,7 @@
 //! distribution, hashing and write-back. Everything else here is our interpretation, because the
 //! thesis text is [NOT FOUND]:
 //! - Window distribution: consecutive rows of A form a window while their partial-product count
-//!   (an upper bound on the window's distinct outputs) stays within half the hash table; windows go
+//!   (capped per row by B's column count: an upper bound on the window's distinct outputs) stays within half the hash table; windows go
 //!   to cores round-robin. Each core's threads first count the partial products of its rows
 //!   (loads of A's and B's row pointers), then wait at a core barrier.
 //! - Hashing: the core's threads take rows of the window from a counter in the core's scratchpad
@@ -243,6 +243,8 @@ pub fn programs(
                 b.row_ptr[k + 1] - b.row_ptr[k]
             })
             .sum();
+        // A row has at most as many distinct outputs as B has columns.
+        let row = row.min(b.n_cols);
         if row > cap {
             return Err(Invalid::new(
                 "piuma.spad_bytes",
