@@ -5,9 +5,11 @@
 //! distribution, hashing and write-back. Everything else here is our interpretation, because the
 //! thesis text is [NOT FOUND]:
 //! - Window distribution: consecutive rows of A form a window while their partial-product count
-//!   (capped per row by B's column count: an upper bound on the window's distinct outputs) stays within half the hash table; windows go
-//!   to cores round-robin. Each core's threads first count the partial products of its rows
-//!   (loads of A's and B's row pointers), then wait at a core barrier.
+//!   (capped per row by B's column count: an upper bound on the window's distinct outputs) stays
+//!   within half the hash table and within an equal share of the whole product per core, so that
+//!   there are at least as many windows as cores; windows go to cores round-robin.
+//!   Each core's threads first count the partial products of its rows (loads of A's and B's row
+//!   pointers), then wait at a core barrier.
 //! - Hashing: the core's threads take rows of the window from a counter in the core's scratchpad
 //!   (an atomic fetch-add); for each product, the key (i, j) is hashed (Fibonacci hashing) into a
 //!   table sized to the window (a power of two, at least twice the bound), probed linearly with an
@@ -234,17 +236,23 @@ pub fn programs(
     let slots_max = 1u64 << (63 - fit.leading_zeros());
     let cap = (slots_max / 2) as usize;
     // Window distribution (planned here; its counting cost is charged to the threads below).
-    let mut windows: Vec<Window> = Vec::new();
-    let (mut start, mut products) = (0usize, 0usize);
-    for i in 0..a.n_rows {
+    // A row has at most as many distinct outputs as it has partial products, or as B has columns.
+    let bound = |i: usize| -> usize {
         let row: usize = (a.row_ptr[i]..a.row_ptr[i + 1])
             .map(|q| {
                 let k = a.col_idx[q] as usize;
                 b.row_ptr[k + 1] - b.row_ptr[k]
             })
             .sum();
-        // A row has at most as many distinct outputs as B has columns.
-        let row = row.min(b.n_cols);
+        row.min(b.n_cols)
+    };
+    // Aim for at least one window per core, so small problems still use the whole die.
+    let total: usize = (0..a.n_rows).map(bound).sum();
+    let target = cap.min(total.div_ceil(n_cores).max(1));
+    let mut windows: Vec<Window> = Vec::new();
+    let (mut start, mut products) = (0usize, 0usize);
+    for i in 0..a.n_rows {
+        let row = bound(i);
         if row > cap {
             return Err(Invalid::new(
                 "piuma.spad_bytes",
@@ -252,7 +260,7 @@ pub fn programs(
                 format!("SMASH's hash table ({slots_max} slots) cannot hold row {i}'s {row} partial products at a load factor of 1/2; raise spad_bytes to at least {}", RESERVED + 4 * ELEM * (row as u64).next_power_of_two()),
             ));
         }
-        if products + row > cap && i > start {
+        if products + row > target && i > start {
             windows.push(Window {
                 rows: start..i,
                 slots: (2 * products)
