@@ -97,12 +97,16 @@ struct Thread {
     program: Box<dyn Program>,
     ready_at: Tick,
     state: State,
+    pipe: u16,
+    lane: u8,
 }
 
 struct Pipe {
     first: usize,
     n: usize,
     rr: usize,
+    /// Bit `lane` is set while that thread is in `State::Ready` (up to 64 threads per pipe).
+    ready_mask: u64,
     /// The last time this pipe issued (one operation per cycle).
     last_issue: Option<Tick>,
 }
@@ -171,10 +175,12 @@ impl PiumaCore {
         let mut pipes = Vec::new();
         let mut first = 0;
         for &n in pipe_sizes {
+            let ready_mask = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
             pipes.push(Pipe {
                 first,
                 n,
                 rr: 0,
+                ready_mask,
                 last_issue: None,
             });
             first += n;
@@ -189,10 +195,19 @@ impl PiumaCore {
             spad,
             threads: programs
                 .into_iter()
-                .map(|program| Thread {
-                    program,
-                    ready_at: Tick(0),
-                    state: State::Ready,
+                .enumerate()
+                .map(|(t, program)| {
+                    let p = pipes
+                        .iter()
+                        .position(|p: &Pipe| t >= p.first && t < p.first + p.n)
+                        .expect("every thread has a pipe");
+                    Thread {
+                        program,
+                        ready_at: Tick(0),
+                        state: State::Ready,
+                        pipe: p as u16,
+                        lane: (t - pipes[p].first) as u8,
+                    }
                 })
                 .collect(),
             pipes,
@@ -221,6 +236,20 @@ impl PiumaCore {
 
     fn cycles(&self, from: Tick, to: Tick) -> u64 {
         (to.0 - from.0) / self.clock.period_ps()
+    }
+
+    /// Changes thread `t`'s state, keeping its pipe's ready mask in step.
+    #[inline]
+    fn set_state(&mut self, t: usize, state: State) {
+        let th = &mut self.threads[t];
+        th.state = state;
+        let bit = 1u64 << th.lane;
+        let pipe = &mut self.pipes[th.pipe as usize];
+        if state == State::Ready {
+            pipe.ready_mask |= bit;
+        } else {
+            pipe.ready_mask &= !bit;
+        }
     }
 
     /// Makes sure the core is woken no later than `at`.
@@ -269,7 +298,7 @@ impl PiumaCore {
             }
             OpClass::Barrier => {
                 self.stats.barriers += 1;
-                th.state = State::Barrier(now);
+                self.set_state(t, State::Barrier(now));
                 self.n_at_barrier += 1;
                 self.maybe_release_barrier(ctx);
             }
@@ -333,15 +362,15 @@ impl PiumaCore {
                             POSTED | t as u64
                         };
                         self.send(port, kind, op.addr, op.size.max(1), id, ctx);
-                        let th = &mut self.threads[t];
                         if blocking {
-                            th.state = if kind == AccessKind::Atomic {
+                            let st = if kind == AccessKind::Atomic {
                                 State::WaitAtomic(now)
                             } else {
                                 State::WaitLoad(now)
                             };
+                            self.set_state(t, st);
                         } else {
-                            th.ready_at = next_cycle;
+                            self.threads[t].ready_at = next_cycle;
                         }
                     }
                 }
@@ -358,7 +387,7 @@ impl PiumaCore {
         for t in 0..self.threads.len() {
             if let State::Barrier(since) = self.threads[t].state {
                 self.stats.barrier_stall_cycles += self.cycles(since, now);
-                self.threads[t].state = State::Ready;
+                self.set_state(t, State::Ready);
                 self.threads[t].ready_at = release;
             }
         }
@@ -376,16 +405,24 @@ impl PiumaCore {
             let (first, n) = (self.pipes[p].first, self.pipes[p].n);
             let may_issue = self.pipes[p].last_issue != Some(now);
             let mut chosen = None;
-            for k in 0..n {
-                let t = first + (self.pipes[p].rr + k) % n;
-                let th = &self.threads[t];
-                if th.state != State::Ready {
-                    continue;
-                }
-                if may_issue && chosen.is_none() && th.ready_at <= now {
-                    chosen = Some(t);
-                } else {
-                    next = next.min(th.ready_at.max(next_cycle));
+            let mask = self.pipes[p].ready_mask;
+            if mask == 0 {
+                continue;
+            }
+            // Ready lanes in round-robin order: those at or after `rr`, then those before it.
+            let rr = self.pipes[p].rr;
+            let low = if rr >= 64 { u64::MAX } else { (1u64 << rr) - 1 };
+            for mut part in [mask & !low, mask & low] {
+                while part != 0 {
+                    let lane = part.trailing_zeros() as usize;
+                    part &= part - 1;
+                    let t = first + lane;
+                    let ready_at = self.threads[t].ready_at;
+                    if may_issue && chosen.is_none() && ready_at <= now {
+                        chosen = Some(t);
+                    } else {
+                        next = next.min(ready_at.max(next_cycle));
+                    }
                 }
             }
             let Some(t) = chosen else { continue };
@@ -414,7 +451,7 @@ impl PiumaCore {
     }
 
     fn finish_thread(&mut self, t: usize, ctx: &mut Ctx) {
-        self.threads[t].state = State::Done;
+        self.set_state(t, State::Done);
         self.n_live -= 1;
         self.stats.last_thread_done_cycle = self.clock.cycle_at(ctx.now()).0;
         self.maybe_release_barrier(ctx);
@@ -458,7 +495,7 @@ impl Component for PiumaCore {
                         self.name, now.0
                     ),
                 }
-                self.threads[t].state = State::Ready;
+                self.set_state(t, State::Ready);
                 self.threads[t].ready_at = now;
                 ctx.progress();
                 self.wake(now, ctx);
