@@ -83,6 +83,8 @@ pub struct PiumaExperiment {
     pub piuma: PiumaConfig,
     /// Stop after this many core cycles.
     pub max_cycles: Option<u64>,
+    /// Energy table, relative to this file. Default: none.
+    pub energy_table: Option<PathBuf>,
 }
 
 fn one() -> u64 {
@@ -392,10 +394,16 @@ pub fn run_piuma(
         n_events: run.finished.n_events(),
         stats: run.stats.entries.clone(),
         derived,
-        energy: crate::energy::EnergyReport {
-            table: "(none: PIUMA energy table not written yet)".into(),
-            unpriced: run.stats.entries.iter().map(|e| e.name.clone()).collect(),
-            ..Default::default()
+        energy: match &exp.energy_table {
+            Some(t) => {
+                let path = file.parent().unwrap_or(Path::new(".")).join(t);
+                crate::energy::EnergyTable::load(&path)?.price(&t.display().to_string(), &run.stats)
+            }
+            None => crate::energy::EnergyReport {
+                table: "(none)".into(),
+                unpriced: run.stats.entries.iter().map(|e| e.name.clone()).collect(),
+                ..Default::default()
+            },
         },
     };
     Ok(PiumaOutcome {

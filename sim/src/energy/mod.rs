@@ -78,6 +78,19 @@ impl EnergyTable {
         Ok(t)
     }
 
+    /// The entry for a statistic: an exact key, or a key whose first part is `prefix*`
+    /// (`core*.int_ops` prices `core0.int_ops`, `core1.int_ops`, ...).
+    pub fn lookup(&self, stat: &str) -> Option<&EnergyEntry> {
+        self.actions.get(stat).or_else(|| {
+            let (first, rest) = stat.split_once('.')?;
+            self.actions.iter().find_map(|(k, e)| {
+                let (kfirst, krest) = k.split_once('.')?;
+                let prefix = kfirst.strip_suffix('*')?;
+                (krest == rest && first.starts_with(prefix)).then_some(e)
+            })
+        })
+    }
+
     /// Prices the statistics of one run.
     pub fn price(&self, name: &str, stats: &StatTree) -> EnergyReport {
         let mut r = EnergyReport {
@@ -85,7 +98,7 @@ impl EnergyTable {
             ..Default::default()
         };
         for e in &stats.entries {
-            match self.actions.get(&e.name) {
+            match self.lookup(&e.name) {
                 Some(entry) => {
                     let total = entry.pj * e.value as f64;
                     r.total_pj += total;
@@ -107,9 +120,46 @@ impl EnergyTable {
         r.unknown_entries = self
             .actions
             .keys()
-            .filter(|k| stats.get(k).is_none())
+            .filter(|k| {
+                !stats.entries.iter().any(|e| {
+                    self.lookup(&e.name)
+                        .is_some_and(|x| std::ptr::eq(x, &self.actions[*k]))
+                })
+            })
             .cloned()
             .collect();
         r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcard_keys_price_every_matching_component_and_nothing_else() {
+        let t: EnergyTable = toml::from_str("description = \"t\"\n[actions]\n\"core*.int_ops\" = { pj = 2.0, source = \"s\" }\n\"dram.reads\" = { pj = 5.0, source = \"s\" }\n\"nic.sends\" = { pj = 1.0, source = \"s\" }\n").unwrap();
+        let mut stats = StatTree::default();
+        for (name, v) in [
+            ("core0.int_ops", 3),
+            ("core12.int_ops", 1),
+            ("core0.spad.int_ops", 7),
+            ("dram.reads", 2),
+            ("dram.writes", 9),
+        ] {
+            stats.entries.push(crate::stats::StatEntry {
+                name: name.into(),
+                value: v,
+                unit: Unit::Count,
+                doc: "",
+            });
+        }
+        let r = t.price("t", &stats);
+        assert_eq!(r.total_pj, 2.0 * 4.0 + 5.0 * 2.0);
+        assert_eq!(
+            r.unpriced,
+            vec!["core0.spad.int_ops".to_string(), "dram.writes".to_string()]
+        );
+        assert_eq!(r.unknown_entries, vec!["nic.sends".to_string()]);
     }
 }
