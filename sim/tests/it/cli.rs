@@ -1,22 +1,7 @@
 //! The command line on bad input: a clear message naming the file and key or line, exit code 2,
 //! nothing existing overwritten.
 
-use std::process::Command;
-
-use super::root;
-
-fn sparsim(args: &[&str], cwd: &std::path::Path) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sparsim"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
+use super::{root, sparsim};
 
 fn data(f: &str) -> String {
     root().join("sim/tests/data").join(f).display().to_string()

@@ -1,21 +1,6 @@
 //! PIUMA through the command line: runs, result files, and bad input.
 
-use std::process::Command;
-
-use super::root;
-
-fn sparsim(args: &[&str], cwd: &std::path::Path) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sparsim"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
+use super::{root, sparsim};
 
 #[test]
 fn piuma_experiment_runs_and_writes_c_that_reads_back() {

@@ -8,9 +8,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::{
-    by_core, distribute, Layout, Ops, Output, Problem, ThreadWork, Units, WorkProgram, ELEM,
-};
+use super::{by_core, distribute, Layout, Ops, Output, Problem, ThreadWork, Units, WorkProgram};
 use crate::program::Program;
 use crate::workload::Csr;
 
@@ -76,11 +74,9 @@ impl ThreadWork for Inner {
                 }
             }
             if hit {
-                let mut out = self.out.borrow_mut();
-                let pos = out.entries.len() as u64;
-                ops.store(l.c_out + 2 * ELEM * pos);
-                ops.store(l.c_out + 2 * ELEM * pos + ELEM);
-                out.entries.push((i as u32, j as u32, sum));
+                self.out
+                    .borrow_mut()
+                    .write(ops, &l, i as u32, j as u32, sum);
             }
         }
         true

@@ -161,6 +161,14 @@ pub struct Output {
 }
 
 impl Output {
+    /// Writes C(i, j) = v: two stores (column and value) to the next slot of C's output area.
+    pub fn write(&mut self, ops: &mut Ops, l: &Layout, i: u32, j: u32, v: f64) {
+        let pos = self.entries.len() as u64;
+        ops.store(l.c_out + 2 * ELEM * pos);
+        ops.store(l.c_out + 2 * ELEM * pos + ELEM);
+        self.entries.push((i, j, v));
+    }
+
     /// The product as CSR (entries sorted; duplicates would be summed, and tests check there are none).
     pub fn to_csr(&self, n_rows: usize, n_cols: usize) -> Csr {
         Csr::from_triplets(n_rows, n_cols, self.entries.clone())
@@ -281,6 +289,15 @@ impl Ops {
         for _ in 0..n {
             self.buf.push_back(Op::mem(OpClass::Fp, 0, 0));
         }
+    }
+    /// The loads that start on A's stored entry `p` (column `k`): its column and value, and the
+    /// bounds of B's row `k`.
+    #[inline]
+    pub fn a_entry_and_b_row(&mut self, l: &Layout, p: usize, k: usize) {
+        self.load(l.a.col(p));
+        self.load(l.a.val(p));
+        self.load(l.b.ptr(k));
+        self.load(l.b.ptr(k + 1));
     }
     /// A core-wide barrier.
     #[inline]

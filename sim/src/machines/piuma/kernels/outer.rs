@@ -114,10 +114,7 @@ impl ThreadWork for Outer {
                         v += bucket[e].2;
                         e += 1;
                     }
-                    let pos = out.entries.len() as u64;
-                    ops.store(l.c_out + 2 * ELEM * pos);
-                    ops.store(l.c_out + 2 * ELEM * pos + ELEM);
-                    out.entries.push((i, j, v));
+                    out.write(ops, &l, i, j, v);
                 }
                 self.phase = Phase::Done;
                 true

@@ -38,21 +38,14 @@ fn log2_ceil(n: usize) -> usize {
 
 impl Row {
     fn emit(&mut self, ops: &mut Ops, i: usize, j: u32, v: f64) {
-        let mut out = self.out.borrow_mut();
-        let pos = out.entries.len() as u64;
-        ops.store(self.l.c_out + 2 * ELEM * pos);
-        ops.store(self.l.c_out + 2 * ELEM * pos + ELEM);
-        out.entries.push((i as u32, j, v));
+        self.out.borrow_mut().write(ops, &self.l, i as u32, j, v);
     }
 
     fn dense_row(&mut self, ops: &mut Ops, i: usize) {
         let (a, b, l) = (self.a.clone(), self.b.clone(), self.l);
         for p in a.row_ptr[i]..a.row_ptr[i + 1] {
             let (k, aik) = (a.col_idx[p] as usize, a.values[p]);
-            ops.load(l.a.col(p));
-            ops.load(l.a.val(p));
-            ops.load(l.b.ptr(k));
-            ops.load(l.b.ptr(k + 1));
+            ops.a_entry_and_b_row(&l, p, k);
             for q in b.row_ptr[k]..b.row_ptr[k + 1] {
                 let j = b.col_idx[q] as usize;
                 ops.load(l.b.col(q));
@@ -94,10 +87,7 @@ impl Row {
         // Seed the heap with the head of each scaled row of B.
         for p in a.row_ptr[i]..a.row_ptr[i + 1] {
             let k = a.col_idx[p] as usize;
-            ops.load(l.a.col(p));
-            ops.load(l.a.val(p));
-            ops.load(l.b.ptr(k));
-            ops.load(l.b.ptr(k + 1));
+            ops.a_entry_and_b_row(&l, p, k);
             if b.row_ptr[k] < b.row_ptr[k + 1] {
                 ops.load(l.b.col(b.row_ptr[k]));
                 ops.int(depth);

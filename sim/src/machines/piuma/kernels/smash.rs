@@ -98,10 +98,7 @@ impl Smash {
         let mut out = self.out.borrow_mut();
         for p in a.row_ptr[i]..a.row_ptr[i + 1] {
             let (k, aik) = (a.col_idx[p] as usize, a.values[p]);
-            ops.load(l.a.col(p));
-            ops.load(l.a.val(p));
-            ops.load(l.b.ptr(k));
-            ops.load(l.b.ptr(k + 1));
+            ops.a_entry_and_b_row(&l, p, k);
             for q in b.row_ptr[k]..b.row_ptr[k + 1] {
                 let j = b.col_idx[q] as u64;
                 ops.load(l.b.col(q));
@@ -208,13 +205,14 @@ impl ThreadWork for Smash {
                     }
                     ops.load(self.val_addr(s));
                     ops.atomic(self.l.map.spad(self.core, OUT_CURSOR));
-                    let mut out = self.out.borrow_mut();
-                    let pos = out.entries.len() as u64;
-                    ops.store(self.l.c_out + 2 * ELEM * pos);
-                    ops.store(self.l.c_out + 2 * ELEM * pos + ELEM);
+                    self.out.borrow_mut().write(
+                        ops,
+                        &self.l,
+                        (key / n_cols) as u32,
+                        (key % n_cols) as u32,
+                        v,
+                    );
                     ops.store(self.key_addr(s));
-                    out.entries
-                        .push(((key / n_cols) as u32, (key % n_cols) as u32, v));
                 }
             }
         }
