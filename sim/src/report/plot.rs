@@ -126,6 +126,8 @@ pub fn lines(
         .map_err(|e| e.to_string())?;
     chart
         .configure_mesh()
+        .light_line_style(WHITE)
+        .x_label_formatter(&|x| format!("{x:.0}"))
         .x_desc(x_label)
         .y_desc(y_label)
         .draw()

@@ -7,7 +7,8 @@
 //! - Window distribution: consecutive rows of A form a window while their partial-product count
 //!   (capped per row by B's column count: an upper bound on the window's distinct outputs) stays
 //!   within half the hash table and within an equal share of the whole product per core, so that
-//!   there are at least as many windows as cores; windows go to cores round-robin.
+//!   there are at least as many windows as cores; windows go to cores largest first, each to the
+//!   least-loaded core (by partial products).
 //!   Each core's threads first count the partial products of its rows (loads of A's and B's row
 //!   pointers), then wait at a core barrier.
 //! - Hashing: the core's threads take rows of the window from a counter in the core's scratchpad
@@ -38,6 +39,8 @@ const WB_CHUNK: usize = 64;
 struct Window {
     rows: Range<usize>,
     slots: usize,
+    /// Upper bound on the window's partial products (its work).
+    work: usize,
 }
 
 struct CoreState {
@@ -264,6 +267,7 @@ pub fn programs(
                 slots: (2 * products)
                     .next_power_of_two()
                     .clamp(64, slots_max as usize),
+                work: products,
             });
             start = i;
             products = 0;
@@ -276,12 +280,23 @@ pub fn programs(
             slots: (2 * products)
                 .next_power_of_two()
                 .clamp(64, slots_max as usize),
+            work: products,
         });
     }
     out.borrow_mut().windows = windows.len() as u64;
     let mut per_core_windows: Vec<Vec<Window>> = (0..n_cores).map(|_| Vec::new()).collect();
-    for (w, win) in windows.into_iter().enumerate() {
-        per_core_windows[w % n_cores].push(win);
+    // Longest-processing-time-first: the largest remaining window goes to the least-loaded core.
+    let mut load = vec![0usize; n_cores];
+    windows.sort_by_key(|w| (std::cmp::Reverse(w.work), w.rows.start));
+    for win in windows {
+        let core = (0..n_cores)
+            .min_by_key(|&c| (load[c], c))
+            .expect("at least one core");
+        load[core] += win.work;
+        per_core_windows[core].push(win);
+    }
+    for wins in &mut per_core_windows {
+        wins.sort_by_key(|w| w.rows.start);
     }
     let mut flat: Vec<Box<dyn Program>> = Vec::new();
     for (core, wins) in per_core_windows.into_iter().enumerate() {
