@@ -52,7 +52,6 @@ pub struct TraceCore {
     done: bool,
     next_id: u64,
     oldest: Tick,
-    error: Option<TraceError>,
     stats: TraceCoreStats,
 }
 
@@ -80,7 +79,6 @@ impl TraceCore {
             done: false,
             next_id: 0,
             oldest: Tick(0),
-            error: None,
             stats: TraceCoreStats::default(),
         }
     }
@@ -91,13 +89,8 @@ impl TraceCore {
     }
 
     /// The error that stopped the program, if any.
-    pub fn take_error(&mut self) -> Option<TraceError> {
-        self.error.take()
-    }
-
-    /// The error that stopped the program, if any.
     pub fn error(&self) -> Option<&TraceError> {
-        self.error.as_ref()
+        self.program.error()
     }
 
     /// The next single-line access, or `None` at the end of the program.
@@ -108,22 +101,14 @@ impl TraceCore {
                 s
             }
             None => loop {
-                match self.program.next_op()? {
-                    Ok(Op {
-                        class, addr, size, ..
-                    }) if class.is_memory() && class != OpClass::Dma => {
-                        self.stats.ops += 1;
-                        break (class, addr, addr + size.max(1) as u64);
-                    }
-                    Ok(_) => {
-                        self.stats.ops += 1;
-                        self.stats.skipped_ops += 1;
-                    }
-                    Err(e) => {
-                        self.error = Some(e);
-                        return None;
-                    }
+                let Op {
+                    class, addr, size, ..
+                } = self.program.next_op()?;
+                self.stats.ops += 1;
+                if class.is_memory() && class != OpClass::Dma {
+                    break (class, addr, addr + size.max(1) as u64);
                 }
+                self.stats.skipped_ops += 1;
             },
         };
         let line_end = (addr | (self.line_bytes - 1)) + 1;

@@ -74,8 +74,13 @@ impl Op {
 /// An execution-driven generator of operations for one hardware thread.
 ///
 /// Contract: `next_op` is called when the core can accept an operation; `None` means the program
-/// ended. A program may fail (a corrupt trace); it then returns the error once and ends.
+/// ended. A program that fails (a corrupt trace) ends early and reports why through `error`.
 pub trait Program {
     /// The next operation, `None` at the end.
-    fn next_op(&mut self) -> Option<Result<Op, trace::TraceError>>;
+    fn next_op(&mut self) -> Option<Op>;
+
+    /// Why the program ended early, if it did. Default: it never fails.
+    fn error(&self) -> Option<&trace::TraceError> {
+        None
+    }
 }

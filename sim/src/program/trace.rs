@@ -190,6 +190,7 @@ pub fn open(path: &Path) -> Result<TraceReader, TraceError> {
             inner: Inner::Binary { body, offset: 0 },
             pending: None,
             n_ops: 0,
+            error: None,
         });
     }
     let text: Box<dyn BufRead> = if head.starts_with(&ZSTD_MAGIC) {
@@ -210,6 +211,7 @@ pub fn open(path: &Path) -> Result<TraceReader, TraceError> {
         },
         pending: None,
         n_ops: 0,
+        error: None,
     })
 }
 
@@ -233,6 +235,8 @@ pub struct TraceReader {
     /// The store half of a lackey `M` line, delivered after its load.
     pending: Option<Op>,
     n_ops: u64,
+    /// The error that stopped the trace, once `Program::next_op` met it.
+    error: Option<TraceError>,
 }
 
 impl TraceReader {
@@ -424,8 +428,9 @@ fn parse_lackey_line(raw: &str) -> Result<Option<(Op, bool)>, String> {
     Ok(Some((Op::mem(class, addr, size), modify)))
 }
 
-impl Program for TraceReader {
-    fn next_op(&mut self) -> Option<Result<Op, TraceError>> {
+impl TraceReader {
+    /// The next operation or the error that stops the trace.
+    pub fn read_next(&mut self) -> Option<Result<Op, TraceError>> {
         if let Some(op) = self.pending.take() {
             self.n_ops += 1;
             return Some(Ok(op));
@@ -448,10 +453,28 @@ impl Program for TraceReader {
     }
 }
 
+impl Program for TraceReader {
+    fn next_op(&mut self) -> Option<Op> {
+        if self.error.is_some() {
+            return None;
+        }
+        match self.read_next()? {
+            Ok(op) => Some(op),
+            Err(e) => {
+                self.error = Some(e);
+                None
+            }
+        }
+    }
+    fn error(&self) -> Option<&TraceError> {
+        self.error.as_ref()
+    }
+}
+
 impl Iterator for TraceReader {
     type Item = Result<Op, TraceError>;
     fn next(&mut self) -> Option<Self::Item> {
-        self.next_op()
+        self.read_next()
     }
 }
 

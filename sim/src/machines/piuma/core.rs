@@ -429,15 +429,16 @@ impl PiumaCore {
             self.pipes[p].rr = (t - first + 1) % n;
             self.pipes[p].last_issue = Some(now);
             match self.threads[t].program.next_op() {
-                Some(Ok(op)) => {
+                Some(op) => {
                     self.stats.pipeline_busy_cycles += 1;
                     self.issue(t, op, ctx);
                 }
-                Some(Err(e)) => {
-                    self.error.get_or_insert(e.to_string());
+                None => {
+                    if let Some(e) = self.threads[t].program.error() {
+                        self.error.get_or_insert(e.to_string());
+                    }
                     self.finish_thread(t, ctx);
                 }
-                None => self.finish_thread(t, ctx),
             }
             let th = &self.threads[t];
             if th.state == State::Ready {

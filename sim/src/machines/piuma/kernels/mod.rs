@@ -22,7 +22,6 @@ use serde::{Deserialize, Serialize};
 use super::config::{PiumaConfig, WorkDistribution};
 use super::core::AddressMap;
 use crate::config::Invalid;
-use crate::program::trace::TraceError;
 use crate::program::{Op, OpClass, Program};
 use crate::workload::Csr;
 
@@ -337,14 +336,15 @@ impl<W: ThreadWork> WorkProgram<W> {
 }
 
 impl<W: ThreadWork> Program for WorkProgram<W> {
-    fn next_op(&mut self) -> Option<Result<Op, TraceError>> {
+    #[inline]
+    fn next_op(&mut self) -> Option<Op> {
         while self.ops.is_empty() {
             if self.done || !self.work.refill(&mut self.ops) {
                 self.done = true;
                 return None;
             }
         }
-        self.ops.pop().map(Ok)
+        self.ops.pop()
     }
 }
 
