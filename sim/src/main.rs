@@ -84,6 +84,9 @@ enum Cmd {
     Reproduce {
         /// Which paper: smash.
         what: String,
+        /// Only these matrices of the fixed set (comma-separated names, e.g. bcsstk13,stencil5-150).
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
         /// Directory for the table and plots.
         #[arg(long, default_value = "reports")]
         out: PathBuf,
@@ -309,7 +312,7 @@ fn dispatch(cmd: Cmd) -> Result<()> {
             Ok(())
         }
         Cmd::Bench { scale } => bench(scale),
-        Cmd::Reproduce { what, out } => reproduce(&what, &out),
+        Cmd::Reproduce { what, only, out } => reproduce(&what, &only, &out),
         Cmd::Scaling { experiment, out } => scaling(&experiment, &out),
     }
 }
@@ -815,13 +818,22 @@ fn trace_convert(input: &Path, output: &Path, text: bool, level: i32) -> Result<
     Ok(())
 }
 
-fn reproduce(what: &str, out: &Path) -> Result<()> {
+fn reproduce(what: &str, only: &[String], out: &Path) -> Result<()> {
     use sparsim::machines::piuma::kernels::KernelKind;
     use sparsim::reproduce::{geomean, run_case, smash_cases, workloads_dir, SMASH_HEADLINE};
     if what != "smash" {
         return Err(bad(format!("unknown reproduction {what:?}; available: smash (sat and sparsebytenn come with their machines)")));
     }
-    let cases = smash_cases(&workloads_dir()).map_err(bad)?;
+    let mut cases = smash_cases(&workloads_dir()).map_err(bad)?;
+    if !only.is_empty() {
+        let names: Vec<String> = cases.iter().map(|c| c.name.clone()).collect();
+        if let Some(unknown) = only.iter().find(|o| !names.contains(o)) {
+            return Err(bad(format!(
+                "--only: no matrix {unknown:?} in the set; choose from {names:?}"
+            )));
+        }
+        cases.retain(|c| only.contains(&c.name));
+    }
     let cfg = sparsim::machines::piuma::PiumaConfig::default();
     let kernels = KernelKind::ALL;
     let bar = indicatif::ProgressBar::new((cases.len() * kernels.len()) as u64);
@@ -916,15 +928,18 @@ fn reproduce(what: &str, out: &Path) -> Result<()> {
                 k.name().to_string(),
                 cells
                     .iter()
-                    .map(|r| r[ki].cycles.map(|c| c as f64))
+                    .map(|r| match (r[ki].cycles, r[smash].cycles) {
+                        (Some(c), Some(s)) => Some(c as f64 / s as f64),
+                        _ => None,
+                    })
                     .collect(),
             )
         })
         .collect();
     sparsim::report::plot::grouped_bars(
         &dir.join("cycles_per_kernel.svg"),
-        "SpGEMM on PIUMA: simulated cycles (A x A)",
-        "cycles (log)",
+        "SpGEMM on PIUMA (A x A): cycles relative to SMASH V1",
+        "cycles / SMASH V1 cycles",
         &groups,
         &series,
     )
@@ -935,17 +950,14 @@ fn reproduce(what: &str, out: &Path) -> Result<()> {
         .map(|(si, n)| {
             (
                 n.to_string(),
-                cells
-                    .iter()
-                    .map(|r| Some(r[smash].stalls[si].max(1e-4)))
-                    .collect(),
+                cells.iter().map(|r| Some(r[smash].stalls[si])).collect(),
             )
         })
         .collect();
     sparsim::report::plot::grouped_bars(
         &dir.join("smash_stalls.svg"),
         "SMASH V1: share of thread-cycles",
-        "share (log)",
+        "share",
         &groups,
         &stall_series,
     )

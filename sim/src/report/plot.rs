@@ -28,7 +28,7 @@ const COLORS: [RGBColor; 6] = [
     RGBColor(140, 86, 75),
 ];
 
-/// A grouped bar chart: one group per `groups` label, one bar per series, log-scale values.
+/// A grouped bar chart on a linear scale from zero: one group per `groups` label, one bar per series.
 pub fn grouped_bars(
     path: &Path,
     title: &str,
@@ -43,11 +43,6 @@ pub fn grouped_bars(
         .iter()
         .flat_map(|(_, v)| v.iter().flatten())
         .fold(1e-9f64, |a, &b| a.max(b));
-    let min = series
-        .iter()
-        .flat_map(|(_, v)| v.iter().flatten())
-        .fold(f64::MAX, |a, &b| a.min(b))
-        .min(max);
     let n_groups = groups.len().max(1);
     let n_series = series.len().max(1);
     let mut chart = ChartBuilder::on(&root)
@@ -55,7 +50,7 @@ pub fn grouped_bars(
         .margin(15)
         .x_label_area_size(40)
         .y_label_area_size(70)
-        .build_cartesian_2d(0f64..n_groups as f64, (min / 2.0..max * 2.0).log_scale())
+        .build_cartesian_2d(0f64..n_groups as f64, 0f64..max * 1.1)
         .map_err(|e| e.to_string())?;
     chart
         .configure_mesh()
@@ -68,6 +63,14 @@ pub fn grouped_bars(
                 .cloned()
                 .unwrap_or_default()
         })
+        .y_labels(8)
+        .y_label_formatter(&|v| {
+            if v.abs() >= 1e4 {
+                format!("{v:.2e}")
+            } else {
+                format!("{v:.2}")
+            }
+        })
         .y_desc(y_label)
         .draw()
         .map_err(|e| e.to_string())?;
@@ -77,7 +80,7 @@ pub fn grouped_bars(
         let bars = values.iter().enumerate().filter_map(|(g, v)| {
             v.map(|v| {
                 let x0 = g as f64 + 0.1 + si as f64 * width;
-                Rectangle::new([(x0, min / 2.0), (x0 + width * 0.9, v)], color.filled())
+                Rectangle::new([(x0, 0.0), (x0 + width * 0.9, v)], color.filled())
             })
         });
         chart
