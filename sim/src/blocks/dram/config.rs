@@ -157,7 +157,8 @@ pub struct DramConfig {
     #[serde(default = "default_queue")]
     pub queue_size: u64,
     /// Address mapping, most significant field first, fields separated by `-`:
-    /// `row`, `rank`, `bankgroup`, `bank`, `column`, `channel`. Default `row-rank-bank-column-bankgroup-channel`.
+    /// `row`, `rank`, `bankgroup`, `bank`, `column`, `channel`; a field may be split with bit counts
+    /// (`row-rank-bank-column:6-bankgroup-channel-column:3`). Default `row-rank-bank-column-bankgroup-channel`.
     #[serde(default = "default_mapping")]
     pub mapping: String,
     /// Whether refresh is modelled. Default true.
@@ -322,55 +323,86 @@ impl DramConfig {
         })
     }
 
+    /// Parses the mapping. Each part is a field name, optionally with a bit count (`column:3`); a
+    /// field may be split into several parts (their bit counts must add up to the field's width),
+    /// and the lower part holds the lower bits, so `...-channel-column:3` keeps 8 consecutive
+    /// accesses in one row of one channel before moving to the next channel.
     fn parse_mapping(
         &self,
         key: &str,
         org: &DramOrg,
         n_col_blocks: u64,
     ) -> Result<Vec<(Field, u32)>, Invalid> {
-        let mut fields = Vec::new();
-        for part in self.mapping.split('-') {
-            let f = match part.trim() {
-                "channel" => Field::Channel,
-                "rank" => Field::Rank,
-                "bankgroup" => Field::BankGroup,
-                "bank" => Field::Bank,
-                "row" => Field::Row,
-                "column" => Field::Column,
-                other => {
-                    return Err(Invalid::new(
-                        key,
-                        format!("{:?}", self.mapping),
-                        format!("unknown field {other:?}; use row, rank, bankgroup, bank, column, channel separated by '-'"),
-                    ))
-                }
-            };
-            if fields.iter().any(|(g, _)| *g == f) {
-                return Err(Invalid::new(
-                    key,
-                    format!("{:?}", self.mapping),
-                    format!("field {part:?} appears twice"),
-                ));
-            }
-            let count = match f {
+        let bad = |msg: String| Invalid::new(key, format!("{:?}", self.mapping), msg);
+        let width = |f: Field| {
+            match f {
                 Field::Channel => org.channels,
                 Field::Rank => org.ranks,
                 Field::BankGroup => org.bank_groups,
                 Field::Bank => org.banks_per_group,
                 Field::Row => org.rows,
                 Field::Column => n_col_blocks,
+            }
+            .trailing_zeros()
+        };
+        let mut parts: Vec<(Field, Option<u32>)> = Vec::new();
+        for part in self.mapping.split('-') {
+            let (name, bits) = match part.trim().split_once(':') {
+                Some((n, b)) => (
+                    n,
+                    Some(
+                        b.parse::<u32>()
+                            .map_err(|_| bad(format!("bad bit count in {part:?}")))?,
+                    ),
+                ),
+                None => (part.trim(), None),
             };
-            fields.push((f, count.trailing_zeros()));
+            let f = match name {
+                "channel" => Field::Channel,
+                "rank" => Field::Rank,
+                "bankgroup" => Field::BankGroup,
+                "bank" => Field::Bank,
+                "row" => Field::Row,
+                "column" => Field::Column,
+                other => return Err(bad(format!("unknown field {other:?}; use row, rank, bankgroup, bank, column, channel separated by '-'"))),
+            };
+            parts.push((f, bits));
         }
-        if fields.len() != 6 {
-            return Err(Invalid::new(
-                key,
-                format!("{:?}", self.mapping),
-                "must name all six fields: row, rank, bankgroup, bank, column, channel",
-            ));
+        let all = [
+            Field::Row,
+            Field::Rank,
+            Field::BankGroup,
+            Field::Bank,
+            Field::Column,
+            Field::Channel,
+        ];
+        let mut out = Vec::new();
+        for f in all {
+            let mine: Vec<usize> = (0..parts.len()).filter(|&i| parts[i].0 == f).collect();
+            match mine.len() {
+                0 => {
+                    return Err(bad(
+                        "must name all six fields: row, rank, bankgroup, bank, column, channel"
+                            .into(),
+                    ))
+                }
+                1 if parts[mine[0]].1.is_none() => parts[mine[0]].1 = Some(width(f)),
+                _ => {
+                    let given: u32 = mine.iter().map(|&i| parts[i].1.unwrap_or(0)).sum();
+                    if mine.iter().any(|&i| parts[i].1.is_none()) || given != width(f) {
+                        return Err(bad(format!(
+                            "the parts of {f:?} must each give a bit count, adding up to {}",
+                            width(f)
+                        )));
+                    }
+                }
+            }
         }
-        fields.reverse();
-        Ok(fields)
+        for (f, bits) in parts {
+            out.push((f, bits.expect("every part has its bit count now")));
+        }
+        out.reverse();
+        Ok(out)
     }
 }
 

@@ -90,17 +90,21 @@ pub fn decode(spec: &DramSpec, addr: u64) -> DramAddr {
         row: 0,
         column: 0,
     };
+    // Bits already placed in each field (a field may come in several parts, lowest part first).
+    let mut filled = [0u32; 6];
     for &(f, bits) in &spec.mapping_lsb_first {
         let v = (a & ((1u64 << bits) - 1)) as u32;
         a >>= bits;
-        match f {
-            Field::Channel => d.channel = v,
-            Field::Rank => d.rank = v,
-            Field::BankGroup => d.bank_group = v,
-            Field::Bank => d.bank = v,
-            Field::Row => d.row = v,
-            Field::Column => d.column = v,
-        }
+        let (slot, field) = match f {
+            Field::Channel => (0, &mut d.channel),
+            Field::Rank => (1, &mut d.rank),
+            Field::BankGroup => (2, &mut d.bank_group),
+            Field::Bank => (3, &mut d.bank),
+            Field::Row => (4, &mut d.row),
+            Field::Column => (5, &mut d.column),
+        };
+        *field |= v << filled[slot];
+        filled[slot] += bits;
     }
     d
 }

@@ -250,3 +250,32 @@ fn address_mapping_puts_consecutive_accesses_in_different_bank_groups() {
     assert_ne!(a.bank_group, b.bank_group);
     assert_eq!(a.row, b.row);
 }
+
+#[test]
+fn split_column_mapping_keeps_a_line_in_one_row_and_spreads_lines_over_channels() {
+    let mut cfg = DramConfig::preset("DDR5-4400");
+    cfg.access_bytes = Some(8);
+    cfg.org.channels = Some(4);
+    cfg.mapping = "row-rank-bank-column:6-bankgroup-channel-column:3".into();
+    let spec = cfg.resolve("dram").unwrap();
+    let line: Vec<DramAddr> = (0..8).map(|w| decode(&spec, 8 * w)).collect();
+    assert!(line.iter().all(|d| (d.channel, d.bank_group, d.bank, d.row)
+        == (
+            line[0].channel,
+            line[0].bank_group,
+            line[0].bank,
+            line[0].row
+        )));
+    assert_eq!(
+        line.iter().map(|d| d.column).collect::<Vec<_>>(),
+        (0..8).collect::<Vec<_>>()
+    );
+    let next = decode(&spec, 64);
+    assert_eq!((next.channel, next.column), (1, 0));
+    // Column bits above the channel continue where the low part stopped.
+    let far = decode(&spec, 64 * 4 * 8);
+    assert_eq!((far.channel, far.bank_group, far.column), (0, 0, 8));
+    // Bit counts that do not add up are refused.
+    cfg.mapping = "row-rank-bank-column:5-bankgroup-channel-column:3".into();
+    assert_eq!(cfg.resolve("dram").unwrap_err().key, "dram.mapping");
+}

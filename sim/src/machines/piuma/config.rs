@@ -95,6 +95,16 @@ pub struct PiumaConfig {
     /// Work distribution for the kernels. Default dynamic.
     #[serde(default)]
     pub work_distribution: WorkDistribution,
+    /// SMASH hashing phase: nonzeros of A per unit of work that a thread takes (0 = a whole row).
+    /// Default 0. Our interpretation: the scheme's parallel loop may run over the nonzeros of a
+    /// window's rows (papers.md §1(b)), letting several threads share a long row; on bcsstk13 and
+    /// R-MAT this trades barrier time for memory stalls and is slightly slower, so rows are the default.
+    #[serde(default = "d_unit")]
+    pub smash_unit_nnz: u64,
+}
+
+fn d_unit() -> u64 {
+    0
 }
 
 fn d_cores() -> u64 {
@@ -157,6 +167,9 @@ fn d_channels() -> u64 {
 fn d_dram() -> DramConfig {
     let mut d = DramConfig::preset("DDR5-4400");
     d.access_bytes = Some(8);
+    // Assumption: channels interleave at 64-byte lines, so a line's eight 8-byte words share one
+    // row of one bank (one activate), and consecutive lines spread over channels and bank groups.
+    d.mapping = "row-rank-bank-column:6-bankgroup-channel-column:3".into();
     d
 }
 

@@ -11,8 +11,8 @@
 //!   least-loaded core (by partial products).
 //!   Each core's threads first count the partial products of its rows (loads of A's and B's row
 //!   pointers), then wait at a core barrier.
-//! - Hashing: the core's threads take rows of the window from a counter in the core's scratchpad
-//!   (an atomic fetch-add); for each product, the key (i, j) is hashed (Fibonacci hashing) into a
+//! - Hashing: the core's threads take units of work from a counter in the core's scratchpad (an
+//!   atomic fetch-add): whole rows (the default), or runs of `smash_unit_nnz` nonzeros of A; for each product, the key (i, j) is hashed (Fibonacci hashing) into a
 //!   table sized to the window (a power of two, at least twice the bound), probed linearly with an
 //!   atomic compare-and-swap per probe, and the value added with an atomic add.
 //! - Write-back: after a barrier, threads scan slices of the table, write each entry's column and
@@ -46,7 +46,8 @@ struct Window {
 struct CoreState {
     windows: Vec<Window>,
     cur_window: usize,
-    next_row: usize,
+    /// Next row (row units) or next nonzero of A (nonzero units) to hash in the current window.
+    next: usize,
     keys: Vec<u64>,
     vals: Vec<f64>,
 }
@@ -73,6 +74,8 @@ struct Smash {
     count_rows: Vec<usize>,
     cursor: usize,
     slots_max: u64,
+    /// Nonzeros of A per hashing unit (0 = a whole row).
+    unit_nnz: usize,
     out: Rc<RefCell<Output>>,
 }
 
@@ -94,12 +97,38 @@ impl Smash {
     }
 
     fn hash_row(&mut self, ops: &mut Ops, i: usize, slots: usize) {
+        ops.load(self.l.a.ptr(i));
+        ops.load(self.l.a.ptr(i + 1));
+        let range = self.a.row_ptr[i]..self.a.row_ptr[i + 1];
+        for p in range {
+            self.hash_nonzero(ops, i, p, slots);
+        }
+    }
+
+    /// Hashes the nonzeros `ps` of A, which lie in the window's `rows`: a binary search of A's row
+    /// pointers finds the first one's row, and each row boundary crossed costs one more load.
+    fn hash_nonzeros(&mut self, ops: &mut Ops, ps: Range<usize>, rows: Range<usize>, slots: usize) {
+        let a = self.a.clone();
+        let mut i =
+            rows.start + a.row_ptr[rows.start..=rows.end].partition_point(|&x| x <= ps.start) - 1;
+        for _ in 0..=(rows.len().max(1)).ilog2() {
+            ops.load(self.l.a.ptr(i));
+        }
+        for p in ps {
+            while p >= a.row_ptr[i + 1] {
+                i += 1;
+                ops.load(self.l.a.ptr(i + 1));
+            }
+            self.hash_nonzero(ops, i, p, slots);
+        }
+    }
+
+    /// Multiplies A's entry `p` (in row `i`) by row k of B and merges the products into the table.
+    fn hash_nonzero(&mut self, ops: &mut Ops, i: usize, p: usize, slots: usize) {
         let (a, b, l) = (self.a.clone(), self.b.clone(), self.l);
-        ops.load(l.a.ptr(i));
-        ops.load(l.a.ptr(i + 1));
         let mut st = self.state.borrow_mut();
         let mut out = self.out.borrow_mut();
-        for p in a.row_ptr[i]..a.row_ptr[i + 1] {
+        {
             let (k, aik) = (a.col_idx[p] as usize, a.values[p]);
             ops.a_entry_and_b_row(&l, p, k);
             for q in b.row_ptr[k]..b.row_ptr[k + 1] {
@@ -162,22 +191,32 @@ impl ThreadWork for Smash {
                 self.step += 1;
             }
             Step::Hash(w) => {
-                let (row, slots) = {
+                let a = self.a.clone();
+                let (unit, slots) = {
                     let mut st = self.state.borrow_mut();
+                    let rows = st.windows[w].rows.clone();
+                    let (start, end) = if self.unit_nnz == 0 {
+                        (rows.start, rows.end)
+                    } else {
+                        (a.row_ptr[rows.start], a.row_ptr[rows.end])
+                    };
                     if st.cur_window != w {
                         st.cur_window = w;
-                        st.next_row = st.windows[w].rows.start;
+                        st.next = start;
                     }
                     let slots = st.windows[w].slots;
-                    let row = (st.next_row < st.windows[w].rows.end).then(|| {
-                        st.next_row += 1;
-                        st.next_row - 1
+                    let step = if self.unit_nnz == 0 { 1 } else { self.unit_nnz };
+                    let unit = (st.next < end).then(|| {
+                        let from = st.next;
+                        st.next = (from + step).min(end);
+                        (from, st.next, rows)
                     });
-                    (row, slots)
+                    (unit, slots)
                 };
                 ops.atomic(self.l.map.spad(self.core, ROW_CURSOR));
-                match row {
-                    Some(i) => self.hash_row(ops, i, slots),
+                match unit {
+                    Some((i, _, _)) if self.unit_nnz == 0 => self.hash_row(ops, i, slots),
+                    Some((p0, p1, rows)) => self.hash_nonzeros(ops, p0..p1, rows, slots),
                     None => self.step += 1,
                 }
             }
@@ -315,7 +354,7 @@ pub fn programs(
         let state = Rc::new(RefCell::new(CoreState {
             windows: wins,
             cur_window: usize::MAX,
-            next_row: 0,
+            next: 0,
             keys: vec![EMPTY; max_slots],
             vals: vec![0.0; max_slots],
         }));
@@ -333,6 +372,7 @@ pub fn programs(
                 count_rows: rows.iter().copied().skip(local).step_by(per_core).collect(),
                 cursor: 0,
                 slots_max,
+                unit_nnz: p.cfg.smash_unit_nnz as usize,
                 out: out.clone(),
             })));
         }
