@@ -313,6 +313,34 @@ pub fn run_piuma(
             "Share of thread-cycles (issue = issuing an operation)",
         );
     }
+    let ti = &run.thread_instructions;
+    if !ti.is_empty() {
+        let mean = ti.iter().sum::<u64>() as f64 / ti.len() as f64;
+        put(
+            "threads.instructions_min",
+            *ti.iter().min().expect("non-empty") as f64,
+            "count",
+            "Fewest operations issued by one thread",
+        );
+        put(
+            "threads.instructions_mean",
+            mean,
+            "count",
+            "Mean operations issued per thread",
+        );
+        put(
+            "threads.instructions_max",
+            *ti.iter().max().expect("non-empty") as f64,
+            "count",
+            "Most operations issued by one thread",
+        );
+        put(
+            "threads.utilization_mean",
+            mean / run.cycles.max(1) as f64,
+            "ops/cycle",
+            "Mean operations per cycle per thread",
+        );
+    }
     put(
         "c_nnz",
         c.nnz() as f64,

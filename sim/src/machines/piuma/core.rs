@@ -145,6 +145,8 @@ pub struct PiumaCore {
     pipes: Vec<Pipe>,
     n_live: usize,
     n_at_barrier: usize,
+    /// Operations issued by each thread.
+    thread_instructions: Vec<u64>,
     /// The wake-up the core waits for, if any (one per core, serving all its pipes).
     wake_at: Option<Tick>,
     error: Option<String>,
@@ -213,6 +215,7 @@ impl PiumaCore {
             pipes,
             n_live,
             n_at_barrier: 0,
+            thread_instructions: vec![0; n_live],
             wake_at: None,
             error: None,
             stats: PiumaCoreStats::default(),
@@ -222,6 +225,11 @@ impl PiumaCore {
     /// Core counters.
     pub fn stats(&self) -> &PiumaCoreStats {
         &self.stats
+    }
+
+    /// Operations issued by each thread.
+    pub fn thread_instructions(&self) -> &[u64] {
+        &self.thread_instructions
     }
 
     /// The scratchpad's counters.
@@ -431,6 +439,7 @@ impl PiumaCore {
             match self.threads[t].program.next_op() {
                 Some(op) => {
                     self.stats.pipeline_busy_cycles += 1;
+                    self.thread_instructions[t] += 1;
                     self.issue(t, op, ctx);
                 }
                 None => {

@@ -52,6 +52,8 @@ pub struct DieRun {
     pub cycles: u64,
     /// Total operations issued.
     pub instructions: u64,
+    /// Operations issued by each hardware thread, core by core.
+    pub thread_instructions: Vec<u64>,
 }
 
 impl PiumaConfig {
@@ -210,9 +212,11 @@ impl Die {
         let fin = self.sim.run(limits)?;
         let mut stats = StatTree::default();
         let mut instructions = 0;
+        let mut thread_instructions = Vec::new();
         for (c, &id) in self.cores.iter().enumerate() {
             let core = fin.get::<PiumaCore>(id).expect("core ids map to cores");
             instructions += core.stats().instructions;
+            thread_instructions.extend_from_slice(core.thread_instructions());
             stats.add(&format!("core{c}"), core.stats());
             stats.add(&format!("core{c}.spad"), core.spad_stats());
             stats.add(
@@ -228,6 +232,7 @@ impl Die {
             stats,
             cycles,
             instructions,
+            thread_instructions,
         })
     }
 }
