@@ -362,17 +362,22 @@ fn run_experiment(
     run_cachesim(&dir.join(&exp.hierarchy), &dir.join(&exp.trace), set, out)
 }
 
-/// The `kind` key of an experiment file.
-fn experiment_kind(path: &Path) -> Result<String> {
+/// Reads a TOML file into a table; problems are bad input naming the file.
+fn read_toml_table(path: &Path) -> Result<toml::Table> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| bad(format!("{}: cannot read: {e}", path.display())))?;
-    let table: toml::Table = toml::from_str(&text).map_err(|e| {
+    toml::from_str(&text).map_err(|e| {
         bad(format!(
             "{}: not valid TOML: {}",
             path.display(),
             e.to_string().trim().replace('\n', " ")
         ))
-    })?;
+    })
+}
+
+/// The `kind` key of an experiment file.
+fn experiment_kind(path: &Path) -> Result<String> {
+    let table = read_toml_table(path)?;
     match table.get("kind").and_then(|k| k.as_str()) {
         Some(k @ ("cachesim" | "piuma")) => Ok(k.to_string()),
         Some(other) => Err(bad(format!(
@@ -409,15 +414,7 @@ fn run_piuma_flags(
     w.insert("a".into(), a.into());
     exp.insert("workload".into(), w.into());
     if let Some(m) = machine {
-        let body = std::fs::read_to_string(m)
-            .map_err(|e| bad(format!("{}: cannot read: {e}", m.display())))?;
-        let machine: toml::Table = toml::from_str(&body).map_err(|e| {
-            bad(format!(
-                "{}: not valid TOML: {}",
-                m.display(),
-                e.to_string().trim().replace('\n', " ")
-            ))
-        })?;
+        let machine = read_toml_table(m)?;
         exp.insert("piuma".into(), machine.into());
     }
     let text = toml::to_string(&exp)?;
