@@ -75,3 +75,19 @@ fn piuma_bad_input_exits_2_naming_the_key() {
     );
     assert_eq!(code, 2, "{err}");
 }
+
+#[test]
+fn same_piuma_experiment_gives_identical_report_json() {
+    let file = root().join("configs/experiments/smash-v1-west0067.toml");
+    let exp: sparsim::experiment::PiumaExperiment = sparsim::config::load(&file, &[]).unwrap();
+    let (a, b) = sparsim::experiment::load_matrices(&exp, &file).unwrap();
+    let run = || {
+        sparsim::experiment::run_piuma(&exp, &file, &a, &b)
+            .unwrap()
+            .report
+            .to_json()
+    };
+    let (x, y) = (run(), run());
+    assert!(x == y, "two runs of one PIUMA experiment differ");
+    assert!(x.contains("\"smash.hash_probes\""));
+}
