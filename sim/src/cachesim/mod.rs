@@ -15,7 +15,7 @@ use crate::blocks::dram::{Dram, DramConfig, DramSpec};
 use crate::blocks::trace_core::TraceCore;
 use crate::config::{require_at_least, ConfigError, Invalid};
 use crate::energy::{EnergyReport, EnergyTable};
-use crate::engine::{Clock, ComponentId, RunError, RunLimits, SimBuilder, Tick};
+use crate::engine::{Clock, RunError, RunLimits, SimBuilder, Tick};
 use crate::program::Program;
 use crate::report::{Metric, RunReport};
 use crate::stats::StatTree;
@@ -286,12 +286,11 @@ impl Hierarchy {
         let n = cfg.level.len();
         let mut n_up = vec![0usize; n];
         let mut n_dram_up = 0;
-        for (i, p) in self.parents.iter().enumerate() {
+        for p in &self.parents {
             match p {
                 Some(p) => n_up[*p] += 1,
                 None => n_dram_up += 1,
             }
-            let _ = i;
         }
         n_up[self.inst_level] += 1;
         n_up[self.data_level] += 1;
@@ -353,7 +352,7 @@ impl Hierarchy {
         }
         let dram_c = fin.get::<Dram>(dram).expect("dram id maps to the DRAM");
         stats.add("dram", dram_c.stats());
-        let derived = self.derive(&stats, fin.now(), &ids);
+        let derived = self.derive(&stats, fin.now());
         let energy = match energy {
             Some((name, table)) => table.price(name, &stats),
             None => EnergyReport {
@@ -384,12 +383,7 @@ impl Hierarchy {
         })
     }
 
-    fn derive(
-        &self,
-        stats: &StatTree,
-        end: Tick,
-        _ids: &[ComponentId],
-    ) -> BTreeMap<String, Metric> {
+    fn derive(&self, stats: &StatTree, end: Tick) -> BTreeMap<String, Metric> {
         let mut d = BTreeMap::new();
         let g = |k: &str| stats.get(k).unwrap_or(0) as f64;
         let mut put = |k: String, value: f64, unit: &str, doc: &str| {

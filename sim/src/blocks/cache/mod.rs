@@ -199,7 +199,7 @@ impl Cache {
         let now = ctx.now();
         let line = self.line_of(req.addr);
         if req.kind == AccessKind::Writeback {
-            self.handle_writeback(line, req, ctx);
+            self.handle_writeback(line, ctx);
             return true;
         }
         let is_store = matches!(req.kind, AccessKind::Write | AccessKind::Atomic);
@@ -299,7 +299,7 @@ impl Cache {
         }
     }
 
-    fn handle_writeback(&mut self, line: u64, req: MemReq, ctx: &mut Ctx) {
+    fn handle_writeback(&mut self, line: u64, ctx: &mut Ctx) {
         self.stats.writebacks_received += 1;
         let passive = self.cfg.writeback_handling == WritebackHandling::Passive;
         let write_back = self.cfg.write_policy == WritePolicy::WriteBack;
@@ -313,7 +313,6 @@ impl Cache {
             // A full dirty line needs no fetch: allocate it directly.
             self.fill_line(line, true, false, ctx);
         }
-        let _ = req;
         ctx.progress();
     }
 
@@ -358,7 +357,6 @@ impl Cache {
             && targets
                 .iter()
                 .any(|t| matches!(t.req.kind, AccessKind::Write | AccessKind::Atomic));
-        let only_prefetch = targets.iter().all(|t| t.req.kind == AccessKind::Prefetch);
         let from_own_prefetcher = m.n_targets == 0;
         if !self.tags.contains(line) {
             self.fill_line(line, dirty, from_own_prefetcher, ctx);
@@ -366,7 +364,6 @@ impl Cache {
         if !write_back && targets.iter().any(|t| t.req.kind == AccessKind::Write) {
             self.send_down_writeback(line, ctx, Tick(0));
         }
-        let _ = only_prefetch;
         for t in targets {
             ctx.send(t.port, Msg::Resp(t.req), Tick(0));
         }

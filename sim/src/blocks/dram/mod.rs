@@ -646,8 +646,7 @@ impl Dram {
             let r = &mut c.ranks[rank];
             r.next_wr = r.next_wr.max(t + ccd_s);
             r.next_rd = r.next_rd.max(t + tm.cwl + bl + tm.wtr_s);
-            for (i, r) in c.ranks.iter_mut().enumerate().filter(|(i, _)| *i != rank) {
-                let _ = i;
+            for (_, r) in c.ranks.iter_mut().enumerate().filter(|(i, _)| *i != rank) {
                 r.next_wr = r.next_wr.max(t + bl + tm.rtrs);
                 r.next_rd = r
                     .next_rd

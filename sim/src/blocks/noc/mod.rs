@@ -25,7 +25,7 @@ use std::sync::OnceLock;
 
 pub use config::{NocConfig, NocSpec, Region, Topology};
 
-use crate::engine::{AccessKind, Clock, Component, Ctx, MemReq, Msg, Outstanding, PortId, Tick};
+use crate::engine::{AccessKind, Clock, Component, Ctx, MemReq, Msg, PortId, Tick};
 
 crate::stats_struct! {
     /// Counters of one network.
@@ -66,7 +66,6 @@ pub struct Noc {
     eject_free: Vec<Tick>,
     tags: Vec<InFlight>,
     free_tags: Vec<u32>,
-    n_in_flight: usize,
     stats: NocStats,
 }
 
@@ -92,7 +91,6 @@ impl Noc {
             eject_free: vec![Tick(0); n],
             tags: Vec::new(),
             free_tags: Vec::new(),
-            n_in_flight: 0,
             stats: NocStats::default(),
             spec,
             clock,
@@ -209,7 +207,6 @@ impl Component for Noc {
                         source: src as u32,
                         id: req.id,
                     };
-                    self.n_in_flight += 1;
                     out.id = tag as u64;
                 }
                 ctx.send(PortId(dst as u16), Msg::Req(out), Tick(arrive.0 - now.0));
@@ -219,7 +216,6 @@ impl Component for Noc {
                 let tag = resp.id as usize;
                 let back = self.tags[tag];
                 self.free_tags.push(tag as u32);
-                self.n_in_flight -= 1;
                 let arrive = self.carry(src, back.source as usize, self.bytes(&resp, true), now);
                 let mut out = resp;
                 out.id = back.id;
@@ -233,7 +229,6 @@ impl Component for Noc {
         }
         ctx.progress();
     }
-    fn outstanding(&self, _out: &mut Vec<Outstanding>) {}
     fn as_any(&self) -> &dyn Any {
         self
     }

@@ -23,7 +23,7 @@ use std::any::Any;
 pub use config::{SpadConfig, SpadGeometry};
 
 use super::UP_PORTS;
-use crate::engine::{AccessKind, Clock, Component, Ctx, Msg, Outstanding, PortId, Tick};
+use crate::engine::{AccessKind, Clock, Component, Ctx, Msg, PortId, Tick};
 
 crate::stats_struct! {
     /// Counters of one scratchpad.
@@ -199,7 +199,6 @@ impl Component for Scratchpad {
         }
         ctx.progress();
     }
-    fn outstanding(&self, _out: &mut Vec<Outstanding>) {}
     fn as_any(&self) -> &dyn Any {
         self
     }

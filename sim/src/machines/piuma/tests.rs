@@ -215,7 +215,7 @@ fn remote_scratchpad_costs_more_than_local_and_grows_with_distance() {
 }
 
 #[test]
-fn same_address_atomics_serialise_and_dram_moves_8_byte_accesses() {
+fn spad_atomics_are_counted_and_dram_line_fills_are_eight_8_byte_accesses() {
     let map = PiumaConfig::default().address_map();
     // One thread: atomics are blocking, so compare against the unloaded latency instead.
     let same = one_thread(vec![Op::mem(OpClass::Atomic, map.spad(0, 0), 8); 20]);

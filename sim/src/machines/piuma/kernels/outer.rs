@@ -93,7 +93,6 @@ impl ThreadWork for Outer {
             Phase::Merge => {
                 let mut bucket = std::mem::take(&mut self.shared.borrow_mut().buckets[self.me]);
                 let n = bucket.len();
-                ops.int(0);
                 for e in 0..n {
                     // The partials of this bucket are scattered through the partial area; charge a
                     // key and a value load each, at their bucket-order position.
