@@ -91,13 +91,16 @@ fn one() -> u64 {
     1
 }
 
-/// Why a PIUMA experiment failed.
+/// Why an experiment failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ExperimentError {
     /// Bad config.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// A cachesim run failed (bad trace, bad hierarchy, or a stuck simulation).
+    #[error(transparent)]
+    Cachesim(#[from] crate::cachesim::CachesimError),
     /// Bad matrix.
     #[error(transparent)]
     Matrix(#[from] MtxError),
@@ -440,4 +443,264 @@ pub fn run_piuma(
         wall: run.finished.wall(),
         instructions: run.instructions,
     })
+}
+
+/// A `kind = "cachesim"` experiment file: a hierarchy and a trace.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CachesimExperiment {
+    /// Always "cachesim".
+    pub kind: String,
+    /// Hierarchy file, relative to the experiment file.
+    pub hierarchy: PathBuf,
+    /// Trace file, relative to the experiment file.
+    pub trace: PathBuf,
+}
+
+/// Overrides of these keys go to a cachesim experiment file itself; all others go to its hierarchy.
+pub const CACHESIM_EXPERIMENT_KEYS: [&str; 2] = ["hierarchy", "trace"];
+
+/// Any experiment file, loaded with its `--set` overrides applied: what `sparsim run FILE` runs and
+/// what a sweep point is.
+#[derive(Debug, Clone)]
+pub enum Loaded {
+    /// A trace through a cache hierarchy.
+    Cachesim {
+        /// The experiment file.
+        file: PathBuf,
+        /// The hierarchy file (resolved against the experiment's directory).
+        hierarchy: PathBuf,
+        /// The trace file (resolved likewise).
+        trace: PathBuf,
+        /// Overrides for the hierarchy.
+        overrides: Vec<String>,
+    },
+    /// An SpGEMM kernel on a PIUMA die.
+    Piuma {
+        /// The experiment file.
+        file: PathBuf,
+        /// The experiment, overrides applied.
+        exp: Box<PiumaExperiment>,
+    },
+}
+
+/// What a finished run gives: the deterministic report and the figures that are not (wall time).
+pub struct Outcome {
+    /// The report.
+    pub report: RunReport,
+    /// Real time of the simulation itself (model build and run; no file loading).
+    pub wall: Duration,
+}
+
+/// The `kind` key of an experiment file.
+pub fn kind_of(file: &Path) -> Result<String, ConfigError> {
+    #[derive(Deserialize)]
+    struct Kind {
+        kind: Option<String>,
+    }
+    let text = std::fs::read_to_string(file).map_err(|source| ConfigError::Io {
+        file: file.to_path_buf(),
+        source,
+    })?;
+    let table: toml::Table = toml::from_str(&text).map_err(|e| ConfigError::Syntax {
+        file: file.to_path_buf(),
+        msg: e.to_string().trim().replace('\n', " "),
+    })?;
+    let k: Kind = toml::Value::Table(table).try_into().map_err(|_| {
+        Invalid::new("kind", "(not a string)", "use \"cachesim\" or \"piuma\"").in_file(file)
+    })?;
+    match k.kind.as_deref() {
+        Some(k @ ("cachesim" | "piuma")) => Ok(k.to_string()),
+        Some(other) => Err(Invalid::new(
+            "kind",
+            format!("{other:?}"),
+            "unknown kind; use \"cachesim\" or \"piuma\"",
+        )
+        .in_file(file)),
+        None => Err(Invalid::new(
+            "kind",
+            "(missing)",
+            "an experiment starts with kind = \"cachesim\" or \"piuma\"",
+        )
+        .in_file(file)),
+    }
+}
+
+/// Loads an experiment file with `overrides` (`key.path=value`) and checks its configuration.
+pub fn load(file: &Path, overrides: &[String]) -> Result<Loaded, ExperimentError> {
+    if kind_of(file)? == "piuma" {
+        let exp: PiumaExperiment = crate::config::load(file, overrides)?;
+        exp.piuma.check().map_err(|e| e.in_file(file))?;
+        return Ok(Loaded::Piuma {
+            file: file.to_path_buf(),
+            exp: Box::new(exp),
+        });
+    }
+    let (own, rest): (Vec<String>, Vec<String>) = overrides.iter().cloned().partition(|o| {
+        let key = o.split_once('=').map_or(o.as_str(), |(k, _)| k).trim();
+        CACHESIM_EXPERIMENT_KEYS.contains(&key)
+    });
+    let exp: CachesimExperiment = crate::config::load(file, &own)?;
+    let dir = file.parent().unwrap_or(Path::new("."));
+    let hierarchy = dir.join(&exp.hierarchy);
+    // Check the hierarchy now, so a bad override is a config error before anything runs.
+    crate::cachesim::load(&hierarchy, &rest)?;
+    Ok(Loaded::Cachesim {
+        file: file.to_path_buf(),
+        hierarchy,
+        trace: dir.join(&exp.trace),
+        overrides: rest,
+    })
+}
+
+impl Loaded {
+    /// Every key path an override may name (`piuma.n_cores`, `level[0].cache.n_ways`), from the
+    /// resolved configuration with its defaults filled in.
+    pub fn config_keys(&self) -> Result<Vec<String>, ExperimentError> {
+        let mut keys = Vec::new();
+        match self {
+            Loaded::Piuma { exp, .. } => flatten_keys(
+                &serde_json::to_value(exp).expect("configs serialize"),
+                "",
+                &mut keys,
+            ),
+            Loaded::Cachesim {
+                hierarchy,
+                overrides,
+                ..
+            } => {
+                let cfg: crate::cachesim::CachesimConfig =
+                    crate::config::load(hierarchy, overrides)?;
+                flatten_keys(
+                    &serde_json::to_value(&cfg).expect("configs serialize"),
+                    "",
+                    &mut keys,
+                );
+                keys.extend(CACHESIM_EXPERIMENT_KEYS.iter().map(|k| k.to_string()));
+            }
+        }
+        keys.sort();
+        Ok(keys)
+    }
+
+    /// Runs the experiment. Matrices and traces are read here; the outcome's wall time covers the
+    /// simulation only.
+    pub fn run(&self) -> Result<Outcome, ExperimentError> {
+        match self {
+            Loaded::Piuma { file, exp } => {
+                let (a, b) = load_matrices(exp, file)?;
+                let o = run_piuma(exp, file, &a, &b)?;
+                Ok(Outcome {
+                    report: o.report,
+                    wall: o.wall,
+                })
+            }
+            Loaded::Cachesim {
+                hierarchy,
+                trace,
+                overrides,
+                ..
+            } => {
+                let (h, energy) = crate::cachesim::load(hierarchy, overrides)?;
+                let reader = crate::program::trace::open(trace)
+                    .map_err(crate::cachesim::CachesimError::from)?;
+                let energy_ref = energy
+                    .as_ref()
+                    .map(|(p, t)| (p.to_str().unwrap_or("energy table"), t));
+                let o = h.run(
+                    Box::new(reader) as Box<dyn crate::program::Program>,
+                    &trace.display().to_string(),
+                    energy_ref,
+                )?;
+                Ok(Outcome {
+                    report: o.report,
+                    wall: o.wall,
+                })
+            }
+        }
+    }
+}
+
+/// Appends the key path of every leaf of `v` (objects by `.key`, arrays by `[i]`) to `out`. A null
+/// (an optional key left unset) is a leaf too.
+fn flatten_keys(v: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, v) in m {
+                let p = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten_keys(v, &p, out);
+            }
+        }
+        serde_json::Value::Array(a) => {
+            if a.iter().all(|e| !e.is_object() && !e.is_array()) {
+                out.push(prefix.to_string());
+            }
+            for (i, e) in a.iter().enumerate() {
+                flatten_keys(e, &format!("{prefix}[{i}]"), out);
+            }
+        }
+        _ => out.push(prefix.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    }
+
+    #[test]
+    fn config_keys_list_nested_and_indexed_paths() {
+        let piuma = load(
+            &root().join("configs/experiments/smash-v1-west0067.toml"),
+            &[],
+        )
+        .unwrap();
+        let keys = piuma.config_keys().unwrap();
+        for k in [
+            "piuma.n_cores",
+            "workload.a.file",
+            "kernel",
+            "seed",
+            "max_cycles",
+        ] {
+            assert!(keys.iter().any(|x| x == k), "{k} missing from {keys:?}");
+        }
+        let cs = load(
+            &root().join("configs/experiments/cachesim-default.toml"),
+            &["level[0].cache.n_ways=4".into()],
+        )
+        .unwrap();
+        let keys = cs.config_keys().unwrap();
+        for k in ["level[0].cache.n_ways", "dram.preset", "trace", "seed"] {
+            assert!(keys.iter().any(|x| x == k), "{k} missing from {keys:?}");
+        }
+    }
+
+    #[test]
+    fn cachesim_overrides_split_between_experiment_and_hierarchy() {
+        let l = load(
+            &root().join("configs/experiments/cachesim-default.toml"),
+            &[
+                "trace=elsewhere.bin".into(),
+                "level[0].cache.n_ways=4".into(),
+            ],
+        )
+        .unwrap();
+        match l {
+            Loaded::Cachesim {
+                trace, overrides, ..
+            } => {
+                assert!(trace.ends_with("elsewhere.bin"));
+                assert_eq!(overrides, vec!["level[0].cache.n_ways=4".to_string()]);
+            }
+            _ => panic!("a cachesim experiment loaded as something else"),
+        }
+    }
 }

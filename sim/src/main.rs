@@ -7,10 +7,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use serde::Deserialize;
 
 use sparsim::cachesim::{self, CachesimError};
-use sparsim::experiment::PiumaExperiment;
+use sparsim::experiment::{Loaded, PiumaExperiment};
 use sparsim::program::trace::{self, Format, TraceWriter};
 use sparsim::program::Program;
 use sparsim::report::{fmt_num, RunReport};
@@ -324,42 +323,26 @@ fn dispatch(cmd: Cmd) -> Result<()> {
     }
 }
 
-/// An experiment file.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Experiment {
-    /// What to run; only `cachesim` exists so far.
-    kind: String,
-    /// Hierarchy file, relative to the experiment file.
-    hierarchy: PathBuf,
-    /// Trace file, relative to the experiment file.
-    trace: PathBuf,
-}
-
 fn run_experiment(
     path: &Path,
     set: &[String],
     out: &Path,
     write_result: Option<&Path>,
 ) -> Result<()> {
-    let kind = experiment_kind(path)?;
-    if kind == "piuma" {
-        let exp: PiumaExperiment = sparsim::config::load(path, set).map_err(bad)?;
-        return run_piuma(&exp, path, out, write_result);
+    match sparsim::experiment::load(path, set).map_err(bad)? {
+        Loaded::Piuma { file, exp } => run_piuma(&exp, &file, out, write_result),
+        Loaded::Cachesim {
+            hierarchy,
+            trace,
+            overrides,
+            ..
+        } => {
+            if write_result.is_some() {
+                return Err(bad("--write-result applies to PIUMA runs only"));
+            }
+            run_cachesim(&hierarchy, &trace, &overrides, out)
+        }
     }
-    let exp: Experiment = sparsim::config::load(path, &[]).map_err(bad)?;
-    if exp.kind != "cachesim" {
-        return Err(bad(format!(
-            "{}: key `kind`: unknown kind {:?}; the only kind so far is \"cachesim\"",
-            path.display(),
-            exp.kind
-        )));
-    }
-    if write_result.is_some() {
-        return Err(bad("--write-result applies to PIUMA runs only"));
-    }
-    let dir = path.parent().unwrap_or(Path::new("."));
-    run_cachesim(&dir.join(&exp.hierarchy), &dir.join(&exp.trace), set, out)
 }
 
 /// Reads a TOML file into a table; problems are bad input naming the file.
@@ -373,22 +356,6 @@ fn read_toml_table(path: &Path) -> Result<toml::Table> {
             e.to_string().trim().replace('\n', " ")
         ))
     })
-}
-
-/// The `kind` key of an experiment file.
-fn experiment_kind(path: &Path) -> Result<String> {
-    let table = read_toml_table(path)?;
-    match table.get("kind").and_then(|k| k.as_str()) {
-        Some(k @ ("cachesim" | "piuma")) => Ok(k.to_string()),
-        Some(other) => Err(bad(format!(
-            "{}: key `kind`: unknown kind {other:?}; use \"cachesim\" or \"piuma\"",
-            path.display()
-        ))),
-        None => Err(bad(format!(
-            "{}: key `kind` is missing; an experiment starts with kind = \"cachesim\" or \"piuma\"",
-            path.display()
-        ))),
-    }
 }
 
 fn run_piuma_flags(
@@ -645,18 +612,9 @@ fn validate(files: &[PathBuf]) -> Result<()> {
         let text = std::fs::read_to_string(f)
             .map_err(|e| bad(format!("{}: cannot read: {e}", f.display())))?;
         let result = if text.lines().any(|l| l.trim_start().starts_with("kind")) {
-            match experiment_kind(f) {
-                Ok(k) if k == "piuma" => sparsim::config::load::<PiumaExperiment>(f, &[])
-                    .and_then(|e| e.piuma.check().map_err(|i| i.in_file(f))),
-                Ok(_) => sparsim::config::load::<Experiment>(f, &[]).map(|_| ()),
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    failed += 1;
-                    continue;
-                }
-            }
+            sparsim::experiment::load(f, &[]).map(|_| ())
         } else {
-            cachesim::load(f, &[]).map(|_| ())
+            cachesim::load(f, &[]).map(|_| ()).map_err(Into::into)
         };
         match result {
             Ok(()) => println!("ok: {}", f.display()),
