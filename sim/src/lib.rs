@@ -15,4 +15,5 @@ pub mod program;
 pub mod report;
 pub mod reproduce;
 pub mod stats;
+pub mod sweep;
 pub mod workload;

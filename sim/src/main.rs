@@ -98,11 +98,55 @@ enum Cmd {
         #[arg(long, default_value = "reports")]
         out: PathBuf,
     },
+    /// Run a design-space sweep (or merge sweep directories): `sweep FILE [--jobs N]
+    /// [--shard i/N] [--resume [DIR]]`, `sweep merge DIR... --out DIR`.
+    #[command(args_conflicts_with_subcommands = true)]
+    Sweep {
+        #[command(subcommand)]
+        cmd: Option<SweepCmd>,
+        /// Sweep file (e.g. configs/sweeps/cachesim-size-ways.toml).
+        file: Option<PathBuf>,
+        /// Points run at once (one run per thread). Default: the number of cores.
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Run only shard i of N (1-based), e.g. --shard 2/4; points are assigned by id.
+        #[arg(long)]
+        shard: Option<String>,
+        /// Continue a sweep directory (default: the sweep's own, under --out), running only the
+        /// points it has no result for.
+        #[arg(long, num_args = 0..=1, default_missing_value = "", value_name = "DIR")]
+        resume: Option<PathBuf>,
+        /// Directory that receives <out>/<sweep name>/.
+        #[arg(long, default_value = "reports")]
+        out: PathBuf,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Re-render a run's or a sweep's tables, plots and index.html from its results.
+    Report {
+        /// A run directory (with report.json) or a sweep directory (with sweep.json).
+        dir: PathBuf,
+    },
     /// Measure the simulator's own speed.
     Bench {
         /// Scale the work (1 = about 10 s on a 2-core laptop).
         #[arg(long, default_value_t = 1.0)]
         scale: f64,
+    },
+}
+
+#[derive(Subcommand)]
+enum SweepCmd {
+    /// Combine sweep directories (shards, partial runs) into one, checking that every point is
+    /// there exactly once.
+    Merge {
+        /// Sweep directories of one sweep.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// The merged directory (must not exist).
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -320,6 +364,30 @@ fn dispatch(cmd: Cmd) -> Result<()> {
         Cmd::Bench { scale } => bench(scale),
         Cmd::Reproduce { what, only, out } => reproduce(&what, &only, &out),
         Cmd::Scaling { experiment, out } => scaling(&experiment, &out),
+        Cmd::Sweep {
+            cmd: Some(SweepCmd::Merge { dirs, out }),
+            ..
+        } => sweep_merge(&dirs, &out),
+        Cmd::Sweep {
+            cmd: None,
+            file,
+            jobs,
+            shard,
+            resume,
+            out,
+            quiet,
+        } => {
+            let file = file.ok_or_else(|| bad("sweep: give a sweep file, e.g. sparsim sweep configs/sweeps/cachesim-size-ways.toml"))?;
+            sweep(
+                &file,
+                jobs,
+                shard.as_deref(),
+                resume.as_deref(),
+                &out,
+                quiet,
+            )
+        }
+        Cmd::Report { dir } => report_dir(&dir),
     }
 }
 
@@ -1039,4 +1107,145 @@ fn bench(scale: f64) -> Result<()> {
         );
     }
     Ok(())
+}
+
+fn sweep_error(e: sparsim::sweep::SweepError) -> anyhow::Error {
+    match e {
+        sparsim::sweep::SweepError::Input(_) => bad(e),
+        other => anyhow::Error::new(other),
+    }
+}
+
+fn sweep(
+    file: &Path,
+    jobs: Option<usize>,
+    shard: Option<&str>,
+    resume: Option<&Path>,
+    out: &Path,
+    quiet: bool,
+) -> Result<()> {
+    use sparsim::sweep::{self as sw, Shard};
+    let shard: Option<Shard> = shard.map(str::parse).transpose().map_err(sweep_error)?;
+    let jobs = match jobs {
+        Some(0) => return Err(bad("--jobs 0: give at least 1")),
+        Some(j) => j,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let sweep = sw::Sweep::load(file).map_err(sweep_error)?;
+    let resume_dir = resume.map(|d| {
+        if d.as_os_str().is_empty() {
+            sw::default_dir(out, &sweep, shard)
+        } else {
+            d.to_path_buf()
+        }
+    });
+    let mut prep = sw::prepare(&sweep, out, shard, resume_dir.as_deref()).map_err(sweep_error)?;
+    let total = prep.manifest.points().len();
+    println!(
+        "sweep {}: {} points{}, {} already done{}; {} jobs; {}",
+        sweep.file.name,
+        total,
+        shard.map_or(String::new(), |s| format!(
+            " in shard {s} (of {})",
+            sweep.points.len()
+        )),
+        prep.done.len(),
+        if prep.torn {
+            " (a torn last line was dropped)"
+        } else {
+            ""
+        },
+        jobs,
+        prep.dir.display()
+    );
+    let bar = if quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new(total as u64)
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} points [{elapsed_precise}, {per_sec}, ETA {eta}] {msg}",
+        )
+        .expect("valid template"),
+    );
+    bar.set_position(prep.done.len() as u64);
+    bar.reset_eta();
+    let mut failed_now = 0;
+    let summary = sw::execute(&mut prep, jobs, |rec, done, _| {
+        bar.set_position(done as u64);
+        if rec.status == sw::Status::Failed {
+            failed_now += 1;
+            bar.set_message(format!("{failed_now} failed"));
+            bar.suspend(|| {
+                eprintln!(
+                    "point {} ({} {}) failed: {}",
+                    rec.index,
+                    rec.workload,
+                    rec.overrides.join(" "),
+                    rec.error.as_deref().unwrap_or("?")
+                )
+            });
+        }
+    })
+    .map_err(sweep_error)?;
+    bar.finish_and_clear();
+    let n = summary.ran.max(1) as f64;
+    let overhead = (summary.timing.resolve + summary.timing.record).as_secs_f64() / n * 1e3;
+    println!(
+        "ran {} points in {:.2} s ({:.1} points/s), {} skipped, {} failed in all; per point: resolve + record {:.2} ms, run {:.1} ms",
+        summary.ran,
+        summary.wall.as_secs_f64(),
+        summary.ran as f64 / summary.wall.as_secs_f64().max(1e-9),
+        summary.skipped,
+        summary.failed,
+        overhead,
+        summary.timing.run.as_secs_f64() / n * 1e3
+    );
+    let r = sw::render::render(&prep.dir).map_err(sweep_error)?;
+    for s in &r.skipped {
+        eprintln!("note: {s}");
+    }
+    println!(
+        "results: {}, {} plots, {}",
+        prep.dir.join("results.jsonl").display(),
+        r.plots.len(),
+        r.index.display()
+    );
+    if summary.ran + summary.skipped < summary.total {
+        return Err(anyhow::anyhow!("the sweep stopped before every point ran"));
+    }
+    Ok(())
+}
+
+fn sweep_merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
+    let (dir, n) = sparsim::sweep::merge(dirs, out).map_err(sweep_error)?;
+    let r = sparsim::sweep::render::render(&dir).map_err(sweep_error)?;
+    println!(
+        "merged {} directories: {n} points into {}; {}",
+        dirs.len(),
+        dir.join("results.jsonl").display(),
+        r.index.display()
+    );
+    Ok(())
+}
+
+fn report_dir(dir: &Path) -> Result<()> {
+    if dir.join("sweep.json").exists() {
+        let r = sparsim::sweep::render::render(dir).map_err(sweep_error)?;
+        for s in &r.skipped {
+            eprintln!("note: {s}");
+        }
+        println!("{} ({} plots)", r.index.display(), r.plots.len());
+        return Ok(());
+    }
+    if dir.join("report.json").exists() {
+        let index = sparsim::report::render_dir(dir).map_err(bad)?;
+        println!("{}", index.display());
+        return Ok(());
+    }
+    Err(bad(format!(
+        "{}: has neither report.json (a run) nor sweep.json (a sweep); give a directory that sparsim run or sparsim sweep wrote",
+        dir.display()
+    )))
 }

@@ -15,6 +15,7 @@ use crate::energy::EnergyReport;
 use crate::engine::StopReason;
 use crate::stats::StatEntry;
 
+pub mod html;
 pub mod plot;
 
 /// A metric derived from statistics at report time (a rate, an average).
@@ -154,8 +155,8 @@ impl RunReport {
         s
     }
 
-    /// Writes `report.json`, `summary.md`, `stats.csv` and `energy.csv` into a fresh directory under
-    /// `base` and returns it.
+    /// Writes `report.json`, `summary.md`, `stats.csv`, `energy.csv`, `plots/` and `index.html` into
+    /// a fresh directory under `base` and returns it.
     pub fn write(&self, base: &Path) -> std::io::Result<PathBuf> {
         let dir = fresh_dir(base, &self.name)?;
         for (file, text) in [
@@ -167,8 +168,137 @@ impl RunReport {
             let mut f = std::fs::File::create(dir.join(file))?;
             f.write_all(text.as_bytes())?;
         }
+        render_dir(&dir).map_err(std::io::Error::other)?;
         Ok(dir)
     }
+}
+
+/// Makes a run directory's `plots/` and `index.html` from its `report.json` alone (so
+/// `sparsim report DIR` can redo them): energy by component, the ratio metrics, the tables and the
+/// configuration echo.
+pub fn render_dir(dir: &Path) -> Result<PathBuf, String> {
+    use serde_json::Value;
+    let path = dir.join("report.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let r: Value = serde_json::from_str(&text)
+        .map_err(|e| format!("{}: not a run report ({e})", path.display()))?;
+    let name = r["name"].as_str().unwrap_or("run");
+    let kind = r["kind"].as_str().unwrap_or("?");
+    let plots = dir.join("plots");
+    std::fs::create_dir_all(&plots).map_err(|e| format!("{}: {e}", plots.display()))?;
+    let mut figures = String::new();
+    let empty = serde_json::Map::new();
+    let derived = r["derived"].as_object().unwrap_or(&empty);
+    let by_comp = r["energy"]["by_component"].as_object().unwrap_or(&empty);
+    let mut figs = Vec::new();
+    if !by_comp.is_empty() {
+        figs.push((
+            "energy",
+            plot::Figure::Bars {
+                title: format!("{name}: energy by component"),
+                y_label: "energy (uJ)".into(),
+                groups: by_comp.keys().cloned().collect(),
+                series: vec![(
+                    "energy".into(),
+                    by_comp
+                        .values()
+                        .map(|v| v.as_f64().map(|pj| pj / 1e6))
+                        .collect(),
+                )],
+                stacked: false,
+            },
+        ));
+    }
+    let ratios: Vec<(&String, f64)> = derived
+        .iter()
+        .filter(|(_, m)| m["unit"] == "ratio")
+        .filter_map(|(k, m)| m["value"].as_f64().map(|v| (k, v)))
+        .collect();
+    if !ratios.is_empty() {
+        figs.push((
+            "ratios",
+            plot::Figure::Bars {
+                title: format!("{name}: rates and shares"),
+                y_label: "ratio".into(),
+                groups: ratios.iter().map(|(k, _)| k.to_string()).collect(),
+                series: vec![(
+                    "value".into(),
+                    ratios.iter().map(|(_, v)| Some(*v)).collect(),
+                )],
+                stacked: false,
+            },
+        ));
+    }
+    for (stem, fig) in &figs {
+        let svg = plot::save(fig, &plots.join(stem))?;
+        figures.push_str(&html::figure(&svg, stem, &format!("plots/{stem}")));
+    }
+    let mut b = format!(
+        "<h1>{} <span class=\"muted\">({})</span></h1>\n<p>Simulated time {:.3} us; stop reason {}; seed {}; {} engine events. Files: <a href=\"report.json\">report.json</a>, <a href=\"stats.csv\">stats.csv</a>, <a href=\"energy.csv\">energy.csv</a>, <a href=\"summary.md\">summary.md</a>.</p>\n",
+        html::escape(name),
+        html::escape(kind),
+        r["simulated_ps"].as_f64().unwrap_or(0.0) / 1e6,
+        html::escape(&r["stop_reason"].to_string()),
+        r["seed"],
+        r["n_events"]
+    );
+    b.push_str("<h2>Plots</h2>\n");
+    b.push_str(&figures);
+    let rows: Vec<Vec<String>> = derived
+        .iter()
+        .map(|(k, m)| {
+            vec![
+                k.clone(),
+                m["value"].as_f64().map(fmt_num).unwrap_or_default(),
+                m["unit"].as_str().unwrap_or("").to_string(),
+                m["doc"].as_str().unwrap_or("").to_string(),
+            ]
+        })
+        .collect();
+    b.push_str("<h2>Metrics</h2>\n");
+    b.push_str(&html::table(
+        &[
+            "metric".into(),
+            "value".into(),
+            "unit".into(),
+            "what".into(),
+        ],
+        &rows,
+    ));
+    let rows: Vec<Vec<String>> = by_comp
+        .iter()
+        .map(|(k, v)| vec![k.clone(), fmt_num(v.as_f64().unwrap_or(0.0) / 1e6)])
+        .collect();
+    let _ = write!(
+        b,
+        "<h2>Energy</h2>\n<p>Table {}; total {:.3} uJ.</p>\n",
+        html::escape(r["energy"]["table"].as_str().unwrap_or("?")),
+        r["energy"]["total_pj"].as_f64().unwrap_or(0.0) / 1e6
+    );
+    b.push_str(&html::table(
+        &["component".into(), "energy (uJ)".into()],
+        &rows,
+    ));
+    let inputs = r["inputs"].as_object().unwrap_or(&empty);
+    b.push_str("<h2>Inputs</h2>\n<ul>\n");
+    for (k, v) in inputs {
+        let _ = writeln!(
+            b,
+            "<li>{}: <code>{}</code></li>",
+            html::escape(k),
+            html::escape(v.as_str().unwrap_or(""))
+        );
+    }
+    b.push_str("</ul>\n<h2>Configuration</h2>\n");
+    let _ = writeln!(
+        b,
+        "<pre>{}</pre>",
+        html::escape(&serde_json::to_string_pretty(&r["config"]).unwrap_or_default())
+    );
+    let index = dir.join("index.html");
+    std::fs::write(&index, html::page(name, &b))
+        .map_err(|e| format!("{}: {e}", index.display()))?;
+    Ok(index)
 }
 
 /// Formats a number for tables: integers plainly, others with 4 significant decimals.
