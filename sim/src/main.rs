@@ -112,10 +112,14 @@ enum Cmd {
         /// Run only shard i of N (1-based), e.g. --shard 2/4; points are assigned by id.
         #[arg(long)]
         shard: Option<String>,
-        /// Continue a sweep directory (default: the sweep's own, under --out), running only the
-        /// points it has no result for.
-        #[arg(long, num_args = 0..=1, default_missing_value = "", value_name = "DIR")]
-        resume: Option<PathBuf>,
+        /// Continue the sweep directory (--dir, or the sweep's own under --out), running only
+        /// the points it has no result for.
+        #[arg(long)]
+        resume: bool,
+        /// The sweep directory. Default: <out>/<sweep name> (with -2, -3... if taken, unless
+        /// --resume).
+        #[arg(long)]
+        dir: Option<PathBuf>,
         /// Directory that receives <out>/<sweep name>/.
         #[arg(long, default_value = "reports")]
         out: PathBuf,
@@ -374,6 +378,7 @@ fn dispatch(cmd: Cmd) -> Result<()> {
             jobs,
             shard,
             resume,
+            dir,
             out,
             quiet,
         } => {
@@ -382,7 +387,8 @@ fn dispatch(cmd: Cmd) -> Result<()> {
                 &file,
                 jobs,
                 shard.as_deref(),
-                resume.as_deref(),
+                resume,
+                dir.as_deref(),
                 &out,
                 quiet,
             )
@@ -1120,7 +1126,8 @@ fn sweep(
     file: &Path,
     jobs: Option<usize>,
     shard: Option<&str>,
-    resume: Option<&Path>,
+    resume: bool,
+    dir: Option<&Path>,
     out: &Path,
     quiet: bool,
 ) -> Result<()> {
@@ -1132,14 +1139,7 @@ fn sweep(
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
     let sweep = sw::Sweep::load(file).map_err(sweep_error)?;
-    let resume_dir = resume.map(|d| {
-        if d.as_os_str().is_empty() {
-            sw::default_dir(out, &sweep, shard)
-        } else {
-            d.to_path_buf()
-        }
-    });
-    let mut prep = sw::prepare(&sweep, out, shard, resume_dir.as_deref()).map_err(sweep_error)?;
+    let mut prep = sw::prepare(&sweep, out, shard, dir, resume).map_err(sweep_error)?;
     let total = prep.manifest.points().len();
     println!(
         "sweep {}: {} points{}, {} already done{}; {} jobs; {}",

@@ -171,16 +171,31 @@ pub struct Prepared {
     pub log: results::Log,
 }
 
-/// Makes a fresh sweep directory under `out` (`name`, or `name-2`... if taken; nothing existing is
-/// touched), or with `resume`, reopens `resume_dir` (default: the sweep's default directory)
-/// after checking that it holds this very sweep and shard. Resuming a directory that does not exist
-/// yet starts it, so a requeued cluster task can always pass `--resume`.
+/// Makes the sweep directory: `dir` if given (it must be new or empty), else a fresh one under
+/// `out` (`name`, or `name-2`... if taken; nothing existing is touched). With `resume`, reopens
+/// `dir` (default: the sweep's default directory) after checking that it holds this very sweep and
+/// shard. Resuming a directory that does not exist yet starts it, so a requeued cluster task can
+/// always pass `--resume`.
 pub fn prepare(
     sweep: &Sweep,
     out: &Path,
     shard: Option<Shard>,
-    resume: Option<&Path>,
+    dir: Option<&Path>,
+    resume: bool,
 ) -> Result<Prepared, SweepError> {
+    let default = default_dir(out, sweep, shard);
+    // The directory to continue (resume) or to create (an explicit --dir).
+    let target = if resume {
+        Some(dir.unwrap_or(&default))
+    } else {
+        if let Some(d) = dir.filter(|d| d.join("sweep.json").exists()) {
+            return Err(SweepError::Input(format!(
+                "{}: already holds a sweep; pass --resume to continue it, or another --dir",
+                d.display()
+            )));
+        }
+        dir
+    };
     let sweep_text = std::fs::read_to_string(&sweep.path).map_err(|e| io_err(&sweep.path, e))?;
     let base_text = std::fs::read_to_string(&sweep.base).map_err(|e| io_err(&sweep.base, e))?;
     let manifest = Manifest {
@@ -190,7 +205,7 @@ pub fn prepare(
         base_text,
         sweep: sweep.clone(),
     };
-    let existing = resume.filter(|d| d.join("sweep.json").exists());
+    let existing = target.filter(|d| d.join("sweep.json").exists());
     if let Some(dir) = existing {
         let old = Manifest::read(dir)?;
         if old.sweep_hash != sweep.hash {
@@ -231,7 +246,7 @@ pub fn prepare(
             log,
         });
     }
-    let dir = match resume {
+    let dir = match target {
         Some(d) => {
             std::fs::create_dir_all(d).map_err(|e| io_err(d, e))?;
             if std::fs::read_dir(d)
@@ -247,8 +262,11 @@ pub fn prepare(
             d.to_path_buf()
         }
         None => {
-            let d = default_dir(out, sweep, shard);
-            let name = d.file_name().expect("a name").to_string_lossy().to_string();
+            let name = default
+                .file_name()
+                .expect("a name")
+                .to_string_lossy()
+                .to_string();
             crate::report::fresh_dir(out, &name).map_err(|e| io_err(out, e))?
         }
     };

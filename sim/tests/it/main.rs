@@ -5,6 +5,7 @@ mod cli;
 mod configs;
 mod matrices;
 mod piuma;
+mod sweep;
 mod tidy;
 
 use std::path::PathBuf;
