@@ -174,7 +174,14 @@ fn draw<DB: DrawingBackend>(fig: &Figure, root: DrawingArea<DB, Shift>) -> Res {
             let (y0, y1) = bounds(series.iter().flat_map(|(_, v)| v.iter().map(|p| p.1)));
             let y = y0.min(0.0)..(y1 + (y1 - y0.min(0.0)) * 0.08).max(y0.min(0.0) + 1e-9);
             if *log_x && x0 > 0.0 {
-                let x = (x0 / 1.2..x1 * 1.2).log_scale();
+                // Ticks at the data's own x values (2, 4, 8, ...), not at powers of ten.
+                let mut keys: Vec<f64> = series
+                    .iter()
+                    .flat_map(|(_, v)| v.iter().map(|p| p.0))
+                    .collect();
+                keys.sort_by(f64::total_cmp);
+                keys.dedup();
+                let x = (x0 / 1.2..x1 * 1.2).log_scale().with_key_points(keys);
                 draw_xy(&root, title, x_label, y_label, x, y, series, None)?;
             } else {
                 let pad = ((x1 - x0) * 0.05).max(1e-9);

@@ -315,16 +315,21 @@ fn figures_for(spec: &PlotSpec, m: &Manifest, recs: &[Record]) -> Result<Figures
             let numeric = ok
                 .iter()
                 .all(|r| r.axes.get(x).is_some_and(|v| v.is_number()));
-            let mut series: BTreeMap<String, Vec<(f64, f64, String)>> = BTreeMap::new();
+            // Series in the order of their first point (the axes' own order), not by name.
+            let mut series: Vec<(String, Vec<(f64, f64, String)>)> = Vec::new();
             for r in &ok {
                 let (Some(xv), Some(yv)) = (r.axes.get(x), r.metric(y)) else {
                     continue;
                 };
                 let label = point_label(r, several, &[x]);
-                series
-                    .entry(label)
-                    .or_default()
-                    .push((xv.as_f64().unwrap_or(0.0), yv, show(xv)));
+                let i = match series.iter().position(|(l, _)| *l == label) {
+                    Some(i) => i,
+                    None => {
+                        series.push((label, Vec::new()));
+                        series.len() - 1
+                    }
+                };
+                series[i].1.push((xv.as_f64().unwrap_or(0.0), yv, show(xv)));
             }
             if series.is_empty() {
                 return Err("no finished point has this metric".into());

@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per concern.
 
+mod browser;
 mod cachegrind;
 mod cli;
 mod configs;

@@ -1,0 +1,127 @@
+//! `index.html` in a real browser: headless Chromium loads a sweep's page and a run's page with no
+//! console message and paints their plots. Needs Debian's `chromium`, so it is ignored by a plain
+//! `cargo test`; `scripts/ci/browser.sh` installs Chromium and runs it (CI does).
+
+use std::path::Path;
+use std::process::Command;
+
+use super::{root, sparsim};
+
+/// Renders `page` headless; returns (console lines, screenshot path).
+fn render(page: &Path, dir: &Path) -> (Vec<String>, std::path::PathBuf) {
+    let shot = dir.join(format!(
+        "{}.png",
+        page.parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+    ));
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new(std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".into()))
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--hide-scrollbars",
+            "--window-size=1200,1500",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", page.canonicalize().unwrap().display()))
+        .output()
+        .expect("chromium runs (scripts/ci/browser.sh installs it)");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let console = err
+        .lines()
+        .filter(|l| l.contains(":CONSOLE"))
+        .map(String::from)
+        .collect();
+    assert!(shot.exists(), "no screenshot: {err}");
+    (console, shot)
+}
+
+/// (share of pixels that are not white, pixels with a clear colour) of a PNG.
+fn ink(png_path: &Path) -> (f64, usize) {
+    let decoder = png::Decoder::new(std::fs::File::open(png_path).unwrap());
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let channels = info.color_type.samples();
+    assert!(
+        channels >= 3,
+        "unexpected PNG colour type {:?}",
+        info.color_type
+    );
+    let px = &buf[..info.buffer_size()];
+    let (mut not_white, mut coloured, mut n) = (0usize, 0usize, 0usize);
+    for p in px.chunks(channels) {
+        let (r, g, b) = (p[0] as i32, p[1] as i32, p[2] as i32);
+        n += 1;
+        if r < 245 || g < 245 || b < 245 {
+            not_white += 1;
+        }
+        if r.max(g).max(b) - r.min(g).min(b) > 60 {
+            coloured += 1;
+        }
+    }
+    (not_white as f64 / n as f64, coloured)
+}
+
+#[test]
+#[ignore = "needs chromium: scripts/ci/browser.sh installs it and runs this test"]
+fn index_pages_load_cleanly_and_show_their_plots() {
+    let d = tempfile::tempdir().unwrap();
+    let sweep = root().join("sim/tests/data/sweeps/tiny.toml");
+    let out = d.path().join("out");
+    let (code, _, err) = sparsim(
+        &[
+            "sweep",
+            &sweep.display().to_string(),
+            "--quiet",
+            "--out",
+            &out.display().to_string(),
+        ],
+        d.path(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = sparsim(&["run", "--out", &out.display().to_string()], d.path());
+    assert_eq!(code, 0, "{err}");
+
+    // The check itself must be able to fail: a page with no plots is blank to it.
+    let blank = d.path().join("blank/index.html");
+    std::fs::create_dir_all(blank.parent().unwrap()).unwrap();
+    std::fs::write(&blank, "<!DOCTYPE html><html><body><p>.</p></body></html>").unwrap();
+    let (_, shot) = render(&blank, d.path());
+    let (share, coloured) = ink(&shot);
+    assert!(
+        share < 0.01 && coloured == 0,
+        "a blank page looks drawn: {share} {coloured}"
+    );
+
+    for page in [
+        out.join("tiny/index.html"),
+        out.join("cachegrind/index.html"),
+    ] {
+        let (console, shot) = render(&page, d.path());
+        assert!(
+            console.is_empty(),
+            "{}: console: {console:?}",
+            page.display()
+        );
+        let (share, coloured) = ink(&shot);
+        assert!(
+            share > 0.03 && coloured > 2000,
+            "{}: the screenshot looks blank ({:.1} % ink, {coloured} coloured pixels)",
+            page.display(),
+            share * 100.0
+        );
+    }
+}
