@@ -302,6 +302,9 @@ fn need_metric<'a>(recs: &[Record], v: &'a Option<String>, what: &str) -> Result
 
 type Figures = Vec<(Figure, String)>;
 
+/// A point of a line: x, y, and x as the axis shows it.
+type LinePoint = (f64, f64, String);
+
 fn figures_for(spec: &PlotSpec, m: &Manifest, recs: &[Record]) -> Result<Figures, String> {
     let ok: Vec<&Record> = recs.iter().filter(|r| r.status == Status::Ok).collect();
     let units = metric_units(recs);
@@ -316,7 +319,7 @@ fn figures_for(spec: &PlotSpec, m: &Manifest, recs: &[Record]) -> Result<Figures
                 .iter()
                 .all(|r| r.axes.get(x).is_some_and(|v| v.is_number()));
             // Series in the order of their first point (the axes' own order), not by name.
-            let mut series: Vec<(String, Vec<(f64, f64, String)>)> = Vec::new();
+            let mut series: Vec<(String, Vec<LinePoint>)> = Vec::new();
             for r in &ok {
                 let (Some(xv), Some(yv)) = (r.axes.get(x), r.metric(y)) else {
                     continue;
