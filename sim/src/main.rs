@@ -1112,6 +1112,47 @@ fn bench(scale: f64) -> Result<()> {
             &|| sparsim::bench::dram_requests(preset, n(3e6), 64, false),
         );
     }
+    bench_sweep()
+}
+
+/// Sweep throughput with 1 and 2 jobs on the same points, and the per-point overhead.
+fn bench_sweep() -> Result<()> {
+    use sparsim::sweep as sw;
+    let file = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../configs/sweeps/cachesim-size-ways.toml"
+    ));
+    if !file.exists() {
+        return Ok(());
+    }
+    let sweep = sw::Sweep::load(&file).map_err(sweep_error)?;
+    let tmp = std::env::temp_dir().join(format!("sparsim-bench-{}", std::process::id()));
+    let mut rates = Vec::new();
+    for jobs in [1, 2] {
+        let mut prep =
+            sw::prepare(&sweep, &tmp.join(format!("j{jobs}")), None, None, false)
+                .map_err(sweep_error)?;
+        let s = sw::execute(&mut prep, jobs, |_, _, _| {}).map_err(sweep_error)?;
+        let n = s.ran.max(1) as f64;
+        let rate = s.ran as f64 / s.wall.as_secs_f64();
+        let overhead = (s.timing.resolve + s.timing.record).as_secs_f64() / n * 1e3;
+        // Everything a point costs beyond its run: scheduling, resolve, record, sync.
+        let beyond = (s.wall.as_secs_f64() * jobs as f64 - s.timing.run.as_secs_f64()) / n * 1e3;
+        println!(
+            "{:<44} {rate:>10.2} points/s  ({} points in {:.2} s; per point: run {:.1} ms, resolve + record {overhead:.2} ms, all beyond the run {beyond:.2} ms)",
+            format!("sweep cachesim-size-ways, --jobs {jobs}"),
+            s.ran,
+            s.wall.as_secs_f64(),
+            s.timing.run.as_secs_f64() / n * 1e3,
+        );
+        rates.push(rate);
+    }
+    println!(
+        "{:<44} {:>10.2} x  (target >= 1.8 x on 2 cores)",
+        "sweep speedup, 2 jobs over 1",
+        rates[1] / rates[0]
+    );
+    let _ = std::fs::remove_dir_all(&tmp);
     Ok(())
 }
 
