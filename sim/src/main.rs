@@ -1129,9 +1129,8 @@ fn bench_sweep() -> Result<()> {
     let tmp = std::env::temp_dir().join(format!("sparsim-bench-{}", std::process::id()));
     let mut rates = Vec::new();
     for jobs in [1, 2] {
-        let mut prep =
-            sw::prepare(&sweep, &tmp.join(format!("j{jobs}")), None, None, false)
-                .map_err(sweep_error)?;
+        let mut prep = sw::prepare(&sweep, &tmp.join(format!("j{jobs}")), None, None, false)
+            .map_err(sweep_error)?;
         let s = sw::execute(&mut prep, jobs, |_, _, _| {}).map_err(sweep_error)?;
         let n = s.ran.max(1) as f64;
         let rate = s.ran as f64 / s.wall.as_secs_f64();

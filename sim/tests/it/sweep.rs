@@ -329,3 +329,18 @@ fn resume_and_merge_refuse_what_does_not_fit_and_overwrite_nothing() {
     assert!(err.contains("have no result"), "{err}");
     assert!(!d.path().join("m2").exists());
 }
+
+#[test]
+fn every_bundled_sweep_file_loads_and_expands() {
+    let dir = root().join("configs/sweeps");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            let s = sparsim::sweep::Sweep::load(&p).unwrap_or_else(|e| panic!("{e}"));
+            assert!(!s.points.is_empty(), "{}", p.display());
+            n += 1;
+        }
+    }
+    assert!(n >= 2, "expected the example sweeps in {}", dir.display());
+}
