@@ -397,6 +397,12 @@ pub fn run_piuma(
         "GB/s",
         "DRAM bytes over simulated time",
     );
+    put(
+        "area_proxy.sram_kib",
+        (cfg.n_cores * (cfg.spad_bytes + cfg.dcache_bytes)) as f64 / 1024.0,
+        "KiB",
+        "Scratchpad + data cache capacity over all cores: an area proxy, not an area model",
+    );
     let msgs = g("mesh.requests") + g("mesh.responses");
     put(
         "mesh.avg_latency_ns",

@@ -467,6 +467,17 @@ impl Hierarchy {
             "GB/s",
             "Peak data bandwidth of the configured DRAM",
         );
+        put(
+            "area_proxy.sram_kib".into(),
+            self.cfg
+                .level
+                .iter()
+                .map(|l| l.cache.size_bytes as f64)
+                .sum::<f64>()
+                / 1024.0,
+            "KiB",
+            "Total cache capacity: an area proxy (SRAM dominates a core's cache area), not an area model",
+        );
         let cols = g("dram.reads") + g("dram.writes");
         put(
             "dram.row_hit_rate".into(),
