@@ -682,6 +682,76 @@ mod tests {
         assert_eq!(all[5], vec![1, 2]);
     }
 
+    fn sweep_text(sampling: &str) -> Sweep {
+        let base = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../configs/experiments/cachesim-default.toml");
+        let text = format!(
+            "name = \"s\"\nbase = {:?}\nseed = 9\n{sampling}\n\
+             [[axis]]\nkey = \"level[1].cache.size_bytes\"\nlog = {{ from = 1024, to = 131072, factor = 2 }}\n\
+             [[axis]]\nkey = \"level[1].cache.n_ways\"\nrange = {{ from = 1, to = 8, step = 1 }}\n",
+            base.display().to_string()
+        );
+        let file: SweepFile = toml::from_str(&text).unwrap();
+        Sweep::from_file(file, Path::new("t.toml")).unwrap()
+    }
+
+    fn combos(s: &Sweep) -> Vec<(i64, i64)> {
+        s.points
+            .iter()
+            .map(|p| {
+                (
+                    p.axes["level[1].cache.size_bytes"].as_i64().unwrap(),
+                    p.axes["level[1].cache.n_ways"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn latin_hypercube_covers_every_value_of_each_axis_once() {
+        // 8 values per axis, 8 samples: each value of each axis appears exactly once.
+        let s = sweep_text("sampling = \"lhs\"\nsamples = 8");
+        let c = combos(&s);
+        assert_eq!(c.len(), 8);
+        let sizes: BTreeSet<i64> = c.iter().map(|x| x.0).collect();
+        let ways: BTreeSet<i64> = c.iter().map(|x| x.1).collect();
+        assert_eq!(sizes.len(), 8, "{c:?}");
+        assert_eq!(ways.len(), 8, "{c:?}");
+        // Seeded: the same file gives the same points.
+        assert_eq!(combos(&sweep_text("sampling = \"lhs\"\nsamples = 8")), c);
+    }
+
+    #[test]
+    fn random_sampling_draws_distinct_points_reproducibly() {
+        let s = sweep_text("sampling = \"random\"\nsamples = 20");
+        let c = combos(&s);
+        assert_eq!(c.iter().collect::<BTreeSet<_>>().len(), 20);
+        assert_eq!(
+            combos(&sweep_text("sampling = \"random\"\nsamples = 20")),
+            c
+        );
+        let all = sweep_text("");
+        assert_eq!(all.points.len(), 64);
+        // Ids depend on the point, not on where sampling put it.
+        for p in &s.points {
+            assert!(all
+                .points
+                .iter()
+                .any(|q| q.id == p.id && q.overrides == p.overrides));
+        }
+        let e = Sweep::from_file(
+            toml::from_str(&format!(
+                "name = \"s\"\nbase = {:?}\nsampling = \"random\"\nsamples = 65\n[[axis]]\nkey = \"seed\"\nvalues = [1]",
+                all.base.display().to_string()
+            ))
+            .unwrap(),
+            Path::new("t.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("receives each point's derived seed"), "{e}");
+    }
+
     #[test]
     fn fnv1a_matches_the_published_test_vectors() {
         // From the FNV reference test suite (draft-eastlake-fnv): "" and "a".
