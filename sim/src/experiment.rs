@@ -71,7 +71,7 @@ pub struct PiumaExperiment {
     pub kind: String,
     /// Run name (the report directory).
     pub name: String,
-    /// Kernel: inner-product, outer-product, rowwise-dense, rowwise-heap, smash-v1.
+    /// Kernel: inner-product, outer-product, rowwise-dense, rowwise-heap, smash-v1, smash-v2, smash-v3.
     pub kernel: KernelKind,
     /// Seed (recorded; generators take their own). Default 1.
     #[serde(default = "one")]

@@ -35,7 +35,8 @@ enum Cmd {
         /// Matrix Market file for A (the run computes A·A), with --kernel.
         #[arg(long)]
         workload: Option<PathBuf>,
-        /// PIUMA kernel: inner-product, outer-product, rowwise-dense, rowwise-heap, smash-v1.
+        /// PIUMA kernel: inner-product, outer-product, rowwise-dense, rowwise-heap, smash-v1, smash-v2,
+        /// smash-v3.
         #[arg(long)]
         kernel: Option<String>,
         /// Write the computed C here as Matrix Market (PIUMA runs; must not exist).
@@ -916,16 +917,42 @@ fn reproduce(what: &str, only: &[String], out: &Path) -> Result<()> {
         }
         md.push('\n');
     }
-    let smash = kernels
+    let is_smash = |k: &KernelKind| {
+        matches!(
+            k,
+            KernelKind::SmashV1 | KernelKind::SmashV2 | KernelKind::SmashV3
+        )
+    };
+    // Per matrix, the fastest SMASH version (the headline is "the SMASH kernel" over the others).
+    let best: Vec<Option<usize>> = cells
         .iter()
-        .position(|&k| k == KernelKind::SmashV1)
-        .expect("SMASH V1 is a kernel");
-    md.push_str(&format!("\n## Speedup of SMASH V1 over each baseline (paper headline: {SMASH_HEADLINE}x over competing approaches [S1])\n\n| baseline | per matrix | geometric mean | paper | ours / paper |\n| --- | --- | ---: | ---: | ---: |\n"));
-    for (ki, k) in kernels.iter().enumerate().filter(|&(ki, _)| ki != smash) {
+        .map(|row| {
+            kernels
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| is_smash(k))
+                .filter_map(|(ki, _)| row[ki].cycles.map(|c| (c, ki)))
+                .min()
+                .map(|(_, ki)| ki)
+        })
+        .collect();
+    md.push_str("\nBest SMASH version per matrix: ");
+    md.push_str(
+        &cases
+            .iter()
+            .zip(&best)
+            .map(|(c, b)| format!("{} {}", c.name, b.map_or("-", |ki| kernels[ki].name())))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    md.push_str(".\n");
+    md.push_str(&format!("\n## Speedup of the best SMASH version over each baseline (paper headline: {SMASH_HEADLINE}x over competing approaches [S1])\n\n| baseline | per matrix | geometric mean | paper | ours / paper |\n| --- | --- | ---: | ---: | ---: |\n"));
+    for (ki, k) in kernels.iter().enumerate().filter(|(_, k)| !is_smash(k)) {
         let mut per = Vec::new();
         let mut txt = Vec::new();
-        for (case, row) in cases.iter().zip(&cells) {
-            if let (Some(b), Some(s)) = (row[ki].cycles, row[smash].cycles) {
+        for ((case, row), b) in cases.iter().zip(&cells).zip(&best) {
+            if let (Some(b), Some(bi)) = (row[ki].cycles, b) {
+                let s = row[*bi].cycles.expect("the best version ran");
                 let x = b as f64 / s as f64;
                 per.push(x);
                 txt.push(format!("{} {:.2}x", case.name, x));
@@ -941,15 +968,21 @@ fn reproduce(what: &str, only: &[String], out: &Path) -> Result<()> {
                 .unwrap_or("-".into())
         ));
     }
-    md.push_str(
-        "\n## Where the thread-cycles go (SMASH V1): memory / atomic / barrier / issue\n\n",
-    );
+    md.push_str("\n## Where the thread-cycles go, per SMASH version: memory / atomic / barrier / wait / issue\n\n");
     for (case, row) in cases.iter().zip(&cells) {
-        let s = row[smash].stalls;
-        md.push_str(&format!(
-            "- {}: {:.3} / {:.3} / {:.3} / {:.3}\n",
-            case.name, s[0], s[1], s[2], s[3]
-        ));
+        for (ki, k) in kernels.iter().enumerate().filter(|(_, k)| is_smash(k)) {
+            let s = row[ki].stalls;
+            md.push_str(&format!(
+                "- {} {}: {:.3} / {:.3} / {:.3} / {:.3} / {:.3}\n",
+                case.name,
+                k.name(),
+                s[0],
+                s[1],
+                s[2],
+                s[3],
+                s[4]
+            ));
+        }
     }
     let total_ins: u64 = cells.iter().flatten().map(|c| c.instructions).sum();
     let total_s: f64 = cells.iter().flatten().map(|c| c.wall_s).sum();
@@ -964,7 +997,8 @@ fn reproduce(what: &str, only: &[String], out: &Path) -> Result<()> {
                 k.name().to_string(),
                 cells
                     .iter()
-                    .map(|r| match (r[ki].cycles, r[smash].cycles) {
+                    .zip(&best)
+                    .map(|(r, b)| match (r[ki].cycles, b.and_then(|b| r[b].cycles)) {
                         (Some(c), Some(s)) => Some(c as f64 / s as f64),
                         _ => None,
                     })
@@ -974,30 +1008,46 @@ fn reproduce(what: &str, only: &[String], out: &Path) -> Result<()> {
         .collect();
     sparsim::report::plot::grouped_bars(
         &dir.join("cycles_per_kernel.svg"),
-        "SpGEMM on PIUMA (A x A): cycles relative to SMASH V1",
-        "cycles / SMASH V1 cycles",
+        "SpGEMM on PIUMA (A x A): cycles relative to the best SMASH version",
+        "cycles / best SMASH cycles",
         &groups,
         &series,
     )
     .map_err(anyhow::Error::msg)?;
-    let stall_series: Vec<(String, Vec<Option<f64>>)> = ["memory", "atomic", "barrier", "issue"]
+    // Stacked thread-cycle shares of each SMASH version on each matrix.
+    let smash_ks: Vec<usize> = (0..kernels.len())
+        .filter(|&ki| is_smash(&kernels[ki]))
+        .collect();
+    let stall_groups: Vec<String> = cases
         .iter()
-        .enumerate()
-        .map(|(si, n)| {
-            (
-                n.to_string(),
-                cells.iter().map(|r| Some(r[smash].stalls[si])).collect(),
-            )
+        .flat_map(|c| {
+            smash_ks
+                .iter()
+                .map(move |&ki| format!("{} {}", c.name, kernels[ki].name()))
         })
         .collect();
-    sparsim::report::plot::grouped_bars(
-        &dir.join("smash_stalls.svg"),
-        "SMASH V1: share of thread-cycles",
-        "share",
-        &groups,
-        &stall_series,
-    )
-    .map_err(anyhow::Error::msg)?;
+    let stall_series: Vec<(String, Vec<Option<f64>>)> =
+        ["memory", "atomic", "barrier", "wait", "issue"]
+            .iter()
+            .enumerate()
+            .map(|(si, n)| {
+                (
+                    n.to_string(),
+                    cells
+                        .iter()
+                        .flat_map(|r| smash_ks.iter().map(move |&ki| Some(r[ki].stalls[si])))
+                        .collect(),
+                )
+            })
+            .collect();
+    let fig = sparsim::report::plot::Figure::Bars {
+        title: "SMASH versions: share of thread-cycles".into(),
+        y_label: "share of thread-cycles".into(),
+        groups: stall_groups,
+        series: stall_series,
+        stacked: true,
+    };
+    sparsim::report::plot::save(&fig, &dir.join("smash_stalls")).map_err(anyhow::Error::msg)?;
     print!("{md}");
     println!("\nwritten: {}", dir.display());
     Ok(())

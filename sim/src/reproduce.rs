@@ -67,8 +67,8 @@ pub struct Cell {
     pub instructions: u64,
     /// Real seconds.
     pub wall_s: f64,
-    /// Thread-cycle shares: memory, atomic, barrier, issue.
-    pub stalls: [f64; 4],
+    /// Thread-cycle shares: memory, atomic, barrier, wait (back-off while polling), issue.
+    pub stalls: [f64; 5],
 }
 
 /// Runs `kind` on A·A; checks nothing (the tests do), returns the timing.
@@ -82,7 +82,7 @@ pub fn run_case(kind: KernelKind, a: &Csr, cfg: &PiumaConfig) -> Cell {
             )),
             instructions: 0,
             wall_s: 0.0,
-            stalls: [0.0; 4],
+            stalls: [0.0; 5],
         };
     }
     let prep = match prepare(kind, &Problem { a, b: a, cfg }) {
@@ -93,7 +93,7 @@ pub fn run_case(kind: KernelKind, a: &Csr, cfg: &PiumaConfig) -> Cell {
                 skipped: Some(e.to_string()),
                 instructions: 0,
                 wall_s: 0.0,
-                stalls: [0.0; 4],
+                stalls: [0.0; 5],
             }
         }
     };
@@ -110,7 +110,7 @@ pub fn run_case(kind: KernelKind, a: &Csr, cfg: &PiumaConfig) -> Cell {
                 skipped: Some(format!("failed: {e}")),
                 instructions: 0,
                 wall_s: 0.0,
-                stalls: [0.0; 4],
+                stalls: [0.0; 5],
             }
         }
     };
@@ -126,6 +126,7 @@ pub fn run_case(kind: KernelKind, a: &Csr, cfg: &PiumaConfig) -> Cell {
             share("memory"),
             share("atomic"),
             share("barrier"),
+            share("wait"),
             share("issue"),
         ],
     }

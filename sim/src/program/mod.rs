@@ -30,6 +30,8 @@ pub enum OpClass {
     Barrier,
     /// DMA request to an offload engine.
     Dma,
+    /// Back-off: the thread gives up its issue slots for `size` cycles (polling loops).
+    Pause,
 }
 
 impl OpClass {

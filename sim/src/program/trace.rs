@@ -76,6 +76,7 @@ fn class_code(c: OpClass) -> u8 {
         OpClass::Atomic => 8,
         OpClass::Barrier => 9,
         OpClass::Dma => 10,
+        OpClass::Pause => 11,
     }
 }
 
@@ -92,6 +93,7 @@ fn class_from_code(c: u8) -> Option<OpClass> {
         8 => OpClass::Atomic,
         9 => OpClass::Barrier,
         10 => OpClass::Dma,
+        11 => OpClass::Pause,
         _ => return None,
     })
 }
@@ -109,6 +111,7 @@ fn class_letter(c: OpClass) -> &'static str {
         OpClass::Branch => "BR",
         OpClass::Barrier => "BAR",
         OpClass::Dma => "DMA",
+        OpClass::Pause => "PAUSE",
     }
 }
 
@@ -125,6 +128,7 @@ fn class_from_letter(s: &str) -> Option<OpClass> {
         "BR" => OpClass::Branch,
         "BAR" => OpClass::Barrier,
         "DMA" => OpClass::Dma,
+        "PAUSE" => OpClass::Pause,
         _ => return None,
     })
 }

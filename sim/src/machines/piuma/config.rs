@@ -101,6 +101,15 @@ pub struct PiumaConfig {
     /// R-MAT this trades barrier time for memory stalls and is slightly slower, so rows are the default.
     #[serde(default = "d_unit")]
     pub smash_unit_nnz: u64,
+    /// SMASH V3: C entries per output fragment a thread takes with one atomic. Default 64
+    /// (1 KiB of (column, value) pairs). Our interpretation of "fragmenting memory" (the thesis's
+    /// mechanism is [NOT FOUND]); see `kernels/smash.rs`.
+    #[serde(default = "d_fragment")]
+    pub smash_fragment_entries: u64,
+}
+
+fn d_fragment() -> u64 {
+    64
 }
 
 fn d_unit() -> u64 {
@@ -214,6 +223,7 @@ impl PiumaConfig {
             require_at_least(&k("threads_per_mtp"), self.threads_per_mtp, 1)?;
         }
         require_at_least(&k("int_latency_cycles"), self.int_latency_cycles, 1)?;
+        require_at_least(&k("smash_fragment_entries"), self.smash_fragment_entries, 1)?;
         require_at_least(&k("fp_latency_cycles"), self.fp_latency_cycles, 1)?;
         require_at_least(&k("mesh_cols"), self.mesh_cols, 1)?;
         require_at_least(&k("mesh_rows"), self.mesh_rows, 1)?;

@@ -43,6 +43,7 @@ crate::stats_struct! {
         memory_stall_cycles: Cycles = "Thread-cycles spent waiting for loads",
         atomic_stall_cycles: Cycles = "Thread-cycles spent waiting for atomics",
         barrier_stall_cycles: Cycles = "Thread-cycles spent waiting at barriers",
+        wait_cycles: Cycles = "Thread-cycles spent in back-off while polling for work (pause operations)",
         pipeline_busy_cycles: Cycles = "Pipeline-cycles in which an operation issued",
         last_thread_done_cycle: Cycles = "Cycle at which the core's last thread finished",
     }
@@ -309,6 +310,11 @@ impl PiumaCore {
                 self.set_state(t, State::Barrier(now));
                 self.n_at_barrier += 1;
                 self.maybe_release_barrier(ctx);
+            }
+            OpClass::Pause => {
+                let cycles = u64::from(op.size.max(1));
+                self.stats.wait_cycles += cycles;
+                th.ready_at = Tick(now.0 + self.clock.ticks(cycles).0);
             }
             OpClass::Dma => {
                 // DMA engines are not modelled yet: count the operation as an integer one.

@@ -257,6 +257,7 @@ pub fn stall_breakdown(stats: &StatTree) -> BTreeMap<&'static str, u64> {
     m.insert("memory", sum_over_cores(stats, "memory_stall_cycles"));
     m.insert("atomic", sum_over_cores(stats, "atomic_stall_cycles"));
     m.insert("barrier", sum_over_cores(stats, "barrier_stall_cycles"));
+    m.insert("wait", sum_over_cores(stats, "wait_cycles"));
     m.insert("issue", sum_over_cores(stats, "pipeline_busy_cycles"));
     m
 }

@@ -39,16 +39,24 @@ pub enum KernelKind {
     RowwiseHeap,
     /// SMASH V1: window distribution, atomic hashing into a scratchpad hash table, write-back.
     SmashV1,
+    /// SMASH V2, "tokenization" (our interpretation): V1 with per-window completion tokens instead
+    /// of barriers and two windows in flight per core.
+    SmashV2,
+    /// SMASH V3, "fragmenting memory" (our interpretation): V2 with C written into per-thread
+    /// output fragments, one atomic per fragment instead of one per entry.
+    SmashV3,
 }
 
 impl KernelKind {
     /// Every kernel.
-    pub const ALL: [KernelKind; 5] = [
+    pub const ALL: [KernelKind; 7] = [
         KernelKind::InnerProduct,
         KernelKind::OuterProduct,
         KernelKind::RowwiseDense,
         KernelKind::RowwiseHeap,
         KernelKind::SmashV1,
+        KernelKind::SmashV2,
+        KernelKind::SmashV3,
     ];
 
     /// The name used in configs and on the command line.
@@ -59,6 +67,8 @@ impl KernelKind {
             KernelKind::RowwiseDense => "rowwise-dense",
             KernelKind::RowwiseHeap => "rowwise-heap",
             KernelKind::SmashV1 => "smash-v1",
+            KernelKind::SmashV2 => "smash-v2",
+            KernelKind::SmashV3 => "smash-v3",
         }
     }
 }
@@ -157,12 +167,19 @@ pub struct Output {
     pub hash_collisions: u64,
     /// Windows (SMASH).
     pub windows: u64,
+    /// Output fragments handed out (SMASH V3).
+    pub fragments: u64,
 }
 
 impl Output {
     /// Writes C(i, j) = v: two stores (column and value) to the next slot of C's output area.
     pub fn write(&mut self, ops: &mut Ops, l: &Layout, i: u32, j: u32, v: f64) {
         let pos = self.entries.len() as u64;
+        self.write_at(ops, l, pos, i, j, v);
+    }
+
+    /// Writes C(i, j) = v to slot `pos` of C's output area (a slot the caller owns).
+    pub fn write_at(&mut self, ops: &mut Ops, l: &Layout, pos: u64, i: u32, j: u32, v: f64) {
         ops.store(l.c_out + 2 * ELEM * pos);
         ops.store(l.c_out + 2 * ELEM * pos + ELEM);
         self.entries.push((i, j, v));
@@ -298,6 +315,11 @@ impl Ops {
         self.load(l.b.ptr(k));
         self.load(l.b.ptr(k + 1));
     }
+    /// A back-off of `cycles` cycles during which the thread issues nothing.
+    #[inline]
+    pub fn pause(&mut self, cycles: u32) {
+        self.buf.push_back(Op::mem(OpClass::Pause, 0, cycles));
+    }
     /// A core-wide barrier.
     #[inline]
     pub fn barrier(&mut self) {
@@ -405,7 +427,9 @@ pub fn prepare(kind: KernelKind, problem: &Problem) -> Result<Prepared, Invalid>
         }
         KernelKind::InnerProduct => inner::programs(problem, &layout, &output, n_cores, per_core),
         KernelKind::OuterProduct => outer::programs(problem, &layout, &output, n_cores, per_core),
-        KernelKind::SmashV1 => smash::programs(problem, &layout, &output, n_cores, per_core)?,
+        KernelKind::SmashV1 | KernelKind::SmashV2 | KernelKind::SmashV3 => {
+            smash::programs(kind, problem, &layout, &output, n_cores, per_core)?
+        }
     };
     Ok(Prepared { programs, output })
 }

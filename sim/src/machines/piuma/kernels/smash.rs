@@ -18,12 +18,28 @@
 //! - Write-back: after a barrier, threads scan slices of the table, write each entry's column and
 //!   value to C in DRAM (taking positions with a scratchpad fetch-add) and clear the slot. C's rows
 //!   are not sorted.
+//!
+//! SMASH V2, "tokenization" (§5.2), and V3, "fragmenting memory" (§5.3): only the titles are known
+//! [S3]. What follows is entirely our interpretation, chosen to attack what V1 spends its time on
+//! in this model (per-window barriers: 46 % to 72 % of thread-cycles in `reproduce smash`):
+//! - V2: each window's work is a set of tokens (units of hashing, then chunks of write-back). A
+//!   thread returns a token when it comes back for more, with an atomic decrement of the window's
+//!   token counter in scratchpad; the window's write-back starts when its hashing tokens are all
+//!   back, and any thread takes write-back chunks before new hashing work. The table is split in two
+//!   halves, so a core hashes window w + 1 while window w is written back; window w + 2 waits for
+//!   the half that w used. There is no barrier after the counting phase: a thread with nothing to
+//!   take polls the token counter with a short back-off. A window holds at most a quarter of the
+//!   table's slots (half a half, at load factor 1/2), and a core gets at least two windows.
+//! - V3: V2, with C's output area handed out in fragments of `smash_fragment_entries` entries: a
+//!   thread takes a fragment with one atomic on a counter in core 0's scratchpad and fills it
+//!   sequentially, instead of one scratchpad fetch-add per written entry. Fragments end partly
+//!   empty; C's entries are still read back by row and column, so the result is the same.
 
 use std::cell::RefCell;
 use std::ops::Range;
 use std::rc::Rc;
 
-use super::{by_core, Layout, Ops, Output, Problem, ThreadWork, WorkProgram, ELEM};
+use super::{by_core, KernelKind, Layout, Ops, Output, Problem, ThreadWork, WorkProgram, ELEM};
 use crate::config::Invalid;
 use crate::program::Program;
 use crate::workload::Csr;
@@ -33,6 +49,14 @@ const EMPTY: u64 = u64::MAX;
 const RESERVED: u64 = 4096;
 const ROW_CURSOR: u64 = 64;
 const OUT_CURSOR: u64 = 128;
+/// V2/V3: the token counters of the two table halves, and the write-back chunk cursor.
+const TOKENS: u64 = 192;
+const WB_CURSOR: u64 = 208;
+/// V2/V3: cycles a thread with nothing to take waits before it polls again (our assumption: long
+/// enough that polling costs little issue bandwidth, short next to a hashing unit).
+const POLL_BACKOFF_CYCLES: u32 = 32;
+/// V3: the global fragment counter (in core 0's scratchpad).
+const FRAG_CURSOR: u64 = 216;
 /// Table slots a thread scans per unit of write-back work.
 const WB_CHUNK: usize = 64;
 
@@ -50,12 +74,35 @@ struct CoreState {
     next: usize,
     keys: Vec<u64>,
     vals: Vec<f64>,
+    /// V2/V3: slots per table half (0 for V1, whose windows all start at slot 0).
+    half: usize,
+    /// V2/V3, per window: hashing tokens out, write-back chunks out, next write-back slot, done.
+    hash_out: Vec<usize>,
+    wb_out: Vec<usize>,
+    wb_next: Vec<usize>,
+    wb_done: Vec<bool>,
+}
+
+impl CoreState {
+    /// First slot of window `w`'s table.
+    fn base(&self, w: usize) -> usize {
+        (w % 2) * self.half
+    }
 }
 
 #[derive(Clone, Copy)]
 enum Step {
     Count,
     Barrier,
+    Hash(usize),
+    WriteBack(usize),
+    /// V2/V3: everything after the counting phase, driven by tokens.
+    Tokens,
+}
+
+/// A token a V2/V3 thread holds until it asks for more work.
+#[derive(Clone, Copy)]
+enum Token {
     Hash(usize),
     WriteBack(usize),
 }
@@ -77,6 +124,13 @@ struct Smash {
     /// Nonzeros of A per hashing unit (0 = a whole row).
     unit_nnz: usize,
     out: Rc<RefCell<Output>>,
+    kind: KernelKind,
+    /// V2/V3: the token this thread holds.
+    held: Option<Token>,
+    /// V3: this thread's fragment: next slot and slots left.
+    frag_pos: u64,
+    frag_left: u64,
+    frag_entries: u64,
 }
 
 #[inline]
@@ -96,18 +150,25 @@ impl Smash {
         )
     }
 
-    fn hash_row(&mut self, ops: &mut Ops, i: usize, slots: usize) {
+    fn hash_row(&mut self, ops: &mut Ops, i: usize, slots: usize, base: usize) {
         ops.load(self.l.a.ptr(i));
         ops.load(self.l.a.ptr(i + 1));
         let range = self.a.row_ptr[i]..self.a.row_ptr[i + 1];
         for p in range {
-            self.hash_nonzero(ops, i, p, slots);
+            self.hash_nonzero(ops, i, p, slots, base);
         }
     }
 
     /// Hashes the nonzeros `ps` of A, which lie in the window's `rows`: a binary search of A's row
     /// pointers finds the first one's row, and each row boundary crossed costs one more load.
-    fn hash_nonzeros(&mut self, ops: &mut Ops, ps: Range<usize>, rows: Range<usize>, slots: usize) {
+    fn hash_nonzeros(
+        &mut self,
+        ops: &mut Ops,
+        ps: Range<usize>,
+        rows: Range<usize>,
+        slots: usize,
+        base: usize,
+    ) {
         let a = self.a.clone();
         let mut i =
             rows.start + a.row_ptr[rows.start..=rows.end].partition_point(|&x| x <= ps.start) - 1;
@@ -119,12 +180,12 @@ impl Smash {
                 i += 1;
                 ops.load(self.l.a.ptr(i + 1));
             }
-            self.hash_nonzero(ops, i, p, slots);
+            self.hash_nonzero(ops, i, p, slots, base);
         }
     }
 
     /// Multiplies A's entry `p` (in row `i`) by row k of B and merges the products into the table.
-    fn hash_nonzero(&mut self, ops: &mut Ops, i: usize, p: usize, slots: usize) {
+    fn hash_nonzero(&mut self, ops: &mut Ops, i: usize, p: usize, slots: usize, base: usize) {
         let (a, b, l) = (self.a.clone(), self.b.clone(), self.l);
         let mut st = self.state.borrow_mut();
         let mut out = self.out.borrow_mut();
@@ -141,20 +202,20 @@ impl Smash {
                 let mut s = slot_of(key, slots);
                 loop {
                     out.hash_probes += 1;
-                    ops.atomic(self.key_addr(s));
-                    if st.keys[s] == EMPTY {
-                        st.keys[s] = key;
+                    ops.atomic(self.key_addr(base + s));
+                    if st.keys[base + s] == EMPTY {
+                        st.keys[base + s] = key;
                         break;
                     }
-                    if st.keys[s] == key {
+                    if st.keys[base + s] == key {
                         break;
                     }
                     out.hash_collisions += 1;
                     ops.int(1);
                     s = (s + 1) & (slots - 1);
                 }
-                ops.atomic(self.val_addr(s));
-                st.vals[s] += aik * b.values[q];
+                ops.atomic(self.val_addr(base + s));
+                st.vals[base + s] += aik * b.values[q];
             }
         }
     }
@@ -215,8 +276,8 @@ impl ThreadWork for Smash {
                 };
                 ops.atomic(self.l.map.spad(self.core, ROW_CURSOR));
                 match unit {
-                    Some((i, _, _)) if self.unit_nnz == 0 => self.hash_row(ops, i, slots),
-                    Some((p0, p1, rows)) => self.hash_nonzeros(ops, p0..p1, rows, slots),
+                    Some((i, _, _)) if self.unit_nnz == 0 => self.hash_row(ops, i, slots, 0),
+                    Some((p0, p1, rows)) => self.hash_nonzeros(ops, p0..p1, rows, slots, 0),
                     None => self.step += 1,
                 }
             }
@@ -234,36 +295,163 @@ impl ThreadWork for Smash {
                 }
                 let end = (start + WB_CHUNK).min(hi);
                 self.cursor += end - start;
-                let n_cols = self.b.n_cols as u64;
-                for s in start..end {
-                    ops.load(self.key_addr(s));
-                    let (key, v) = {
-                        let mut st = self.state.borrow_mut();
-                        let key = std::mem::replace(&mut st.keys[s], EMPTY);
-                        (key, std::mem::take(&mut st.vals[s]))
-                    };
-                    if key == EMPTY {
-                        continue;
-                    }
-                    ops.load(self.val_addr(s));
-                    ops.atomic(self.l.map.spad(self.core, OUT_CURSOR));
-                    self.out.borrow_mut().write(
-                        ops,
-                        &self.l,
-                        (key / n_cols) as u32,
-                        (key % n_cols) as u32,
-                        v,
-                    );
-                    ops.store(self.key_addr(s));
-                }
+                self.write_slots(ops, start..end);
             }
+            Step::Tokens => return self.refill_tokens(ops),
         }
         true
     }
 }
 
-/// Programs for SMASH V1. Fails if one row's partial products cannot fit half the hash table.
+impl Smash {
+    /// Writes the table entries in `slots` (absolute slot numbers) to C and clears them.
+    fn write_slots(&mut self, ops: &mut Ops, slots: Range<usize>) {
+        let n_cols = self.b.n_cols as u64;
+        for s in slots {
+            ops.load(self.key_addr(s));
+            let (key, v) = {
+                let mut st = self.state.borrow_mut();
+                let key = std::mem::replace(&mut st.keys[s], EMPTY);
+                (key, std::mem::take(&mut st.vals[s]))
+            };
+            if key == EMPTY {
+                continue;
+            }
+            ops.load(self.val_addr(s));
+            let (i, j) = ((key / n_cols) as u32, (key % n_cols) as u32);
+            if self.kind == KernelKind::SmashV3 {
+                if self.frag_left == 0 {
+                    let mut out = self.out.borrow_mut();
+                    ops.atomic(self.l.map.spad(0, FRAG_CURSOR));
+                    self.frag_pos = out.fragments * self.frag_entries;
+                    self.frag_left = self.frag_entries;
+                    out.fragments += 1;
+                }
+                self.out
+                    .borrow_mut()
+                    .write_at(ops, &self.l, self.frag_pos, i, j, v);
+                self.frag_pos += 1;
+                self.frag_left -= 1;
+            } else {
+                ops.atomic(self.l.map.spad(self.core, OUT_CURSOR));
+                self.out.borrow_mut().write(ops, &self.l, i, j, v);
+            }
+            ops.store(self.key_addr(s));
+        }
+    }
+
+    /// V2/V3: returns the held token, then takes write-back work of a fully hashed window, else
+    /// hashing work, else waits; `false` once every window of the core is written back.
+    fn refill_tokens(&mut self, ops: &mut Ops) -> bool {
+        let tokens = |w: usize| TOKENS + ELEM * (w % 2) as u64;
+        if let Some(t) = self.held.take() {
+            let mut st = self.state.borrow_mut();
+            match t {
+                Token::Hash(w) => {
+                    st.hash_out[w] -= 1;
+                    ops.atomic(self.l.map.spad(self.core, tokens(w)));
+                }
+                Token::WriteBack(w) => {
+                    st.wb_out[w] -= 1;
+                    ops.atomic(self.l.map.spad(self.core, tokens(w)));
+                    if st.wb_out[w] == 0 && st.wb_next[w] >= st.windows[w].slots {
+                        st.wb_done[w] = true;
+                    }
+                }
+            }
+        }
+        let a = self.a.clone();
+        let n = self.state.borrow().windows.len();
+        let hashing = self.state.borrow().cur_window;
+        // Write-back first: the oldest window whose hashing tokens are all back.
+        for w in 0..n.min(hashing.saturating_add(1)) {
+            let mut st = self.state.borrow_mut();
+            if st.wb_done[w] || st.hash_out[w] > 0 {
+                continue;
+            }
+            let end_unit = if self.unit_nnz == 0 {
+                st.windows[w].rows.end
+            } else {
+                a.row_ptr[st.windows[w].rows.end]
+            };
+            if w == st.cur_window && st.next < end_unit {
+                continue; // still hashing
+            }
+            let slots = st.windows[w].slots;
+            if st.wb_next[w] < slots {
+                let base = st.base(w);
+                let start = st.wb_next[w];
+                let end = (start + WB_CHUNK).min(slots);
+                st.wb_next[w] = end;
+                st.wb_out[w] += 1;
+                drop(st);
+                ops.atomic(self.l.map.spad(self.core, WB_CURSOR));
+                self.write_slots(ops, base + start..base + end);
+                self.held = Some(Token::WriteBack(w));
+                return true;
+            }
+        }
+        // Hashing: the current window, or the next one once its table half is free.
+        loop {
+            let mut st = self.state.borrow_mut();
+            let h = st.cur_window;
+            if h >= n {
+                return false; // a core with no window
+            }
+            let rows = st.windows[h].rows.clone();
+            let end = if self.unit_nnz == 0 {
+                rows.end
+            } else {
+                a.row_ptr[rows.end]
+            };
+            if st.next < end {
+                let step = self.unit_nnz.max(1);
+                let from = st.next;
+                st.next = (from + step).min(end);
+                let to = st.next;
+                st.hash_out[h] += 1;
+                let (slots, base) = (st.windows[h].slots, st.base(h));
+                drop(st);
+                ops.atomic(self.l.map.spad(self.core, ROW_CURSOR));
+                if self.unit_nnz == 0 {
+                    self.hash_row(ops, from, slots, base);
+                } else {
+                    self.hash_nonzeros(ops, from..to, rows, slots, base);
+                }
+                self.held = Some(Token::Hash(h));
+                return true;
+            }
+            let next = h + 1;
+            if next < n && (next < 2 || st.wb_done[next - 2]) {
+                st.cur_window = next;
+                st.next = if self.unit_nnz == 0 {
+                    st.windows[next].rows.start
+                } else {
+                    a.row_ptr[st.windows[next].rows.start]
+                };
+                continue;
+            }
+            if next >= n {
+                // Past the last window: done once every window is written back.
+                if st.wb_done.iter().all(|&d| d) {
+                    return false;
+                }
+            }
+            break;
+        }
+        // Nothing to take: poll the token counter after a back-off that leaves the pipeline to
+        // the threads that have work (PIUMA's fast thread switching; the length is our assumption).
+        ops.pause(POLL_BACKOFF_CYCLES);
+        let w = self.state.borrow().cur_window.min(n.saturating_sub(1));
+        ops.load(self.l.map.spad(self.core, tokens(w)));
+        true
+    }
+}
+
+/// Programs for SMASH V1, V2 or V3. Fails if one row's partial products cannot fit a window's
+/// table at load factor 1/2.
 pub fn programs(
+    kind: KernelKind,
     p: &Problem,
     l: &Layout,
     out: &Rc<RefCell<Output>>,
@@ -274,7 +462,10 @@ pub fn programs(
     // The largest power-of-two table that fits the scratchpad (keys and values, 8 bytes each).
     let fit = (p.cfg.spad_bytes.saturating_sub(RESERVED) / (2 * ELEM)).max(1);
     let slots_max = 1u64 << (63 - fit.leading_zeros());
-    let cap = (slots_max / 2) as usize;
+    let tokens = kind != KernelKind::SmashV1;
+    // V2/V3 split the table in two halves (two windows in flight).
+    let window_slots_max = if tokens { slots_max / 2 } else { slots_max }.max(1);
+    let cap = (window_slots_max / 2) as usize;
     // Window distribution (planned here; its counting cost is charged to the threads below).
     // A row has at most as many distinct outputs as it has partial products, or as B has columns.
     let bound = |i: usize| -> usize {
@@ -288,7 +479,9 @@ pub fn programs(
     };
     // Aim for at least one window per core, so small problems still use the whole die.
     let total: usize = (0..a.n_rows).map(bound).sum();
-    let target = cap.min(total.div_ceil(n_cores).max(1));
+    // V2/V3 aim for two windows per core, so a core always has one to hash while one is written.
+    let per = if tokens { 2 * n_cores } else { n_cores };
+    let target = cap.min(total.div_ceil(per).max(1));
     let mut windows: Vec<Window> = Vec::new();
     let (mut start, mut products) = (0usize, 0usize);
     for i in 0..a.n_rows {
@@ -297,7 +490,7 @@ pub fn programs(
             return Err(Invalid::new(
                 "piuma.spad_bytes",
                 p.cfg.spad_bytes,
-                format!("SMASH's hash table ({slots_max} slots) cannot hold row {i}'s {row} partial products at a load factor of 1/2; raise spad_bytes to at least {}", RESERVED + 4 * ELEM * (row as u64).next_power_of_two()),
+                format!("SMASH's hash table ({window_slots_max} slots per window) cannot hold row {i}'s {row} partial products at a load factor of 1/2; raise spad_bytes to at least {}", RESERVED + 4 * ELEM * (slots_max / window_slots_max) * (row as u64).next_power_of_two()),
             ));
         }
         if products + row > target && i > start {
@@ -305,7 +498,7 @@ pub fn programs(
                 rows: start..i,
                 slots: (2 * products)
                     .next_power_of_two()
-                    .clamp(64, slots_max as usize),
+                    .clamp(64, window_slots_max as usize),
                 work: products,
             });
             start = i;
@@ -318,7 +511,7 @@ pub fn programs(
             rows: start..a.n_rows,
             slots: (2 * products)
                 .next_power_of_two()
-                .clamp(64, slots_max as usize),
+                .clamp(64, window_slots_max as usize),
             work: products,
         });
     }
@@ -341,22 +534,37 @@ pub fn programs(
     for (core, wins) in per_core_windows.into_iter().enumerate() {
         let rows: Vec<usize> = wins.iter().flat_map(|w| w.rows.clone()).collect();
         let mut steps = vec![Step::Count, Step::Barrier];
-        for w in 0..wins.len() {
-            steps.extend([
-                Step::Hash(w),
-                Step::Barrier,
-                Step::WriteBack(w),
-                Step::Barrier,
-            ]);
+        if tokens {
+            steps.push(Step::Tokens);
+        } else {
+            for w in 0..wins.len() {
+                steps.extend([
+                    Step::Hash(w),
+                    Step::Barrier,
+                    Step::WriteBack(w),
+                    Step::Barrier,
+                ]);
+            }
         }
         let steps = Rc::new(steps);
         let max_slots = wins.iter().map(|w| w.slots).max().unwrap_or(64);
+        let n_wins = wins.len();
+        let first = match wins.first() {
+            Some(w) if p.cfg.smash_unit_nnz > 0 => a.row_ptr[w.rows.start],
+            Some(w) => w.rows.start,
+            None => 0,
+        };
         let state = Rc::new(RefCell::new(CoreState {
             windows: wins,
-            cur_window: usize::MAX,
-            next: 0,
-            keys: vec![EMPTY; max_slots],
-            vals: vec![0.0; max_slots],
+            cur_window: if tokens { 0 } else { usize::MAX },
+            next: if tokens { first } else { 0 },
+            keys: vec![EMPTY; if tokens { 2 * max_slots } else { max_slots }],
+            vals: vec![0.0; if tokens { 2 * max_slots } else { max_slots }],
+            half: if tokens { max_slots } else { 0 },
+            hash_out: vec![0; n_wins],
+            wb_out: vec![0; n_wins],
+            wb_next: vec![0; n_wins],
+            wb_done: vec![false; n_wins],
         }));
         for local in 0..per_core {
             flat.push(Box::new(WorkProgram::new(Smash {
@@ -374,6 +582,11 @@ pub fn programs(
                 slots_max,
                 unit_nnz: p.cfg.smash_unit_nnz as usize,
                 out: out.clone(),
+                kind,
+                held: None,
+                frag_pos: 0,
+                frag_left: 0,
+                frag_entries: p.cfg.smash_fragment_entries.max(1),
             })));
         }
     }
