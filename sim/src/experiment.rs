@@ -308,7 +308,7 @@ pub fn run_piuma(
         "ratio",
         "Issue slots used / available",
     );
-    for (k, v) in stall_breakdown(s) {
+    for (k, v) in stall_breakdown(s, run.cycles, threads) {
         put(
             &format!("thread_cycles.{k}"),
             v as f64 / (run.cycles.max(1) * threads) as f64,

@@ -524,11 +524,14 @@ fn run_piuma(
     );
     println!("IPC per core {}, pipeline utilization {}, DRAM {} x 8 B accesses at {} GB/s, row hit rate {}", m("ipc_per_core"), m("pipeline_utilization"), m("dram.accesses_8b"), m("dram.bandwidth_gb_s"), m("dram.row_hit_rate"));
     println!(
-        "thread-cycles: issue {}, memory {}, atomic {}, barrier {}",
+        "thread-cycles: issue {}, memory {}, atomic {}, barrier {}, wait {}, finished {}, other {}",
         m("thread_cycles.issue"),
         m("thread_cycles.memory"),
         m("thread_cycles.atomic"),
-        m("thread_cycles.barrier")
+        m("thread_cycles.barrier"),
+        m("thread_cycles.wait"),
+        m("thread_cycles.finished"),
+        m("thread_cycles.other")
     );
     let secs = outcome.wall.as_secs_f64();
     println!(
@@ -968,19 +971,21 @@ fn reproduce(what: &str, only: &[String], out: &Path) -> Result<()> {
                 .unwrap_or("-".into())
         ));
     }
-    md.push_str("\n## Where the thread-cycles go, per SMASH version: memory / atomic / barrier / wait / issue\n\n");
+    md.push_str("\n## Where the thread-cycles go, per SMASH version: memory / atomic / barrier / wait / issue / finished / other\n\n(other = ready but not picked by the pipeline, or waiting out an ALU latency)\n\n");
     for (case, row) in cases.iter().zip(&cells) {
         for (ki, k) in kernels.iter().enumerate().filter(|(_, k)| is_smash(k)) {
             let s = row[ki].stalls;
             md.push_str(&format!(
-                "- {} {}: {:.3} / {:.3} / {:.3} / {:.3} / {:.3}\n",
+                "- {} {}: {:.3} / {:.3} / {:.3} / {:.3} / {:.3} / {:.3} / {:.3}\n",
                 case.name,
                 k.name(),
                 s[0],
                 s[1],
                 s[2],
                 s[3],
-                s[4]
+                s[4],
+                s[5],
+                s[6]
             ));
         }
     }
@@ -1026,20 +1031,21 @@ fn reproduce(what: &str, only: &[String], out: &Path) -> Result<()> {
                 .map(move |&ki| format!("{} {}", c.name, kernels[ki].name()))
         })
         .collect();
-    let stall_series: Vec<(String, Vec<Option<f64>>)> =
-        ["memory", "atomic", "barrier", "wait", "issue"]
-            .iter()
-            .enumerate()
-            .map(|(si, n)| {
-                (
-                    n.to_string(),
-                    cells
-                        .iter()
-                        .flat_map(|r| smash_ks.iter().map(move |&ki| Some(r[ki].stalls[si])))
-                        .collect(),
-                )
-            })
-            .collect();
+    let stall_series: Vec<(String, Vec<Option<f64>>)> = [
+        "memory", "atomic", "barrier", "wait", "issue", "finished", "other",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(si, n)| {
+        (
+            n.to_string(),
+            cells
+                .iter()
+                .flat_map(|r| smash_ks.iter().map(move |&ki| Some(r[ki].stalls[si])))
+                .collect(),
+        )
+    })
+    .collect();
     let fig = sparsim::report::plot::Figure::Bars {
         title: "SMASH versions: share of thread-cycles".into(),
         y_label: "share of thread-cycles".into(),

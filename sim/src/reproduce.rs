@@ -67,8 +67,9 @@ pub struct Cell {
     pub instructions: u64,
     /// Real seconds.
     pub wall_s: f64,
-    /// Thread-cycle shares: memory, atomic, barrier, wait (back-off while polling), issue.
-    pub stalls: [f64; 5],
+    /// Thread-cycle shares: memory, atomic, barrier, wait (back-off while polling), issue,
+    /// finished, other (see `stall_breakdown`).
+    pub stalls: [f64; 7],
 }
 
 /// Runs `kind` on A·A; checks nothing (the tests do), returns the timing.
@@ -82,7 +83,7 @@ pub fn run_case(kind: KernelKind, a: &Csr, cfg: &PiumaConfig) -> Cell {
             )),
             instructions: 0,
             wall_s: 0.0,
-            stalls: [0.0; 5],
+            stalls: [0.0; 7],
         };
     }
     let prep = match prepare(kind, &Problem { a, b: a, cfg }) {
@@ -93,7 +94,7 @@ pub fn run_case(kind: KernelKind, a: &Csr, cfg: &PiumaConfig) -> Cell {
                 skipped: Some(e.to_string()),
                 instructions: 0,
                 wall_s: 0.0,
-                stalls: [0.0; 5],
+                stalls: [0.0; 7],
             }
         }
     };
@@ -110,12 +111,16 @@ pub fn run_case(kind: KernelKind, a: &Csr, cfg: &PiumaConfig) -> Cell {
                 skipped: Some(format!("failed: {e}")),
                 instructions: 0,
                 wall_s: 0.0,
-                stalls: [0.0; 5],
+                stalls: [0.0; 7],
             }
         }
     };
     let threads = (cfg.n_cores * cfg.threads_per_core()) as f64 * run.cycles.max(1) as f64;
-    let b = crate::machines::piuma::stall_breakdown(&run.stats);
+    let b = crate::machines::piuma::stall_breakdown(
+        &run.stats,
+        run.cycles,
+        cfg.n_cores * cfg.threads_per_core(),
+    );
     let share = |k: &str| b.get(k).copied().unwrap_or(0) as f64 / threads;
     Cell {
         cycles: Some(run.cycles),
@@ -128,6 +133,8 @@ pub fn run_case(kind: KernelKind, a: &Csr, cfg: &PiumaConfig) -> Cell {
             share("barrier"),
             share("wait"),
             share("issue"),
+            share("finished"),
+            share("other"),
         ],
     }
 }

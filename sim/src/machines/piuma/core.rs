@@ -46,6 +46,7 @@ crate::stats_struct! {
         wait_cycles: Cycles = "Thread-cycles spent in back-off while polling for work (pause operations)",
         pipeline_busy_cycles: Cycles = "Pipeline-cycles in which an operation issued",
         last_thread_done_cycle: Cycles = "Cycle at which the core's last thread finished",
+        done_cycle_sum: Cycles = "Sum over the core's threads of the cycle each finished at",
     }
 }
 
@@ -470,6 +471,7 @@ impl PiumaCore {
         self.set_state(t, State::Done);
         self.n_live -= 1;
         self.stats.last_thread_done_cycle = self.clock.cycle_at(ctx.now()).0;
+        self.stats.done_cycle_sum += self.clock.cycle_at(ctx.now()).0;
         self.maybe_release_barrier(ctx);
     }
 }

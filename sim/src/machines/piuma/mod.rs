@@ -251,13 +251,23 @@ pub fn sum_over_cores(stats: &StatTree, field: &str) -> u64 {
         .sum()
 }
 
-/// A short per-category breakdown for reports.
-pub fn stall_breakdown(stats: &StatTree) -> BTreeMap<&'static str, u64> {
+/// Where the thread-cycles of a run went (they sum to `cycles * threads`): `issue` (an operation
+/// issued), `memory` and `atomic` (blocked on a load or an atomic), `barrier`, `wait` (back-off
+/// while polling), `finished` (the thread's program had ended), and `other`, the rest: ready but
+/// not picked by its pipeline (contention) or waiting out an integer or floating-point latency.
+pub fn stall_breakdown(stats: &StatTree, cycles: u64, threads: u64) -> BTreeMap<&'static str, u64> {
     let mut m = BTreeMap::new();
+    let total = cycles * threads;
+    m.insert(
+        "finished",
+        total.saturating_sub(sum_over_cores(stats, "done_cycle_sum")),
+    );
     m.insert("memory", sum_over_cores(stats, "memory_stall_cycles"));
     m.insert("atomic", sum_over_cores(stats, "atomic_stall_cycles"));
     m.insert("barrier", sum_over_cores(stats, "barrier_stall_cycles"));
     m.insert("wait", sum_over_cores(stats, "wait_cycles"));
     m.insert("issue", sum_over_cores(stats, "pipeline_busy_cycles"));
+    let known: u64 = m.values().sum();
+    m.insert("other", total.saturating_sub(known));
     m
 }
