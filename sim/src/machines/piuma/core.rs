@@ -427,7 +427,7 @@ impl PiumaCore {
             // Ready lanes in round-robin order: those at or after `rr`, then those before it.
             let rr = self.pipes[p].rr;
             let low = if rr >= 64 { u64::MAX } else { (1u64 << rr) - 1 };
-            for mut part in [mask & !low, mask & low] {
+            'scan: for mut part in [mask & !low, mask & low] {
                 while part != 0 {
                     let lane = part.trailing_zeros() as usize;
                     part &= part - 1;
@@ -437,6 +437,11 @@ impl PiumaCore {
                         chosen = Some(t);
                     } else {
                         next = next.min(ready_at.max(next_cycle));
+                    }
+                    // The core cannot wake sooner than the next cycle: once a thread is chosen
+                    // (or none may be) and `next` is that cycle, the other lanes change nothing.
+                    if next == next_cycle && (chosen.is_some() || !may_issue) {
+                        break 'scan;
                     }
                 }
             }
