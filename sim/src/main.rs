@@ -363,7 +363,31 @@ fn dispatch(cmd: Cmd) -> Result<()> {
             println!("prefetchers: none, next_line, stride");
             println!("trace formats: lackey (valgrind --tool=lackey --trace-mem=yes), sparsim binary (.zst optional), sparsim text");
             println!("blocks: cache, dram, spad (scratchpad with atomics), noc (crossbar, mesh), trace_core");
-            println!("machines: cachesim (trace-driven cache hierarchy); piuma, sat and mobile are planned");
+            println!("machines: cachesim (trace-driven cache hierarchy), piuma (SpGEMM fabric); sat and mobile are planned");
+            println!(
+                "piuma kernels: {}",
+                sparsim::machines::piuma::kernels::KernelKind::ALL
+                    .iter()
+                    .map(|k| k.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let list = |dir: &str| -> String {
+                let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
+                let mut names: Vec<String> = std::fs::read_dir(&base)
+                    .map(|d| {
+                        d.filter_map(|e| e.ok())
+                            .map(|e| e.file_name().to_string_lossy().to_string())
+                            .filter(|n| n.ends_with(".toml"))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                names.sort();
+                format!("{dir}/: {}", names.join(", "))
+            };
+            println!("{}", list("configs/experiments"));
+            println!("{}", list("configs/sweeps"));
+            println!("plots in sweeps: lines, heatmap, pareto, energy, speedup");
             Ok(())
         }
         Cmd::Bench { scale } => bench(scale),
