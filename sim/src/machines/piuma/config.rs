@@ -86,6 +86,15 @@ pub struct PiumaConfig {
     /// Mesh link width, bytes per cycle. Default 16 (assumption).
     #[serde(default = "d_link")]
     pub link_bytes_per_cycle: u64,
+    /// DMA engine per core: accesses in flight. Default 16 (assumption: the offload engines exist
+    /// [S4, S9], their count, throughput and latency are [NOT FOUND]).
+    #[serde(default = "d_dma")]
+    pub dma_max_outstanding: u64,
+    /// SMASH: fetch each row of B into the scratchpad with two DMA jobs (columns, values) instead
+    /// of loading its entries one by one through the data cache. Default false (our option: the
+    /// thesis does not say how SMASH uses the offload engines).
+    #[serde(default)]
+    pub smash_dma_b_rows: bool,
     /// DRAM channels per die. Default 4 (assumption: the count is [NOT FOUND]).
     #[serde(default = "d_channels")]
     pub dram_channels: u64,
@@ -106,6 +115,10 @@ pub struct PiumaConfig {
     /// mechanism is [NOT FOUND]); see `kernels/smash.rs`.
     #[serde(default = "d_fragment")]
     pub smash_fragment_entries: u64,
+}
+
+fn d_dma() -> u64 {
+    16
 }
 
 fn d_fragment() -> u64 {
@@ -224,6 +237,7 @@ impl PiumaConfig {
         }
         require_at_least(&k("int_latency_cycles"), self.int_latency_cycles, 1)?;
         require_at_least(&k("smash_fragment_entries"), self.smash_fragment_entries, 1)?;
+        require_at_least(&k("dma_max_outstanding"), self.dma_max_outstanding, 1)?;
         require_at_least(&k("fp_latency_cycles"), self.fp_latency_cycles, 1)?;
         require_at_least(&k("mesh_cols"), self.mesh_cols, 1)?;
         require_at_least(&k("mesh_rows"), self.mesh_rows, 1)?;

@@ -23,6 +23,7 @@ use crate::program::{Op, OpClass, Program};
 
 const DCACHE: PortId = PortId(0);
 const NET: PortId = PortId(1);
+const DMA: PortId = PortId(2);
 /// Responses to posted stores carry this bit in their id and wake nobody.
 const POSTED: u64 = 1 << 63;
 
@@ -40,6 +41,7 @@ crate::stats_struct! {
         dram_accesses: Count = "Loads and stores of DRAM data (through the data cache)",
         memory_side_atomics: Count = "Atomics on DRAM addresses, executed at the memory controller",
         barriers: Count = "Barrier operations",
+        dma_jobs: Count = "Transfers handed to the core's DMA engine (the thread waits for each)",
         memory_stall_cycles: Cycles = "Thread-cycles spent waiting for loads",
         atomic_stall_cycles: Cycles = "Thread-cycles spent waiting for atomics",
         barrier_stall_cycles: Cycles = "Thread-cycles spent waiting at barriers",
@@ -318,9 +320,15 @@ impl PiumaCore {
                 th.ready_at = Tick(now.0 + self.clock.ticks(cycles).0);
             }
             OpClass::Dma => {
-                // DMA engines are not modelled yet: count the operation as an integer one.
-                self.stats.int_ops += 1;
-                th.ready_at = Tick(now.0 + self.clock.ticks(self.timing.int_cycles).0);
+                // A transfer of `size` bytes at `addr`: into the core (dst 0) or out of it (dst 1).
+                self.stats.dma_jobs += 1;
+                let kind = if op.dst == 1 {
+                    AccessKind::Write
+                } else {
+                    AccessKind::Read
+                };
+                self.send(DMA, kind, op.addr, op.size, t as u64, ctx);
+                self.set_state(t, State::WaitLoad(now));
             }
             OpClass::Load | OpClass::Fetch | OpClass::Store | OpClass::Atomic => {
                 let kind = match op.class {
@@ -486,7 +494,7 @@ impl Component for PiumaCore {
         &self.name
     }
     fn ports(&self) -> &[&'static str] {
-        &["dcache", "net"]
+        &["dcache", "net", "dma"]
     }
     fn setup(&mut self, ctx: &mut Ctx) {
         self.wake(Tick(0), ctx);

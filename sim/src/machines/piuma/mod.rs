@@ -21,6 +21,7 @@ pub use config::{PiumaConfig, WorkDistribution};
 
 use self::core::{AddressMap, CoreSetup, CoreTiming, PiumaCore};
 use crate::blocks::cache::{Cache, CacheConfig, PrefetchKind, WritePolicy, WritebackHandling};
+use crate::blocks::dma::{DmaEngine, DmaSpec};
 use crate::blocks::dram::{Dram, DramConfig};
 use crate::blocks::noc::{Noc, NocSpec, Region, Topology};
 use crate::blocks::spad::{Scratchpad, SpadConfig};
@@ -37,6 +38,7 @@ pub struct Die {
     sim: crate::engine::Sim,
     cores: Vec<ComponentId>,
     caches: Vec<ComponentId>,
+    dmas: Vec<ComponentId>,
     noc: ComponentId,
     dram: ComponentId,
     clock: Clock,
@@ -124,6 +126,10 @@ impl PiumaConfig {
         for ch in 0..n_ch {
             endpoint_router.push(((n_cores + ch) % n_routers) as u32);
         }
+        // Then core c's DMA engine (2n + channels + c), on the core's router.
+        for c in 0..n_cores {
+            endpoint_router.push((c % n_routers) as u32);
+        }
         let dram_eps: Vec<u64> = (0..n_ch as u64).map(|ch| 2 * n_cores as u64 + ch).collect();
         let regions = (0..n_cores as u64)
             .map(|c| Region {
@@ -152,6 +158,7 @@ impl PiumaConfig {
         };
         let mut cores = Vec::new();
         let mut caches = Vec::new();
+        let mut dmas = Vec::new();
         for (c, progs) in programs.into_iter().enumerate() {
             let spad = Scratchpad::new(&format!("core{c}.spad"), spad_geo, clock, 1);
             cores.push(b.add(Box::new(PiumaCore::new(
@@ -165,6 +172,14 @@ impl PiumaConfig {
                 spad,
                 &self.pipe_sizes(),
                 progs,
+            ))));
+            dmas.push(b.add(Box::new(DmaEngine::new(
+                &format!("core{c}.dma"),
+                DmaSpec {
+                    access_bytes: 8,
+                    max_outstanding: self.dma_max_outstanding as u32,
+                },
+                clock,
             ))));
             caches.push(b.add(Box::new(Cache::new(
                 &format!("core{c}.dcache"),
@@ -182,6 +197,14 @@ impl PiumaConfig {
             b.connect(cores[c], "dcache", caches[c], "up0", wire);
             b.connect(cores[c], "net", noc, &format!("ep{}", 2 * c), wire);
             b.connect(caches[c], "down", noc, &format!("ep{}", 2 * c + 1), wire);
+            b.connect(cores[c], "dma", dmas[c], "up", wire);
+            b.connect(
+                dmas[c],
+                "down",
+                noc,
+                &format!("ep{}", 2 * n_cores + n_ch + c),
+                wire,
+            );
         }
         for ch in 0..n_ch {
             b.connect(
@@ -199,6 +222,7 @@ impl PiumaConfig {
             sim,
             cores,
             caches,
+            dmas,
             noc,
             dram,
             clock,
@@ -222,6 +246,10 @@ impl Die {
             stats.add(
                 &format!("core{c}.dcache"),
                 fin.get::<Cache>(self.caches[c]).expect("cache").stats(),
+            );
+            stats.add(
+                &format!("core{c}.dma"),
+                fin.get::<DmaEngine>(self.dmas[c]).expect("dma").stats(),
             );
         }
         stats.add("mesh", fin.get::<Noc>(self.noc).expect("noc").stats());

@@ -281,3 +281,35 @@ fn same_address_atomics_from_many_threads_serialise() {
             > 0
     );
 }
+
+#[test]
+fn smash_fetching_b_rows_by_dma_moves_exactly_those_rows() {
+    let a = matrix("west0067.mtx");
+    let mut cfg = small_die();
+    cfg.smash_dma_b_rows = true;
+    for kind in [KernelKind::SmashV1, KernelKind::SmashV3] {
+        let run = check(kind, &a, &a, &cfg);
+        // One pair of transfers (columns, values) per stored entry of A with a non-empty B row.
+        let (mut jobs, mut bytes) = (0u64, 0u64);
+        for p in 0..a.nnz() {
+            let k = a.col_idx[p] as usize;
+            let len = (a.row_ptr[k + 1] - a.row_ptr[k]) as u64;
+            if len > 0 {
+                jobs += 2;
+                bytes += 2 * 8 * len;
+            }
+        }
+        let sum = |field: &str| -> u64 {
+            run.stats
+                .entries
+                .iter()
+                .filter(|e| e.name.ends_with(&format!(".dma.{field}")))
+                .map(|e| e.value)
+                .sum()
+        };
+        assert_eq!(sum("jobs"), jobs, "{kind:?}");
+        assert_eq!(sum("bytes"), bytes, "{kind:?}");
+        assert_eq!(sum("accesses"), bytes / 8, "{kind:?}: 8-byte accesses");
+        assert_eq!(sum_over_cores(&run.stats, "dma_jobs"), jobs, "{kind:?}");
+    }
+}

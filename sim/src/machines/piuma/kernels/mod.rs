@@ -315,6 +315,12 @@ impl Ops {
         self.load(l.b.ptr(k));
         self.load(l.b.ptr(k + 1));
     }
+    /// A DMA transfer of `bytes` at `addr` into this core (a gather into its scratchpad); the
+    /// thread waits until the engine has moved it all.
+    #[inline]
+    pub fn dma_get(&mut self, addr: u64, bytes: u32) {
+        self.buf.push_back(Op::mem(OpClass::Dma, addr, bytes));
+    }
     /// A back-off of `cycles` cycles during which the thread issues nothing.
     #[inline]
     pub fn pause(&mut self, cycles: u32) {

@@ -55,6 +55,9 @@ const WB_CURSOR: u64 = 208;
 /// V2/V3: cycles a thread with nothing to take waits before it polls again (our assumption: long
 /// enough that polling costs little issue bandwidth, short next to a hashing unit).
 const POLL_BACKOFF_CYCLES: u32 = 32;
+/// With `smash_dma_b_rows`: the staging area B's rows are copied to, in the reserved bytes.
+const STAGING: u64 = 2304;
+const STAGING_ELEMS: u64 = (RESERVED - STAGING) / ELEM - 1;
 /// V3: the global fragment counter (in core 0's scratchpad).
 const FRAG_CURSOR: u64 = 216;
 /// Table slots a thread scans per unit of write-back work.
@@ -125,6 +128,8 @@ struct Smash {
     unit_nnz: usize,
     out: Rc<RefCell<Output>>,
     kind: KernelKind,
+    /// Fetch B's rows with the DMA engine.
+    dma: bool,
     /// V2/V3: the token this thread holds.
     held: Option<Token>,
     /// V3: this thread's fragment: next slot and slots left.
@@ -192,10 +197,24 @@ impl Smash {
         {
             let (k, aik) = (a.col_idx[p] as usize, a.values[p]);
             ops.a_entry_and_b_row(&l, p, k);
-            for q in b.row_ptr[k]..b.row_ptr[k + 1] {
+            let (start, end) = (b.row_ptr[k], b.row_ptr[k + 1]);
+            if self.dma && end > start {
+                // Two transfers bring B's row into the scratchpad; the entries are then read
+                // locally, from a staging area that wraps (its addresses matter only for banks).
+                let bytes = (ELEM * (end - start) as u64) as u32;
+                ops.dma_get(l.b.col(start), bytes);
+                ops.dma_get(l.b.val(start), bytes);
+            }
+            for q in start..end {
                 let j = b.col_idx[q] as u64;
-                ops.load(l.b.col(q));
-                ops.load(l.b.val(q));
+                if self.dma {
+                    let slot = (self.local * 16 + 2 * (q - start)) as u64 % STAGING_ELEMS;
+                    ops.load(self.l.map.spad(self.core, STAGING + ELEM * slot));
+                    ops.load(self.l.map.spad(self.core, STAGING + ELEM * (slot + 1)));
+                } else {
+                    ops.load(l.b.col(q));
+                    ops.load(l.b.val(q));
+                }
                 ops.fp(1);
                 ops.int(2);
                 let key = i as u64 * b.n_cols as u64 + j;
@@ -583,6 +602,7 @@ pub fn programs(
                 unit_nnz: p.cfg.smash_unit_nnz as usize,
                 out: out.clone(),
                 kind,
+                dma: p.cfg.smash_dma_b_rows,
                 held: None,
                 frag_pos: 0,
                 frag_left: 0,
