@@ -276,8 +276,8 @@ pub fn run_piuma(
         );
     };
     let s = &run.stats;
-    let threads = cfg.n_cores * cfg.threads_per_core();
-    let pipes = cfg.n_cores * (cfg.n_mtp + cfg.n_stp);
+    let threads = cfg.total_cores() * cfg.threads_per_core();
+    let pipes = cfg.total_cores() * (cfg.n_mtp + cfg.n_stp);
     put(
         "cycles",
         run.cycles as f64,
@@ -298,7 +298,7 @@ pub fn run_piuma(
     );
     put(
         "ipc_per_core",
-        run.instructions as f64 / run.cycles.max(1) as f64 / cfg.n_cores as f64,
+        run.instructions as f64 / run.cycles.max(1) as f64 / cfg.total_cores() as f64,
         "ops/cycle",
         "Operations per cycle per core",
     );
@@ -399,7 +399,7 @@ pub fn run_piuma(
     );
     put(
         "area_proxy.sram_kib",
-        (cfg.n_cores * (cfg.spad_bytes + cfg.dcache_bytes)) as f64 / 1024.0,
+        (cfg.total_cores() * (cfg.spad_bytes + cfg.dcache_bytes)) as f64 / 1024.0,
         "KiB",
         "Scratchpad + data cache capacity over all cores: an area proxy, not an area model",
     );

@@ -715,8 +715,13 @@ fn validate(files: &[PathBuf]) -> Result<()> {
             .map_err(|e| bad(format!("{}: cannot read: {e}", f.display())))?;
         let result = if text.lines().any(|l| l.trim_start().starts_with("kind")) {
             sparsim::experiment::load(f, &[]).map(|_| ())
-        } else {
+        } else if text.contains("[[level]]") {
             cachesim::load(f, &[]).map(|_| ()).map_err(Into::into)
+        } else {
+            // A bare PIUMA machine config (what `run --machine` takes).
+            sparsim::config::load::<sparsim::machines::piuma::PiumaConfig>(f, &[])
+                .and_then(|c| c.check().map_err(|e| e.in_file(f)))
+                .map_err(Into::into)
         };
         match result {
             Ok(()) => println!("ok: {}", f.display()),

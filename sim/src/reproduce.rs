@@ -115,11 +115,11 @@ pub fn run_case(kind: KernelKind, a: &Csr, cfg: &PiumaConfig) -> Cell {
             }
         }
     };
-    let threads = (cfg.n_cores * cfg.threads_per_core()) as f64 * run.cycles.max(1) as f64;
+    let threads = (cfg.total_cores() * cfg.threads_per_core()) as f64 * run.cycles.max(1) as f64;
     let b = crate::machines::piuma::stall_breakdown(
         &run.stats,
         run.cycles,
-        cfg.n_cores * cfg.threads_per_core(),
+        cfg.total_cores() * cfg.threads_per_core(),
     );
     let share = |k: &str| b.get(k).copied().unwrap_or(0) as f64 / threads;
     Cell {

@@ -360,9 +360,32 @@ pub struct Dram {
     rtw: u64,
     ccd_s: u64,
     ccd_l: u64,
+    /// `(ways, granule)`: this DRAM holds one granule in `ways` of a wider interleave.
+    fold: Option<(u64, u64)>,
 }
 
 impl Dram {
+    /// Makes this DRAM one of `ways` that share the address space in `granule`-byte pieces
+    /// (several dies' memories): addresses are folded to this DRAM's own dense space before
+    /// decoding, so its channels and banks see no gaps. Responses carry the original address.
+    pub fn fold_interleave(mut self, ways: u64, granule: u64) -> Dram {
+        assert!(
+            ways >= 1 && granule >= 1,
+            "{}: bad interleave fold",
+            self.name
+        );
+        self.fold = (ways > 1).then_some((ways, granule));
+        self
+    }
+
+    #[inline]
+    fn local_addr(&self, addr: u64) -> u64 {
+        match self.fold {
+            Some((ways, g)) => addr / (g * ways) * g + addr % g,
+            None => addr,
+        }
+    }
+
     /// A DRAM system with `n_up` request ports.
     pub fn new(name: &str, spec: DramSpec, n_up: usize) -> Dram {
         assert!(
@@ -430,6 +453,7 @@ impl Dram {
             rtw,
             ccd_s: t.ccd_s.max(spec.burst_cycles),
             ccd_l: t.ccd_l.max(spec.burst_cycles),
+            fold: None,
             spec,
         }
     }
@@ -495,7 +519,7 @@ impl Dram {
         };
         let is_write = req.kind == AccessKind::Writeback || req.kind == AccessKind::Write;
         let now_cycle = self.cycle_of(ctx.now());
-        let base = req.addr / self.spec.access_bytes * self.spec.access_bytes;
+        let base = self.local_addr(req.addr) / self.spec.access_bytes * self.spec.access_bytes;
         for i in 0..n as u64 {
             let addr = decode(&self.spec, base + i * self.spec.access_bytes);
             let ch = addr.channel as usize;

@@ -17,6 +17,7 @@
 //! Ports: `ep0`..`epN-1`, one per endpoint.
 
 mod config;
+pub mod hyperx;
 #[cfg(test)]
 mod tests;
 
@@ -78,12 +79,14 @@ impl Noc {
     /// A network from a resolved spec, clocked by `clock`.
     pub fn new(name: &str, spec: NocSpec, clock: Clock) -> Noc {
         let n = spec.n_endpoints as usize;
+        // XY routes stay within the rows of their ends, so whole rows up to the last used one.
+        let cols = spec.mesh_cols.max(1) as usize;
         let n_routers = spec
             .endpoint_router
             .iter()
             .copied()
             .max()
-            .map_or(1, |r| r as usize + 1);
+            .map_or(1, |r| (r as usize / cols + 1) * cols);
         Noc {
             name: name.to_string(),
             link_free: vec![Tick(0); n_routers * 4],

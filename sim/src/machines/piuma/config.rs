@@ -95,6 +95,18 @@ pub struct PiumaConfig {
     /// thesis does not say how SMASH uses the offload engines).
     #[serde(default)]
     pub smash_dma_b_rows: bool,
+    /// Dies joined by a HyperX network, each with `n_cores` cores, its own mesh and DRAM. Default 1.
+    /// PIUMA systems join sockets all-to-all through a HyperX of optical links [S7h].
+    #[serde(default = "d_one")]
+    pub n_dies: u64,
+    /// HyperX: one-way latency of a die-to-die link, cycles. Default 100 (assumption: 100 ns at
+    /// 1 GHz; [S7b] says under 400 ns across the largest system, and link latency is [NOT FOUND]).
+    #[serde(default = "d_hyperx_latency")]
+    pub hyperx_latency_cycles: u64,
+    /// HyperX: bytes per cycle per direction of a die-to-die link. Default 32: one optical port of
+    /// 32 GB/s per direction [S7b, S7f] at 1 GHz; one port per die pair is our assumption.
+    #[serde(default = "d_hyperx_link")]
+    pub hyperx_link_bytes_per_cycle: u64,
     /// DRAM channels per die. Default 4 (assumption: the count is [NOT FOUND]).
     #[serde(default = "d_channels")]
     pub dram_channels: u64,
@@ -115,6 +127,14 @@ pub struct PiumaConfig {
     /// mechanism is [NOT FOUND]); see `kernels/smash.rs`.
     #[serde(default = "d_fragment")]
     pub smash_fragment_entries: u64,
+}
+
+fn d_hyperx_latency() -> u64 {
+    100
+}
+
+fn d_hyperx_link() -> u64 {
+    32
 }
 
 fn d_dma() -> u64 {
@@ -202,6 +222,11 @@ impl Default for PiumaConfig {
 }
 
 impl PiumaConfig {
+    /// Cores over all dies.
+    pub fn total_cores(&self) -> u64 {
+        self.n_cores * self.n_dies
+    }
+
     /// Hardware threads per core.
     pub fn threads_per_core(&self) -> u64 {
         self.n_mtp * self.threads_per_mtp + self.n_stp
@@ -238,6 +263,15 @@ impl PiumaConfig {
         require_at_least(&k("int_latency_cycles"), self.int_latency_cycles, 1)?;
         require_at_least(&k("smash_fragment_entries"), self.smash_fragment_entries, 1)?;
         require_at_least(&k("dma_max_outstanding"), self.dma_max_outstanding, 1)?;
+        require_at_least(&k("n_dies"), self.n_dies, 1)?;
+        if self.n_dies > 64 {
+            return Err(Invalid::new(k("n_dies"), self.n_dies, "at most 64 dies"));
+        }
+        require_at_least(
+            &k("hyperx_link_bytes_per_cycle"),
+            self.hyperx_link_bytes_per_cycle,
+            1,
+        )?;
         require_at_least(&k("fp_latency_cycles"), self.fp_latency_cycles, 1)?;
         require_at_least(&k("mesh_cols"), self.mesh_cols, 1)?;
         require_at_least(&k("mesh_rows"), self.mesh_rows, 1)?;

@@ -6,8 +6,13 @@
 //! any scratchpad or DRAM, at a latency that grows with mesh distance; memory-side atomics.
 //! Facts and their sources are in `config.rs` (tags refer to ../shared/papers.md §1).
 //!
-//! Not modelled (yet): DMA engines, multi-die HyperX systems, instruction caches, the
-//! single-thread pipelines' higher per-thread performance (they issue like a one-thread MTP).
+//! A DMA engine per core (`blocks/dma.rs`) on its own mesh endpoint takes `Dma` operations.
+//! Several dies (`n_dies`) each have their cores, mesh and DRAM; a HyperX (`blocks/noc/hyperx.rs`)
+//! joins them all-to-all through one gateway endpoint per mesh. DRAM is interleaved over all dies in
+//! 64-byte lines; a die's scratchpads are reached from another die through both gateways.
+//!
+//! Not modelled (yet): instruction caches, the single-thread pipelines' higher per-thread
+//! performance (they issue like a one-thread MTP), in-network collectives.
 
 pub mod config;
 pub mod core;
@@ -19,10 +24,11 @@ use std::collections::BTreeMap;
 
 pub use config::{PiumaConfig, WorkDistribution};
 
-use self::core::{AddressMap, CoreSetup, CoreTiming, PiumaCore};
+use self::core::{AddressMap, CoreSetup, CoreTiming, PiumaCore, Space};
 use crate::blocks::cache::{Cache, CacheConfig, PrefetchKind, WritePolicy, WritebackHandling};
 use crate::blocks::dma::{DmaEngine, DmaSpec};
 use crate::blocks::dram::{Dram, DramConfig};
+use crate::blocks::noc::hyperx::{HyperX, HyperXSpec};
 use crate::blocks::noc::{Noc, NocSpec, Region, Topology};
 use crate::blocks::spad::{Scratchpad, SpadConfig};
 use crate::config::Invalid;
@@ -39,8 +45,10 @@ pub struct Die {
     cores: Vec<ComponentId>,
     caches: Vec<ComponentId>,
     dmas: Vec<ComponentId>,
-    noc: ComponentId,
-    dram: ComponentId,
+    /// Per die.
+    nocs: Vec<ComponentId>,
+    drams: Vec<ComponentId>,
+    hyperx: Option<ComponentId>,
     clock: Clock,
 }
 
@@ -79,7 +87,7 @@ impl PiumaConfig {
         self.check()?;
         assert_eq!(
             programs.len() as u64,
-            self.n_cores,
+            self.total_cores(),
             "one program list per core"
         );
         let clock = Clock::from_mhz(self.clock_mhz);
@@ -115,9 +123,14 @@ impl PiumaConfig {
         dram_cfg.org.channels = Some(self.dram_channels);
         let dram_spec = dram_cfg.resolve("piuma.dram")?;
         let n_cores = self.n_cores as usize;
+        let n_dies = self.n_dies as usize;
         let n_ch = self.dram_channels as usize;
         let n_routers = (self.mesh_cols * self.mesh_rows) as usize;
-        // Endpoints: core c's network port (2c) and data cache (2c + 1); then one per DRAM channel.
+        let multi = n_dies > 1;
+        // Endpoints of each die's mesh: local core c's network port (2c) and data cache (2c + 1);
+        // one per DRAM channel (2n + ch); core c's DMA engine (2n + channels + c); with several
+        // dies, the gateway to the HyperX (3n + channels).
+        let gateway = 3 * n_cores + n_ch;
         let mut endpoint_router = Vec::new();
         for c in 0..n_cores {
             endpoint_router.push((c % n_routers) as u32);
@@ -126,30 +139,48 @@ impl PiumaConfig {
         for ch in 0..n_ch {
             endpoint_router.push(((n_cores + ch) % n_routers) as u32);
         }
-        // Then core c's DMA engine (2n + channels + c), on the core's router.
         for c in 0..n_cores {
             endpoint_router.push((c % n_routers) as u32);
         }
-        let dram_eps: Vec<u64> = (0..n_ch as u64).map(|ch| 2 * n_cores as u64 + ch).collect();
-        let regions = (0..n_cores as u64)
-            .map(|c| Region {
-                base: map.spad(c as u32, 0),
-                size: self.spad_bytes,
-                targets: vec![2 * c],
-                interleave_bytes: self.spad_bytes,
-            })
-            .collect();
-        let noc_spec = NocSpec {
-            topology: Topology::Mesh,
-            n_endpoints: endpoint_router.len() as u64,
-            mesh_cols: self.mesh_cols,
-            hop_latency_cycles: self.hop_latency_cycles,
-            link_bytes_per_cycle: self.link_bytes_per_cycle,
-            header_bytes: 8,
-            targets: dram_eps,
-            interleave_bytes: 64,
-            endpoint_router,
-            regions,
+        if multi {
+            endpoint_router.push(((n_cores + n_ch) % n_routers) as u32);
+        }
+        let mesh_spec = |d: usize| {
+            // DRAM is interleaved over every die's channels in 64-byte lines: line l lives on die
+            // l mod dies. Another die's lines and scratchpads are reached through the gateway.
+            let targets = (0..n_dies * n_ch)
+                .map(|i| {
+                    if i % n_dies == d {
+                        (2 * n_cores + (i / n_dies) % n_ch) as u64
+                    } else {
+                        gateway as u64
+                    }
+                })
+                .collect();
+            let regions = (0..n_dies * n_cores)
+                .map(|g| Region {
+                    base: map.spad(g as u32, 0),
+                    size: self.spad_bytes,
+                    targets: vec![if g / n_cores == d {
+                        2 * (g % n_cores) as u64
+                    } else {
+                        gateway as u64
+                    }],
+                    interleave_bytes: self.spad_bytes,
+                })
+                .collect();
+            NocSpec {
+                topology: Topology::Mesh,
+                n_endpoints: endpoint_router.len() as u64,
+                mesh_cols: self.mesh_cols,
+                hop_latency_cycles: self.hop_latency_cycles,
+                link_bytes_per_cycle: self.link_bytes_per_cycle,
+                header_bytes: 8,
+                targets,
+                interleave_bytes: 64,
+                endpoint_router: endpoint_router.clone(),
+                regions,
+            }
         };
         let mut b = SimBuilder::new();
         let timing = CoreTiming {
@@ -190,30 +221,69 @@ impl PiumaConfig {
                 c as u64,
             ))));
         }
-        let noc = b.add(Box::new(Noc::new("mesh", noc_spec, clock)));
-        let dram = b.add(Box::new(Dram::new("dram", dram_spec, n_ch)));
+        let name = |d: usize, what: &str| {
+            if multi {
+                format!("die{d}.{what}")
+            } else {
+                what.to_string()
+            }
+        };
+        let hyperx = multi.then(|| {
+            let owner = move |addr: u64| -> usize {
+                match map.space(addr) {
+                    Space::Spad(core, _) => core as usize / n_cores,
+                    Space::Dram => (addr / 64) as usize % n_dies,
+                }
+            };
+            b.add(Box::new(HyperX::new(
+                "hyperx",
+                HyperXSpec {
+                    n_dies,
+                    latency_cycles: self.hyperx_latency_cycles,
+                    link_bytes_per_cycle: self.hyperx_link_bytes_per_cycle,
+                    header_bytes: 8,
+                },
+                clock,
+                Box::new(owner),
+            )))
+        });
         let wire = Tick(1);
-        for c in 0..n_cores {
-            b.connect(cores[c], "dcache", caches[c], "up0", wire);
-            b.connect(cores[c], "net", noc, &format!("ep{}", 2 * c), wire);
-            b.connect(caches[c], "down", noc, &format!("ep{}", 2 * c + 1), wire);
-            b.connect(cores[c], "dma", dmas[c], "up", wire);
-            b.connect(
-                dmas[c],
-                "down",
-                noc,
-                &format!("ep{}", 2 * n_cores + n_ch + c),
-                wire,
-            );
-        }
-        for ch in 0..n_ch {
-            b.connect(
-                noc,
-                &format!("ep{}", 2 * n_cores + ch),
-                dram,
-                &format!("up{ch}"),
-                wire,
-            );
+        let mut nocs = Vec::new();
+        let mut drams = Vec::new();
+        for d in 0..n_dies {
+            let noc = b.add(Box::new(Noc::new(&name(d, "mesh"), mesh_spec(d), clock)));
+            let dram = b.add(Box::new(
+                Dram::new(&name(d, "dram"), dram_spec.clone(), n_ch)
+                    .fold_interleave(n_dies as u64, 64),
+            ));
+            for c in 0..n_cores {
+                let g = d * n_cores + c;
+                b.connect(cores[g], "dcache", caches[g], "up0", wire);
+                b.connect(cores[g], "net", noc, &format!("ep{}", 2 * c), wire);
+                b.connect(caches[g], "down", noc, &format!("ep{}", 2 * c + 1), wire);
+                b.connect(cores[g], "dma", dmas[g], "up", wire);
+                b.connect(
+                    dmas[g],
+                    "down",
+                    noc,
+                    &format!("ep{}", 2 * n_cores + n_ch + c),
+                    wire,
+                );
+            }
+            for ch in 0..n_ch {
+                b.connect(
+                    noc,
+                    &format!("ep{}", 2 * n_cores + ch),
+                    dram,
+                    &format!("up{ch}"),
+                    wire,
+                );
+            }
+            if let Some(h) = hyperx {
+                b.connect(noc, &format!("ep{gateway}"), h, &format!("die{d}"), wire);
+            }
+            nocs.push(noc);
+            drams.push(dram);
         }
         let sim = b
             .build()
@@ -223,8 +293,9 @@ impl PiumaConfig {
             cores,
             caches,
             dmas,
-            noc,
-            dram,
+            nocs,
+            drams,
+            hyperx,
             clock,
         })
     }
@@ -252,8 +323,48 @@ impl Die {
                 fin.get::<DmaEngine>(self.dmas[c]).expect("dma").stats(),
             );
         }
-        stats.add("mesh", fin.get::<Noc>(self.noc).expect("noc").stats());
-        stats.add("dram", fin.get::<Dram>(self.dram).expect("dram").stats());
+        if let Some(h) = self.hyperx {
+            // Several dies: each die's mesh and DRAM, then their sums under the one-die names.
+            for (d, (&n, &m)) in self.nocs.iter().zip(&self.drams).enumerate() {
+                stats.add(
+                    &format!("die{d}.mesh"),
+                    fin.get::<Noc>(n).expect("noc").stats(),
+                );
+                stats.add(
+                    &format!("die{d}.dram"),
+                    fin.get::<Dram>(m).expect("dram").stats(),
+                );
+            }
+            for what in ["mesh", "dram"] {
+                let mut total: Vec<crate::stats::StatEntry> = Vec::new();
+                for e in &stats.entries {
+                    let Some(rest) = e.name.strip_prefix("die") else {
+                        continue;
+                    };
+                    let Some((_, field)) = rest.split_once(&format!(".{what}.")) else {
+                        continue;
+                    };
+                    let name = format!("{what}.{field}");
+                    match total.iter_mut().find(|t| t.name == name) {
+                        Some(t) => t.value += e.value,
+                        None => total.push(crate::stats::StatEntry {
+                            name,
+                            value: e.value,
+                            unit: e.unit,
+                            doc: e.doc,
+                        }),
+                    }
+                }
+                stats.entries.extend(total);
+            }
+            stats.add("hyperx", fin.get::<HyperX>(h).expect("hyperx").stats());
+        } else {
+            stats.add("mesh", fin.get::<Noc>(self.nocs[0]).expect("noc").stats());
+            stats.add(
+                "dram",
+                fin.get::<Dram>(self.drams[0]).expect("dram").stats(),
+            );
+        }
         let cycles = fin.now().0 / self.clock.period_ps();
         Ok(DieRun {
             finished: fin,

@@ -313,3 +313,70 @@ fn smash_fetching_b_rows_by_dma_moves_exactly_those_rows() {
         assert_eq!(sum_over_cores(&run.stats, "dma_jobs"), jobs, "{kind:?}");
     }
 }
+
+/// Core 0 of a two-die system runs `ops`; every other core has nothing to do.
+fn two_dies(ops_core0: Vec<Op>) -> DieRun {
+    let cfg = PiumaConfig {
+        n_cores: 4,
+        n_dies: 2,
+        n_mtp: 1,
+        threads_per_mtp: 1,
+        n_stp: 0,
+        ..Default::default()
+    };
+    let mut programs: Vec<Vec<Box<dyn Program>>> =
+        vec![vec![Box::new(Script(ops_core0.into_iter()))]];
+    for _ in 1..8 {
+        programs.push(vec![Box::new(Script(Vec::new().into_iter()))]);
+    }
+    cfg.build(programs)
+        .unwrap()
+        .run(RunLimits::default())
+        .unwrap()
+}
+
+#[test]
+fn another_die_costs_a_hyperx_round_trip_more() {
+    let cfg = PiumaConfig {
+        n_cores: 4,
+        n_dies: 2,
+        ..Default::default()
+    };
+    let map = cfg.address_map();
+    let loads = |core: u32| vec![Op::mem(OpClass::Load, map.spad(core, 64), 8); 10];
+    // Core 3 is on die 0 (cores 0-3), core 4 on die 1.
+    let same_die = two_dies(loads(3));
+    let other_die = two_dies(loads(4));
+    assert_eq!(same_die.stats.get("hyperx.requests"), Some(0));
+    assert_eq!(other_die.stats.get("hyperx.requests"), Some(10));
+    assert_eq!(other_die.stats.get("hyperx.responses"), Some(10));
+    // Ten dependent loads: each pays the link latency twice (there and back), at least.
+    let extra = other_die.cycles - same_die.cycles;
+    assert!(
+        extra >= 10 * 2 * cfg.hyperx_latency_cycles,
+        "same die {}, other die {} cycles",
+        same_die.cycles,
+        other_die.cycles
+    );
+    // DRAM lines alternate between the dies: of 16 line fills (one 64-byte request each), half
+    // cross the HyperX; each is eight 8-byte accesses at its die's DRAM.
+    let run = two_dies((0..16).map(|i| Op::mem(OpClass::Load, 64 * i, 8)).collect());
+    assert_eq!(run.stats.get("hyperx.requests"), Some(8));
+    assert_eq!(run.stats.get("dram.reads"), Some(16 * 8));
+    assert_eq!(
+        run.stats.get("die0.dram.reads").unwrap(),
+        run.stats.get("die1.dram.reads").unwrap()
+    );
+}
+
+#[test]
+fn every_kernel_computes_c_on_two_dies() {
+    let a = matrix("west0067.mtx");
+    let cfg = PiumaConfig {
+        n_dies: 2,
+        ..small_die()
+    };
+    for kind in KernelKind::ALL {
+        check(kind, &a, &a, &cfg);
+    }
+}

@@ -425,7 +425,7 @@ pub fn prepare(kind: KernelKind, problem: &Problem) -> Result<Prepared, Invalid>
         product_bound(problem.a, problem.b),
     );
     let output = Rc::new(RefCell::new(Output::default()));
-    let n_cores = cfg.n_cores as usize;
+    let n_cores = cfg.total_cores() as usize;
     let per_core = cfg.threads_per_core() as usize;
     let programs = match kind {
         KernelKind::RowwiseDense | KernelKind::RowwiseHeap => {
