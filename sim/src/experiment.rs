@@ -403,6 +403,25 @@ pub fn run_piuma(
         "KiB",
         "Scratchpad + data cache capacity over all cores: an area proxy, not an area model",
     );
+    if cfg.n_dies > 1 {
+        let x = g("hyperx.requests") + g("hyperx.responses");
+        put(
+            "hyperx.avg_latency_ns",
+            if x > 0.0 {
+                g("hyperx.latency_ps") / x / 1e3
+            } else {
+                0.0
+            },
+            "ns",
+            "Average die-to-die message latency (link latency, serialization, waiting)",
+        );
+        put(
+            "hyperx.bytes_per_cycle",
+            g("hyperx.bytes") / run.cycles.max(1) as f64,
+            "bytes/cycle",
+            "Bytes between dies per core cycle, all links together",
+        );
+    }
     let msgs = g("mesh.requests") + g("mesh.responses");
     put(
         "mesh.avg_latency_ns",
