@@ -232,6 +232,18 @@ fn draw<DB: DrawingBackend>(fig: &Figure, root: DrawingArea<DB, Shift>) -> Res {
     root.present().map_err(e2s)
 }
 
+/// The series legend, boxed on a translucent background.
+fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+) -> Res {
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(e2s)
+}
+
 fn bounds(xs: impl Iterator<Item = f64>) -> (f64, f64) {
     let (a, b) = xs
         .filter(|x| x.is_finite())
@@ -309,12 +321,7 @@ where
             )
             .map_err(e2s)?;
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(e2s)
+    legend(&mut chart)
 }
 
 fn draw_bars<DB: DrawingBackend>(
@@ -418,12 +425,7 @@ fn draw_bars<DB: DrawingBackend>(
             .label(name.clone())
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled()));
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(e2s)
+    legend(&mut chart)
 }
 
 #[allow(clippy::too_many_arguments)]

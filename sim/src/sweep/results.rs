@@ -38,18 +38,9 @@ pub struct Value {
 pub struct Record {
     /// Hash of the sweep this point belongs to.
     pub sweep: String,
-    /// The point's index in the sweep.
-    pub index: usize,
-    /// The point's id.
-    pub id: String,
-    /// Workload name.
-    pub workload: String,
-    /// Axis key -> value.
-    pub axes: BTreeMap<String, serde_json::Value>,
-    /// The point's seed.
-    pub seed: u64,
-    /// The overrides that make this point (`sparsim run BASE --set ...` reruns it alone).
-    pub overrides: Vec<String>,
+    /// The point: index, id, workload, axes, seed, overrides.
+    #[serde(flatten)]
+    pub point: Point,
     /// How it ended.
     pub status: Status,
     /// Why it failed.
@@ -63,6 +54,13 @@ pub struct Record {
     pub metrics: BTreeMap<String, Value>,
     /// Energy by component, in picojoules.
     pub energy_pj: BTreeMap<String, f64>,
+}
+
+impl std::ops::Deref for Record {
+    type Target = Point;
+    fn deref(&self) -> &Point {
+        &self.point
+    }
 }
 
 impl Record {
@@ -111,12 +109,7 @@ impl Record {
     pub fn failed(hash: &str, p: &Point, error: String) -> Record {
         Record {
             sweep: hash.to_string(),
-            index: p.index,
-            id: p.id.clone(),
-            workload: p.workload.clone(),
-            axes: p.axes.clone(),
-            seed: p.seed,
-            overrides: p.overrides.clone(),
+            point: p.clone(),
             status: Status::Failed,
             error: Some(error),
             simulated_ps: 0,

@@ -12,7 +12,8 @@
 
 use std::any::Any;
 
-use crate::engine::{AccessKind, Clock, Component, Ctx, MemReq, Msg, PortId, Tick};
+use super::{message_bytes, Tags};
+use crate::engine::{Clock, Component, Ctx, MemReq, Msg, PortId, Tick};
 
 crate::stats_struct! {
     /// Counters of the die-to-die network.
@@ -38,12 +39,6 @@ pub struct HyperXSpec {
     pub header_bytes: u64,
 }
 
-#[derive(Clone, Copy)]
-struct InFlight {
-    die: u32,
-    id: u64,
-}
-
 /// Port names `die0`, `die1`, ...
 fn die_ports() -> &'static [&'static str] {
     static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
@@ -63,8 +58,7 @@ pub struct HyperX {
     owner: Box<dyn Fn(u64) -> usize>,
     /// When each directed link `src * n + dst` is next free.
     link_free: Vec<Tick>,
-    tags: Vec<InFlight>,
-    free_tags: Vec<u32>,
+    tags: Tags,
     stats: HyperXStats,
 }
 
@@ -86,8 +80,7 @@ impl HyperX {
             spec,
             clock,
             owner,
-            tags: Vec::new(),
-            free_tags: Vec::new(),
+            tags: Tags::default(),
             stats: HyperXStats::default(),
         }
     }
@@ -98,12 +91,7 @@ impl HyperX {
     }
 
     fn bytes(&self, req: &MemReq, response: bool) -> u64 {
-        let carries_data = match req.kind {
-            AccessKind::Write | AccessKind::Writeback => !response,
-            AccessKind::Atomic => true,
-            _ => response,
-        };
-        self.spec.header_bytes + if carries_data { u64::from(req.size) } else { 0 }
+        message_bytes(req, response, self.spec.header_bytes)
     }
 
     /// Carries `bytes` from die `s` to die `t` injected at `now`; returns the delivery tick.
@@ -145,30 +133,17 @@ impl Component for HyperX {
                 let arrive = self.carry(src, dst, self.bytes(&req, false), now);
                 let mut out = req;
                 if req.kind.wants_data() {
-                    let tag = self.free_tags.pop().unwrap_or_else(|| {
-                        self.tags.push(InFlight { die: 0, id: 0 });
-                        self.tags.len() as u32 - 1
-                    });
-                    self.tags[tag as usize] = InFlight {
-                        die: src as u32,
-                        id: req.id,
-                    };
-                    out.id = u64::from(tag);
+                    out.id = self.tags.put(src as u32, req.id);
                 }
                 ctx.send(PortId(dst as u16), Msg::Req(out), Tick(arrive.0 - now.0));
             }
             Msg::Resp(resp) => {
                 self.stats.responses += 1;
-                let back = self.tags[resp.id as usize];
-                self.free_tags.push(resp.id as u32);
-                let arrive = self.carry(src, back.die as usize, self.bytes(&resp, true), now);
+                let (die, id) = self.tags.take(resp.id);
+                let arrive = self.carry(src, die as usize, self.bytes(&resp, true), now);
                 let mut out = resp;
-                out.id = back.id;
-                ctx.send(
-                    PortId(back.die as u16),
-                    Msg::Resp(out),
-                    Tick(arrive.0 - now.0),
-                );
+                out.id = id;
+                ctx.send(PortId(die as u16), Msg::Resp(out), Tick(arrive.0 - now.0));
             }
             other => panic!("{} @ {} ps: unexpected {other:?}", self.name, now.0),
         }

@@ -50,10 +50,41 @@ fn endpoint_ports() -> &'static [&'static str] {
     })
 }
 
-#[derive(Clone, Copy)]
-struct InFlight {
-    source: u32,
-    id: u64,
+/// Bytes a network carries for `req` (or its response): the header, plus the data where the data
+/// travels (writes out, reads back, atomics both ways).
+pub fn message_bytes(req: &MemReq, response: bool, header_bytes: u64) -> u64 {
+    let carries_data = match req.kind {
+        AccessKind::Write | AccessKind::Writeback => !response,
+        AccessKind::Atomic => true,
+        _ => response,
+    };
+    header_bytes + if carries_data { u64::from(req.size) } else { 0 }
+}
+
+/// Requests in flight through a network: it swaps a request's id for a tag on the way out and
+/// restores the id, and learns where to send the response, on the way back.
+#[derive(Default)]
+pub struct Tags {
+    slots: Vec<(u32, u64)>,
+    free: Vec<u32>,
+}
+
+impl Tags {
+    /// Remembers `(source, id)`; returns the tag to carry instead of `id`.
+    pub fn put(&mut self, source: u32, id: u64) -> u64 {
+        let tag = self.free.pop().unwrap_or_else(|| {
+            self.slots.push((0, 0));
+            self.slots.len() as u32 - 1
+        });
+        self.slots[tag as usize] = (source, id);
+        u64::from(tag)
+    }
+
+    /// The `(source, id)` of `tag`, which is free again.
+    pub fn take(&mut self, tag: u64) -> (u32, u64) {
+        self.free.push(tag as u32);
+        self.slots[tag as usize]
+    }
 }
 
 /// The network component.
@@ -65,8 +96,7 @@ pub struct Noc {
     link_free: Vec<Tick>,
     inject_free: Vec<Tick>,
     eject_free: Vec<Tick>,
-    tags: Vec<InFlight>,
-    free_tags: Vec<u32>,
+    tags: Tags,
     stats: NocStats,
 }
 
@@ -92,8 +122,7 @@ impl Noc {
             link_free: vec![Tick(0); n_routers * 4],
             inject_free: vec![Tick(0); n],
             eject_free: vec![Tick(0); n],
-            tags: Vec::new(),
-            free_tags: Vec::new(),
+            tags: Tags::default(),
             stats: NocStats::default(),
             spec,
             clock,
@@ -173,12 +202,7 @@ impl Noc {
     }
 
     fn bytes(&self, req: &MemReq, response: bool) -> u64 {
-        let carries_data = match req.kind {
-            AccessKind::Write | AccessKind::Writeback => !response,
-            AccessKind::Atomic => true,
-            _ => response,
-        };
-        self.spec.header_bytes + if carries_data { req.size as u64 } else { 0 }
+        message_bytes(req, response, self.spec.header_bytes)
     }
 }
 
@@ -199,31 +223,18 @@ impl Component for Noc {
                 let arrive = self.carry(src, dst, self.bytes(&req, false), now);
                 let mut out = req;
                 if req.kind.wants_data() {
-                    let tag = match self.free_tags.pop() {
-                        Some(t) => t,
-                        None => {
-                            self.tags.push(InFlight { source: 0, id: 0 });
-                            self.tags.len() as u32 - 1
-                        }
-                    };
-                    self.tags[tag as usize] = InFlight {
-                        source: src as u32,
-                        id: req.id,
-                    };
-                    out.id = tag as u64;
+                    out.id = self.tags.put(src as u32, req.id);
                 }
                 ctx.send(PortId(dst as u16), Msg::Req(out), Tick(arrive.0 - now.0));
             }
             Msg::Resp(resp) => {
                 self.stats.responses += 1;
-                let tag = resp.id as usize;
-                let back = self.tags[tag];
-                self.free_tags.push(tag as u32);
-                let arrive = self.carry(src, back.source as usize, self.bytes(&resp, true), now);
+                let (source, id) = self.tags.take(resp.id);
+                let arrive = self.carry(src, source as usize, self.bytes(&resp, true), now);
                 let mut out = resp;
-                out.id = back.id;
+                out.id = id;
                 ctx.send(
-                    PortId(back.source as u16),
+                    PortId(source as u16),
                     Msg::Resp(out),
                     Tick(arrive.0 - now.0),
                 );

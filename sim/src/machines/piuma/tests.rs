@@ -189,9 +189,11 @@ impl Program for Script {
     }
 }
 
-fn one_thread(ops_core0: Vec<Op>) -> DieRun {
+/// Core 0's one thread runs `ops` on `dies` dies of `cores` cores each; other cores idle.
+fn scripted(dies: u64, cores: u64, ops_core0: Vec<Op>) -> DieRun {
     let cfg = PiumaConfig {
-        n_cores: 8,
+        n_cores: cores,
+        n_dies: dies,
         n_mtp: 1,
         threads_per_mtp: 1,
         n_stp: 0,
@@ -199,13 +201,17 @@ fn one_thread(ops_core0: Vec<Op>) -> DieRun {
     };
     let mut programs: Vec<Vec<Box<dyn Program>>> =
         vec![vec![Box::new(Script(ops_core0.into_iter()))]];
-    for _ in 1..8 {
+    for _ in 1..dies * cores {
         programs.push(vec![Box::new(Script(Vec::new().into_iter()))]);
     }
     cfg.build(programs)
         .unwrap()
         .run(RunLimits::default())
         .unwrap()
+}
+
+fn one_thread(ops_core0: Vec<Op>) -> DieRun {
+    scripted(1, 8, ops_core0)
 }
 
 #[test]
@@ -314,25 +320,9 @@ fn smash_fetching_b_rows_by_dma_moves_exactly_those_rows() {
     }
 }
 
-/// Core 0 of a two-die system runs `ops`; every other core has nothing to do.
+/// Core 0 of a two-die system (4 cores each) runs `ops`; every other core has nothing to do.
 fn two_dies(ops_core0: Vec<Op>) -> DieRun {
-    let cfg = PiumaConfig {
-        n_cores: 4,
-        n_dies: 2,
-        n_mtp: 1,
-        threads_per_mtp: 1,
-        n_stp: 0,
-        ..Default::default()
-    };
-    let mut programs: Vec<Vec<Box<dyn Program>>> =
-        vec![vec![Box::new(Script(ops_core0.into_iter()))]];
-    for _ in 1..8 {
-        programs.push(vec![Box::new(Script(Vec::new().into_iter()))]);
-    }
-    cfg.build(programs)
-        .unwrap()
-        .run(RunLimits::default())
-        .unwrap()
+    scripted(2, 4, ops_core0)
 }
 
 #[test]
