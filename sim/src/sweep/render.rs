@@ -531,7 +531,6 @@ fn figures_for(spec: &PlotSpec, m: &Manifest, recs: &[Record]) -> Result<Figures
             let workloads: BTreeSet<&String> = ok.iter().map(|r| &r.workload).collect();
             let mut groups: Vec<String> = Vec::new();
             let mut series = Vec::new();
-            let base_keys: Vec<&str> = Vec::new();
             for w in &workloads {
                 let Some(b) = ok
                     .iter()
@@ -543,7 +542,7 @@ fn figures_for(spec: &PlotSpec, m: &Manifest, recs: &[Record]) -> Result<Figures
                 let mine: Vec<&&Record> = ok.iter().filter(|r| &r.workload == *w).collect();
                 let mut col = vec![None; groups.len()];
                 for r in mine {
-                    let label = point_label(r, false, &base_keys);
+                    let label = point_label(r, false, &[]);
                     let gi = match groups.iter().position(|g| *g == label) {
                         Some(i) => i,
                         None => {
