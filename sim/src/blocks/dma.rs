@@ -15,7 +15,9 @@
 use std::any::Any;
 use std::collections::VecDeque;
 
-use crate::engine::{AccessKind, Clock, Component, Ctx, MemReq, Msg, Outstanding, PortId, Tick};
+use crate::engine::{
+    AccessKind, Alarm, Clock, Component, Ctx, MemReq, Msg, Outstanding, PortId, Tick,
+};
 
 crate::stats_struct! {
     /// Counters of one DMA engine.
@@ -59,7 +61,7 @@ pub struct DmaEngine {
     /// Job sequence number of `jobs[0]`; accesses carry `seq` in their id.
     head_seq: u64,
     outstanding: u32,
-    wake_at: Option<Tick>,
+    alarm: Alarm,
     last_issue: Option<Tick>,
     stats: DmaStats,
 }
@@ -78,7 +80,7 @@ impl DmaEngine {
             jobs: VecDeque::new(),
             head_seq: 0,
             outstanding: 0,
-            wake_at: None,
+            alarm: Alarm::default(),
             last_issue: None,
             stats: DmaStats::default(),
         }
@@ -89,13 +91,9 @@ impl DmaEngine {
         &self.stats
     }
 
+    /// Makes sure this component is woken no later than `at`.
     fn wake(&mut self, at: Tick, ctx: &mut Ctx) {
-        let at = self.clock.next_edge(at.max(ctx.now()));
-        if self.wake_at.is_some_and(|w| w <= at) {
-            return;
-        }
-        self.wake_at = Some(at);
-        ctx.wake_after(Tick(at.0 - ctx.now().0), Msg::Wake(0));
+        self.alarm.set(self.clock, at, ctx);
     }
 
     /// Issues one access of the first job with bytes left, if the window allows.
@@ -196,10 +194,9 @@ impl Component for DmaEngine {
                 self.wake(ctx.now(), ctx);
             }
             (_, Msg::Wake(_)) => {
-                if self.wake_at != Some(ctx.now()) {
-                    return;
+                if !self.alarm.ring(ctx.now()) {
+                    return; // Superseded.
                 }
-                self.wake_at = None;
                 self.issue(ctx);
             }
             (p, other) => panic!(

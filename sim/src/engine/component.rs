@@ -129,3 +129,33 @@ impl Ctx<'_> {
         self.queue.push(tick, Payload { dst, port, msg });
     }
 }
+
+/// A component's wake-up call to itself, kept at the earliest time asked for: a request later than
+/// the pending one is dropped; an earlier one replaces it, and the replaced event, when it arrives,
+/// is recognised by [`Alarm::ring`] and ignored. Saves an event per redundant request.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Alarm {
+    at: Option<Tick>,
+}
+
+impl Alarm {
+    /// Makes sure `Msg::Wake(0)` arrives no later than the first edge of `clock` at or after `at`.
+    pub fn set(&mut self, clock: super::time::Clock, at: Tick, ctx: &mut Ctx) {
+        let at = clock.next_edge(at.max(ctx.now()));
+        if self.at.is_some_and(|w| w <= at) {
+            return;
+        }
+        self.at = Some(at);
+        ctx.wake_after(Tick(at.0 - ctx.now().0), Msg::Wake(0));
+    }
+
+    /// Called on a `Wake`: true (and the alarm is cleared) if it is the pending one, false if it
+    /// was replaced by an earlier one.
+    pub fn ring(&mut self, now: Tick) -> bool {
+        if self.at != Some(now) {
+            return false;
+        }
+        self.at = None;
+        true
+    }
+}

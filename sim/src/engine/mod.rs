@@ -13,7 +13,7 @@ mod queue;
 mod sim;
 mod time;
 
-pub use component::{Component, ComponentId, Ctx, Outstanding, PortId};
+pub use component::{Alarm, Component, ComponentId, Ctx, Outstanding, PortId};
 pub use msg::{AccessKind, MemReq, Msg, Split};
 pub use sim::{BuildError, Finished, RunError, RunLimits, Sim, SimBuilder, StopReason};
 pub use time::{Clock, Cycle, Tick};

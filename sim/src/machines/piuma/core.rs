@@ -17,7 +17,7 @@ use std::any::Any;
 
 use crate::blocks::spad::{Scratchpad, SpadStats};
 use crate::engine::{
-    AccessKind, Clock, Component, Ctx, MemReq, Msg, Outstanding, PortId, Split, Tick,
+    AccessKind, Alarm, Clock, Component, Ctx, MemReq, Msg, Outstanding, PortId, Split, Tick,
 };
 use crate::program::{Op, OpClass, Program};
 
@@ -152,7 +152,7 @@ pub struct PiumaCore {
     /// Operations issued by each thread.
     thread_instructions: Vec<u64>,
     /// The wake-up the core waits for, if any (one per core, serving all its pipes).
-    wake_at: Option<Tick>,
+    alarm: Alarm,
     error: Option<String>,
     stats: PiumaCoreStats,
 }
@@ -220,7 +220,7 @@ impl PiumaCore {
             n_live,
             n_at_barrier: 0,
             thread_instructions: vec![0; n_live],
-            wake_at: None,
+            alarm: Alarm::default(),
             error: None,
             stats: PiumaCoreStats::default(),
         }
@@ -264,14 +264,9 @@ impl PiumaCore {
         }
     }
 
-    /// Makes sure the core is woken no later than `at`.
+    /// Makes sure this component is woken no later than `at`.
     fn wake(&mut self, at: Tick, ctx: &mut Ctx) {
-        let at = self.clock.next_edge(at.max(ctx.now()));
-        if self.wake_at.is_some_and(|w| w <= at) {
-            return;
-        }
-        self.wake_at = Some(at);
-        ctx.wake_after(Tick(at.0 - ctx.now().0), Msg::Wake(0));
+        self.alarm.set(self.clock, at, ctx);
     }
 
     fn send(
@@ -502,10 +497,9 @@ impl Component for PiumaCore {
     fn handle(&mut self, port: PortId, msg: Msg, ctx: &mut Ctx) {
         match msg {
             Msg::Wake(_) => {
-                if self.wake_at != Some(ctx.now()) {
+                if !self.alarm.ring(ctx.now()) {
                     return; // Superseded.
                 }
-                self.wake_at = None;
                 self.run_cycle(ctx);
             }
             Msg::Resp(r) => {
