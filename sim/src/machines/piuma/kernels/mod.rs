@@ -14,7 +14,6 @@ mod rowwise;
 mod smash;
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
@@ -268,42 +267,44 @@ pub fn distribute(
 }
 
 /// A buffer of generated operations, with helpers that name them.
+///
+/// Operations are only added once the buffer is empty (a refill), and taken from the front, so
+/// the buffer restarts at its beginning each refill: the memory a thread touches stays small and
+/// warm (a ring buffer would sweep its whole capacity).
 #[derive(Default)]
 pub struct Ops {
-    buf: VecDeque<Op>,
+    buf: Vec<Op>,
+    next: usize,
 }
 
 impl Ops {
     /// A load of 8 bytes.
     #[inline]
     pub fn load(&mut self, addr: u64) {
-        self.buf
-            .push_back(Op::mem(OpClass::Load, addr, ELEM as u32));
+        self.buf.push(Op::mem(OpClass::Load, addr, ELEM as u32));
     }
     /// A store of 8 bytes.
     #[inline]
     pub fn store(&mut self, addr: u64) {
-        self.buf
-            .push_back(Op::mem(OpClass::Store, addr, ELEM as u32));
+        self.buf.push(Op::mem(OpClass::Store, addr, ELEM as u32));
     }
     /// An 8-byte atomic (fetch-add, CAS, ...).
     #[inline]
     pub fn atomic(&mut self, addr: u64) {
-        self.buf
-            .push_back(Op::mem(OpClass::Atomic, addr, ELEM as u32));
+        self.buf.push(Op::mem(OpClass::Atomic, addr, ELEM as u32));
     }
     /// `n` integer operations.
     #[inline]
     pub fn int(&mut self, n: usize) {
         for _ in 0..n {
-            self.buf.push_back(Op::mem(OpClass::Int, 0, 0));
+            self.buf.push(Op::mem(OpClass::Int, 0, 0));
         }
     }
     /// `n` floating-point operations.
     #[inline]
     pub fn fp(&mut self, n: usize) {
         for _ in 0..n {
-            self.buf.push_back(Op::mem(OpClass::Fp, 0, 0));
+            self.buf.push(Op::mem(OpClass::Fp, 0, 0));
         }
     }
     /// The loads that start on A's stored entry `p` (column `k`): its column and value, and the
@@ -319,23 +320,29 @@ impl Ops {
     /// thread waits until the engine has moved it all.
     #[inline]
     pub fn dma_get(&mut self, addr: u64, bytes: u32) {
-        self.buf.push_back(Op::mem(OpClass::Dma, addr, bytes));
+        self.buf.push(Op::mem(OpClass::Dma, addr, bytes));
     }
     /// A back-off of `cycles` cycles during which the thread issues nothing.
     #[inline]
     pub fn pause(&mut self, cycles: u32) {
-        self.buf.push_back(Op::mem(OpClass::Pause, 0, cycles));
+        self.buf.push(Op::mem(OpClass::Pause, 0, cycles));
     }
     /// A core-wide barrier.
     #[inline]
     pub fn barrier(&mut self) {
-        self.buf.push_back(Op::mem(OpClass::Barrier, 0, 0));
+        self.buf.push(Op::mem(OpClass::Barrier, 0, 0));
     }
     fn pop(&mut self) -> Option<Op> {
-        self.buf.pop_front()
+        let op = self.buf.get(self.next).copied();
+        self.next += 1;
+        if self.next >= self.buf.len() {
+            self.buf.clear();
+            self.next = 0;
+        }
+        op
     }
     fn is_empty(&self) -> bool {
-        self.buf.is_empty()
+        self.next >= self.buf.len()
     }
 }
 

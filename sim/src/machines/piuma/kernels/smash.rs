@@ -75,8 +75,9 @@ struct CoreState {
     cur_window: usize,
     /// Next row (row units) or next nonzero of A (nonzero units) to hash in the current window.
     next: usize,
-    keys: Vec<u64>,
-    vals: Vec<f64>,
+    /// The hash table's contents: each slot's key (`EMPTY` if free) and value, side by side so a
+    /// probe and its add touch one host cache line.
+    table: Vec<(u64, f64)>,
     /// V2/V3: slots per table half (0 for V1, whose windows all start at slot 0).
     half: usize,
     /// V2/V3, per window: hashing tokens out, write-back chunks out, next write-back slot, done.
@@ -136,6 +137,36 @@ struct Smash {
     frag_pos: u64,
     frag_left: u64,
     frag_entries: u64,
+    /// The hashing unit in progress: its operations are generated one nonzero of A per refill,
+    /// so a thread's buffered operations stay small (a whole row's would be thousands).
+    pending: Option<Pending>,
+}
+
+/// What is left of a hashing unit: B's entries `qs` still to multiply by A's entry `aik` (in row
+/// `i`; B's row starts at `row_start`), then A's nonzeros `ps`; the window's table is `slots`
+/// slots from `base`.
+struct Pending {
+    i: usize,
+    aik: f64,
+    row_start: usize,
+    qs: Range<usize>,
+    ps: Range<usize>,
+    slots: usize,
+    base: usize,
+}
+
+impl Pending {
+    fn new(i: usize, ps: Range<usize>, slots: usize, base: usize) -> Pending {
+        Pending {
+            i,
+            aik: 0.0,
+            row_start: 0,
+            qs: 0..0,
+            ps,
+            slots,
+            base,
+        }
+    }
 }
 
 #[inline]
@@ -158,10 +189,8 @@ impl Smash {
     fn hash_row(&mut self, ops: &mut Ops, i: usize, slots: usize, base: usize) {
         ops.load(self.l.a.ptr(i));
         ops.load(self.l.a.ptr(i + 1));
-        let range = self.a.row_ptr[i]..self.a.row_ptr[i + 1];
-        for p in range {
-            self.hash_nonzero(ops, i, p, slots, base);
-        }
+        let ps = self.a.row_ptr[i]..self.a.row_ptr[i + 1];
+        self.pending = Some(Pending::new(i, ps, slots, base));
     }
 
     /// Hashes the nonzeros `ps` of A, which lie in the window's `rows`: a binary search of A's row
@@ -174,74 +203,109 @@ impl Smash {
         slots: usize,
         base: usize,
     ) {
-        let a = self.a.clone();
-        let mut i =
+        let a = &self.a;
+        let i =
             rows.start + a.row_ptr[rows.start..=rows.end].partition_point(|&x| x <= ps.start) - 1;
         for _ in 0..=(rows.len().max(1)).ilog2() {
             ops.load(self.l.a.ptr(i));
         }
-        for p in ps {
-            while p >= a.row_ptr[i + 1] {
-                i += 1;
-                ops.load(self.l.a.ptr(i + 1));
-            }
-            self.hash_nonzero(ops, i, p, slots, base);
-        }
+        self.pending = Some(Pending::new(i, ps, slots, base));
     }
 
-    /// Multiplies A's entry `p` (in row `i`) by row k of B and merges the products into the table.
-    fn hash_nonzero(&mut self, ops: &mut Ops, i: usize, p: usize, slots: usize, base: usize) {
-        let (a, b, l) = (self.a.clone(), self.b.clone(), self.l);
+    /// Generates the next step of the pending hashing unit: the loads that start a nonzero of A,
+    /// or one partial product. False if the unit is finished.
+    fn continue_unit(&mut self, ops: &mut Ops) -> bool {
+        let Some(pend) = self.pending.as_mut() else {
+            return false;
+        };
+        if let Some(q) = pend.qs.next() {
+            let pend = &*pend;
+            let (i, aik, row_start, slots, base) =
+                (pend.i, pend.aik, pend.row_start, pend.slots, pend.base);
+            self.hash_product(ops, i, aik, q, row_start, slots, base);
+            return true;
+        }
+        let Some(p) = pend.ps.next() else {
+            self.pending = None;
+            return false;
+        };
+        let (a, b, l) = (&self.a, &self.b, &self.l);
+        while p >= a.row_ptr[pend.i + 1] {
+            pend.i += 1;
+            ops.load(l.a.ptr(pend.i + 1));
+        }
+        // A's entry p (column k) multiplies row k of B.
+        let k = a.col_idx[p] as usize;
+        ops.a_entry_and_b_row(l, p, k);
+        let (start, end) = (b.row_ptr[k], b.row_ptr[k + 1]);
+        if self.dma && end > start {
+            // Two transfers bring B's row into the scratchpad; the entries are then read
+            // locally, from a staging area that wraps (its addresses matter only for banks).
+            let bytes = (ELEM * (end - start) as u64) as u32;
+            ops.dma_get(l.b.col(start), bytes);
+            ops.dma_get(l.b.val(start), bytes);
+        }
+        pend.aik = a.values[p];
+        pend.row_start = start;
+        pend.qs = start..end;
+        true
+    }
+
+    /// One partial product, A[i][k] times B's entry `q` (B's row k starts at `row_start`), merged
+    /// into the table.
+    #[allow(clippy::too_many_arguments)]
+    fn hash_product(
+        &mut self,
+        ops: &mut Ops,
+        i: usize,
+        aik: f64,
+        q: usize,
+        row_start: usize,
+        slots: usize,
+        base: usize,
+    ) {
+        let (b, l) = (&self.b, &self.l);
+        let j = b.col_idx[q] as u64;
+        if self.dma {
+            let slot = (self.local * 16 + 2 * (q - row_start)) as u64 % STAGING_ELEMS;
+            ops.load(l.map.spad(self.core, STAGING + ELEM * slot));
+            ops.load(l.map.spad(self.core, STAGING + ELEM * (slot + 1)));
+        } else {
+            ops.load(l.b.col(q));
+            ops.load(l.b.val(q));
+        }
+        ops.fp(1);
+        ops.int(2);
+        let key = i as u64 * b.n_cols as u64 + j;
+        let bq = b.values[q];
         let mut st = self.state.borrow_mut();
         let mut out = self.out.borrow_mut();
-        {
-            let (k, aik) = (a.col_idx[p] as usize, a.values[p]);
-            ops.a_entry_and_b_row(&l, p, k);
-            let (start, end) = (b.row_ptr[k], b.row_ptr[k + 1]);
-            if self.dma && end > start {
-                // Two transfers bring B's row into the scratchpad; the entries are then read
-                // locally, from a staging area that wraps (its addresses matter only for banks).
-                let bytes = (ELEM * (end - start) as u64) as u32;
-                ops.dma_get(l.b.col(start), bytes);
-                ops.dma_get(l.b.val(start), bytes);
+        let mut s = slot_of(key, slots);
+        loop {
+            out.hash_probes += 1;
+            ops.atomic(self.key_addr(base + s));
+            let slot = &mut st.table[base + s].0;
+            if *slot == EMPTY {
+                *slot = key;
+                break;
             }
-            for q in start..end {
-                let j = b.col_idx[q] as u64;
-                if self.dma {
-                    let slot = (self.local * 16 + 2 * (q - start)) as u64 % STAGING_ELEMS;
-                    ops.load(self.l.map.spad(self.core, STAGING + ELEM * slot));
-                    ops.load(self.l.map.spad(self.core, STAGING + ELEM * (slot + 1)));
-                } else {
-                    ops.load(l.b.col(q));
-                    ops.load(l.b.val(q));
-                }
-                ops.fp(1);
-                ops.int(2);
-                let key = i as u64 * b.n_cols as u64 + j;
-                let mut s = slot_of(key, slots);
-                loop {
-                    out.hash_probes += 1;
-                    ops.atomic(self.key_addr(base + s));
-                    if st.keys[base + s] == EMPTY {
-                        st.keys[base + s] = key;
-                        break;
-                    }
-                    if st.keys[base + s] == key {
-                        break;
-                    }
-                    out.hash_collisions += 1;
-                    ops.int(1);
-                    s = (s + 1) & (slots - 1);
-                }
-                ops.atomic(self.val_addr(base + s));
-                st.vals[base + s] += aik * b.values[q];
+            if *slot == key {
+                break;
             }
+            out.hash_collisions += 1;
+            ops.int(1);
+            s = (s + 1) & (slots - 1);
         }
+        ops.atomic(self.val_addr(base + s));
+        st.table[base + s].1 += aik * bq;
     }
 }
 
 impl ThreadWork for Smash {
     fn refill(&mut self, ops: &mut Ops) -> bool {
+        if self.continue_unit(ops) {
+            return true;
+        }
         let Some(&step) = self.steps.get(self.step) else {
             return false;
         };
@@ -330,8 +394,7 @@ impl Smash {
             ops.load(self.key_addr(s));
             let (key, v) = {
                 let mut st = self.state.borrow_mut();
-                let key = std::mem::replace(&mut st.keys[s], EMPTY);
-                (key, std::mem::take(&mut st.vals[s]))
+                std::mem::replace(&mut st.table[s], (EMPTY, 0.0))
             };
             if key == EMPTY {
                 continue;
@@ -577,8 +640,7 @@ pub fn programs(
             windows: wins,
             cur_window: if tokens { 0 } else { usize::MAX },
             next: if tokens { first } else { 0 },
-            keys: vec![EMPTY; if tokens { 2 * max_slots } else { max_slots }],
-            vals: vec![0.0; if tokens { 2 * max_slots } else { max_slots }],
+            table: vec![(EMPTY, 0.0); if tokens { 2 * max_slots } else { max_slots }],
             half: if tokens { max_slots } else { 0 },
             hash_out: vec![0; n_wins],
             wb_out: vec![0; n_wins],
@@ -607,6 +669,7 @@ pub fn programs(
                 frag_pos: 0,
                 frag_left: 0,
                 frag_entries: p.cfg.smash_fragment_entries.max(1),
+                pending: None,
             })));
         }
     }
