@@ -118,6 +118,22 @@ impl Ctx<'_> {
         self.queue.peek_tick().map(Tick)
     }
 
+    /// The context for a component embedded in this one (owned as a field and driven by direct
+    /// calls, so it costs no events): the embedded component's port `i` is this component's port
+    /// `first + i`. Its self wake-ups would come to this component, so an embedded component must
+    /// not schedule any.
+    #[inline]
+    pub fn embedded(&mut self, first: PortId) -> Ctx<'_> {
+        Ctx {
+            now: self.now,
+            me: self.me,
+            port_base: self.port_base + first.0 as u32,
+            links: self.links,
+            queue: self.queue,
+            last_progress: self.last_progress,
+        }
+    }
+
     /// Records that useful work completed now; the watchdog measures stalls from the last progress.
     #[inline]
     pub fn progress(&mut self) {

@@ -194,6 +194,35 @@ impl Cache {
         }
     }
 
+    /// Serves `req` at `now` if it can be answered without sending anything: a hit, with no
+    /// earlier request waiting for an MSHR, that is not a write-through store. Updates the tags
+    /// and counters exactly as [`Component::handle`] would, and returns how long after `now` the
+    /// answer is ready. `None` changes nothing: hand the request to `handle`.
+    ///
+    /// This is how an owner that embeds the cache (see [`Ctx::embedded`]) serves hits without
+    /// a request and a response event.
+    #[inline]
+    pub fn try_hit(&mut self, req: &MemReq, now: Tick) -> Option<Tick> {
+        let is_store = matches!(req.kind, AccessKind::Write | AccessKind::Atomic);
+        let write_back = self.cfg.write_policy == WritePolicy::WriteBack;
+        if !self.blocked.is_empty()
+            || req.kind == AccessKind::Writeback
+            || (is_store && !write_back)
+        {
+            return None;
+        }
+        let line = self.line_of(req.addr);
+        let first_use = self.tags.access(line, true, is_store)?;
+        let wait = self.bank_wait(line, now);
+        self.count(req, true);
+        if first_use {
+            self.stats.prefetches_useful += 1;
+        }
+        Some(Tick(
+            wait.0 + self.clock.ticks(self.cfg.hit_latency_cycles).0,
+        ))
+    }
+
     /// Handles one request; returns false (changing nothing) if it must wait for an MSHR.
     fn try_request(&mut self, port: PortId, req: MemReq, ctx: &mut Ctx) -> bool {
         let now = ctx.now();

@@ -8,22 +8,38 @@
 //! scratchpads and memory-side atomics through the network; DRAM data through the data cache.
 //!
 //! Does not model: instruction fetch (instructions always hit), register dependences within a
-//! thread beyond "one operation at a time", branch prediction, DMA engines (planned).
+//! thread beyond "one operation at a time", branch prediction.
 //!
-//! Ports: `dcache` (DRAM loads and stores), `net` (remote scratchpads, memory-side atomics, and
-//! requests from other cores to this core's scratchpad).
+//! The data cache is a [`Cache`] the core owns and drives by direct calls (as it does its
+//! scratchpad), so a hit costs no events: it is timed as if it had crossed the one-picosecond
+//! wires to a separate cache and back. Misses, and hits that must wait behind stalled misses, go
+//! through the cache's full request path; the cache's ports are the core's first two.
+//!
+//! Ports: `dcache_up` (the cache's answers to misses, looped back by a wire to `dcache_resp`),
+//! `dcache_down` (the cache's line fetches and writebacks, to the mesh), `net` (remote
+//! scratchpads, memory-side atomics, and requests from other cores to this core's scratchpad),
+//! `dma` (the core's DMA engine), `dcache_resp`.
 
 use std::any::Any;
 
+use crate::blocks::cache::{Cache, CacheStats};
 use crate::blocks::spad::{Scratchpad, SpadStats};
 use crate::engine::{
     AccessKind, Alarm, Clock, Component, Ctx, MemReq, Msg, Outstanding, PortId, Split, Tick,
 };
 use crate::program::{Op, OpClass, Program};
 
-const DCACHE: PortId = PortId(0);
-const NET: PortId = PortId(1);
-const DMA: PortId = PortId(2);
+/// The embedded data cache's ports are the core's ports from here: its `up0`, then its `down`.
+const DCACHE_PORTS: PortId = PortId(0);
+/// The cache's `up0` is the core's port 0 and its `down` the core's port 1.
+const DCACHE_UP: PortId = PortId(0);
+const DCACHE_DOWN: PortId = PortId(1);
+const NET: PortId = PortId(2);
+const DMA: PortId = PortId(3);
+/// Where the cache's answers (sent out of `dcache_up`) come back in.
+const DCACHE_RESP: PortId = PortId(4);
+/// The one-way wire delay between the core and its data cache, as if it were a separate block.
+const DCACHE_WIRE: Tick = Tick(1);
 /// Responses to posted stores carry this bit in their id and wake nobody.
 const POSTED: u64 = 1 << 63;
 
@@ -99,7 +115,6 @@ enum State {
 
 struct Thread {
     program: Box<dyn Program>,
-    ready_at: Tick,
     state: State,
     pipe: u16,
     lane: u8,
@@ -145,7 +160,11 @@ pub struct PiumaCore {
     timing: CoreTiming,
     map: AddressMap,
     spad: Scratchpad,
+    dcache: Cache,
     threads: Vec<Thread>,
+    /// When each thread may issue next (kept apart from `threads` so a pipe's scan reads one
+    /// or two cache lines).
+    ready_at: Vec<Tick>,
     pipes: Vec<Pipe>,
     n_live: usize,
     n_at_barrier: usize,
@@ -164,6 +183,7 @@ impl PiumaCore {
         name: &str,
         setup: CoreSetup,
         spad: Scratchpad,
+        dcache: Cache,
         pipe_sizes: &[usize],
         programs: Vec<Box<dyn Program>>,
     ) -> PiumaCore {
@@ -199,6 +219,7 @@ impl PiumaCore {
             timing,
             map,
             spad,
+            dcache,
             threads: programs
                 .into_iter()
                 .enumerate()
@@ -209,13 +230,13 @@ impl PiumaCore {
                         .expect("every thread has a pipe");
                     Thread {
                         program,
-                        ready_at: Tick(0),
                         state: State::Ready,
                         pipe: p as u16,
                         lane: (t - pipes[p].first) as u8,
                     }
                 })
                 .collect(),
+            ready_at: vec![Tick(0); n_live],
             pipes,
             n_live,
             n_at_barrier: 0,
@@ -239,6 +260,11 @@ impl PiumaCore {
     /// The scratchpad's counters.
     pub fn spad_stats(&self) -> &SpadStats {
         self.spad.stats()
+    }
+
+    /// The data cache's counters.
+    pub fn dcache_stats(&self) -> &CacheStats {
+        self.dcache.stats()
     }
 
     /// A program error, if one stopped a thread.
@@ -293,15 +319,14 @@ impl PiumaCore {
     fn issue(&mut self, t: usize, op: Op, ctx: &mut Ctx) {
         let now = ctx.now();
         self.stats.instructions += 1;
-        let th = &mut self.threads[t];
         match op.class {
             OpClass::Int | OpClass::Branch => {
                 self.stats.int_ops += 1;
-                th.ready_at = Tick(now.0 + self.clock.ticks(self.timing.int_cycles).0);
+                self.ready_at[t] = Tick(now.0 + self.clock.ticks(self.timing.int_cycles).0);
             }
             OpClass::Fp | OpClass::Mac | OpClass::Simd => {
                 self.stats.fp_ops += 1;
-                th.ready_at = Tick(now.0 + self.clock.ticks(self.timing.fp_cycles).0);
+                self.ready_at[t] = Tick(now.0 + self.clock.ticks(self.timing.fp_cycles).0);
             }
             OpClass::Barrier => {
                 self.stats.barriers += 1;
@@ -312,7 +337,7 @@ impl PiumaCore {
             OpClass::Pause => {
                 let cycles = u64::from(op.size.max(1));
                 self.stats.wait_cycles += cycles;
-                th.ready_at = Tick(now.0 + self.clock.ticks(cycles).0);
+                self.ready_at[t] = Tick(now.0 + self.clock.ticks(cycles).0);
             }
             OpClass::Dma => {
                 // A transfer of `size` bytes at `addr`: into the core (dst 0) or out of it (dst 1).
@@ -346,9 +371,8 @@ impl PiumaCore {
                     Space::Spad(core, off) if core == self.idx => {
                         self.stats.local_spad_accesses += 1;
                         let done = self.spad.access(kind, off, op.size, now);
-                        let th = &mut self.threads[t];
                         if blocking {
-                            th.ready_at = done;
+                            self.ready_at[t] = done;
                             let stall = self.cycles(now, done);
                             if kind == AccessKind::Atomic {
                                 self.stats.atomic_stall_cycles += stall;
@@ -356,7 +380,7 @@ impl PiumaCore {
                                 self.stats.memory_stall_cycles += stall;
                             }
                         } else {
-                            th.ready_at = next_cycle;
+                            self.ready_at[t] = next_cycle;
                         }
                     }
                     space => {
@@ -371,7 +395,8 @@ impl PiumaCore {
                             }
                             (Space::Dram, _) => {
                                 self.stats.dram_accesses += 1;
-                                DCACHE
+                                self.access_dcache(t, kind, op.addr, op.size.max(1), ctx);
+                                return;
                             }
                         };
                         let id = if blocking {
@@ -388,11 +413,47 @@ impl PiumaCore {
                             };
                             self.set_state(t, st);
                         } else {
-                            self.threads[t].ready_at = next_cycle;
+                            self.ready_at[t] = next_cycle;
                         }
                     }
                 }
             }
+        }
+    }
+
+    /// A DRAM load or store of thread `t`, through the embedded data cache.
+    fn access_dcache(&mut self, t: usize, kind: AccessKind, addr: u64, size: u32, ctx: &mut Ctx) {
+        let now = ctx.now();
+        let blocking = kind != AccessKind::Write;
+        let req = MemReq {
+            id: if blocking {
+                t as u64
+            } else {
+                POSTED | t as u64
+            },
+            addr,
+            size,
+            kind,
+            issued_ps: now.0,
+            split: Split::Whole,
+        };
+        if let Some(delay) = self.dcache.try_hit(&req, now) {
+            if blocking {
+                let done = Tick(now.0 + delay.0 + 2 * DCACHE_WIRE.0);
+                self.ready_at[t] = done;
+                self.stats.memory_stall_cycles += self.cycles(now, done);
+            } else {
+                self.ready_at[t] = Tick(now.0 + self.clock.period_ps());
+            }
+            ctx.progress();
+            return;
+        }
+        self.dcache
+            .handle(DCACHE_UP, Msg::Req(req), &mut ctx.embedded(DCACHE_PORTS));
+        if blocking {
+            self.set_state(t, State::WaitLoad(now));
+        } else {
+            self.ready_at[t] = Tick(now.0 + self.clock.period_ps());
         }
     }
 
@@ -406,7 +467,7 @@ impl PiumaCore {
             if let State::Barrier(since) = self.threads[t].state {
                 self.stats.barrier_stall_cycles += self.cycles(since, now);
                 self.set_state(t, State::Ready);
-                self.threads[t].ready_at = release;
+                self.ready_at[t] = release;
             }
         }
         self.n_at_barrier = 0;
@@ -435,7 +496,7 @@ impl PiumaCore {
                     let lane = part.trailing_zeros() as usize;
                     part &= part - 1;
                     let t = first + lane;
-                    let ready_at = self.threads[t].ready_at;
+                    let ready_at = self.ready_at[t];
                     if may_issue && chosen.is_none() && ready_at <= now {
                         chosen = Some(t);
                     } else {
@@ -449,7 +510,8 @@ impl PiumaCore {
                 }
             }
             let Some(t) = chosen else { continue };
-            self.pipes[p].rr = (t - first + 1) % n;
+            let lane = t - first + 1;
+            self.pipes[p].rr = if lane == n { 0 } else { lane };
             self.pipes[p].last_issue = Some(now);
             match self.threads[t].program.next_op() {
                 Some(op) => {
@@ -464,9 +526,8 @@ impl PiumaCore {
                     self.finish_thread(t, ctx);
                 }
             }
-            let th = &self.threads[t];
-            if th.state == State::Ready {
-                next = next.min(th.ready_at.max(next_cycle));
+            if self.threads[t].state == State::Ready {
+                next = next.min(self.ready_at[t].max(next_cycle));
             }
             ctx.progress();
         }
@@ -489,7 +550,7 @@ impl Component for PiumaCore {
         &self.name
     }
     fn ports(&self) -> &[&'static str] {
-        &["dcache", "net", "dma"]
+        &["dcache_up", "dcache_down", "net", "dma", "dcache_resp"]
     }
     fn setup(&mut self, ctx: &mut Ctx) {
         self.wake(Tick(0), ctx);
@@ -502,7 +563,11 @@ impl Component for PiumaCore {
                 }
                 self.run_cycle(ctx);
             }
-            Msg::Resp(r) => {
+            Msg::Resp(r) if port == DCACHE_DOWN => {
+                self.dcache
+                    .handle(DCACHE_DOWN, Msg::Resp(r), &mut ctx.embedded(DCACHE_PORTS));
+            }
+            Msg::Resp(r) if matches!(port, NET | DMA | DCACHE_RESP) => {
                 if r.id & POSTED != 0 {
                     return;
                 }
@@ -521,7 +586,7 @@ impl Component for PiumaCore {
                     ),
                 }
                 self.set_state(t, State::Ready);
-                self.threads[t].ready_at = now;
+                self.ready_at[t] = now;
                 ctx.progress();
                 self.wake(now, ctx);
             }
@@ -555,6 +620,7 @@ impl Component for PiumaCore {
         }
     }
     fn outstanding(&self, out: &mut Vec<Outstanding>) {
+        self.dcache.outstanding(out);
         for (t, th) in self.threads.iter().enumerate() {
             match th.state {
                 State::WaitLoad(since) => out.push(Outstanding {
@@ -578,6 +644,9 @@ impl Component for PiumaCore {
                 _ => {}
             }
         }
+    }
+    fn finish(&mut self, now: Tick) {
+        self.dcache.finish(now);
     }
     fn as_any(&self) -> &dyn Any {
         self

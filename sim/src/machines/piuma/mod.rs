@@ -43,7 +43,6 @@ pub const SPAD_BASE: u64 = 1 << 48;
 pub struct Die {
     sim: crate::engine::Sim,
     cores: Vec<ComponentId>,
-    caches: Vec<ComponentId>,
     dmas: Vec<ComponentId>,
     /// Per die.
     nocs: Vec<ComponentId>,
@@ -188,7 +187,6 @@ impl PiumaConfig {
             fp_cycles: self.fp_latency_cycles,
         };
         let mut cores = Vec::new();
-        let mut caches = Vec::new();
         let mut dmas = Vec::new();
         for (c, progs) in programs.into_iter().enumerate() {
             let spad = Scratchpad::new(&format!("core{c}.spad"), spad_geo, clock, 1);
@@ -201,6 +199,14 @@ impl PiumaConfig {
                     map,
                 },
                 spad,
+                Cache::new(
+                    &format!("core{c}.dcache"),
+                    &dcache,
+                    dgeo,
+                    clock,
+                    1,
+                    c as u64,
+                ),
                 &self.pipe_sizes(),
                 progs,
             ))));
@@ -211,14 +217,6 @@ impl PiumaConfig {
                     max_outstanding: self.dma_max_outstanding as u32,
                 },
                 clock,
-            ))));
-            caches.push(b.add(Box::new(Cache::new(
-                &format!("core{c}.dcache"),
-                &dcache,
-                dgeo,
-                clock,
-                1,
-                c as u64,
             ))));
         }
         let name = |d: usize, what: &str| {
@@ -258,9 +256,16 @@ impl PiumaConfig {
             ));
             for c in 0..n_cores {
                 let g = d * n_cores + c;
-                b.connect(cores[g], "dcache", caches[g], "up0", wire);
+                // The core's embedded data cache answers misses through a loop-back wire.
+                b.connect(cores[g], "dcache_up", cores[g], "dcache_resp", wire);
                 b.connect(cores[g], "net", noc, &format!("ep{}", 2 * c), wire);
-                b.connect(caches[g], "down", noc, &format!("ep{}", 2 * c + 1), wire);
+                b.connect(
+                    cores[g],
+                    "dcache_down",
+                    noc,
+                    &format!("ep{}", 2 * c + 1),
+                    wire,
+                );
                 b.connect(cores[g], "dma", dmas[g], "up", wire);
                 b.connect(
                     dmas[g],
@@ -291,7 +296,6 @@ impl PiumaConfig {
         Ok(Die {
             sim,
             cores,
-            caches,
             dmas,
             nocs,
             drams,
@@ -314,10 +318,7 @@ impl Die {
             thread_instructions.extend_from_slice(core.thread_instructions());
             stats.add(&format!("core{c}"), core.stats());
             stats.add(&format!("core{c}.spad"), core.spad_stats());
-            stats.add(
-                &format!("core{c}.dcache"),
-                fin.get::<Cache>(self.caches[c]).expect("cache").stats(),
-            );
+            stats.add(&format!("core{c}.dcache"), core.dcache_stats());
             stats.add(
                 &format!("core{c}.dma"),
                 fin.get::<DmaEngine>(self.dmas[c]).expect("dma").stats(),

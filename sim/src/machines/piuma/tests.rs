@@ -245,6 +245,29 @@ fn spad_atomics_are_counted_and_dram_line_fills_are_eight_8_byte_accesses() {
 }
 
 #[test]
+fn data_cache_hits_cost_the_hit_latency_and_no_dram_access() {
+    // One thread loads one DRAM line once, then eleven times: the first load misses, the others
+    // hit. A hit's answer is ready `dcache_hit_cycles` plus the two one-picosecond wires after
+    // issue, so the thread issues again at the edge after that: hit cycles + 1 per dependent hit.
+    let cfg = PiumaConfig::default();
+    let loads = |n: usize| vec![Op::mem(OpClass::Load, 4096, 8); n];
+    let once = one_thread(loads(1));
+    let many = one_thread(loads(11));
+    assert_eq!(many.stats.get("core0.dcache.read_misses"), Some(1));
+    assert_eq!(many.stats.get("core0.dcache.read_hits"), Some(10));
+    assert_eq!(
+        many.stats.get("dram.reads"),
+        once.stats.get("dram.reads"),
+        "hits reach no DRAM"
+    );
+    assert_eq!(
+        many.cycles - once.cycles,
+        10 * (cfg.dcache_hit_cycles + 1),
+        "ten hits"
+    );
+}
+
+#[test]
 fn same_address_atomics_from_many_threads_serialise() {
     // 16 threads each do one atomic; on one address they serialise, on 16 addresses they overlap.
     let run = |spread: bool| {
