@@ -821,13 +821,13 @@ impl Dram {
         // Issuing only raises timing constraints, so candidates that were not ready stay not ready
         // until `next`; the issuing bank is checked again, and anything else that changed (another
         // ready candidate, a backlog refill, closed-page closes) makes the next step the next cycle.
+        // Several banks may have changed (another ready candidate, a backlog refill): then every
+        // active bank's candidate is looked at again after the issue, not only the issuing one's.
+        let mut recheck_all = n_ready > 1;
         let issued_bank = if let Some((_, bi, idx)) = best_col {
-            let refilled = !self.channels[ch].backlog.is_empty();
+            recheck_all |= !self.channels[ch].backlog.is_empty();
             let e = self.channels[ch].take(bi, idx as usize);
             self.issue_column(ch, e, t);
-            if refilled || n_ready > 1 {
-                return Step::Issued(t + 1);
-            }
             Some(bi)
         } else if let Some((_, bi, is_act)) = best_row {
             let front = &mut self.channels[ch].bank_queues[bi][0];
@@ -841,9 +841,6 @@ impl Dram {
             } else {
                 self.issue_pre(ch, bi, addr, t);
             }
-            if n_ready > 1 {
-                return Step::Issued(t + 1);
-            }
             Some(bi)
         } else {
             None
@@ -854,7 +851,13 @@ impl Dram {
             }
             let c = &mut self.channels[ch];
             c.update_rank_ready(t + 1, tm.faw, refresh);
-            let (when, _) = c.cand_when(bi);
+            let mut when = c.cand_when(bi).0;
+            if recheck_all {
+                for k in 0..c.active.len() {
+                    let b = c.active[k] as usize;
+                    when = when.min(c.cand_when(b).0);
+                }
+            }
             return Step::Issued(next.min(when).max(t + 1));
         }
         // 4. Closed page: close rows nobody queued wants.
