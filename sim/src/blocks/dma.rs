@@ -1,29 +1,34 @@
-//! A DMA engine: an offload unit beside a core that moves a block of memory in narrow accesses
-//! while the requesting thread waits (or does something else).
+//! A DMA engine: an offload unit beside a core that moves memory in narrow accesses while the
+//! requesting thread waits (or does something else).
 //!
-//! What it models: a job arrives on `up` as one request whose `addr` and `size` give the block in
-//! the memory below (`size` may be large); `kind` Read fetches the block toward the requester
-//! (a gather into local storage), Write sends a block out (a scatter). The engine cuts the job into
-//! `access_bytes` accesses, issues at most one per cycle on `down` with at most `max_outstanding`
-//! in flight, and answers the job with its original request once every access is answered. Jobs
-//! are served in arrival order; the next job's accesses follow the previous job's without a gap.
+//! What it models: jobs arrive on `up`. A block job is one request whose `addr` and `size` give a
+//! block in the memory below (`size` may be large); `kind` Read fetches it toward the requester
+//! (a gather into local storage), Write sends it out (a scatter). An indexed job (see
+//! [`indexed_job`]) first reads its index array, then moves one element per index, at addresses
+//! the requester sends after the header as [`element`] messages (the requester computes the real
+//! indices; the engine times the accesses). The engine cuts everything into `access_bytes`
+//! accesses, issues at most one per cycle on `down` with at most `max_outstanding` in flight, and
+//! answers a job with its original request (an indexed job's id without its flags) once every
+//! access is answered. Jobs are served in arrival order; the next job's accesses follow the
+//! previous job's without a gap, and may start while an indexed job waits for its indices.
 //!
 //! What it does not model: descriptor rings, address translation, the local write of gathered data
-//! (the requester owns that timing), strided or indexed gathers as one job (a kernel issues one job
-//! per contiguous run).
+//! (the requester owns that timing), strided transfers as one job, and overlap of an indexed job's
+//! element accesses with its own index reads (the elements start once every index is back).
 
 use std::any::Any;
 use std::collections::VecDeque;
 
 use crate::engine::{
-    AccessKind, Alarm, Clock, Component, Ctx, MemReq, Msg, Outstanding, PortId, Tick,
+    AccessKind, Alarm, Clock, Component, Ctx, MemReq, Msg, Outstanding, PortId, Split, Tick,
 };
 
 crate::stats_struct! {
     /// Counters of one DMA engine.
     pub struct DmaStats {
         jobs: Count = "Jobs (transfers) completed",
-        bytes: Bytes = "Bytes moved",
+        indexed_jobs: Count = "Indexed (gather/scatter) jobs among them",
+        bytes: Bytes = "Bytes moved (indexed jobs: indices and elements)",
         accesses: Count = "Memory accesses issued",
         window_full_cycles: Cycles = "Cycles with an access ready but the window of outstanding accesses full",
         job_latency_cycles: Cycles = "Arrival-to-answer time, summed over jobs",
@@ -39,13 +44,88 @@ pub struct DmaSpec {
     pub max_outstanding: u32,
 }
 
+/// Id bit of an indexed job's header on `up`.
+const INDEXED: u64 = 1 << 62;
+/// Id bit of an element message on `up`.
+const ELEMENT: u64 = 1 << 61;
+/// Where an indexed header keeps its element count and element size (in 8-byte words).
+const COUNT_SHIFT: u32 = 32;
+const COUNT_BITS: u32 = 24;
+const WORDS_SHIFT: u32 = COUNT_SHIFT + COUNT_BITS;
+const WORDS_MASK: u64 = (1 << (61 - WORDS_SHIFT)) - 1;
+/// Access ids carry the job's sequence number shifted past this phase bit (set for elements).
+const PHASE_ELEMENT: u64 = 1;
+
+/// The header of an indexed job for `up`: `n` 8-byte indices at `index_addr`, then one element of
+/// `elem_words` 8-byte words per index, read (`kind` Read, a gather) or written (Write, a scatter).
+/// `id` (32 bits) comes back in the answer. Send the `n` [`element`] messages right after it.
+pub fn indexed_job(id: u32, kind: AccessKind, index_addr: u64, n: u32, elem_words: u8) -> MemReq {
+    assert!(
+        u64::from(n) < 1 << COUNT_BITS,
+        "at most 2^24 - 1 elements per job"
+    );
+    MemReq {
+        id: INDEXED
+            | u64::from(elem_words.max(1)) << WORDS_SHIFT
+            | u64::from(n) << COUNT_SHIFT
+            | u64::from(id),
+        addr: index_addr,
+        size: 8 * n,
+        kind,
+        issued_ps: 0,
+        split: Split::Whole,
+    }
+}
+
+/// One element's address of the indexed job sent just before.
+pub fn element(addr: u64) -> MemReq {
+    MemReq {
+        id: ELEMENT,
+        addr,
+        size: 0,
+        kind: AccessKind::Read,
+        issued_ps: 0,
+        split: Split::Whole,
+    }
+}
+
 struct Job {
+    /// The answer to send (for an indexed job, the header without its flags).
     req: MemReq,
     arrived: Tick,
-    /// Next byte offset to issue.
+    /// Next byte offset of the block (or the index array) to issue.
     next: u64,
-    /// Accesses issued and not yet answered.
+    /// Block or index accesses issued and not yet answered.
     in_flight: u32,
+    /// Indexed jobs: the elements' addresses (as they arrive), how many are expected, bytes per
+    /// element, and the next element byte to issue (element `i`, offset `o` is `i * bytes + o`).
+    elems: Vec<u64>,
+    n_elems: u32,
+    elem_bytes: u32,
+    elem_next: u64,
+    elem_in_flight: u32,
+}
+
+impl Job {
+    fn elem_total(&self) -> u64 {
+        u64::from(self.n_elems) * u64::from(self.elem_bytes)
+    }
+    /// Whether the job has an access it may issue now.
+    fn can_issue(&self) -> bool {
+        if self.next < u64::from(self.req.size) {
+            return true;
+        }
+        // Elements start once every index is back and every address has arrived.
+        self.in_flight == 0
+            && self.elem_next < self.elem_total()
+            && self.elems.len() == self.n_elems as usize
+    }
+    fn finished(&self) -> bool {
+        self.next >= u64::from(self.req.size)
+            && self.in_flight == 0
+            && self.elem_next >= self.elem_total()
+            && self.elem_in_flight == 0
+    }
 }
 
 const UP: PortId = PortId(0);
@@ -63,6 +143,8 @@ pub struct DmaEngine {
     outstanding: u32,
     alarm: Alarm,
     last_issue: Option<Tick>,
+    /// Emptied element lists, reused so a job allocates nothing once the engine is warm.
+    spare: Vec<Vec<u64>>,
     stats: DmaStats,
 }
 
@@ -82,6 +164,7 @@ impl DmaEngine {
             outstanding: 0,
             alarm: Alarm::default(),
             last_issue: None,
+            spare: Vec::new(),
             stats: DmaStats::default(),
         }
     }
@@ -96,18 +179,14 @@ impl DmaEngine {
         self.alarm.set(self.clock, at, ctx);
     }
 
-    /// Issues one access of the first job with bytes left, if the window allows.
+    /// Issues one access of the first job that has one ready, if the window allows.
     fn issue(&mut self, ctx: &mut Ctx) {
         let now = ctx.now();
         if self.last_issue == Some(now) {
             self.wake(Tick(now.0 + 1), ctx);
             return;
         }
-        let Some(pos) = self
-            .jobs
-            .iter()
-            .position(|j| j.next < u64::from(j.req.size))
-        else {
+        let Some(pos) = self.jobs.iter().position(Job::can_issue) else {
             return;
         };
         if self.outstanding >= self.spec.max_outstanding {
@@ -115,46 +194,96 @@ impl DmaEngine {
             return; // An answer will wake us.
         }
         let seq = self.head_seq + pos as u64;
+        let step = u64::from(self.spec.access_bytes);
         let job = &mut self.jobs[pos];
-        let size =
-            (u64::from(job.req.size) - job.next).min(u64::from(self.spec.access_bytes)) as u32;
-        let access = MemReq {
-            id: seq,
-            addr: job.req.addr + job.next,
-            size,
-            kind: if job.req.kind == AccessKind::Write {
+        let write = job.req.kind == AccessKind::Write;
+        let (id, addr, size, kind) = if job.next < u64::from(job.req.size) {
+            // The block, or an indexed job's index array (always read).
+            let size = (u64::from(job.req.size) - job.next).min(step);
+            let addr = job.req.addr + job.next;
+            job.next += size;
+            job.in_flight += 1;
+            let read_only = job.n_elems > 0 || !write;
+            let kind = if read_only {
+                AccessKind::Read
+            } else {
+                AccessKind::Write
+            };
+            (seq << 1, addr, size, kind)
+        } else {
+            let (i, off) = (
+                job.elem_next / u64::from(job.elem_bytes),
+                job.elem_next % u64::from(job.elem_bytes),
+            );
+            let size = (u64::from(job.elem_bytes) - off).min(step);
+            let addr = job.elems[i as usize] + off;
+            job.elem_next += size;
+            job.elem_in_flight += 1;
+            let kind = if write {
                 AccessKind::Write
             } else {
                 AccessKind::Read
-            },
-            issued_ps: now.0,
-            split: job.req.split,
+            };
+            (seq << 1 | PHASE_ELEMENT, addr, size, kind)
         };
-        job.next += u64::from(size);
-        job.in_flight += 1;
+        let access = MemReq {
+            id,
+            addr,
+            size: size as u32,
+            kind,
+            issued_ps: now.0,
+            split: Split::Whole,
+        };
         self.outstanding += 1;
         self.stats.accesses += 1;
         self.last_issue = Some(now);
         ctx.send(DOWN, Msg::Req(access), Tick(0));
         ctx.progress();
-        if self.jobs.iter().any(|j| j.next < u64::from(j.req.size)) {
+        if self.jobs.iter().any(Job::can_issue) {
             self.wake(Tick(now.0 + self.clock.period_ps()), ctx);
         }
     }
 
     /// Answers finished jobs at the front, in order.
     fn retire(&mut self, ctx: &mut Ctx) {
-        while let Some(j) = self.jobs.front() {
-            if j.next < u64::from(j.req.size) || j.in_flight > 0 {
-                break;
-            }
-            let j = self.jobs.pop_front().expect("front exists");
+        while self.jobs.front().is_some_and(Job::finished) {
+            let mut j = self.jobs.pop_front().expect("front exists");
             self.head_seq += 1;
             self.stats.jobs += 1;
-            self.stats.bytes += u64::from(j.req.size);
+            self.stats.bytes += u64::from(j.req.size) + j.elem_total();
+            if j.n_elems > 0 {
+                self.stats.indexed_jobs += 1;
+            }
             self.stats.job_latency_cycles += (ctx.now().0 - j.arrived.0) / self.clock.period_ps();
             ctx.send(UP, Msg::Resp(j.req), Tick(0));
+            j.elems.clear();
+            self.spare.push(std::mem::take(&mut j.elems));
         }
+    }
+
+    /// A job (or an indexed job's header) arrives.
+    fn accept(&mut self, req: MemReq, ctx: &mut Ctx) {
+        let mut job = Job {
+            req,
+            arrived: ctx.now(),
+            next: 0,
+            in_flight: 0,
+            elems: Vec::new(),
+            n_elems: 0,
+            elem_bytes: 8,
+            elem_next: 0,
+            elem_in_flight: 0,
+        };
+        if req.id & INDEXED != 0 {
+            job.n_elems = ((req.id >> COUNT_SHIFT) & ((1 << COUNT_BITS) - 1)) as u32;
+            job.elem_bytes = 8 * ((req.id >> WORDS_SHIFT) & WORDS_MASK).max(1) as u32;
+            job.req.id = req.id & u64::from(u32::MAX);
+            job.elems = self.spare.pop().unwrap_or_default();
+        }
+        self.jobs.push_back(job);
+        ctx.progress();
+        self.retire(ctx);
+        self.wake(ctx.now(), ctx);
     }
 }
 
@@ -167,27 +296,33 @@ impl Component for DmaEngine {
     }
     fn handle(&mut self, port: PortId, msg: Msg, ctx: &mut Ctx) {
         match (port, msg) {
-            (UP, Msg::Req(req)) => {
-                self.jobs.push_back(Job {
-                    req,
-                    arrived: ctx.now(),
-                    next: 0,
-                    in_flight: 0,
-                });
-                ctx.progress();
-                if req.size == 0 {
-                    self.retire(ctx);
-                } else {
-                    self.wake(ctx.now(), ctx);
-                }
+            (UP, Msg::Req(req)) if req.id & ELEMENT != 0 => {
+                let job = self
+                    .jobs
+                    .iter_mut()
+                    .rev()
+                    .find(|j| j.n_elems > 0)
+                    .unwrap_or_else(|| panic!("{}: an element with no indexed job", self.name));
+                assert!(
+                    job.elems.len() < job.n_elems as usize,
+                    "{}: more elements than the indexed job announced",
+                    self.name
+                );
+                job.elems.push(req.addr);
+                self.wake(ctx.now(), ctx);
             }
+            (UP, Msg::Req(req)) => self.accept(req, ctx),
             (DOWN, Msg::Resp(r)) => {
-                let pos = (r.id - self.head_seq) as usize;
+                let pos = ((r.id >> 1) - self.head_seq) as usize;
                 let job = self
                     .jobs
                     .get_mut(pos)
                     .unwrap_or_else(|| panic!("{}: answer {} for no job", self.name, r.id));
-                job.in_flight -= 1;
+                if r.id & PHASE_ELEMENT != 0 {
+                    job.elem_in_flight -= 1;
+                } else {
+                    job.in_flight -= 1;
+                }
                 self.outstanding -= 1;
                 ctx.progress();
                 self.retire(ctx);
@@ -228,9 +363,11 @@ mod tests {
     use crate::engine::{RunLimits, SimBuilder, Split};
 
     /// Answers every access after a fixed latency.
+    #[derive(Clone)]
     struct FixedMemory {
         latency: Tick,
         seen: u64,
+        addrs: Vec<(u64, AccessKind)>,
     }
     impl Component for FixedMemory {
         fn name(&self) -> &str {
@@ -242,6 +379,7 @@ mod tests {
         fn handle(&mut self, _p: PortId, msg: Msg, ctx: &mut Ctx) {
             if let Msg::Req(r) = msg {
                 self.seen += u64::from(r.size);
+                self.addrs.push((r.addr, r.kind));
                 ctx.send(PortId(0), Msg::Resp(r), self.latency);
                 ctx.progress();
             }
@@ -251,9 +389,11 @@ mod tests {
         }
     }
 
-    /// Sends one job at time 0 and records when it is answered.
+    /// Sends one job at time 0 (and, for an indexed job, its elements) and records when it is
+    /// answered.
     struct Requester {
         job: MemReq,
+        elements: Vec<u64>,
         done: Option<Tick>,
     }
     impl Component for Requester {
@@ -265,10 +405,20 @@ mod tests {
         }
         fn setup(&mut self, ctx: &mut Ctx) {
             ctx.send(PortId(0), Msg::Req(self.job), Tick(0));
+            for &a in &self.elements {
+                ctx.send(PortId(0), Msg::Req(element(a)), Tick(0));
+            }
         }
         fn handle(&mut self, _p: PortId, msg: Msg, ctx: &mut Ctx) {
             if let Msg::Resp(r) = msg {
-                assert_eq!(r, self.job, "the answer is the job's own request");
+                let expect = MemReq {
+                    id: self.job.id & u64::from(u32::MAX),
+                    ..self.job
+                };
+                assert_eq!(
+                    r, expect,
+                    "the answer is the job's own request, flags cleared"
+                );
                 self.done = Some(ctx.now());
                 ctx.progress();
             }
@@ -278,19 +428,20 @@ mod tests {
         }
     }
 
-    /// Runs one job of `bytes`; returns (completion in cycles, bytes the memory saw).
-    fn run(bytes: u32, window: u32, latency_cycles: u64) -> (u64, u64) {
+    /// Runs `job` (with `elements` after it); returns (completion in cycles, the memory).
+    fn run_job(
+        job: MemReq,
+        elements: Vec<u64>,
+        window: u32,
+        latency_cycles: u64,
+    ) -> (u64, FixedMemory) {
         let clock = Clock::from_mhz(1000.0);
         let mut b = SimBuilder::new();
-        let job = MemReq {
-            id: 7,
-            addr: 4096,
-            size: bytes,
-            kind: AccessKind::Read,
-            issued_ps: 0,
-            split: Split::Whole,
-        };
-        let r = b.add(Box::new(Requester { job, done: None }));
+        let r = b.add(Box::new(Requester {
+            job,
+            elements,
+            done: None,
+        }));
         let d = b.add(Box::new(DmaEngine::new(
             "dma",
             DmaSpec {
@@ -302,14 +453,68 @@ mod tests {
         let m = b.add(Box::new(FixedMemory {
             latency: clock.ticks(latency_cycles),
             seen: 0,
+            addrs: Vec::new(),
         }));
         // Links of one picosecond: negligible next to the cycle.
         b.connect(r, "dma", d, "up", Tick(1));
         b.connect(d, "down", m, "up", Tick(1));
         let fin = b.build().unwrap().run(RunLimits::default()).unwrap();
         let done = fin.get::<Requester>(r).unwrap().done.expect("answered");
-        let seen = fin.get::<FixedMemory>(m).unwrap().seen;
-        (done.0 / 1000, seen)
+        (done.0 / 1000, fin.get::<FixedMemory>(m).unwrap().clone())
+    }
+
+    /// Runs one block job of `bytes`; returns (completion in cycles, bytes the memory saw).
+    fn run(bytes: u32, window: u32, latency_cycles: u64) -> (u64, u64) {
+        let job = MemReq {
+            id: 7,
+            addr: 4096,
+            size: bytes,
+            kind: AccessKind::Read,
+            issued_ps: 0,
+            split: Split::Whole,
+        };
+        let (cycles, mem) = run_job(job, Vec::new(), window, latency_cycles);
+        (cycles, mem.seen)
+    }
+
+    #[test]
+    fn an_indexed_gather_reads_the_indices_then_exactly_the_elements() {
+        // 10 indices, 16-byte elements, a wide window, latency 20: the 10 index reads issue one
+        // per cycle (the last at cycle 9, answered at 29); the 20 element accesses start at the
+        // edge after (30) and issue one per cycle (the last at 49, answered at 69).
+        let n = 10u64;
+        let elems: Vec<u64> = (0..n).map(|i| (1 << 20) + (i * 7919 % 1000) * 64).collect();
+        let job = indexed_job(3, AccessKind::Read, 4096, n as u32, 2);
+        let (cycles, mem) = run_job(job, elems.clone(), 64, 20);
+        assert!((69..=71).contains(&cycles), "{cycles}");
+        let (idx, data) = mem.addrs.split_at(n as usize);
+        let want_idx: Vec<(u64, AccessKind)> =
+            (0..n).map(|i| (4096 + 8 * i, AccessKind::Read)).collect();
+        assert_eq!(idx, &want_idx[..]);
+        let want: Vec<(u64, AccessKind)> = elems
+            .iter()
+            .flat_map(|&a| [(a, AccessKind::Read), (a + 8, AccessKind::Read)])
+            .collect();
+        assert_eq!(data, &want[..]);
+        assert_eq!(mem.seen, 8 * n + 16 * n);
+    }
+
+    #[test]
+    fn an_indexed_scatter_reads_indices_and_writes_elements() {
+        let elems = vec![800, 8000, 80];
+        let job = indexed_job(1, AccessKind::Write, 64, 3, 1);
+        let (_, mem) = run_job(job, elems, 4, 5);
+        assert_eq!(
+            mem.addrs,
+            vec![
+                (64, AccessKind::Read),
+                (72, AccessKind::Read),
+                (80, AccessKind::Read),
+                (800, AccessKind::Write),
+                (8000, AccessKind::Write),
+                (80, AccessKind::Write),
+            ]
+        );
     }
 
     #[test]

@@ -28,7 +28,7 @@ pub enum OpClass {
     Atomic,
     /// Barrier across threads.
     Barrier,
-    /// DMA request to an offload engine.
+    /// DMA request to an offload engine; its form is given by [`Op::dma_form`].
     Dma,
     /// Back-off: the thread gives up its issue slots for `size` cycles (polling loops).
     Pause,
@@ -60,6 +60,24 @@ pub struct Op {
     pub src: [u8; 2],
 }
 
+/// What a [`OpClass::Dma`] operation asks of the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DmaForm {
+    /// Move the `size` bytes at `addr`.
+    Block,
+    /// An indexed transfer: read `size` 8-byte indices at `addr`, then move one element of
+    /// `elem_bytes` per index; the elements' addresses follow as `size` [`DmaForm::Element`]s.
+    Indexed {
+        /// Bytes per element (a multiple of 8).
+        elem_bytes: u32,
+    },
+    /// One element's address of the indexed transfer before it (descriptor data: not issued).
+    Element,
+}
+
+const DMA_INDEXED: u8 = 1;
+const DMA_ELEMENT: u8 = 2;
+
 impl Op {
     /// A memory operation with no register dependences.
     pub fn mem(class: OpClass, addr: u64, size: u32) -> Op {
@@ -70,6 +88,51 @@ impl Op {
             dst: 0,
             src: [0, 0],
         }
+    }
+
+    /// A DMA transfer of the `bytes` at `addr`: into the core (a gather into local storage) or,
+    /// if `out`, out of it (a scatter).
+    pub fn dma(addr: u64, bytes: u32, out: bool) -> Op {
+        Op {
+            dst: u8::from(out),
+            ..Op::mem(OpClass::Dma, addr, bytes)
+        }
+    }
+
+    /// The header of an indexed DMA transfer (a gather, or a scatter if `out`): `n` 8-byte indices
+    /// at `index_addr`, one element of `elem_words` 8-byte words per index. It must be followed by
+    /// `n` [`Op::dma_element`]s giving the elements' addresses, which the program knows because
+    /// it computes the real indices.
+    pub fn dma_indexed(index_addr: u64, n: u32, elem_words: u8, out: bool) -> Op {
+        Op {
+            dst: u8::from(out),
+            src: [DMA_INDEXED, elem_words.max(1)],
+            ..Op::mem(OpClass::Dma, index_addr, n)
+        }
+    }
+
+    /// One element address of the indexed transfer before it.
+    pub fn dma_element(addr: u64) -> Op {
+        Op {
+            src: [DMA_ELEMENT, 0],
+            ..Op::mem(OpClass::Dma, addr, 0)
+        }
+    }
+
+    /// The form of a [`OpClass::Dma`] operation.
+    pub fn dma_form(&self) -> DmaForm {
+        match self.src[0] {
+            DMA_INDEXED => DmaForm::Indexed {
+                elem_bytes: 8 * u32::from(self.src[1].max(1)),
+            },
+            DMA_ELEMENT => DmaForm::Element,
+            _ => DmaForm::Block,
+        }
+    }
+
+    /// Whether a DMA operation moves data out of the core (a scatter).
+    pub fn dma_out(&self) -> bool {
+        self.dst == 1
     }
 }
 

@@ -90,9 +90,11 @@ pub struct PiumaConfig {
     /// [S4, S9], their count, throughput and latency are [NOT FOUND]).
     #[serde(default = "d_dma")]
     pub dma_max_outstanding: u64,
-    /// SMASH: fetch each row of B into the scratchpad with two DMA jobs (columns, values) instead
-    /// of loading its entries one by one through the data cache. Default false (our option: the
-    /// thesis does not say how SMASH uses the offload engines).
+    /// SMASH: use the DMA engine. Each hashing unit starts with one indexed gather of B's row
+    /// bounds (indexed by the unit's column indices of A), and each row of B is fetched into the
+    /// scratchpad with two block jobs (columns, values), instead of loading all of these one by
+    /// one through the data cache. Default false (our option: the thesis does not say how SMASH
+    /// uses the offload engines).
     #[serde(default)]
     pub smash_dma_b_rows: bool,
     /// Dies joined by a HyperX network, each with `n_cores` cores, its own mesh and DRAM. Default 1.

@@ -5,7 +5,10 @@
 //! (fine-grained multithreading, switching every cycle); a thread is not ready until its previous
 //! operation's latency has passed, and blocks on a load or atomic until the answer arrives (stores
 //! are posted); core-wide barriers; the local scratchpad's banks, ports and atomic unit; remote
-//! scratchpads and memory-side atomics through the network; DRAM data through the data cache.
+//! scratchpads and memory-side atomics through the network; DRAM data through the data cache;
+//! DMA transfers (block, or indexed gather/scatter) handed to the core's DMA engine, the thread
+//! waiting for each. An indexed transfer's element addresses follow it in the program and go to
+//! the engine in the same cycle (descriptor data, not instructions).
 //!
 //! Does not model: instruction fetch (instructions always hit), register dependences within a
 //! thread beyond "one operation at a time", branch prediction.
@@ -23,11 +26,12 @@
 use std::any::Any;
 
 use crate::blocks::cache::{Cache, CacheStats};
+use crate::blocks::dma;
 use crate::blocks::spad::{Scratchpad, SpadStats};
 use crate::engine::{
     AccessKind, Alarm, Clock, Component, Ctx, MemReq, Msg, Outstanding, PortId, Split, Tick,
 };
-use crate::program::{Op, OpClass, Program};
+use crate::program::{DmaForm, Op, OpClass, Program};
 
 /// The embedded data cache's ports are the core's ports from here: its `up0`, then its `down`.
 const DCACHE_PORTS: PortId = PortId(0);
@@ -340,14 +344,41 @@ impl PiumaCore {
                 self.ready_at[t] = Tick(now.0 + self.clock.ticks(cycles).0);
             }
             OpClass::Dma => {
-                // A transfer of `size` bytes at `addr`: into the core (dst 0) or out of it (dst 1).
+                // A transfer into the core (a gather) or out of it (a scatter); the thread waits.
                 self.stats.dma_jobs += 1;
-                let kind = if op.dst == 1 {
+                let kind = if op.dma_out() {
                     AccessKind::Write
                 } else {
                     AccessKind::Read
                 };
-                self.send(DMA, kind, op.addr, op.size, t as u64, ctx);
+                match op.dma_form() {
+                    DmaForm::Block => self.send(DMA, kind, op.addr, op.size, t as u64, ctx),
+                    DmaForm::Indexed { elem_bytes } => {
+                        let header = dma::indexed_job(
+                            t as u32,
+                            kind,
+                            op.addr,
+                            op.size,
+                            (elem_bytes / 8) as u8,
+                        );
+                        ctx.send(DMA, Msg::Req(header), Tick(0));
+                        // The element addresses follow in the program: descriptor data, sent along
+                        // with the header in the same cycle.
+                        for _ in 0..op.size {
+                            let e = self.threads[t].program.next_op();
+                            let Some(e) = e.filter(|e| {
+                                e.class == OpClass::Dma && e.dma_form() == DmaForm::Element
+                            }) else {
+                                panic!("{}: thread {t}'s indexed DMA of {} elements is followed by {e:?}, not an element address", self.name, op.size);
+                            };
+                            ctx.send(DMA, Msg::Req(dma::element(e.addr)), Tick(0));
+                        }
+                    }
+                    DmaForm::Element => panic!(
+                        "{}: thread {t} issued a DMA element address with no indexed DMA before it",
+                        self.name
+                    ),
+                }
                 self.set_state(t, State::WaitLoad(now));
             }
             OpClass::Load | OpClass::Fetch | OpClass::Store | OpClass::Atomic => {

@@ -318,8 +318,13 @@ fn smash_fetching_b_rows_by_dma_moves_exactly_those_rows() {
     cfg.smash_dma_b_rows = true;
     for kind in [KernelKind::SmashV1, KernelKind::SmashV3] {
         let run = check(kind, &a, &a, &cfg);
-        // One pair of transfers (columns, values) per stored entry of A with a non-empty B row.
-        let (mut jobs, mut bytes) = (0u64, 0u64);
+        // Per row of A with entries (a hashing unit), one indexed gather of B's row bounds: the
+        // row's column indices (8 bytes each), then 16 bytes per index. Then one pair of block
+        // transfers (columns, values) per stored entry of A with a non-empty B row.
+        let rows = (0..a.n_rows)
+            .filter(|&i| a.row_ptr[i + 1] > a.row_ptr[i])
+            .count() as u64;
+        let (mut jobs, mut bytes) = (rows, 24 * a.nnz() as u64);
         for p in 0..a.nnz() {
             let k = a.col_idx[p] as usize;
             let len = (a.row_ptr[k + 1] - a.row_ptr[k]) as u64;
@@ -337,6 +342,7 @@ fn smash_fetching_b_rows_by_dma_moves_exactly_those_rows() {
                 .sum()
         };
         assert_eq!(sum("jobs"), jobs, "{kind:?}");
+        assert_eq!(sum("indexed_jobs"), rows, "{kind:?}");
         assert_eq!(sum("bytes"), bytes, "{kind:?}");
         assert_eq!(sum("accesses"), bytes / 8, "{kind:?}: 8-byte accesses");
         assert_eq!(sum_over_cores(&run.stats, "dma_jobs"), jobs, "{kind:?}");

@@ -320,7 +320,21 @@ impl Ops {
     /// thread waits until the engine has moved it all.
     #[inline]
     pub fn dma_get(&mut self, addr: u64, bytes: u32) {
-        self.buf.push(Op::mem(OpClass::Dma, addr, bytes));
+        self.buf.push(Op::dma(addr, bytes, false));
+    }
+    /// An indexed DMA gather into this core: the engine reads the 8-byte indices at `index_addr`,
+    /// then one element of `elem_words` 8-byte words at each of `elements` (the addresses the
+    /// indices lead to, which the kernel computes); the thread waits until all have arrived.
+    pub fn dma_gather(
+        &mut self,
+        index_addr: u64,
+        elements: impl ExactSizeIterator<Item = u64>,
+        elem_words: u8,
+    ) {
+        let n = elements.len() as u32;
+        self.buf
+            .push(Op::dma_indexed(index_addr, n, elem_words, false));
+        self.buf.extend(elements.map(Op::dma_element));
     }
     /// A back-off of `cycles` cycles during which the thread issues nothing.
     #[inline]

@@ -58,6 +58,9 @@ const POLL_BACKOFF_CYCLES: u32 = 32;
 /// With `smash_dma_b_rows`: the staging area B's rows are copied to, in the reserved bytes.
 const STAGING: u64 = 2304;
 const STAGING_ELEMS: u64 = (RESERVED - STAGING) / ELEM - 1;
+/// With `smash_dma_b_rows`: the staging area B's gathered row bounds go to, in the reserved bytes.
+const PTR_STAGING: u64 = 1024;
+const PTR_STAGING_ELEMS: u64 = (STAGING - PTR_STAGING) / ELEM - 1;
 /// V3: the global fragment counter (in core 0's scratchpad).
 const FRAG_CURSOR: u64 = 216;
 /// Table slots a thread scans per unit of write-back work.
@@ -147,6 +150,8 @@ struct Smash {
 /// slots from `base`.
 struct Pending {
     i: usize,
+    /// The unit's first nonzero (where its gathered row bounds start).
+    first_p: usize,
     aik: f64,
     row_start: usize,
     qs: Range<usize>,
@@ -159,6 +164,7 @@ impl Pending {
     fn new(i: usize, ps: Range<usize>, slots: usize, base: usize) -> Pending {
         Pending {
             i,
+            first_p: ps.start,
             aik: 0.0,
             row_start: 0,
             qs: 0..0,
@@ -190,7 +196,7 @@ impl Smash {
         ops.load(self.l.a.ptr(i));
         ops.load(self.l.a.ptr(i + 1));
         let ps = self.a.row_ptr[i]..self.a.row_ptr[i + 1];
-        self.pending = Some(Pending::new(i, ps, slots, base));
+        self.start_unit(ops, Pending::new(i, ps, slots, base));
     }
 
     /// Hashes the nonzeros `ps` of A, which lie in the window's `rows`: a binary search of A's row
@@ -209,7 +215,22 @@ impl Smash {
         for _ in 0..=(rows.len().max(1)).ilog2() {
             ops.load(self.l.a.ptr(i));
         }
-        self.pending = Some(Pending::new(i, ps, slots, base));
+        self.start_unit(ops, Pending::new(i, ps, slots, base));
+    }
+
+    /// Starts a hashing unit. With DMA, one indexed gather first brings B's row bounds
+    /// (`row_ptr[k]` and `row_ptr[k + 1]`, 16 bytes) for every nonzero of the unit into the
+    /// scratchpad, indexed by the unit's column indices of A.
+    fn start_unit(&mut self, ops: &mut Ops, pend: Pending) {
+        if self.dma && !pend.ps.is_empty() {
+            let ps = pend.ps.clone();
+            ops.dma_gather(
+                self.l.a.col(ps.start),
+                self.a.col_idx[ps].iter().map(|&k| self.l.b.ptr(k as usize)),
+                2,
+            );
+        }
+        self.pending = Some(pend);
     }
 
     /// Generates the next step of the pending hashing unit: the loads that start a nonzero of A,
@@ -236,7 +257,16 @@ impl Smash {
         }
         // A's entry p (column k) multiplies row k of B.
         let k = a.col_idx[p] as usize;
-        ops.a_entry_and_b_row(l, p, k);
+        if self.dma {
+            // B's row bounds were gathered into the scratchpad when the unit started.
+            let slot = (self.local as u64 * 16 + 2 * (p - pend.first_p) as u64) % PTR_STAGING_ELEMS;
+            ops.load(l.a.col(p));
+            ops.load(l.a.val(p));
+            ops.load(l.map.spad(self.core, PTR_STAGING + ELEM * slot));
+            ops.load(l.map.spad(self.core, PTR_STAGING + ELEM * (slot + 1)));
+        } else {
+            ops.a_entry_and_b_row(l, p, k);
+        }
         let (start, end) = (b.row_ptr[k], b.row_ptr[k + 1]);
         if self.dma && end > start {
             // Two transfers bring B's row into the scratchpad; the entries are then read
