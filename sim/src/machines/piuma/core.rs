@@ -44,6 +44,8 @@ const DMA: PortId = PortId(3);
 const DCACHE_RESP: PortId = PortId(4);
 /// The one-way wire delay between the core and its data cache, as if it were a separate block.
 const DCACHE_WIRE: Tick = Tick(1);
+/// Cycles ahead the core's wheel of waiting threads covers (one bit per slot in a `u64`).
+const WHEEL: u64 = 64;
 /// Responses to posted stores carry this bit in their id and wake nobody.
 const POSTED: u64 = 1 << 63;
 
@@ -128,8 +130,9 @@ struct Pipe {
     first: usize,
     n: usize,
     rr: usize,
-    /// Bit `lane` is set while that thread is in `State::Ready` (up to 64 threads per pipe).
-    ready_mask: u64,
+    /// Bit `lane` is set while that thread is ready and its `ready_at` has passed: it may issue
+    /// (up to 64 threads per pipe). Ready threads whose time has not come wait in the core's wheel.
+    eligible: u64,
     /// The last time this pipe issued (one operation per cycle).
     last_issue: Option<Tick>,
 }
@@ -176,6 +179,14 @@ pub struct PiumaCore {
     thread_instructions: Vec<u64>,
     /// The wake-up the core waits for, if any (one per core, serving all its pipes).
     alarm: Alarm,
+    /// Ready threads waiting for a cycle less than `WHEEL` cycles ahead: slot `cycle % WHEEL`,
+    /// one lane mask per pipe (`wheel[slot * pipes + pipe]`), and a bit per non-empty slot.
+    wheel: Vec<u64>,
+    wheel_busy: u64,
+    /// Ready threads waiting for a cycle further ahead: (cycle, thread).
+    overflow: Vec<(u64, u32)>,
+    /// The first cycle whose waiting threads have not yet been made eligible.
+    next_drain: u64,
     error: Option<String>,
     stats: PiumaCoreStats,
 }
@@ -205,17 +216,18 @@ impl PiumaCore {
         let mut pipes = Vec::new();
         let mut first = 0;
         for &n in pipe_sizes {
-            let ready_mask = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
             pipes.push(Pipe {
                 first,
                 n,
                 rr: 0,
-                ready_mask,
+                // Every thread may issue at time 0.
+                eligible: if n == 64 { u64::MAX } else { (1u64 << n) - 1 },
                 last_issue: None,
             });
             first += n;
         }
         let n_live = programs.len();
+        let n_pipes = pipes.len();
         PiumaCore {
             name: name.to_string(),
             idx,
@@ -246,6 +258,10 @@ impl PiumaCore {
             n_at_barrier: 0,
             thread_instructions: vec![0; n_live],
             alarm: Alarm::default(),
+            wheel: vec![0; WHEEL as usize * n_pipes],
+            wheel_busy: 0,
+            overflow: Vec::new(),
+            next_drain: 0,
             error: None,
             stats: PiumaCoreStats::default(),
         }
@@ -280,17 +296,88 @@ impl PiumaCore {
         (to.0 - from.0) / self.clock.period_ps()
     }
 
-    /// Changes thread `t`'s state, keeping its pipe's ready mask in step.
+    /// Changes thread `t`'s state. A thread that becomes ready must also be given to
+    /// [`PiumaCore::make_ready`] with the time it may issue.
     #[inline]
     fn set_state(&mut self, t: usize, state: State) {
         let th = &mut self.threads[t];
         th.state = state;
-        let bit = 1u64 << th.lane;
-        let pipe = &mut self.pipes[th.pipe as usize];
-        if state == State::Ready {
-            pipe.ready_mask |= bit;
+        if state != State::Ready {
+            self.pipes[th.pipe as usize].eligible &= !(1u64 << th.lane);
+        }
+    }
+
+    /// Ready thread `t` may issue from `self.ready_at[t]` on: it becomes eligible at once if that
+    /// cycle's waiting threads have already been made eligible, and otherwise waits for it in the
+    /// wheel (or, more than `WHEEL` cycles ahead, in the overflow list). Idempotent.
+    #[inline]
+    fn make_ready(&mut self, t: usize) {
+        let cycle = self
+            .clock
+            .cycle_at(self.clock.next_edge(self.ready_at[t]))
+            .0;
+        let (p, bit) = (self.threads[t].pipe as usize, 1u64 << self.threads[t].lane);
+        if cycle < self.next_drain {
+            self.pipes[p].eligible |= bit;
+        } else if cycle - self.next_drain < WHEEL {
+            let slot = (cycle % WHEEL) as usize;
+            self.wheel[slot * self.pipes.len() + p] |= bit;
+            self.wheel_busy |= 1 << slot;
         } else {
-            pipe.ready_mask &= !bit;
+            self.overflow.push((cycle, t as u32));
+        }
+    }
+
+    /// Makes eligible every thread waiting for a cycle up to `cycle`.
+    fn drain(&mut self, cycle: u64) {
+        if cycle < self.next_drain {
+            return;
+        }
+        let span = cycle - self.next_drain + 1;
+        let window = if span >= WHEEL {
+            u64::MAX
+        } else {
+            ((1u64 << span) - 1).rotate_left((self.next_drain % WHEEL) as u32)
+        };
+        let mut due = self.wheel_busy & window;
+        self.wheel_busy &= !due;
+        let n_pipes = self.pipes.len();
+        while due != 0 {
+            let slot = due.trailing_zeros() as usize;
+            due &= due - 1;
+            for p in 0..n_pipes {
+                self.pipes[p].eligible |= std::mem::take(&mut self.wheel[slot * n_pipes + p]);
+            }
+        }
+        if !self.overflow.is_empty() {
+            let mut k = 0;
+            while k < self.overflow.len() {
+                let (c, t) = self.overflow[k];
+                if c <= cycle {
+                    let th = &self.threads[t as usize];
+                    self.pipes[th.pipe as usize].eligible |= 1u64 << th.lane;
+                    self.overflow.swap_remove(k);
+                } else {
+                    k += 1;
+                }
+            }
+        }
+        self.next_drain = cycle + 1;
+    }
+
+    /// The next cycle at which some thread may issue, if any thread is ready.
+    fn next_issue_cycle(&self) -> Option<u64> {
+        if self.pipes.iter().any(|p| p.eligible != 0) {
+            return Some(self.next_drain);
+        }
+        let in_wheel = (self.wheel_busy != 0).then(|| {
+            let from = (self.next_drain % WHEEL) as u32;
+            self.next_drain + u64::from(self.wheel_busy.rotate_right(from).trailing_zeros())
+        });
+        let in_overflow = self.overflow.iter().map(|&(c, _)| c).min();
+        match (in_wheel, in_overflow) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
     }
 
@@ -499,6 +586,7 @@ impl PiumaCore {
                 self.stats.barrier_stall_cycles += self.cycles(since, now);
                 self.set_state(t, State::Ready);
                 self.ready_at[t] = release;
+                self.make_ready(t);
             }
         }
         self.n_at_barrier = 0;
@@ -506,43 +594,23 @@ impl PiumaCore {
     }
 
     /// One cycle: every pipe that has not issued at this time issues one operation from its next
-    /// ready thread (round-robin); then the core sleeps until some thread can issue.
+    /// eligible thread (round-robin); then the core sleeps until some thread can issue.
     fn run_cycle(&mut self, ctx: &mut Ctx) {
         let now = ctx.now();
-        let next_cycle = Tick(now.0 + self.clock.period_ps());
-        let mut next = Tick(u64::MAX);
+        self.drain(self.clock.cycle_at(now).0);
         for p in 0..self.pipes.len() {
-            let (first, n) = (self.pipes[p].first, self.pipes[p].n);
-            let may_issue = self.pipes[p].last_issue != Some(now);
-            let mut chosen = None;
-            let mask = self.pipes[p].ready_mask;
-            if mask == 0 {
+            let mask = self.pipes[p].eligible;
+            if mask == 0 || self.pipes[p].last_issue == Some(now) {
                 continue;
             }
-            // Ready lanes in round-robin order: those at or after `rr`, then those before it.
-            let rr = self.pipes[p].rr;
+            // The first eligible lane at or after `rr`, else the first before it.
+            let (first, n, rr) = (self.pipes[p].first, self.pipes[p].n, self.pipes[p].rr);
             let low = if rr >= 64 { u64::MAX } else { (1u64 << rr) - 1 };
-            'scan: for mut part in [mask & !low, mask & low] {
-                while part != 0 {
-                    let lane = part.trailing_zeros() as usize;
-                    part &= part - 1;
-                    let t = first + lane;
-                    let ready_at = self.ready_at[t];
-                    if may_issue && chosen.is_none() && ready_at <= now {
-                        chosen = Some(t);
-                    } else {
-                        next = next.min(ready_at.max(next_cycle));
-                    }
-                    // The core cannot wake sooner than the next cycle: once a thread is chosen
-                    // (or none may be) and `next` is that cycle, the other lanes change nothing.
-                    if next == next_cycle && (chosen.is_some() || !may_issue) {
-                        break 'scan;
-                    }
-                }
-            }
-            let Some(t) = chosen else { continue };
-            let lane = t - first + 1;
-            self.pipes[p].rr = if lane == n { 0 } else { lane };
+            let from_rr = mask & !low;
+            let lane = if from_rr != 0 { from_rr } else { mask }.trailing_zeros() as usize;
+            let t = first + lane;
+            self.pipes[p].eligible &= !(1u64 << lane);
+            self.pipes[p].rr = if lane + 1 == n { 0 } else { lane + 1 };
             self.pipes[p].last_issue = Some(now);
             match self.threads[t].program.next_op() {
                 Some(op) => {
@@ -558,12 +626,12 @@ impl PiumaCore {
                 }
             }
             if self.threads[t].state == State::Ready {
-                next = next.min(self.ready_at[t].max(next_cycle));
+                self.make_ready(t);
             }
             ctx.progress();
         }
-        if next.0 != u64::MAX {
-            self.wake(next, ctx);
+        if let Some(cycle) = self.next_issue_cycle() {
+            self.wake(self.clock.ticks(cycle), ctx);
         }
     }
 
@@ -618,6 +686,7 @@ impl Component for PiumaCore {
                 }
                 self.set_state(t, State::Ready);
                 self.ready_at[t] = now;
+                self.make_ready(t);
                 ctx.progress();
                 self.wake(now, ctx);
             }
