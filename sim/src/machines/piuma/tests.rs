@@ -268,6 +268,17 @@ fn data_cache_hits_cost_the_hit_latency_and_no_dram_access() {
 }
 
 #[test]
+fn a_thread_waits_exactly_its_pause_near_and_beyond_the_wheel() {
+    // The core keeps threads that wait up to 64 cycles in a wheel and longer waits in a list:
+    // a pause of n cycles ends the one-thread program n cycles later either way.
+    let pause = |n: u32| one_thread(vec![Op::mem(OpClass::Pause, 0, n)]).cycles;
+    let base = pause(1);
+    for n in [10u32, 63, 64, 65, 100, 1000] {
+        assert_eq!(pause(n) - base, u64::from(n) - 1, "pause of {n}");
+    }
+}
+
+#[test]
 fn same_address_atomics_from_many_threads_serialise() {
     // 16 threads each do one atomic; on one address they serialise, on 16 addresses they overlap.
     let run = |spread: bool| {
