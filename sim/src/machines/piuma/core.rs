@@ -312,10 +312,8 @@ impl PiumaCore {
     /// wheel (or, more than `WHEEL` cycles ahead, in the overflow list). Idempotent.
     #[inline]
     fn make_ready(&mut self, t: usize) {
-        let cycle = self
-            .clock
-            .cycle_at(self.clock.next_edge(self.ready_at[t]))
-            .0;
+        // The first cycle whose edge is at or after `ready_at`.
+        let cycle = self.ready_at[t].0.div_ceil(self.clock.period_ps());
         let (p, bit) = (self.threads[t].pipe as usize, 1u64 << self.threads[t].lane);
         if cycle < self.next_drain {
             self.pipes[p].eligible |= bit;
