@@ -124,22 +124,19 @@ impl Scratchpad {
 
     /// Start time of an atomic to `addr` that is ready at `at`, and the slot it will use.
     fn atomic_slot(&mut self, addr: u64, at: Tick) -> (Tick, usize) {
-        let same = self
-            .atomic_slots
-            .iter()
-            .filter(|s| s.addr == addr)
-            .map(|s| s.done)
-            .max()
-            .unwrap_or(Tick(0));
+        // One pass: the last completion of an atomic to the same address, and the slot that frees
+        // first (the lowest index among equals).
+        let (mut same, mut slot, mut free_at) = (Tick(0), 0, Tick(u64::MAX));
+        for (i, s) in self.atomic_slots.iter().enumerate() {
+            if s.addr == addr {
+                same = same.max(s.done);
+            }
+            if s.done < free_at {
+                (slot, free_at) = (i, s.done);
+            }
+        }
         let after_same = at.max(same);
         self.stats.atomic_serialized_cycles += self.cycles(Tick(after_same.0 - at.0));
-        let (slot, free_at) = self
-            .atomic_slots
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (i, s.done))
-            .min_by_key(|&(i, d)| (d, i))
-            .expect("the atomic unit has at least one slot");
         let start = after_same.max(free_at);
         self.stats.atomic_unit_full_cycles += self.cycles(Tick(start.0 - after_same.0));
         (start, slot)
