@@ -169,8 +169,7 @@ pub struct PiumaCore {
     spad: Scratchpad,
     dcache: Cache,
     threads: Vec<Thread>,
-    /// When each thread may issue next (kept apart from `threads` so a pipe's scan reads one
-    /// or two cache lines).
+    /// When each thread may issue next (meaningful while it is ready).
     ready_at: Vec<Tick>,
     pipes: Vec<Pipe>,
     n_live: usize,
