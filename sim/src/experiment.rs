@@ -343,6 +343,23 @@ pub fn run_piuma(
             "ops/cycle",
             "Mean operations per cycle per thread",
         );
+        let (mtp, stp) = crate::machines::piuma::instructions_by_pipeline_kind(ti, cfg);
+        for (name, mean, doc) in [
+            (
+                "threads.mtp_instructions_mean",
+                mtp,
+                "Mean operations issued per thread of a multithreaded pipeline",
+            ),
+            (
+                "threads.stp_instructions_mean",
+                stp,
+                "Mean operations issued per thread of a single-thread pipeline ([S7b] credits STPs with 8x single-thread performance)",
+            ),
+        ] {
+            if let Some(mean) = mean {
+                put(name, mean, "count", doc);
+            }
+        }
     }
     put(
         "c_nnz",

@@ -22,6 +22,24 @@ fn piuma_experiment_runs_and_writes_c_that_reads_back() {
     assert_eq!(c.nnz(), 698);
     let report = std::fs::read_to_string(d.path().join("r/smash-v1-karate/report.json")).unwrap();
     assert!(report.contains("\"smash.hash_probes\"") && report.contains("\"core0.spad.atomics\""));
+    // The per-pipeline-kind means split the operations between the kinds' threads exactly.
+    let r: serde_json::Value = serde_json::from_str(&report).unwrap();
+    let derived = |k: &str| r["derived"][k]["value"].as_f64().unwrap();
+    let p = &r["config"]["piuma"];
+    let n = |k: &str| p[k].as_u64().unwrap() as f64;
+    let cores = n("n_cores") * n("n_dies");
+    let (mtp_threads, stp_threads) = (
+        cores * n("n_mtp") * n("threads_per_mtp"),
+        cores * n("n_stp"),
+    );
+    assert!(stp_threads > 0.0);
+    let split = derived("threads.mtp_instructions_mean") * mtp_threads
+        + derived("threads.stp_instructions_mean") * stp_threads;
+    assert!(
+        (split - derived("instructions")).abs() < 1e-6 * derived("instructions"),
+        "{split} vs {}",
+        derived("instructions")
+    );
     // The result file is never overwritten.
     let (code, _, err) = sparsim(
         &["run", &exp, "--out", "r", "--write-result", "c.mtx"],

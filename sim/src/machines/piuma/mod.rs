@@ -377,6 +377,28 @@ impl Die {
     }
 }
 
+/// Mean operations per thread of the multithreaded pipelines and of the single-thread pipelines,
+/// from the per-thread counts of a run (each core's threads in pipeline order: the MTPs', then
+/// the STPs'). `None` for a kind with no threads.
+pub fn instructions_by_pipeline_kind(
+    thread_instructions: &[u64],
+    cfg: &PiumaConfig,
+) -> (Option<f64>, Option<f64>) {
+    let per_core = cfg.threads_per_core().max(1) as usize;
+    let n_mtp_threads = (cfg.n_mtp * cfg.threads_per_mtp) as usize;
+    let (mut mtp, mut stp) = ((0u64, 0u64), (0u64, 0u64));
+    for (i, &n) in thread_instructions.iter().enumerate() {
+        let kind = if i % per_core < n_mtp_threads {
+            &mut mtp
+        } else {
+            &mut stp
+        };
+        *kind = (kind.0 + n, kind.1 + 1);
+    }
+    let mean = |(sum, n): (u64, u64)| (n > 0).then(|| sum as f64 / n as f64);
+    (mean(mtp), mean(stp))
+}
+
 /// Sums a statistic over all cores (`core*.{field}`).
 pub fn sum_over_cores(stats: &StatTree, field: &str) -> u64 {
     stats

@@ -410,3 +410,23 @@ fn every_kernel_computes_c_on_two_dies() {
         check(kind, &a, &a, &cfg);
     }
 }
+
+#[test]
+fn per_thread_counts_split_into_mtp_and_stp_threads_core_by_core() {
+    // Two cores of one 2-thread MTP and one STP each: counts in pipeline order per core.
+    let cfg = PiumaConfig {
+        n_cores: 2,
+        n_mtp: 1,
+        threads_per_mtp: 2,
+        n_stp: 1,
+        ..Default::default()
+    };
+    let (mtp, stp) = instructions_by_pipeline_kind(&[10, 20, 100, 30, 40, 300], &cfg);
+    assert_eq!(mtp, Some(25.0));
+    assert_eq!(stp, Some(200.0));
+    let no_stp = PiumaConfig { n_stp: 0, ..cfg };
+    assert_eq!(
+        instructions_by_pipeline_kind(&[1, 3, 5, 7], &no_stp),
+        (Some(4.0), None)
+    );
+}
