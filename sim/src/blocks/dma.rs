@@ -197,7 +197,7 @@ impl DmaEngine {
         let step = u64::from(self.spec.access_bytes);
         let job = &mut self.jobs[pos];
         let write = job.req.kind == AccessKind::Write;
-        let (id, addr, size, kind) = if job.next < u64::from(job.req.size) {
+        let (id, addr, size, kind, split) = if job.next < u64::from(job.req.size) {
             // The block, or an indexed job's index array (always read).
             let size = (u64::from(job.req.size) - job.next).min(step);
             let addr = job.req.addr + job.next;
@@ -209,7 +209,7 @@ impl DmaEngine {
             } else {
                 AccessKind::Write
             };
-            (seq << 1, addr, size, kind)
+            (seq << 1, addr, size, kind, job.req.split)
         } else {
             let (i, off) = (
                 job.elem_next / u64::from(job.elem_bytes),
@@ -224,7 +224,7 @@ impl DmaEngine {
             } else {
                 AccessKind::Read
             };
-            (seq << 1 | PHASE_ELEMENT, addr, size, kind)
+            (seq << 1 | PHASE_ELEMENT, addr, size, kind, Split::Whole)
         };
         let access = MemReq {
             id,
@@ -232,7 +232,7 @@ impl DmaEngine {
             size: size as u32,
             kind,
             issued_ps: now.0,
-            split: Split::Whole,
+            split,
         };
         self.outstanding += 1;
         self.stats.accesses += 1;

@@ -383,24 +383,33 @@ impl PiumaCore {
         self.alarm.set(self.clock, at, ctx);
     }
 
-    fn send(
-        &mut self,
-        port: PortId,
-        kind: AccessKind,
-        addr: u64,
-        size: u32,
-        id: u64,
-        ctx: &mut Ctx,
-    ) {
-        let req = MemReq {
-            id,
+    /// A request of thread `t` issued at `now`; a posted one (a store) is answered to nobody.
+    fn request(t: usize, kind: AccessKind, addr: u64, size: u32, now: Tick) -> MemReq {
+        let posted = if kind == AccessKind::Write { POSTED } else { 0 };
+        MemReq {
+            id: posted | t as u64,
             addr,
             size,
             kind,
-            issued_ps: ctx.now().0,
+            issued_ps: now.0,
             split: Split::Whole,
-        };
-        ctx.send(port, Msg::Req(req), Tick(0));
+        }
+    }
+
+    /// Thread `t`'s access issued at `now` and timed here (a local scratchpad access or a data
+    /// cache hit) completes at `done`: a blocking one waits for it, a posted store for the next cycle.
+    fn complete_at(&mut self, t: usize, kind: AccessKind, now: Tick, done: Tick) {
+        if kind == AccessKind::Write {
+            self.ready_at[t] = Tick(now.0 + self.clock.period_ps());
+            return;
+        }
+        self.ready_at[t] = done;
+        let stall = self.cycles(now, done);
+        if kind == AccessKind::Atomic {
+            self.stats.atomic_stall_cycles += stall;
+        } else {
+            self.stats.memory_stall_cycles += stall;
+        }
     }
 
     /// Issues one operation of thread `t` at `now`.
@@ -436,7 +445,13 @@ impl PiumaCore {
                     AccessKind::Read
                 };
                 match op.dma_form() {
-                    DmaForm::Block => self.send(DMA, kind, op.addr, op.size, t as u64, ctx),
+                    DmaForm::Block => {
+                        let job = MemReq {
+                            id: t as u64,
+                            ..Self::request(t, kind, op.addr, op.size, now)
+                        };
+                        ctx.send(DMA, Msg::Req(job), Tick(0));
+                    }
                     DmaForm::Indexed { elem_bytes } => {
                         let header = dma::indexed_job(
                             t as u32,
@@ -480,95 +495,49 @@ impl PiumaCore {
                         AccessKind::Read
                     }
                 };
-                let blocking = kind != AccessKind::Write;
-                let next_cycle = Tick(now.0 + self.clock.period_ps());
                 match self.map.space(op.addr) {
                     Space::Spad(core, off) if core == self.idx => {
                         self.stats.local_spad_accesses += 1;
                         let done = self.spad.access(kind, off, op.size, now);
-                        if blocking {
-                            self.ready_at[t] = done;
-                            let stall = self.cycles(now, done);
-                            if kind == AccessKind::Atomic {
-                                self.stats.atomic_stall_cycles += stall;
-                            } else {
-                                self.stats.memory_stall_cycles += stall;
-                            }
-                        } else {
-                            self.ready_at[t] = next_cycle;
-                        }
+                        self.complete_at(t, kind, now, done);
                     }
                     space => {
-                        let port = match (space, kind) {
+                        let req = Self::request(t, kind, op.addr, op.size.max(1), now);
+                        match (space, kind) {
                             (Space::Spad(..), _) => {
                                 self.stats.remote_spad_accesses += 1;
-                                NET
+                                ctx.send(NET, Msg::Req(req), Tick(0));
                             }
                             (Space::Dram, AccessKind::Atomic) => {
                                 self.stats.memory_side_atomics += 1;
-                                NET
+                                ctx.send(NET, Msg::Req(req), Tick(0));
                             }
                             (Space::Dram, _) => {
                                 self.stats.dram_accesses += 1;
-                                self.access_dcache(t, kind, op.addr, op.size.max(1), ctx);
-                                return;
+                                if let Some(delay) = self.dcache.try_hit(&req, now) {
+                                    // Timed as if the answer had crossed the wires back.
+                                    let done = Tick(now.0 + delay.0 + 2 * DCACHE_WIRE.0);
+                                    self.complete_at(t, kind, now, done);
+                                    ctx.progress();
+                                    return;
+                                }
+                                self.dcache.handle(
+                                    DCACHE_UP,
+                                    Msg::Req(req),
+                                    &mut ctx.embedded(DCACHE_PORTS),
+                                );
                             }
-                        };
-                        let id = if blocking {
-                            t as u64
-                        } else {
-                            POSTED | t as u64
-                        };
-                        self.send(port, kind, op.addr, op.size.max(1), id, ctx);
-                        if blocking {
-                            let st = if kind == AccessKind::Atomic {
-                                State::WaitAtomic(now)
-                            } else {
-                                State::WaitLoad(now)
-                            };
-                            self.set_state(t, st);
-                        } else {
-                            self.ready_at[t] = next_cycle;
+                        }
+                        match kind {
+                            AccessKind::Write => {
+                                self.ready_at[t] = Tick(now.0 + self.clock.period_ps())
+                            }
+                            AccessKind::Atomic => self.set_state(t, State::WaitAtomic(now)),
+                            _ => self.set_state(t, State::WaitLoad(now)),
                         }
                     }
                 }
             }
-        }
-    }
-
-    /// A DRAM load or store of thread `t`, through the embedded data cache.
-    fn access_dcache(&mut self, t: usize, kind: AccessKind, addr: u64, size: u32, ctx: &mut Ctx) {
-        let now = ctx.now();
-        let blocking = kind != AccessKind::Write;
-        let req = MemReq {
-            id: if blocking {
-                t as u64
-            } else {
-                POSTED | t as u64
-            },
-            addr,
-            size,
-            kind,
-            issued_ps: now.0,
-            split: Split::Whole,
-        };
-        if let Some(delay) = self.dcache.try_hit(&req, now) {
-            if blocking {
-                let done = Tick(now.0 + delay.0 + 2 * DCACHE_WIRE.0);
-                self.ready_at[t] = done;
-                self.stats.memory_stall_cycles += self.cycles(now, done);
-            } else {
-                self.ready_at[t] = Tick(now.0 + self.clock.period_ps());
-            }
-            ctx.progress();
-            return;
-        }
-        self.dcache
-            .handle(DCACHE_UP, Msg::Req(req), &mut ctx.embedded(DCACHE_PORTS));
-        if blocking {
-            self.set_state(t, State::WaitLoad(now));
-        } else {
-            self.ready_at[t] = Tick(now.0 + self.clock.period_ps());
         }
     }
 

@@ -140,8 +140,9 @@ struct Smash {
     frag_pos: u64,
     frag_left: u64,
     frag_entries: u64,
-    /// The hashing unit in progress: its operations are generated one nonzero of A per refill,
-    /// so a thread's buffered operations stay small (a whole row's would be thousands).
+    /// The hashing unit in progress: its operations are generated one step per refill (the loads
+    /// that start a nonzero of A, or one partial product), so a thread's buffered operations stay
+    /// a few (a whole row's would be thousands).
     pending: Option<Pending>,
 }
 
