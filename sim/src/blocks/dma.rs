@@ -254,7 +254,7 @@ impl DmaEngine {
             if j.n_elems > 0 {
                 self.stats.indexed_jobs += 1;
             }
-            self.stats.job_latency_cycles += (ctx.now().0 - j.arrived.0) / self.clock.period_ps();
+            self.stats.job_latency_cycles += self.clock.whole_cycles(ctx.now().0 - j.arrived.0);
             ctx.send(UP, Msg::Resp(j.req), Tick(0));
             j.elems.clear();
             self.spare.push(std::mem::take(&mut j.elems));

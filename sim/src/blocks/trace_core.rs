@@ -179,7 +179,7 @@ impl TraceCore {
             return;
         }
         if let Some(since) = self.window_full_since.take() {
-            self.stats.window_full_cycles += (ctx.now().0 - since.0) / self.clock.period_ps();
+            self.stats.window_full_cycles += self.clock.whole_cycles(ctx.now().0 - since.0);
         }
         if ctx.now() >= self.next_issue {
             if self.issue_one(ctx) && self.outstanding < self.max_outstanding {

@@ -11,16 +11,54 @@ pub struct Tick(pub u64);
 pub struct Cycle(pub u64);
 
 /// A clock domain: converts between its cycles and global ticks.
+///
+/// Conversions from ticks to cycles run on every simulated access, so they divide by the period
+/// with a multiplication by its precomputed reciprocal (exact for every 64-bit tick: Lemire, Kaser
+/// and Kurz, "Faster remainder by direct computation", 2019) instead of a hardware division.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Clock {
     period_ps: u64,
+    /// ceil(2^128 / period_ps), or 0 for a 1 ps period (whose quotient is the tick itself).
+    reciprocal: u128,
 }
 
 impl Clock {
     /// A clock with the given period in picoseconds (at least 1).
     pub fn from_period_ps(period_ps: u64) -> Clock {
         assert!(period_ps > 0, "a clock period must be at least 1 ps");
-        Clock { period_ps }
+        let reciprocal = match period_ps {
+            1 => 0,
+            p => u128::MAX / p as u128 + 1,
+        };
+        Clock {
+            period_ps,
+            reciprocal,
+        }
+    }
+
+    /// `ticks / period_ps`, rounded down.
+    #[inline]
+    fn div(self, ticks: u64) -> u64 {
+        if self.reciprocal == 0 {
+            return ticks;
+        }
+        // The top 64 bits of the 192-bit product reciprocal * ticks.
+        let low = (self.reciprocal as u64 as u128) * ticks as u128;
+        let high = (self.reciprocal >> 64) * ticks as u128;
+        ((high + (low >> 64)) >> 64) as u64
+    }
+
+    /// Whole cycles in a duration of `ticks` (rounded down).
+    #[inline]
+    pub fn whole_cycles(self, ticks: u64) -> u64 {
+        self.div(ticks)
+    }
+
+    /// The first cycle whose edge is at or after `t`.
+    #[inline]
+    pub fn cycle_at_or_after(self, t: Tick) -> Cycle {
+        let q = self.div(t.0);
+        Cycle(if q * self.period_ps < t.0 { q + 1 } else { q })
     }
 
     /// A clock at `freq_mhz`, its period rounded to the nearest picosecond.
@@ -33,6 +71,7 @@ impl Clock {
     }
 
     /// The period in picoseconds.
+    #[inline]
     pub fn period_ps(self) -> u64 {
         self.period_ps
     }
@@ -43,18 +82,21 @@ impl Clock {
     }
 
     /// The duration of `n` cycles in ticks.
+    #[inline]
     pub fn ticks(self, n: u64) -> Tick {
         Tick(n * self.period_ps)
     }
 
     /// The cycle that contains `t` (rounded down).
+    #[inline]
     pub fn cycle_at(self, t: Tick) -> Cycle {
-        Cycle(t.0 / self.period_ps)
+        Cycle(self.div(t.0))
     }
 
     /// The first clock edge at or after `t`.
+    #[inline]
     pub fn next_edge(self, t: Tick) -> Tick {
-        Tick(t.0.div_ceil(self.period_ps) * self.period_ps)
+        Tick(self.cycle_at_or_after(t).0 * self.period_ps)
     }
 }
 
@@ -73,5 +115,32 @@ mod tests {
         let fpga = Clock::from_mhz(200.0);
         assert_eq!(fpga.period_ps(), 5000);
         assert_eq!(fpga.cycle_at(core.ticks(10)), Cycle(1));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn conversions_equal_integer_division(
+            period in 1u64..=u64::MAX,
+            small_period in 1u64..100_000,
+            t in 0u64..=u64::MAX,
+        ) {
+            for p in [period, small_period] {
+                let c = Clock::from_period_ps(p);
+                proptest::prop_assert_eq!(c.cycle_at(Tick(t)).0, t / p);
+                proptest::prop_assert_eq!(c.whole_cycles(t), t / p);
+                proptest::prop_assert_eq!(c.cycle_at_or_after(Tick(t)).0, t.div_ceil(p));
+            }
+        }
+    }
+
+    #[test]
+    fn conversions_are_exact_at_the_edges() {
+        for p in [1, 2, 3, 7, 400, 454, 1000, 1 << 40, u64::MAX - 1, u64::MAX] {
+            let c = Clock::from_period_ps(p);
+            for t in [0, 1, p - 1, p, p.saturating_add(1), u64::MAX - 1, u64::MAX] {
+                assert_eq!(c.cycle_at(Tick(t)).0, t / p, "{t} / {p}");
+                assert_eq!(c.cycle_at_or_after(Tick(t)).0, t.div_ceil(p), "{t} / {p}");
+            }
+        }
     }
 }

@@ -102,7 +102,7 @@ impl HyperX {
             .ticks(bytes.div_ceil(self.spec.link_bytes_per_cycle));
         let l = s * self.spec.n_dies + t;
         let start = self.link_free[l].max(at);
-        self.stats.contention_cycles += (start.0 - at.0) / self.clock.period_ps();
+        self.stats.contention_cycles += self.clock.whole_cycles(start.0 - at.0);
         self.link_free[l] = Tick(start.0 + ser.0);
         let arrive = Tick(start.0 + ser.0 + self.clock.ticks(self.spec.latency_cycles).0);
         self.stats.bytes += bytes;

@@ -148,7 +148,7 @@ impl Noc {
 
     fn reserve(&mut self, free: Tick, at: Tick, ser: Tick) -> (Tick, Tick) {
         let start = free.max(at);
-        self.stats.contention_cycles += (start.0 - at.0) / self.clock.period_ps();
+        self.stats.contention_cycles += self.clock.whole_cycles(start.0 - at.0);
         (start, Tick(start.0 + ser.0))
     }
 

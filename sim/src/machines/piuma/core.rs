@@ -24,6 +24,8 @@
 //! `dma` (the core's DMA engine), `dcache_resp`.
 
 use std::any::Any;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 use crate::blocks::cache::{Cache, CacheStats};
 use crate::blocks::dma;
@@ -100,7 +102,13 @@ impl AddressMap {
             Space::Dram
         } else {
             let off = addr - self.spad_base;
-            Space::Spad((off / self.spad_bytes) as u32, off % self.spad_bytes)
+            if self.spad_bytes.is_power_of_two() {
+                // The usual case, without a division on every access.
+                let shift = self.spad_bytes.trailing_zeros();
+                Space::Spad((off >> shift) as u32, off & (self.spad_bytes - 1))
+            } else {
+                Space::Spad((off / self.spad_bytes) as u32, off % self.spad_bytes)
+            }
         }
     }
     /// The global address of `offset` in core `core`'s scratchpad.
@@ -182,8 +190,8 @@ pub struct PiumaCore {
     /// one lane mask per pipe (`wheel[slot * pipes + pipe]`), and a bit per non-empty slot.
     wheel: Vec<u64>,
     wheel_busy: u64,
-    /// Ready threads waiting for a cycle further ahead: (cycle, thread).
-    overflow: Vec<(u64, u32)>,
+    /// Ready threads waiting for a cycle further ahead: (cycle, thread), earliest first.
+    overflow: BinaryHeap<Reverse<(u64, u32)>>,
     /// The first cycle whose waiting threads have not yet been made eligible.
     next_drain: u64,
     error: Option<String>,
@@ -259,7 +267,7 @@ impl PiumaCore {
             alarm: Alarm::default(),
             wheel: vec![0; WHEEL as usize * n_pipes],
             wheel_busy: 0,
-            overflow: Vec::new(),
+            overflow: BinaryHeap::new(),
             next_drain: 0,
             error: None,
             stats: PiumaCoreStats::default(),
@@ -292,7 +300,7 @@ impl PiumaCore {
     }
 
     fn cycles(&self, from: Tick, to: Tick) -> u64 {
-        (to.0 - from.0) / self.clock.period_ps()
+        self.clock.whole_cycles(to.0 - from.0)
     }
 
     /// Changes thread `t`'s state. A thread that becomes ready must also be given to
@@ -312,7 +320,7 @@ impl PiumaCore {
     #[inline]
     fn make_ready(&mut self, t: usize) {
         // The first cycle whose edge is at or after `ready_at`.
-        let cycle = self.ready_at[t].0.div_ceil(self.clock.period_ps());
+        let cycle = self.clock.cycle_at_or_after(self.ready_at[t]).0;
         let (p, bit) = (self.threads[t].pipe as usize, 1u64 << self.threads[t].lane);
         if cycle < self.next_drain {
             self.pipes[p].eligible |= bit;
@@ -321,7 +329,7 @@ impl PiumaCore {
             self.wheel[slot * self.pipes.len() + p] |= bit;
             self.wheel_busy |= 1 << slot;
         } else {
-            self.overflow.push((cycle, t as u32));
+            self.overflow.push(Reverse((cycle, t as u32)));
         }
     }
 
@@ -346,18 +354,13 @@ impl PiumaCore {
                 self.pipes[p].eligible |= std::mem::take(&mut self.wheel[slot * n_pipes + p]);
             }
         }
-        if !self.overflow.is_empty() {
-            let mut k = 0;
-            while k < self.overflow.len() {
-                let (c, t) = self.overflow[k];
-                if c <= cycle {
-                    let th = &self.threads[t as usize];
-                    self.pipes[th.pipe as usize].eligible |= 1u64 << th.lane;
-                    self.overflow.swap_remove(k);
-                } else {
-                    k += 1;
-                }
+        while let Some(&Reverse((c, t))) = self.overflow.peek() {
+            if c > cycle {
+                break;
             }
+            self.overflow.pop();
+            let th = &self.threads[t as usize];
+            self.pipes[th.pipe as usize].eligible |= 1u64 << th.lane;
         }
         self.next_drain = cycle + 1;
     }
@@ -371,7 +374,7 @@ impl PiumaCore {
             let from = (self.next_drain % WHEEL) as u32;
             self.next_drain + u64::from(self.wheel_busy.rotate_right(from).trailing_zeros())
         });
-        let in_overflow = self.overflow.iter().map(|&(c, _)| c).min();
+        let in_overflow = self.overflow.peek().map(|&Reverse((c, _))| c);
         match (in_wheel, in_overflow) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
