@@ -19,8 +19,6 @@ mod config;
 mod tests;
 
 use std::any::Any;
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 
 pub use config::{SpadConfig, SpadGeometry};
 
@@ -43,15 +41,10 @@ crate::stats_struct! {
     }
 }
 
-/// The atomic unit's slots. A new atomic takes the slot that frees first (the lowest index among
-/// equals) and waits for the last busy atomic to its address.
-struct AtomicUnit {
-    /// Every slot as (done, index), the one that frees first on top.
-    by_done: BinaryHeap<Reverse<(Tick, u32)>>,
-    /// Slots still busy at the latest atomic's start: (address, done, index). Start times never
-    /// decrease, so a slot done by then can never delay a later atomic and is dropped from here.
-    busy: Vec<(u64, Tick, u32)>,
-    latest_start: Tick,
+#[derive(Clone, Copy)]
+struct AtomicSlot {
+    addr: u64,
+    done: Tick,
 }
 
 /// The scratchpad component.
@@ -64,7 +57,7 @@ pub struct Scratchpad {
     /// Start cycle of the most recent request and how many started in it (port limit).
     port_cycle: u64,
     port_used: u64,
-    atomics: AtomicUnit,
+    atomic_slots: Vec<AtomicSlot>,
     stats: SpadStats,
 }
 
@@ -81,13 +74,13 @@ impl Scratchpad {
             bank_free: vec![Tick(0); geo.n_banks as usize],
             port_cycle: 0,
             port_used: 0,
-            atomics: AtomicUnit {
-                by_done: (0..geo.n_atomic_slots as u32)
-                    .map(|i| Reverse((Tick(0), i)))
-                    .collect(),
-                busy: Vec::with_capacity(geo.n_atomic_slots as usize),
-                latest_start: Tick(0),
-            },
+            atomic_slots: vec![
+                AtomicSlot {
+                    addr: 0,
+                    done: Tick(0)
+                };
+                geo.n_atomic_slots as usize
+            ],
             clock,
             geo,
             stats: SpadStats::default(),
@@ -100,7 +93,7 @@ impl Scratchpad {
     }
 
     fn cycles(&self, t: Tick) -> u64 {
-        self.clock.whole_cycles(t.0)
+        t.0 / self.clock.period_ps()
     }
 
     /// The tick a request arriving at `now` may start, given the port limit.
@@ -135,22 +128,19 @@ impl Scratchpad {
         start
     }
 
-    /// Start time of an atomic to `addr` that is ready at `at`, and the slot it will use (to be
-    /// given to [`Scratchpad::occupy_atomic_slot`]).
-    fn atomic_slot(&mut self, addr: u64, at: Tick) -> (Tick, u32) {
-        let unit = &mut self.atomics;
-        debug_assert!(at >= unit.latest_start, "atomic start times never decrease");
-        unit.latest_start = at;
-        unit.busy.retain(|&(_, done, _)| done > at);
-        // The last completion of a busy atomic to the same address (one done by `at` delays nothing).
-        let same = unit
-            .busy
-            .iter()
-            .filter(|&&(a, _, _)| a == addr)
-            .map(|&(_, done, _)| done)
-            .max()
-            .unwrap_or(Tick(0));
-        let Reverse((free_at, slot)) = *unit.by_done.peek().expect("at least one atomic slot");
+    /// Start time of an atomic to `addr` that is ready at `at`, and the slot it will use.
+    fn atomic_slot(&mut self, addr: u64, at: Tick) -> (Tick, usize) {
+        // One pass: the last completion of an atomic to the same address, and the slot that frees
+        // first (the lowest index among equals).
+        let (mut same, mut slot, mut free_at) = (Tick(0), 0, Tick(u64::MAX));
+        for (i, s) in self.atomic_slots.iter().enumerate() {
+            if s.addr == addr {
+                same = same.max(s.done);
+            }
+            if s.done < free_at {
+                (slot, free_at) = (i, s.done);
+            }
+        }
         let after_same = at.max(same);
         self.stats.atomic_serialized_cycles += self.cycles(Tick(after_same.0 - at.0));
         let start = after_same.max(free_at);
@@ -160,19 +150,6 @@ impl Scratchpad {
 }
 
 impl Scratchpad {
-    /// Gives `slot`, the one [`Scratchpad::atomic_slot`] chose (the first to free), to an atomic to
-    /// `addr` that completes at `done`.
-    fn occupy_atomic_slot(&mut self, slot: u32, addr: u64, done: Tick) {
-        let unit = &mut self.atomics;
-        let Some(Reverse((_, top))) = unit.by_done.pop() else {
-            unreachable!("the unit has at least one slot");
-        };
-        debug_assert_eq!(top, slot, "the chosen slot is the first to free");
-        unit.by_done.push(Reverse((done, slot)));
-        unit.busy.retain(|&(_, _, i)| i != slot);
-        unit.busy.push((addr, done, slot));
-    }
-
     /// Times one access arriving at `now` and returns when its data (or its completion) is ready.
     /// Used by the component below and by cores that own a scratchpad and call it directly.
     pub fn access(&mut self, kind: AccessKind, addr: u64, size: u32, now: Tick) -> Tick {
@@ -190,7 +167,7 @@ impl Scratchpad {
                 let begin = self.bank_slot(addr, ready, self.geo.atomic_bank_cycles);
                 let done =
                     Tick(begin.0 + latency.0 + self.clock.ticks(self.geo.atomic_latency_cycles).0);
-                self.occupy_atomic_slot(slot, addr, done);
+                self.atomic_slots[slot] = AtomicSlot { addr, done };
                 done
             }
             AccessKind::Write | AccessKind::Writeback => {

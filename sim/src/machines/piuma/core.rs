@@ -127,9 +127,14 @@ enum State {
     Done,
 }
 
+/// A hardware thread: everything issuing one of its operations touches, in one place.
 struct Thread {
     program: Box<dyn Program>,
     state: State,
+    /// When the thread may issue next (meaningful while it is ready).
+    ready_at: Tick,
+    /// Operations issued.
+    instructions: u64,
     pipe: u16,
     lane: u8,
 }
@@ -177,13 +182,9 @@ pub struct PiumaCore {
     spad: Scratchpad,
     dcache: Cache,
     threads: Vec<Thread>,
-    /// When each thread may issue next (meaningful while it is ready).
-    ready_at: Vec<Tick>,
     pipes: Vec<Pipe>,
     n_live: usize,
     n_at_barrier: usize,
-    /// Operations issued by each thread.
-    thread_instructions: Vec<u64>,
     /// The wake-up the core waits for, if any (one per core, serving all its pipes).
     alarm: Alarm,
     /// Ready threads waiting for a cycle less than `WHEEL` cycles ahead: slot `cycle % WHEEL`,
@@ -254,16 +255,16 @@ impl PiumaCore {
                     Thread {
                         program,
                         state: State::Ready,
+                        ready_at: Tick(0),
+                        instructions: 0,
                         pipe: p as u16,
                         lane: (t - pipes[p].first) as u8,
                     }
                 })
                 .collect(),
-            ready_at: vec![Tick(0); n_live],
             pipes,
             n_live,
             n_at_barrier: 0,
-            thread_instructions: vec![0; n_live],
             alarm: Alarm::default(),
             wheel: vec![0; WHEEL as usize * n_pipes],
             wheel_busy: 0,
@@ -280,8 +281,8 @@ impl PiumaCore {
     }
 
     /// Operations issued by each thread.
-    pub fn thread_instructions(&self) -> &[u64] {
-        &self.thread_instructions
+    pub fn thread_instructions(&self) -> impl Iterator<Item = u64> + '_ {
+        self.threads.iter().map(|th| th.instructions)
     }
 
     /// The scratchpad's counters.
@@ -314,13 +315,13 @@ impl PiumaCore {
         }
     }
 
-    /// Ready thread `t` may issue from `self.ready_at[t]` on: it becomes eligible at once if that
+    /// Ready thread `t` may issue from `self.threads[t].ready_at` on: it becomes eligible at once if that
     /// cycle's waiting threads have already been made eligible, and otherwise waits for it in the
     /// wheel (or, more than `WHEEL` cycles ahead, in the overflow list). Idempotent.
     #[inline]
     fn make_ready(&mut self, t: usize) {
         // The first cycle whose edge is at or after `ready_at`.
-        let cycle = self.clock.cycle_at_or_after(self.ready_at[t]).0;
+        let cycle = self.clock.cycle_at_or_after(self.threads[t].ready_at).0;
         let (p, bit) = (self.threads[t].pipe as usize, 1u64 << self.threads[t].lane);
         if cycle < self.next_drain {
             self.pipes[p].eligible |= bit;
@@ -403,10 +404,10 @@ impl PiumaCore {
     /// cache hit) completes at `done`: a blocking one waits for it, a posted store for the next cycle.
     fn complete_at(&mut self, t: usize, kind: AccessKind, now: Tick, done: Tick) {
         if kind == AccessKind::Write {
-            self.ready_at[t] = Tick(now.0 + self.clock.period_ps());
+            self.threads[t].ready_at = Tick(now.0 + self.clock.period_ps());
             return;
         }
-        self.ready_at[t] = done;
+        self.threads[t].ready_at = done;
         let stall = self.cycles(now, done);
         if kind == AccessKind::Atomic {
             self.stats.atomic_stall_cycles += stall;
@@ -422,11 +423,11 @@ impl PiumaCore {
         match op.class {
             OpClass::Int | OpClass::Branch => {
                 self.stats.int_ops += 1;
-                self.ready_at[t] = Tick(now.0 + self.clock.ticks(self.timing.int_cycles).0);
+                self.threads[t].ready_at = Tick(now.0 + self.clock.ticks(self.timing.int_cycles).0);
             }
             OpClass::Fp | OpClass::Mac | OpClass::Simd => {
                 self.stats.fp_ops += 1;
-                self.ready_at[t] = Tick(now.0 + self.clock.ticks(self.timing.fp_cycles).0);
+                self.threads[t].ready_at = Tick(now.0 + self.clock.ticks(self.timing.fp_cycles).0);
             }
             OpClass::Barrier => {
                 self.stats.barriers += 1;
@@ -437,7 +438,7 @@ impl PiumaCore {
             OpClass::Pause => {
                 let cycles = u64::from(op.size.max(1));
                 self.stats.wait_cycles += cycles;
-                self.ready_at[t] = Tick(now.0 + self.clock.ticks(cycles).0);
+                self.threads[t].ready_at = Tick(now.0 + self.clock.ticks(cycles).0);
             }
             OpClass::Dma => {
                 // A transfer into the core (a gather) or out of it (a scatter); the thread waits.
@@ -533,7 +534,7 @@ impl PiumaCore {
                         }
                         match kind {
                             AccessKind::Write => {
-                                self.ready_at[t] = Tick(now.0 + self.clock.period_ps())
+                                self.threads[t].ready_at = Tick(now.0 + self.clock.period_ps())
                             }
                             AccessKind::Atomic => self.set_state(t, State::WaitAtomic(now)),
                             _ => self.set_state(t, State::WaitLoad(now)),
@@ -554,7 +555,7 @@ impl PiumaCore {
             if let State::Barrier(since) = self.threads[t].state {
                 self.stats.barrier_stall_cycles += self.cycles(since, now);
                 self.set_state(t, State::Ready);
-                self.ready_at[t] = release;
+                self.threads[t].ready_at = release;
                 self.make_ready(t);
             }
         }
@@ -584,7 +585,7 @@ impl PiumaCore {
             match self.threads[t].program.next_op() {
                 Some(op) => {
                     self.stats.pipeline_busy_cycles += 1;
-                    self.thread_instructions[t] += 1;
+                    self.threads[t].instructions += 1;
                     self.issue(t, op, ctx);
                 }
                 None => {
@@ -654,7 +655,7 @@ impl Component for PiumaCore {
                     ),
                 }
                 self.set_state(t, State::Ready);
-                self.ready_at[t] = now;
+                self.threads[t].ready_at = now;
                 self.make_ready(t);
                 ctx.progress();
                 self.wake(now, ctx);

@@ -315,7 +315,7 @@ impl Die {
         for (c, &id) in self.cores.iter().enumerate() {
             let core = fin.get::<PiumaCore>(id).expect("core ids map to cores");
             instructions += core.stats().instructions;
-            thread_instructions.extend_from_slice(core.thread_instructions());
+            thread_instructions.extend(core.thread_instructions());
             stats.add(&format!("core{c}"), core.stats());
             stats.add(&format!("core{c}.spad"), core.spad_stats());
             stats.add(&format!("core{c}.dcache"), core.dcache_stats());
