@@ -75,6 +75,11 @@ pub enum DmaForm {
     Element,
 }
 
+/// The source register a load names when its address is computed from data loaded just before
+/// it (pointer chasing): a core with non-blocking loads must wait for its loads in flight before
+/// issuing it. Other operations than loads are taken to use loaded data anyway.
+pub const LOADED_DATA: u8 = 1;
+
 const DMA_INDEXED: u8 = 1;
 const DMA_ELEMENT: u8 = 2;
 
@@ -88,6 +93,20 @@ impl Op {
             dst: 0,
             src: [0, 0],
         }
+    }
+
+    /// A load of `size` bytes at `addr` whose address depends on data loaded before it (see
+    /// [`LOADED_DATA`]).
+    pub fn dependent_load(addr: u64, size: u32) -> Op {
+        Op {
+            src: [LOADED_DATA, 0],
+            ..Op::mem(OpClass::Load, addr, size)
+        }
+    }
+
+    /// Whether this is a load whose address depends on data loaded before it.
+    pub fn is_dependent_load(&self) -> bool {
+        self.class == OpClass::Load && self.src[0] == LOADED_DATA
     }
 
     /// A DMA transfer of the `bytes` at `addr`: into the core (a gather into local storage) or,

@@ -37,6 +37,14 @@ pub struct PiumaConfig {
     /// Single-thread pipelines per core. Default 2 [INFERRED, as above].
     #[serde(default = "d_stp")]
     pub n_stp: u64,
+    /// Loads a single-thread pipeline's thread may have in flight before it waits (0: its loads
+    /// block, as a multithreaded pipeline's thread's do). Default 4. PIUMA credits its STPs with 8x
+    /// the single-thread performance of an MTP thread [S7b] but does not say how; non-blocking
+    /// loads (the thread waits only when it uses loaded data, or when this many are in flight)
+    /// are our assumption of one part of it, and 4 (a small in-order core's miss buffers) our
+    /// assumption of its depth.
+    #[serde(default = "d_stp_loads")]
+    pub stp_max_outstanding_loads: u64,
     /// Latency of an integer or branch operation, cycles. Default 1 (assumption: simple in-order pipeline).
     #[serde(default = "d_one")]
     pub int_latency_cycles: u64,
@@ -166,6 +174,9 @@ fn d_threads() -> u64 {
 fn d_stp() -> u64 {
     2
 }
+fn d_stp_loads() -> u64 {
+    4
+}
 fn d_one() -> u64 {
     1
 }
@@ -265,6 +276,13 @@ impl PiumaConfig {
         require_at_least(&k("int_latency_cycles"), self.int_latency_cycles, 1)?;
         require_at_least(&k("smash_fragment_entries"), self.smash_fragment_entries, 1)?;
         require_at_least(&k("dma_max_outstanding"), self.dma_max_outstanding, 1)?;
+        if self.stp_max_outstanding_loads > 256 {
+            return Err(Invalid::new(
+                k("stp_max_outstanding_loads"),
+                self.stp_max_outstanding_loads,
+                "at most 256 loads in flight per thread (0 makes loads block)",
+            ));
+        }
         require_at_least(&k("n_dies"), self.n_dies, 1)?;
         if self.n_dies > 64 {
             return Err(Invalid::new(k("n_dies"), self.n_dies, "at most 64 dies"));

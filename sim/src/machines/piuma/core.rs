@@ -10,8 +10,16 @@
 //! waiting for each. An indexed transfer's element addresses follow it in the program and go to
 //! the engine in the same cycle (descriptor data, not instructions).
 //!
-//! Does not model: instruction fetch (instructions always hit), register dependences within a
-//! thread beyond "one operation at a time", branch prediction.
+//! A single-thread pipeline's thread (with `stp_max_loads` > 0) does not block on its loads: it
+//! goes on issuing, and holds back an operation that needs loaded data until its loads are back.
+//! The dependence model is coarse, with one "loaded data" register: any operation other than a
+//! load needs every load in flight, and so does a load marked dependent
+//! ([`crate::program::Op::dependent_load`], an address computed from loaded data); an independent
+//! load waits only when `stp_max_loads` loads are beyond the core (misses and remote accesses; loads
+//! of its own scratchpad and cache hits are pipelined and not counted).
+//!
+//! Does not model: instruction fetch (instructions always hit), register dependences finer than
+//! the above, out-of-order issue, branch prediction.
 //!
 //! The data cache is a [`Cache`] the core owns and drives by direct calls (as it does its
 //! scratchpad), so a hit costs no events: it is timed as if it had crossed the one-picosecond
@@ -50,6 +58,8 @@ const DCACHE_WIRE: Tick = Tick(1);
 const WHEEL: u64 = 64;
 /// Responses to posted stores carry this bit in their id and wake nobody.
 const POSTED: u64 = 1 << 63;
+/// Responses to a single-thread pipeline's non-blocking loads carry this bit in their id.
+const NONBLOCKING: u64 = 1 << 62;
 
 crate::stats_struct! {
     /// Counters of one PIUMA core.
@@ -66,6 +76,7 @@ crate::stats_struct! {
         memory_side_atomics: Count = "Atomics on DRAM addresses, executed at the memory controller",
         barriers: Count = "Barrier operations",
         dma_jobs: Count = "Transfers handed to the core's DMA engine (the thread waits for each)",
+        nonblocking_loads: Count = "Loads a single-thread pipeline's thread issued without waiting for their data",
         memory_stall_cycles: Cycles = "Thread-cycles spent waiting for loads",
         atomic_stall_cycles: Cycles = "Thread-cycles spent waiting for atomics",
         barrier_stall_cycles: Cycles = "Thread-cycles spent waiting at barriers",
@@ -123,6 +134,9 @@ enum State {
     Ready,
     WaitLoad(Tick),
     WaitAtomic(Tick),
+    /// A thread with non-blocking loads waits for its loads in flight (since the tick) before its
+    /// held operation can issue.
+    WaitLoads(Tick),
     Barrier(Tick),
     Done,
 }
@@ -137,6 +151,13 @@ struct Thread {
     instructions: u64,
     pipe: u16,
     lane: u8,
+    /// Whether its loads are non-blocking (a single-thread pipeline's thread).
+    nonblocking: bool,
+    /// Non-blocking loads: those in flight beyond the core, the latest completion of those timed
+    /// here, and an operation taken from the program that waits for them.
+    loads_out: u32,
+    loads_done_at: Tick,
+    held: Option<Op>,
 }
 
 struct Pipe {
@@ -170,6 +191,11 @@ pub struct CoreSetup {
     pub timing: CoreTiming,
     /// The global address map.
     pub map: AddressMap,
+    /// How many of the pipes, the last ones, are single-thread pipelines.
+    pub stp_pipes: usize,
+    /// Loads a single-thread pipeline's thread may have in flight without waiting (0: its loads
+    /// block, as a multithreaded pipeline's do).
+    pub stp_max_loads: u32,
 }
 
 /// A PIUMA core component.
@@ -179,6 +205,7 @@ pub struct PiumaCore {
     clock: Clock,
     timing: CoreTiming,
     map: AddressMap,
+    stp_max_loads: u32,
     spad: Scratchpad,
     dcache: Cache,
     threads: Vec<Thread>,
@@ -215,7 +242,10 @@ impl PiumaCore {
             clock,
             timing,
             map,
+            stp_pipes,
+            stp_max_loads,
         } = setup;
+        let first_stp = pipe_sizes.len().saturating_sub(stp_pipes);
         assert_eq!(
             pipe_sizes.iter().sum::<usize>(),
             programs.len(),
@@ -242,6 +272,7 @@ impl PiumaCore {
             clock,
             timing,
             map,
+            stp_max_loads,
             spad,
             dcache,
             threads: programs
@@ -259,6 +290,10 @@ impl PiumaCore {
                         instructions: 0,
                         pipe: p as u16,
                         lane: (t - pipes[p].first) as u8,
+                        nonblocking: p >= first_stp && stp_max_loads > 0,
+                        loads_out: 0,
+                        loads_done_at: Tick(0),
+                        held: None,
                     }
                 })
                 .collect(),
@@ -403,8 +438,12 @@ impl PiumaCore {
     /// Thread `t`'s access issued at `now` and timed here (a local scratchpad access or a data
     /// cache hit) completes at `done`: a blocking one waits for it, a posted store for the next cycle.
     fn complete_at(&mut self, t: usize, kind: AccessKind, now: Tick, done: Tick) {
-        if kind == AccessKind::Write {
-            self.threads[t].ready_at = Tick(now.0 + self.clock.period_ps());
+        let th = &mut self.threads[t];
+        if kind == AccessKind::Write || (kind == AccessKind::Read && th.nonblocking) {
+            if kind == AccessKind::Read {
+                th.loads_done_at = th.loads_done_at.max(done);
+            }
+            th.ready_at = Tick(now.0 + self.clock.period_ps());
             return;
         }
         self.threads[t].ready_at = done;
@@ -502,11 +541,18 @@ impl PiumaCore {
                 match self.map.space(op.addr) {
                     Space::Spad(core, off) if core == self.idx => {
                         self.stats.local_spad_accesses += 1;
+                        if kind == AccessKind::Read && self.threads[t].nonblocking {
+                            self.stats.nonblocking_loads += 1;
+                        }
                         let done = self.spad.access(kind, off, op.size, now);
                         self.complete_at(t, kind, now, done);
                     }
                     space => {
-                        let req = Self::request(t, kind, op.addr, op.size.max(1), now);
+                        let mut req = Self::request(t, kind, op.addr, op.size.max(1), now);
+                        let nonblocking = kind == AccessKind::Read && self.threads[t].nonblocking;
+                        if nonblocking {
+                            req.id |= NONBLOCKING;
+                        }
                         match (space, kind) {
                             (Space::Spad(..), _) => {
                                 self.stats.remote_spad_accesses += 1;
@@ -519,6 +565,9 @@ impl PiumaCore {
                             (Space::Dram, _) => {
                                 self.stats.dram_accesses += 1;
                                 if let Some(delay) = self.dcache.try_hit(&req, now) {
+                                    if nonblocking {
+                                        self.stats.nonblocking_loads += 1;
+                                    }
                                     // Timed as if the answer had crossed the wires back.
                                     let done = Tick(now.0 + delay.0 + 2 * DCACHE_WIRE.0);
                                     self.complete_at(t, kind, now, done);
@@ -533,6 +582,11 @@ impl PiumaCore {
                             }
                         }
                         match kind {
+                            _ if nonblocking => {
+                                self.stats.nonblocking_loads += 1;
+                                self.threads[t].loads_out += 1;
+                                self.threads[t].ready_at = Tick(now.0 + self.clock.period_ps());
+                            }
                             AccessKind::Write => {
                                 self.threads[t].ready_at = Tick(now.0 + self.clock.period_ps())
                             }
@@ -582,17 +636,26 @@ impl PiumaCore {
             self.pipes[p].eligible &= !(1u64 << lane);
             self.pipes[p].rr = if lane + 1 == n { 0 } else { lane + 1 };
             self.pipes[p].last_issue = Some(now);
-            match self.threads[t].program.next_op() {
-                Some(op) => {
-                    self.stats.pipeline_busy_cycles += 1;
-                    self.threads[t].instructions += 1;
-                    self.issue(t, op, ctx);
-                }
-                None => {
-                    if let Some(e) = self.threads[t].program.error() {
-                        self.error.get_or_insert(e.to_string());
+            let th = &mut self.threads[t];
+            let op = match th.held.take() {
+                Some(op) => Some(op),
+                None => th.program.next_op(),
+            };
+            if th.nonblocking && self.wait_for_loads(t, op, now) {
+                // The operation is held until the loads it needs are back.
+            } else {
+                match op {
+                    Some(op) => {
+                        self.stats.pipeline_busy_cycles += 1;
+                        self.threads[t].instructions += 1;
+                        self.issue(t, op, ctx);
                     }
-                    self.finish_thread(t, ctx);
+                    None => {
+                        if let Some(e) = self.threads[t].program.error() {
+                            self.error.get_or_insert(e.to_string());
+                        }
+                        self.finish_thread(t, ctx);
+                    }
                 }
             }
             if self.threads[t].state == State::Ready {
@@ -603,6 +666,34 @@ impl PiumaCore {
         if let Some(cycle) = self.next_issue_cycle() {
             self.wake(self.clock.ticks(cycle), ctx);
         }
+    }
+
+    /// Whether thread `t`, whose loads do not block, must first wait for loads in flight before
+    /// `op` (`None`: the end of its program) can issue; if so the operation is held and the
+    /// thread waits. An independent load waits only when the most loads are already in flight;
+    /// a dependent load, any other operation and the end wait for every load.
+    fn wait_for_loads(&mut self, t: usize, op: Option<Op>, now: Tick) -> bool {
+        let th = &mut self.threads[t];
+        let independent_load =
+            matches!(op, Some(op) if op.class == OpClass::Load && !op.is_dependent_load());
+        let free = if independent_load {
+            th.loads_out < self.stp_max_loads
+        } else {
+            th.loads_out == 0 && th.loads_done_at <= now
+        };
+        if free {
+            return false;
+        }
+        th.held = op;
+        if th.loads_out > 0 {
+            self.set_state(t, State::WaitLoads(now));
+        } else {
+            // Only loads timed here are left: the thread may go on once the last is back.
+            let done = th.loads_done_at;
+            th.ready_at = done;
+            self.stats.memory_stall_cycles += self.cycles(now, done);
+        }
+        true
     }
 
     fn finish_thread(&mut self, t: usize, ctx: &mut Ctx) {
@@ -640,8 +731,21 @@ impl Component for PiumaCore {
                 if r.id & POSTED != 0 {
                     return;
                 }
-                let t = r.id as usize;
                 let now = ctx.now();
+                if r.id & NONBLOCKING != 0 {
+                    let t = (r.id & !NONBLOCKING) as usize;
+                    self.threads[t].loads_out -= 1;
+                    if let State::WaitLoads(since) = self.threads[t].state {
+                        self.stats.memory_stall_cycles += self.cycles(since, now);
+                        self.set_state(t, State::Ready);
+                        self.threads[t].ready_at = now;
+                        self.make_ready(t);
+                        self.wake(now, ctx);
+                    }
+                    ctx.progress();
+                    return;
+                }
+                let t = r.id as usize;
                 match self.threads[t].state {
                     State::WaitLoad(since) => {
                         self.stats.memory_stall_cycles += self.cycles(since, now)
@@ -693,7 +797,7 @@ impl Component for PiumaCore {
         self.dcache.outstanding(out);
         for (t, th) in self.threads.iter().enumerate() {
             match th.state {
-                State::WaitLoad(since) => out.push(Outstanding {
+                State::WaitLoad(since) | State::WaitLoads(since) => out.push(Outstanding {
                     id: t as u64,
                     addr: 0,
                     since,

@@ -11,8 +11,15 @@
 //! joins them all-to-all through one gateway endpoint per mesh. DRAM is interleaved over all dies in
 //! 64-byte lines; a die's scratchpads are reached from another die through both gateways.
 //!
-//! Not modelled (yet): instruction caches, the single-thread pipelines' higher per-thread
-//! performance (they issue like a one-thread MTP), in-network collectives.
+//! A single-thread pipeline's thread has non-blocking loads (`stp_max_outstanding_loads`, our
+//! reading of PIUMA's "8x single-thread performance" [S7b]): it waits for its loads in flight only
+//! when an operation needs them (any operation other than a load, or a load whose address comes
+//! from one, which the kernels mark), or when that many are beyond the core. A multithreaded
+//! pipeline's thread blocks on every load.
+//!
+//! Not modelled (yet): instruction caches (instructions always hit; the 192 KB per core are taken
+//! as 64 KB of instruction cache and the 128 KiB data cache modelled), out-of-order issue or
+//! branch prediction in the single-thread pipelines, in-network collectives.
 
 pub mod config;
 pub mod core;
@@ -197,6 +204,8 @@ impl PiumaConfig {
                     clock,
                     timing,
                     map,
+                    stp_pipes: self.n_stp as usize,
+                    stp_max_loads: self.stp_max_outstanding_loads as u32,
                 },
                 spad,
                 Cache::new(

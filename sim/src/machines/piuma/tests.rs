@@ -430,3 +430,86 @@ fn per_thread_counts_split_into_mtp_and_stp_threads_core_by_core() {
         (Some(4.0), None)
     );
 }
+
+/// Core 0's one thread, on a single-thread pipeline with `max_loads` loads in flight (0: its
+/// loads block), runs `ops`; the other cores idle.
+fn stp_thread(max_loads: u64, ops: Vec<Op>) -> DieRun {
+    let cfg = PiumaConfig {
+        n_mtp: 0,
+        n_stp: 1,
+        stp_max_outstanding_loads: max_loads,
+        ..Default::default()
+    };
+    let mut programs: Vec<Vec<Box<dyn Program>>> = vec![vec![Box::new(Script(ops.into_iter()))]];
+    for _ in 1..cfg.n_cores {
+        programs.push(vec![Box::new(Script(Vec::new().into_iter()))]);
+    }
+    cfg.build(programs)
+        .unwrap()
+        .run(RunLimits::default())
+        .unwrap()
+}
+
+/// `n` loads of consecutive DRAM lines, which the address mapping spreads over channels and bank
+/// groups (`dependent`: each address computed from the load before), then an integer operation
+/// that uses them.
+fn dram_loads(n: u64, dependent: bool) -> Vec<Op> {
+    let mut ops: Vec<Op> = (0..n)
+        .map(|i| match dependent {
+            true => Op::dependent_load(0x40 * (i + 1), 8),
+            false => Op::mem(OpClass::Load, 0x40 * (i + 1), 8),
+        })
+        .collect();
+    ops.push(Op::mem(OpClass::Int, 0, 0));
+    ops
+}
+
+#[test]
+fn single_thread_pipeline_overlaps_independent_loads_up_to_its_limit() {
+    let blocking = stp_thread(0, dram_loads(8, false));
+    let four = stp_thread(4, dram_loads(8, false));
+    let eight = stp_thread(8, dram_loads(8, false));
+    assert!(
+        eight.cycles < four.cycles && four.cycles < blocking.cycles,
+        "8 in flight {} cycles, 4 in flight {}, blocking {}",
+        eight.cycles,
+        four.cycles,
+        blocking.cycles
+    );
+    // Each DRAM round trip is over 50 cycles: two batches of four cost well under eight trips.
+    assert!(2 * four.cycles < blocking.cycles + 4 * 50);
+    let count = |r: &DieRun| r.stats.get("core0.nonblocking_loads").unwrap();
+    assert_eq!((count(&blocking), count(&four), count(&eight)), (0, 8, 8));
+    // The results do not change: the loads are the same.
+    assert_eq!(
+        blocking.stats.get("dram.reads"),
+        eight.stats.get("dram.reads")
+    );
+}
+
+#[test]
+fn dependent_loads_cost_exactly_what_blocking_loads_cost() {
+    // A chain of loads, each addressed by the one before, cannot overlap: the non-blocking thread
+    // takes exactly the cycles of a thread whose loads block.
+    let chain = |max_loads| stp_thread(max_loads, dram_loads(8, true)).cycles;
+    assert_eq!(chain(8), chain(0));
+}
+
+#[test]
+fn independent_scratchpad_loads_cost_one_issue_cycle_each() {
+    // Loads of the core's own scratchpad (distinct banks) pipeline: after the first, each costs
+    // its issue cycle; blocking, each costs the whole access.
+    let map = PiumaConfig::default().address_map();
+    let loads = |n: u64| {
+        let mut ops: Vec<Op> = (0..n)
+            .map(|i| Op::mem(OpClass::Load, map.spad(0, 8 * i), 8))
+            .collect();
+        ops.push(Op::mem(OpClass::Int, 0, 0));
+        ops
+    };
+    let cost = |max_loads, n| stp_thread(max_loads, loads(n)).cycles;
+    assert_eq!(cost(4, 8) - cost(4, 1), 7);
+    let per_load = cost(0, 2) - cost(0, 1);
+    assert!(per_load > 1);
+    assert_eq!(cost(0, 8) - cost(0, 1), 7 * per_load);
+}

@@ -32,7 +32,7 @@ impl ThreadWork for Inner {
         if ra == rb {
             return true;
         }
-        ops.load(l.a.col(ra));
+        ops.load_dep(l.a.col(ra));
         ops.load(l.a.col(rb - 1));
         let (amin, amax) = (a.col_idx[ra], a.col_idx[rb - 1]);
         for j in 0..bt.n_rows {
@@ -43,7 +43,7 @@ impl ThreadWork for Inner {
                 ops.int(1);
                 continue;
             }
-            ops.load(l.bt.col(sa));
+            ops.load_dep(l.bt.col(sa));
             ops.load(l.bt.col(sb - 1));
             ops.int(2);
             if bt.col_idx[sb - 1] < amin || bt.col_idx[sa] > amax {

@@ -283,6 +283,12 @@ impl Ops {
     pub fn load(&mut self, addr: u64) {
         self.buf.push(Op::mem(OpClass::Load, addr, ELEM as u32));
     }
+    /// A load of 8 bytes whose address is computed from data loaded just before it (no other
+    /// operation in between): a single-thread pipeline waits for its loads in flight first.
+    #[inline]
+    pub fn load_dep(&mut self, addr: u64) {
+        self.buf.push(Op::dependent_load(addr, ELEM as u32));
+    }
     /// A store of 8 bytes.
     #[inline]
     pub fn store(&mut self, addr: u64) {
@@ -311,9 +317,10 @@ impl Ops {
     /// bounds of B's row `k`.
     #[inline]
     pub fn a_entry_and_b_row(&mut self, l: &Layout, p: usize, k: usize) {
-        self.load(l.a.col(p));
+        // p may come from row pointers just loaded, and k is the column index just loaded.
+        self.load_dep(l.a.col(p));
         self.load(l.a.val(p));
-        self.load(l.b.ptr(k));
+        self.load_dep(l.b.ptr(k));
         self.load(l.b.ptr(k + 1));
     }
     /// A DMA transfer of `bytes` at `addr` into this core (a gather into its scratchpad); the

@@ -58,7 +58,7 @@ impl ThreadWork for Outer {
                 let mut sh = self.shared.borrow_mut();
                 for p in at.row_ptr[k]..at.row_ptr[k + 1] {
                     let i = at.col_idx[p] as usize;
-                    ops.load(l.at.col(p));
+                    ops.load_dep(l.at.col(p));
                     ops.load(l.at.val(p));
                     let owner = (i / self.rows_per_thread).min(sh.buckets.len() - 1);
                     for q in b.row_ptr[k]..b.row_ptr[k + 1] {

@@ -48,7 +48,7 @@ impl Row {
             ops.a_entry_and_b_row(&l, p, k);
             for q in b.row_ptr[k]..b.row_ptr[k + 1] {
                 let j = b.col_idx[q] as usize;
-                ops.load(l.b.col(q));
+                ops.load_dep(l.b.col(q));
                 ops.load(l.b.val(q));
                 ops.fp(1);
                 let slot = self.acc_base + ELEM * j as u64;
@@ -89,7 +89,7 @@ impl Row {
             let k = a.col_idx[p] as usize;
             ops.a_entry_and_b_row(&l, p, k);
             if b.row_ptr[k] < b.row_ptr[k + 1] {
-                ops.load(l.b.col(b.row_ptr[k]));
+                ops.load_dep(l.b.col(b.row_ptr[k]));
                 ops.int(depth);
                 self.heap
                     .push(Reverse((b.col_idx[b.row_ptr[k]], p, b.row_ptr[k])));

@@ -214,8 +214,9 @@ impl Smash {
         let a = &self.a;
         let i =
             rows.start + a.row_ptr[rows.start..=rows.end].partition_point(|&x| x <= ps.start) - 1;
+        // Each probe of the search depends on the one before.
         for _ in 0..=(rows.len().max(1)).ilog2() {
-            ops.load(self.l.a.ptr(i));
+            ops.load_dep(self.l.a.ptr(i));
         }
         self.start_unit(ops, Pending::new(i, ps, slots, base));
     }
@@ -323,7 +324,8 @@ impl Smash {
             ops.load(l.map.spad(self.core, STAGING + ELEM * slot));
             ops.load(l.map.spad(self.core, STAGING + ELEM * (slot + 1)));
         } else {
-            ops.load(l.b.col(q));
+            // q runs over the row bounds of B just loaded.
+            ops.load_dep(l.b.col(q));
             ops.load(l.b.val(q));
         }
         ops.fp(1);
@@ -371,8 +373,8 @@ impl ThreadWork for Smash {
                     ops.load(l.a.ptr(i + 1));
                     for p in a.row_ptr[i]..a.row_ptr[i + 1] {
                         let k = a.col_idx[p] as usize;
-                        ops.load(l.a.col(p));
-                        ops.load(l.b.ptr(k));
+                        ops.load_dep(l.a.col(p));
+                        ops.load_dep(l.b.ptr(k));
                         ops.load(l.b.ptr(k + 1));
                         ops.int(1);
                     }
@@ -443,7 +445,8 @@ impl Smash {
     fn write_slots(&mut self, ops: &mut Ops, slots: Range<usize>) {
         let n_cols = self.b.n_cols as u64;
         for s in slots {
-            ops.load(self.key_addr(s));
+            // Whether the slot is empty decides what follows: the scan waits for each key.
+            ops.load_dep(self.key_addr(s));
             let (key, v) = {
                 let mut st = self.state.borrow_mut();
                 std::mem::replace(&mut st.table[s], (EMPTY, 0.0))
@@ -451,7 +454,7 @@ impl Smash {
             if key == EMPTY {
                 continue;
             }
-            ops.load(self.val_addr(s));
+            ops.load_dep(self.val_addr(s));
             let (i, j) = ((key / n_cols) as u32, (key % n_cols) as u32);
             if self.kind == KernelKind::SmashV3 {
                 if self.frag_left == 0 {
