@@ -66,6 +66,14 @@ pub struct PiumaConfig {
     /// Extra cycles of the scratchpad's atomic unit. Default 2 (assumption).
     #[serde(default = "d_two")]
     pub atomic_latency_cycles: u64,
+    /// Instruction cache per core, bytes. Default 64 KiB: 192 KB of cache per core [S7c, S7e],
+    /// split 64 KiB for instructions and 128 KiB for data by our assumption. Same line size as the
+    /// data cache.
+    #[serde(default = "d_icache")]
+    pub icache_bytes: u64,
+    /// Instruction cache ways. Default 4 (assumption).
+    #[serde(default = "d_icache_ways")]
+    pub icache_ways: u64,
     /// Data cache per core, bytes. Default 128 KiB: 192 KB of cache per core [S7c, S7e], split
     /// 64 KiB instruction + 128 KiB data by assumption (the split is [NOT FOUND]).
     #[serde(default = "d_dcache")]
@@ -173,6 +181,12 @@ fn d_threads() -> u64 {
 }
 fn d_stp() -> u64 {
     2
+}
+fn d_icache() -> u64 {
+    64 * 1024
+}
+fn d_icache_ways() -> u64 {
+    4
 }
 fn d_stp_loads() -> u64 {
     4

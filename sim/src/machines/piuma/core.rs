@@ -18,8 +18,12 @@
 //! load waits only when `stp_max_loads` loads are beyond the core (misses and remote accesses; loads
 //! of its own scratchpad and cache hits are pipelined and not counted).
 //!
-//! Does not model: instruction fetch (instructions always hit), register dependences finer than
-//! the above, out-of-order issue, branch prediction.
+//! A `Fetch` operation marks a thread entering a code block: the core looks the block's lines up
+//! in its instruction cache (tags only: instructions are never written); all present, it costs no
+//! cycle and no issue slot; otherwise the thread waits for one read of the missing lines from DRAM.
+//!
+//! Does not model: register dependences finer than the above, out-of-order issue, branch
+//! prediction, a fetch bandwidth limit (a block's lines arrive together).
 //!
 //! The data cache is a [`Cache`] the core owns and drives by direct calls (as it does its
 //! scratchpad), so a hit costs no events: it is timed as if it had crossed the one-picosecond
@@ -35,7 +39,7 @@ use std::any::Any;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use crate::blocks::cache::{Cache, CacheStats};
+use crate::blocks::cache::{Cache, CacheStats, TagArray};
 use crate::blocks::dma;
 use crate::blocks::spad::{Scratchpad, SpadStats};
 use crate::engine::{
@@ -77,7 +81,9 @@ crate::stats_struct! {
         barriers: Count = "Barrier operations",
         dma_jobs: Count = "Transfers handed to the core's DMA engine (the thread waits for each)",
         nonblocking_loads: Count = "Loads a single-thread pipeline's thread issued without waiting for their data",
-        memory_stall_cycles: Cycles = "Thread-cycles spent waiting for loads",
+        memory_stall_cycles: Cycles = "Thread-cycles spent waiting for loads (and instruction fetches that missed)",
+        icache_hits: Count = "Instruction-cache lines found on entering a code block",
+        icache_misses: Count = "Instruction-cache lines fetched from DRAM",
         atomic_stall_cycles: Cycles = "Thread-cycles spent waiting for atomics",
         barrier_stall_cycles: Cycles = "Thread-cycles spent waiting at barriers",
         wait_cycles: Cycles = "Thread-cycles spent in back-off while polling for work (pause operations)",
@@ -196,6 +202,8 @@ pub struct CoreSetup {
     /// Loads a single-thread pipeline's thread may have in flight without waiting (0: its loads
     /// block, as a multithreaded pipeline's do).
     pub stp_max_loads: u32,
+    /// log2 of the instruction cache's line size.
+    pub icache_line_shift: u32,
 }
 
 /// A PIUMA core component.
@@ -207,6 +215,9 @@ pub struct PiumaCore {
     map: AddressMap,
     stp_max_loads: u32,
     spad: Scratchpad,
+    /// The instruction cache's tags (instructions are never written, so no data or dirty state).
+    icache: TagArray,
+    icache_line_shift: u32,
     dcache: Cache,
     threads: Vec<Thread>,
     pipes: Vec<Pipe>,
@@ -233,6 +244,7 @@ impl PiumaCore {
         name: &str,
         setup: CoreSetup,
         spad: Scratchpad,
+        icache: TagArray,
         dcache: Cache,
         pipe_sizes: &[usize],
         programs: Vec<Box<dyn Program>>,
@@ -244,6 +256,7 @@ impl PiumaCore {
             map,
             stp_pipes,
             stp_max_loads,
+            icache_line_shift,
         } = setup;
         let first_stp = pipe_sizes.len().saturating_sub(stp_pipes);
         assert_eq!(
@@ -274,6 +287,8 @@ impl PiumaCore {
             map,
             stp_max_loads,
             spad,
+            icache,
+            icache_line_shift,
             dcache,
             threads: programs
                 .into_iter()
@@ -637,12 +652,21 @@ impl PiumaCore {
             self.pipes[p].rr = if lane + 1 == n { 0 } else { lane + 1 };
             self.pipes[p].last_issue = Some(now);
             let th = &mut self.threads[t];
-            let op = match th.held.take() {
+            let mut op = match th.held.take() {
                 Some(op) => Some(op),
                 None => th.program.next_op(),
             };
-            if th.nonblocking && self.wait_for_loads(t, op, now) {
-                // The operation is held until the loads it needs are back.
+            // Entering a code block costs nothing while its lines are in the instruction cache.
+            let mut fetching = false;
+            while let Some(block) = op.filter(|op| op.class == OpClass::Fetch) {
+                if self.fetch_code(t, block, now, ctx) {
+                    fetching = true;
+                    break;
+                }
+                op = self.threads[t].program.next_op();
+            }
+            if fetching || (self.threads[t].nonblocking && self.wait_for_loads(t, op, now)) {
+                // The thread waits for its code, or for the loads its operation needs.
             } else {
                 match op {
                     Some(op) => {
@@ -666,6 +690,34 @@ impl PiumaCore {
         if let Some(cycle) = self.next_issue_cycle() {
             self.wake(self.clock.ticks(cycle), ctx);
         }
+    }
+
+    /// Thread `t` enters the code block `block` (a fetch of `block.size` bytes at `block.addr`):
+    /// true if some of its lines missed in the instruction cache, and the thread now waits for
+    /// them to come from DRAM (one read of the missing span, through the network). A line counts
+    /// as present from its miss on.
+    fn fetch_code(&mut self, t: usize, block: Op, now: Tick, ctx: &mut Ctx) -> bool {
+        let shift = self.icache_line_shift;
+        let first = block.addr >> shift;
+        let last = (block.addr + u64::from(block.size.max(1)) - 1) >> shift;
+        let mut missing: Option<(u64, u64)> = None;
+        for line in first..=last {
+            if self.icache.access(line, true, false).is_some() {
+                self.stats.icache_hits += 1;
+            } else {
+                self.stats.icache_misses += 1;
+                self.icache.fill(line, false, false);
+                missing = Some(missing.map_or((line, line), |(from, _)| (from, line)));
+            }
+        }
+        let Some((from, to)) = missing else {
+            return false;
+        };
+        let bytes = ((to - from + 1) << shift) as u32;
+        let req = Self::request(t, AccessKind::Read, from << shift, bytes, now);
+        ctx.send(NET, Msg::Req(req), Tick(0));
+        self.set_state(t, State::WaitLoad(now));
+        true
     }
 
     /// Whether thread `t`, whose loads do not block, must first wait for loads in flight before

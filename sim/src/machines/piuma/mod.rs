@@ -17,9 +17,15 @@
 //! from one, which the kernels mark), or when that many are beyond the core. A multithreaded
 //! pipeline's thread blocks on every load.
 //!
-//! Not modelled (yet): instruction caches (instructions always hit; the 192 KB per core are taken
-//! as 64 KB of instruction cache and the 128 KiB data cache modelled), out-of-order issue or
-//! branch prediction in the single-thread pipelines, in-network collectives.
+//! Each core has an instruction cache (64 KiB by default; with the 128 KiB data cache, the 192 KB
+//! per core of [S7c, S7e]). Kernels are generated, not compiled: each declares its code blocks
+//! with estimated sizes (`kernels::Code`), laid out in DRAM, and a thread entering a block looks
+//! its lines up; a miss fetches them from DRAM through the mesh while the thread waits, a hit
+//! costs nothing. The kernels' code is about 2 KB, so only the first entry of each line misses.
+//!
+//! Not modelled (yet): out-of-order issue or branch prediction in the single-thread pipelines,
+//! refetches of a block larger than the instruction cache within one unit of work, in-network
+//! collectives.
 
 pub mod config;
 pub mod core;
@@ -32,7 +38,9 @@ use std::collections::BTreeMap;
 pub use config::{PiumaConfig, WorkDistribution};
 
 use self::core::{AddressMap, CoreSetup, CoreTiming, PiumaCore, Space};
-use crate::blocks::cache::{Cache, CacheConfig, PrefetchKind, WritePolicy, WritebackHandling};
+use crate::blocks::cache::{
+    Cache, CacheConfig, PrefetchKind, TagArray, WritePolicy, WritebackHandling,
+};
 use crate::blocks::dma::{DmaEngine, DmaSpec};
 use crate::blocks::dram::{Dram, DramConfig};
 use crate::blocks::noc::hyperx::{HyperX, HyperXSpec};
@@ -42,6 +50,21 @@ use crate::config::Invalid;
 use crate::engine::{Clock, ComponentId, Finished, RunError, RunLimits, SimBuilder, Tick};
 use crate::program::Program;
 use crate::stats::StatTree;
+
+/// Names a cache's invalid value by the die's own key (`piuma.icache_bytes`, not the cache
+/// block's `piuma.icache.size_bytes`), so the message points at what the user wrote.
+fn cache_key(mut e: Invalid, cache: &str) -> Invalid {
+    let field = e.key.rsplit('.').next().unwrap_or_default();
+    e.key = match field {
+        "size_bytes" => format!("piuma.{cache}_bytes"),
+        "n_ways" => format!("piuma.{cache}_ways"),
+        "line_bytes" => "piuma.dcache_line_bytes".to_string(),
+        "n_mshrs" => "piuma.dcache_mshrs".to_string(),
+        "hit_latency_cycles" => "piuma.dcache_hit_cycles".to_string(),
+        _ => e.key,
+    };
+    e
+}
 
 /// First scratchpad address: DRAM lives below it.
 pub const SPAD_BASE: u64 = 1 << 48;
@@ -124,7 +147,18 @@ impl PiumaConfig {
             prefetcher: PrefetchKind::None,
             prefetch_degree: 1,
         };
-        let dgeo = dcache.resolve("piuma.dcache")?;
+        let dgeo = dcache
+            .resolve("piuma.dcache")
+            .map_err(|e| cache_key(e, "dcache"))?;
+        let icache = CacheConfig {
+            size_bytes: self.icache_bytes,
+            n_ways: self.icache_ways,
+            n_banks: 1,
+            ..dcache.clone()
+        };
+        let igeo = icache
+            .resolve("piuma.icache")
+            .map_err(|e| cache_key(e, "icache"))?;
         let mut dram_cfg: DramConfig = self.dram.clone();
         dram_cfg.org.channels = Some(self.dram_channels);
         let dram_spec = dram_cfg.resolve("piuma.dram")?;
@@ -206,8 +240,10 @@ impl PiumaConfig {
                     map,
                     stp_pipes: self.n_stp as usize,
                     stp_max_loads: self.stp_max_outstanding_loads as u32,
+                    icache_line_shift: igeo.line_shift,
                 },
                 spad,
+                TagArray::new(igeo, icache.replacement, c as u64),
                 Cache::new(
                     &format!("core{c}.dcache"),
                     &dcache,

@@ -513,3 +513,78 @@ fn independent_scratchpad_loads_cost_one_issue_cycle_each() {
     assert!(per_load > 1);
     assert_eq!(cost(0, 8) - cost(0, 1), 7 * per_load);
 }
+
+#[test]
+fn code_fetch_misses_once_then_costs_nothing() {
+    // Entering a 256-byte code block the first time fetches its 4 lines from DRAM; entering it
+    // again costs no cycle at all (a fetch that hits is not an operation).
+    let block = Op::mem(OpClass::Fetch, 0x10_0000, 256);
+    let int = Op::mem(OpClass::Int, 0, 0);
+    let cold = one_thread(vec![block, int]);
+    let warm = one_thread(vec![block, block, block, int]);
+    let none = one_thread(vec![int]);
+    assert_eq!(warm.cycles, cold.cycles);
+    assert!(
+        cold.cycles > none.cycles + 50,
+        "a DRAM round trip: {} vs {}",
+        cold.cycles,
+        none.cycles
+    );
+    let get = |r: &DieRun, k: &str| r.stats.get(&format!("core0.{k}")).unwrap();
+    assert_eq!(
+        (get(&warm, "icache_misses"), get(&warm, "icache_hits")),
+        (4, 8)
+    );
+    assert_eq!(get(&warm, "instructions"), 1);
+}
+
+#[test]
+fn code_blocks_that_conflict_in_a_small_instruction_cache_miss_every_time() {
+    // A one-line, direct-mapped instruction cache: two blocks on different lines evict each other.
+    let cfg = PiumaConfig {
+        n_cores: 1,
+        n_mtp: 1,
+        threads_per_mtp: 1,
+        n_stp: 0,
+        icache_bytes: 64,
+        icache_ways: 1,
+        ..Default::default()
+    };
+    let (a, b) = (
+        Op::mem(OpClass::Fetch, 0x10_0000, 64),
+        Op::mem(OpClass::Fetch, 0x10_0040, 64),
+    );
+    let run = |ops: Vec<Op>| {
+        cfg.build(vec![vec![Box::new(Script(ops.into_iter()))]])
+            .unwrap()
+            .run(RunLimits::default())
+            .unwrap()
+    };
+    let alternating = run(vec![a, b, a, b, a, b]);
+    let repeated = run(vec![a, a, a, b, b, b]);
+    let misses = |r: &DieRun| r.stats.get("core0.icache_misses").unwrap();
+    assert_eq!((misses(&alternating), misses(&repeated)), (6, 2));
+    assert!(alternating.cycles > repeated.cycles + 4 * 50);
+}
+
+#[test]
+fn kernels_miss_in_the_instruction_cache_only_on_first_entry() {
+    // The kernels' code is far smaller than the 64 KiB instruction cache: every core misses each
+    // line it runs exactly once, so misses stay within the code's lines and hits dominate.
+    let a = matrix("west0067.mtx");
+    for kind in [
+        KernelKind::SmashV1,
+        KernelKind::RowwiseDense,
+        KernelKind::OuterProduct,
+    ] {
+        let run = check(kind, &a, &a, &small_die());
+        for c in 0..small_die().n_cores {
+            let get = |k: &str| run.stats.get(&format!("core{c}.{k}")).unwrap();
+            let (hits, misses) = (get("icache_hits"), get("icache_misses"));
+            assert!(
+                (1..=16).contains(&misses) && hits > misses,
+                "{kind:?} core {c}: {misses} misses, {hits} hits"
+            );
+        }
+    }
+}

@@ -8,7 +8,9 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::{by_core, distribute, Layout, Ops, Output, Problem, ThreadWork, Units, WorkProgram};
+use super::{
+    by_core, distribute, Code, Layout, Ops, Output, Problem, ThreadWork, Units, WorkProgram,
+};
 use crate::program::Program;
 use crate::workload::Csr;
 
@@ -20,8 +22,16 @@ struct Inner {
     out: Rc<RefCell<Output>>,
 }
 
+/// The code of one row of C: take a row, then for every column the intersection loop (about 64
+/// instructions, our estimate).
+const ROW_CODE: Code = Code {
+    offset: 0x0000,
+    bytes: 256,
+};
+
 impl ThreadWork for Inner {
     fn refill(&mut self, ops: &mut Ops) -> bool {
+        ops.code(&self.l, ROW_CODE);
         let Some(i) = self.units.next(ops) else {
             return false;
         };

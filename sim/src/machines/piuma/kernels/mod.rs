@@ -117,6 +117,9 @@ pub struct Layout {
     pub at: CsrAddrs,
     /// Output area for C's (column, value) pairs.
     pub c_out: u64,
+    /// The kernels' code (instructions are fetched from DRAM through each core's instruction
+    /// cache); [`CODE_BYTES`] long.
+    pub code: u64,
     /// Free DRAM for kernel scratch (dense accumulators, partial products).
     pub scratch: u64,
     /// The address map.
@@ -142,6 +145,7 @@ impl Layout {
         let lb = csr(b.n_rows, b.nnz());
         let lbt = csr(b.n_cols, b.nnz());
         let c_out = alloc(2 * c_bound);
+        let code = alloc((CODE_BYTES / ELEM) as usize);
         let scratch = alloc(0);
         Layout {
             a: la,
@@ -149,10 +153,28 @@ impl Layout {
             bt: lbt,
             at: lat,
             c_out,
+            code,
             scratch,
             map,
         }
     }
+}
+
+/// Bytes of DRAM holding the kernels' code.
+pub const CODE_BYTES: u64 = 64 * 1024;
+
+/// A block of a kernel's code, fetched when a thread enters it: its offset in the code area and its
+/// size. Kernels are generated, not compiled, so the sizes are our estimates: about 4 bytes per
+/// instruction of the block's loops and bookkeeping, its address arithmetic and branches included
+/// (which the operation stream leaves implicit). A block includes its inner loops, so a thread
+/// fetches it once per unit of work; while the block stays in the instruction cache the loops
+/// run without further fetches (the model would miss refetches of a block larger than the cache).
+#[derive(Debug, Clone, Copy)]
+pub struct Code {
+    /// Offset in the code area.
+    pub offset: u32,
+    /// Bytes.
+    pub bytes: u32,
 }
 
 /// The product as written by the threads: (row, column, value) entries, in write order.
@@ -347,6 +369,16 @@ impl Ops {
     #[inline]
     pub fn pause(&mut self, cycles: u32) {
         self.buf.push(Op::mem(OpClass::Pause, 0, cycles));
+    }
+    /// Entering the code block `c`: its instructions are fetched (free when they hit in the
+    /// instruction cache; not an operation).
+    #[inline]
+    pub fn code(&mut self, l: &Layout, c: Code) {
+        self.buf.push(Op::mem(
+            OpClass::Fetch,
+            l.code + u64::from(c.offset),
+            c.bytes,
+        ));
     }
     /// A core-wide barrier.
     #[inline]

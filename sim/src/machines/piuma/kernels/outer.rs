@@ -10,8 +10,25 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::{
-    by_core, distribute, GlobalBarrier, Layout, Ops, Output, Problem, ThreadWork, Units,
+    by_core, distribute, Code, GlobalBarrier, Layout, Ops, Output, Problem, ThreadWork, Units,
     WorkProgram, ELEM,
+};
+
+// The code of each phase (instruction counts are our estimates, 4 bytes each).
+/// Multiply: one column of Aᵀ times one row of B, appending partial products (about 48).
+const MULTIPLY_CODE: Code = Code {
+    offset: 0x1000,
+    bytes: 192,
+};
+/// The global barrier's arrival and polling (about 16).
+const BARRIER_CODE: Code = Code {
+    offset: 0x1100,
+    bytes: 64,
+};
+/// Merge: sort a bucket of partial products, sum duplicates, write C (about 80).
+const MERGE_CODE: Code = Code {
+    offset: 0x1140,
+    bytes: 320,
 };
 use crate::program::Program;
 use crate::workload::Csr;
@@ -47,6 +64,7 @@ impl ThreadWork for Outer {
         let (at, b, l) = (self.at.clone(), self.b.clone(), self.l);
         match self.phase {
             Phase::Multiply => {
+                ops.code(&l, MULTIPLY_CODE);
                 let Some(k) = self.units.next(ops) else {
                     self.phase = Phase::Arrive;
                     return true;
@@ -80,17 +98,20 @@ impl ThreadWork for Outer {
                 true
             }
             Phase::Arrive => {
+                ops.code(&l, BARRIER_CODE);
                 GlobalBarrier::arrive(&self.barrier, ops);
                 self.phase = Phase::Wait;
                 true
             }
             Phase::Wait => {
+                ops.code(&l, BARRIER_CODE);
                 if GlobalBarrier::poll(&self.barrier, ops) {
                     self.phase = Phase::Merge;
                 }
                 true
             }
             Phase::Merge => {
+                ops.code(&l, MERGE_CODE);
                 let mut bucket = std::mem::take(&mut self.shared.borrow_mut().buckets[self.me]);
                 let n = bucket.len();
                 for e in 0..n {

@@ -12,8 +12,20 @@ use std::collections::BinaryHeap;
 use std::rc::Rc;
 
 use super::{
-    by_core, distribute, KernelKind, Layout, Ops, Output, Problem, ThreadWork, Units, WorkProgram,
-    ELEM,
+    by_core, distribute, Code, KernelKind, Layout, Ops, Output, Problem, ThreadWork, Units,
+    WorkProgram, ELEM,
+};
+
+// The code of one row of C (instruction counts are our estimates, 4 bytes each).
+/// Dense accumulator: scale and add B's rows, then sort the touched columns and write (about 72).
+const DENSE_CODE: Code = Code {
+    offset: 0x2000,
+    bytes: 288,
+};
+/// Heap merge: seed the heap, pop, accumulate, push, write (about 120).
+const HEAP_CODE: Code = Code {
+    offset: 0x2200,
+    bytes: 480,
 };
 use crate::program::Program;
 use crate::workload::Csr;
@@ -127,6 +139,11 @@ impl Row {
 
 impl ThreadWork for Row {
     fn refill(&mut self, ops: &mut Ops) -> bool {
+        let code = match self.kind {
+            KernelKind::RowwiseHeap => HEAP_CODE,
+            _ => DENSE_CODE,
+        };
+        ops.code(&self.l, code);
         let Some(i) = self.units.next(ops) else {
             return false;
         };

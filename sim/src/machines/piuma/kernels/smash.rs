@@ -39,7 +39,9 @@ use std::cell::RefCell;
 use std::ops::Range;
 use std::rc::Rc;
 
-use super::{by_core, KernelKind, Layout, Ops, Output, Problem, ThreadWork, WorkProgram, ELEM};
+use super::{
+    by_core, Code, KernelKind, Layout, Ops, Output, Problem, ThreadWork, WorkProgram, ELEM,
+};
 use crate::config::Invalid;
 use crate::engine::host;
 use crate::program::Program;
@@ -64,6 +66,29 @@ const PTR_STAGING: u64 = 1024;
 const PTR_STAGING_ELEMS: u64 = (STAGING - PTR_STAGING) / ELEM - 1;
 /// V3: the global fragment counter (in core 0's scratchpad).
 const FRAG_CURSOR: u64 = 216;
+// The code of each phase (instruction counts are our estimates, 4 bytes each).
+/// Counting a row's partial products (about 32).
+const COUNT_CODE: Code = Code {
+    offset: 0x3000,
+    bytes: 128,
+};
+/// Taking a unit of hashing work and hashing it: the multiply, the key, the probe loop with its
+/// compare-and-swap, the atomic add, and the DMA variant's transfers (about 96).
+const HASH_CODE: Code = Code {
+    offset: 0x3080,
+    bytes: 384,
+};
+/// Writing a chunk of table slots back to C (about 48).
+const WRITEBACK_CODE: Code = Code {
+    offset: 0x3200,
+    bytes: 192,
+};
+/// V2/V3: returning and taking tokens, and polling (about 64).
+const TOKEN_CODE: Code = Code {
+    offset: 0x3300,
+    bytes: 256,
+};
+
 /// Table slots a thread scans per unit of write-back work.
 const WB_CHUNK: usize = 64;
 
@@ -365,6 +390,7 @@ impl ThreadWork for Smash {
         };
         match step {
             Step::Count => {
+                ops.code(&self.l, COUNT_CODE);
                 if self.cursor < self.count_rows.len() {
                     let i = self.count_rows[self.cursor];
                     self.cursor += 1;
@@ -389,6 +415,7 @@ impl ThreadWork for Smash {
                 self.step += 1;
             }
             Step::Hash(w) => {
+                ops.code(&self.l, HASH_CODE);
                 let a = self.a.clone();
                 let (unit, slots) = {
                     let mut st = self.state.borrow_mut();
@@ -419,6 +446,7 @@ impl ThreadWork for Smash {
                 }
             }
             Step::WriteBack(w) => {
+                ops.code(&self.l, WRITEBACK_CODE);
                 let slots = self.state.borrow().windows[w].slots;
                 let (lo, hi) = (
                     self.local * slots / self.per_core,
@@ -480,6 +508,7 @@ impl Smash {
     /// V2/V3: returns the held token, then takes write-back work of a fully hashed window, else
     /// hashing work, else waits; `false` once every window of the core is written back.
     fn refill_tokens(&mut self, ops: &mut Ops) -> bool {
+        ops.code(&self.l, TOKEN_CODE);
         let tokens = |w: usize| TOKENS + ELEM * (w % 2) as u64;
         if let Some(t) = self.held.take() {
             let mut st = self.state.borrow_mut();
@@ -523,6 +552,7 @@ impl Smash {
                 st.wb_out[w] += 1;
                 drop(st);
                 ops.atomic(self.l.map.spad(self.core, WB_CURSOR));
+                ops.code(&self.l, WRITEBACK_CODE);
                 self.write_slots(ops, base + start..base + end);
                 self.held = Some(Token::WriteBack(w));
                 return true;
@@ -550,6 +580,7 @@ impl Smash {
                 let (slots, base) = (st.windows[h].slots, st.base(h));
                 drop(st);
                 ops.atomic(self.l.map.spad(self.core, ROW_CURSOR));
+                ops.code(&self.l, HASH_CODE);
                 if self.unit_nnz == 0 {
                     self.hash_row(ops, from, slots, base);
                 } else {
