@@ -24,10 +24,7 @@ struct Inner {
 
 /// The code of one row of C: take a row, then for every column the intersection loop (about 64
 /// instructions, our estimate).
-const ROW_CODE: Code = Code {
-    offset: 0x0000,
-    bytes: 256,
-};
+const ROW_CODE: Code = Code::at(0x0000, 256);
 
 impl ThreadWork for Inner {
     fn refill(&mut self, ops: &mut Ops) -> bool {

@@ -177,6 +177,13 @@ pub struct Code {
     pub bytes: u32,
 }
 
+impl Code {
+    /// The block of `bytes` at `offset` in the code area.
+    pub const fn at(offset: u32, bytes: u32) -> Code {
+        Code { offset, bytes }
+    }
+}
+
 /// The product as written by the threads: (row, column, value) entries, in write order.
 #[derive(Debug, Default)]
 pub struct Output {

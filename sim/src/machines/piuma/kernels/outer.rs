@@ -16,20 +16,11 @@ use super::{
 
 // The code of each phase (instruction counts are our estimates, 4 bytes each).
 /// Multiply: one column of Aᵀ times one row of B, appending partial products (about 48).
-const MULTIPLY_CODE: Code = Code {
-    offset: 0x1000,
-    bytes: 192,
-};
+const MULTIPLY_CODE: Code = Code::at(0x1000, 192);
 /// The global barrier's arrival and polling (about 16).
-const BARRIER_CODE: Code = Code {
-    offset: 0x1100,
-    bytes: 64,
-};
+const BARRIER_CODE: Code = Code::at(0x1100, 64);
 /// Merge: sort a bucket of partial products, sum duplicates, write C (about 80).
-const MERGE_CODE: Code = Code {
-    offset: 0x1140,
-    bytes: 320,
-};
+const MERGE_CODE: Code = Code::at(0x1140, 320);
 use crate::program::Program;
 use crate::workload::Csr;
 

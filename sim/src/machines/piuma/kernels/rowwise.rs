@@ -18,15 +18,9 @@ use super::{
 
 // The code of one row of C (instruction counts are our estimates, 4 bytes each).
 /// Dense accumulator: scale and add B's rows, then sort the touched columns and write (about 72).
-const DENSE_CODE: Code = Code {
-    offset: 0x2000,
-    bytes: 288,
-};
+const DENSE_CODE: Code = Code::at(0x2000, 288);
 /// Heap merge: seed the heap, pop, accumulate, push, write (about 120).
-const HEAP_CODE: Code = Code {
-    offset: 0x2200,
-    bytes: 480,
-};
+const HEAP_CODE: Code = Code::at(0x2200, 480);
 use crate::program::Program;
 use crate::workload::Csr;
 

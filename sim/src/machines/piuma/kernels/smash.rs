@@ -68,26 +68,14 @@ const PTR_STAGING_ELEMS: u64 = (STAGING - PTR_STAGING) / ELEM - 1;
 const FRAG_CURSOR: u64 = 216;
 // The code of each phase (instruction counts are our estimates, 4 bytes each).
 /// Counting a row's partial products (about 32).
-const COUNT_CODE: Code = Code {
-    offset: 0x3000,
-    bytes: 128,
-};
+const COUNT_CODE: Code = Code::at(0x3000, 128);
 /// Taking a unit of hashing work and hashing it: the multiply, the key, the probe loop with its
 /// compare-and-swap, the atomic add, and the DMA variant's transfers (about 96).
-const HASH_CODE: Code = Code {
-    offset: 0x3080,
-    bytes: 384,
-};
+const HASH_CODE: Code = Code::at(0x3080, 384);
 /// Writing a chunk of table slots back to C (about 48).
-const WRITEBACK_CODE: Code = Code {
-    offset: 0x3200,
-    bytes: 192,
-};
+const WRITEBACK_CODE: Code = Code::at(0x3200, 192);
 /// V2/V3: returning and taking tokens, and polling (about 64).
-const TOKEN_CODE: Code = Code {
-    offset: 0x3300,
-    bytes: 256,
-};
+const TOKEN_CODE: Code = Code::at(0x3300, 256);
 
 /// Table slots a thread scans per unit of write-back work.
 const WB_CHUNK: usize = 64;
