@@ -553,12 +553,12 @@ impl PiumaCore {
                         AccessKind::Read
                     }
                 };
+                if kind == AccessKind::Read && self.threads[t].nonblocking {
+                    self.stats.nonblocking_loads += 1;
+                }
                 match self.map.space(op.addr) {
                     Space::Spad(core, off) if core == self.idx => {
                         self.stats.local_spad_accesses += 1;
-                        if kind == AccessKind::Read && self.threads[t].nonblocking {
-                            self.stats.nonblocking_loads += 1;
-                        }
                         let done = self.spad.access(kind, off, op.size, now);
                         self.complete_at(t, kind, now, done);
                     }
@@ -580,9 +580,6 @@ impl PiumaCore {
                             (Space::Dram, _) => {
                                 self.stats.dram_accesses += 1;
                                 if let Some(delay) = self.dcache.try_hit(&req, now) {
-                                    if nonblocking {
-                                        self.stats.nonblocking_loads += 1;
-                                    }
                                     // Timed as if the answer had crossed the wires back.
                                     let done = Tick(now.0 + delay.0 + 2 * DCACHE_WIRE.0);
                                     self.complete_at(t, kind, now, done);
@@ -598,7 +595,6 @@ impl PiumaCore {
                         }
                         match kind {
                             _ if nonblocking => {
-                                self.stats.nonblocking_loads += 1;
                                 self.threads[t].loads_out += 1;
                                 self.threads[t].ready_at = Tick(now.0 + self.clock.period_ps());
                             }
