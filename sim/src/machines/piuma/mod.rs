@@ -21,7 +21,7 @@
 //! per core of [S7c, S7e]). Kernels are generated, not compiled: each declares its code blocks
 //! with estimated sizes (`kernels::Code`), laid out in DRAM, and a thread entering a block looks
 //! its lines up; a miss fetches them from DRAM through the mesh while the thread waits, a hit
-//! costs nothing. The kernels' code is about 2 KB, so only the first entry of each line misses.
+//! costs nothing. The kernels' code is 2.5 KB (all blocks together), so only the first entry of each line misses.
 //!
 //! Not modelled (yet): out-of-order issue or branch prediction in the single-thread pipelines,
 //! refetches of a block larger than the instruction cache within one unit of work, in-network
