@@ -163,6 +163,20 @@ pub trait Program {
     /// The next operation, `None` at the end.
     fn next_op(&mut self) -> Option<Op>;
 
+    /// The next operations, as many as the program has ready (at most `buf.len()`), moved into
+    /// `buf`; 0 at the end. A program generates no more than `next_op` would have to produce the
+    /// first of them, so a caller that takes operations in batches sees the program's state change
+    /// at the same moments as one that takes them one at a time. Default: one `next_op`.
+    fn next_ops(&mut self, buf: &mut [Op]) -> usize {
+        match (buf.first_mut(), self.next_op()) {
+            (Some(slot), Some(op)) => {
+                *slot = op;
+                1
+            }
+            _ => 0,
+        }
+    }
+
     /// Why the program ended early, if it did. Default: it never fails.
     fn error(&self) -> Option<&trace::TraceError> {
         None

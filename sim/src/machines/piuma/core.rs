@@ -64,6 +64,8 @@ const WHEEL: u64 = 64;
 const POSTED: u64 = 1 << 63;
 /// Responses to a single-thread pipeline's non-blocking loads carry this bit in their id.
 const NONBLOCKING: u64 = 1 << 62;
+/// Operations a thread holds taken from its program (a SMASH partial product is about 7).
+const OPS_AHEAD: usize = 8;
 
 crate::stats_struct! {
     /// Counters of one PIUMA core.
@@ -164,6 +166,28 @@ struct Thread {
     loads_out: u32,
     loads_done_at: Tick,
     held: Option<Op>,
+    /// Operations taken from the program and not yet issued: `ops[ops_next..ops_len]`. Kept
+    /// here, beside the rest of the thread, so issuing touches the program only to refill.
+    ops_next: u8,
+    ops_len: u8,
+    ops: [Op; OPS_AHEAD],
+}
+
+impl Thread {
+    /// The thread's next operation from its program, `None` once it has ended.
+    #[inline]
+    fn next_op(&mut self) -> Option<Op> {
+        if self.ops_next == self.ops_len {
+            self.ops_len = self.program.next_ops(&mut self.ops) as u8;
+            self.ops_next = 0;
+            if self.ops_len == 0 {
+                return None;
+            }
+        }
+        let op = self.ops[self.ops_next as usize];
+        self.ops_next += 1;
+        Some(op)
+    }
 }
 
 struct Pipe {
@@ -309,6 +333,9 @@ impl PiumaCore {
                         loads_out: 0,
                         loads_done_at: Tick(0),
                         held: None,
+                        ops_next: 0,
+                        ops_len: 0,
+                        ops: [Op::mem(OpClass::Int, 0, 0); OPS_AHEAD],
                     }
                 })
                 .collect(),
@@ -522,7 +549,7 @@ impl PiumaCore {
                         // The element addresses follow in the program: descriptor data, sent along
                         // with the header in the same cycle.
                         for _ in 0..op.size {
-                            let e = self.threads[t].program.next_op();
+                            let e = self.threads[t].next_op();
                             let Some(e) = e.filter(|e| {
                                 e.class == OpClass::Dma && e.dma_form() == DmaForm::Element
                             }) else {
@@ -650,7 +677,7 @@ impl PiumaCore {
             let th = &mut self.threads[t];
             let mut op = match th.held.take() {
                 Some(op) => Some(op),
-                None => th.program.next_op(),
+                None => th.next_op(),
             };
             // Entering a code block costs nothing while its lines are in the instruction cache.
             let mut fetching = false;
@@ -659,7 +686,7 @@ impl PiumaCore {
                     fetching = true;
                     break;
                 }
-                op = self.threads[t].program.next_op();
+                op = self.threads[t].next_op();
             }
             if fetching || (self.threads[t].nonblocking && self.wait_for_loads(t, op, now)) {
                 // The thread waits for its code, or for the loads its operation needs.

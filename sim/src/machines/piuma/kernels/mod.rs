@@ -404,6 +404,17 @@ impl Ops {
     fn is_empty(&self) -> bool {
         self.next >= self.buf.len()
     }
+    /// Moves up to `out.len()` operations from the front into `out`; returns how many.
+    fn take_into(&mut self, out: &mut [Op]) -> usize {
+        let n = out.len().min(self.buf.len() - self.next);
+        out[..n].copy_from_slice(&self.buf[self.next..self.next + n]);
+        self.next += n;
+        if self.next >= self.buf.len() {
+            self.buf.clear();
+            self.next = 0;
+        }
+        n
+    }
 }
 
 /// One thread's algorithm: produces the operations of its next unit of work into `ops`.
@@ -440,6 +451,17 @@ impl<W: ThreadWork> Program for WorkProgram<W> {
             }
         }
         self.ops.pop()
+    }
+
+    #[inline]
+    fn next_ops(&mut self, buf: &mut [Op]) -> usize {
+        while self.ops.is_empty() {
+            if self.done || !self.work.refill(&mut self.ops) {
+                self.done = true;
+                return 0;
+            }
+        }
+        self.ops.take_into(buf)
     }
 }
 
