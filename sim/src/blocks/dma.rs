@@ -10,11 +10,13 @@
 //! accesses, issues at most one per cycle on `down` with at most `max_outstanding` in flight, and
 //! answers a job with its original request (an indexed job's id without its flags) once every
 //! access is answered. Jobs are served in arrival order; the next job's accesses follow the
-//! previous job's without a gap, and may start while an indexed job waits for its indices.
+//! previous job's without a gap, and may start while an indexed job waits for its indices. An
+//! indexed job's element may start as soon as its own index is back (and the earlier elements
+//! have started): the element accesses overlap the index reads still in flight.
 //!
 //! What it does not model: descriptor rings, address translation, the local write of gathered data
-//! (the requester owns that timing), strided transfers as one job, and overlap of an indexed job's
-//! element accesses with its own index reads (the elements start once every index is back).
+//! (the requester owns that timing), strided transfers as one job, and elements issued out of
+//! order (an element whose index came back early still waits for the elements before it).
 
 use std::any::Any;
 use std::collections::VecDeque;
@@ -104,6 +106,10 @@ struct Job {
     elem_bytes: u32,
     elem_next: u64,
     elem_in_flight: u32,
+    /// Indexed jobs: which index-array accesses are answered (one flag per access), and how many
+    /// bytes of the index array are answered without a gap from its start.
+    index_done: Vec<bool>,
+    index_ready: u64,
 }
 
 impl Job {
@@ -115,10 +121,12 @@ impl Job {
         if self.next < u64::from(self.req.size) {
             return true;
         }
-        // Elements start once every index is back and every address has arrived.
-        self.in_flight == 0
-            && self.elem_next < self.elem_total()
-            && self.elems.len() == self.n_elems as usize
+        // The next element starts once its index is back and its address has arrived.
+        if self.elem_next >= self.elem_total() {
+            return false;
+        }
+        let i = self.elem_next / u64::from(self.elem_bytes);
+        (i as usize) < self.elems.len() && 8 * (i + 1) <= self.index_ready
     }
     fn finished(&self) -> bool {
         self.next >= u64::from(self.req.size)
@@ -143,8 +151,9 @@ pub struct DmaEngine {
     outstanding: u32,
     alarm: Alarm,
     last_issue: Option<Tick>,
-    /// Emptied element lists, reused so a job allocates nothing once the engine is warm.
-    spare: Vec<Vec<u64>>,
+    /// Emptied element lists and index flags, reused so a job allocates nothing once the engine
+    /// is warm.
+    spare: Vec<(Vec<u64>, Vec<bool>)>,
     stats: DmaStats,
 }
 
@@ -257,7 +266,11 @@ impl DmaEngine {
             self.stats.job_latency_cycles += self.clock.whole_cycles(ctx.now().0 - j.arrived.0);
             ctx.send(UP, Msg::Resp(j.req), Tick(0));
             j.elems.clear();
-            self.spare.push(std::mem::take(&mut j.elems));
+            j.index_done.clear();
+            self.spare.push((
+                std::mem::take(&mut j.elems),
+                std::mem::take(&mut j.index_done),
+            ));
         }
     }
 
@@ -273,12 +286,18 @@ impl DmaEngine {
             elem_bytes: 8,
             elem_next: 0,
             elem_in_flight: 0,
+            index_done: Vec::new(),
+            index_ready: 0,
         };
         if req.id & INDEXED != 0 {
             job.n_elems = ((req.id >> COUNT_SHIFT) & ((1 << COUNT_BITS) - 1)) as u32;
             job.elem_bytes = 8 * ((req.id >> WORDS_SHIFT) & WORDS_MASK).max(1) as u32;
             job.req.id = req.id & u64::from(u32::MAX);
-            job.elems = self.spare.pop().unwrap_or_default();
+            let (elems, mut done) = self.spare.pop().unwrap_or_default();
+            let step = u64::from(self.spec.access_bytes);
+            done.resize(u64::from(job.req.size).div_ceil(step) as usize, false);
+            job.elems = elems;
+            job.index_done = done;
         }
         self.jobs.push_back(job);
         ctx.progress();
@@ -322,6 +341,17 @@ impl Component for DmaEngine {
                     job.elem_in_flight -= 1;
                 } else {
                     job.in_flight -= 1;
+                    if job.n_elems > 0 {
+                        // An index access: the indices up to the first gap are known.
+                        let step = u64::from(self.spec.access_bytes);
+                        job.index_done[((r.addr - job.req.addr) / step) as usize] = true;
+                        let size = u64::from(job.req.size);
+                        while job.index_ready < size
+                            && job.index_done[(job.index_ready / step) as usize]
+                        {
+                            job.index_ready = (job.index_ready + step).min(size);
+                        }
+                    }
                 }
                 self.outstanding -= 1;
                 ctx.progress();
@@ -480,13 +510,15 @@ mod tests {
     #[test]
     fn an_indexed_gather_reads_the_indices_then_exactly_the_elements() {
         // 10 indices, 16-byte elements, a wide window, latency 20: the 10 index reads issue one
-        // per cycle (the last at cycle 9, answered at 29); the 20 element accesses start at the
-        // edge after (30) and issue one per cycle (the last at 49, answered at 69).
+        // per cycle (cycles 0 to 9, answered at 20 to 29); element 0 starts at the edge after its
+        // index is back (21), and the 20 element accesses issue one per cycle (each element's
+        // index is back by then), the last at 40, answered at 60. Without the overlap the
+        // elements would wait for the last index (30) and the job would end at 69.
         let n = 10u64;
         let elems: Vec<u64> = (0..n).map(|i| (1 << 20) + (i * 7919 % 1000) * 64).collect();
         let job = indexed_job(3, AccessKind::Read, 4096, n as u32, 2);
         let (cycles, mem) = run_job(job, elems.clone(), 64, 20);
-        assert!((69..=71).contains(&cycles), "{cycles}");
+        assert!((60..=62).contains(&cycles), "{cycles}");
         let (idx, data) = mem.addrs.split_at(n as usize);
         let want_idx: Vec<(u64, AccessKind)> =
             (0..n).map(|i| (4096 + 8 * i, AccessKind::Read)).collect();
@@ -497,6 +529,24 @@ mod tests {
             .collect();
         assert_eq!(data, &want[..]);
         assert_eq!(mem.seen, 8 * n + 16 * n);
+    }
+
+    #[test]
+    fn an_element_waits_for_its_own_index_only() {
+        // Window 2, latency 10, 8-byte elements: index reads at 0 and 1 fill the window; index 0's
+        // answer (10) frees a slot for index 2 at 11 and index 1's (11) one for element 0 at 12,
+        // whose index is back. Had element 0 waited for all three indices (back at 21), the job
+        // would end later than the closed form below.
+        let elems = vec![1 << 20, (1 << 20) + 64, (1 << 20) + 128];
+        let job = indexed_job(1, AccessKind::Read, 64, 3, 1);
+        let (cycles, mem) = run_job(job, elems, 2, 10);
+        assert_eq!(
+            mem.addrs.iter().map(|a| a.0).collect::<Vec<_>>(),
+            vec![64, 72, 80, 1 << 20, (1 << 20) + 64, (1 << 20) + 128],
+        );
+        // Element 0 issues at 12 (answered 22), index 2's answer (21) lets element 1 go at 22,
+        // element 0's (22) frees the slot for element 2 at 23, answered at 33.
+        assert!((33..=35).contains(&cycles), "{cycles}");
     }
 
     #[test]
