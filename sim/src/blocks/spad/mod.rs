@@ -59,6 +59,18 @@ pub struct Scratchpad {
     port_used: u64,
     atomic_slots: Vec<AtomicSlot>,
     stats: SpadStats,
+    /// The waits of `stats` in ticks, converted to cycles when read: every wait runs from one clock
+    /// edge to another, so the sums divide exactly, and the hot path divides nothing.
+    waits_ps: Waits,
+}
+
+/// Waits summed in ticks: ports, banks, same-address atomics, a full atomic unit.
+#[derive(Default, Clone, Copy)]
+struct Waits {
+    port: u64,
+    bank: u64,
+    atomic_serialized: u64,
+    atomic_unit_full: u64,
 }
 
 impl Scratchpad {
@@ -84,22 +96,26 @@ impl Scratchpad {
             clock,
             geo,
             stats: SpadStats::default(),
+            waits_ps: Waits::default(),
         }
     }
 
     /// Counters so far.
-    pub fn stats(&self) -> &SpadStats {
-        &self.stats
-    }
-
-    fn cycles(&self, t: Tick) -> u64 {
-        t.0 / self.clock.period_ps()
+    pub fn stats(&self) -> SpadStats {
+        let cycles = |ps: u64| self.clock.whole_cycles(ps);
+        SpadStats {
+            port_wait_cycles: cycles(self.waits_ps.port),
+            bank_conflict_cycles: cycles(self.waits_ps.bank),
+            atomic_serialized_cycles: cycles(self.waits_ps.atomic_serialized),
+            atomic_unit_full_cycles: cycles(self.waits_ps.atomic_unit_full),
+            ..self.stats
+        }
     }
 
     /// The tick a request arriving at `now` may start, given the port limit.
     fn port_slot(&mut self, now: Tick) -> Tick {
-        let edge = self.clock.next_edge(now);
-        let mut cycle = self.clock.cycle_at(edge).0.max(self.port_cycle);
+        let arrival = self.clock.cycle_at_or_after(now).0;
+        let mut cycle = arrival.max(self.port_cycle);
         if cycle == self.port_cycle && self.port_used >= self.geo.n_ports {
             cycle += 1;
         }
@@ -108,9 +124,8 @@ impl Scratchpad {
             self.port_used = 0;
         }
         self.port_used += 1;
-        let start = self.clock.ticks(cycle);
-        self.stats.port_wait_cycles += self.cycles(Tick(start.0 - edge.0));
-        start
+        self.waits_ps.port += self.clock.ticks(cycle - arrival).0;
+        self.clock.ticks(cycle)
     }
 
     /// Reserves the bank of `addr` for `n` cycles from no earlier than `at`; returns the start.
@@ -123,7 +138,7 @@ impl Scratchpad {
         };
         let bank = (word & (self.geo.n_banks - 1)) as usize;
         let start = self.bank_free[bank].max(at);
-        self.stats.bank_conflict_cycles += self.cycles(Tick(start.0 - at.0));
+        self.waits_ps.bank += start.0 - at.0;
         self.bank_free[bank] = Tick(start.0 + self.clock.ticks(n).0);
         start
     }
@@ -142,9 +157,9 @@ impl Scratchpad {
             }
         }
         let after_same = at.max(same);
-        self.stats.atomic_serialized_cycles += self.cycles(Tick(after_same.0 - at.0));
+        self.waits_ps.atomic_serialized += after_same.0 - at.0;
         let start = after_same.max(free_at);
-        self.stats.atomic_unit_full_cycles += self.cycles(Tick(start.0 - after_same.0));
+        self.waits_ps.atomic_unit_full += start.0 - after_same.0;
         (start, slot)
     }
 }

@@ -77,7 +77,7 @@ fn run(g: SpadGeometry, reqs: Vec<(u64, AccessKind)>) -> (Vec<u64>, SpadStats) {
     // Arrival at 1 ps starts at the next edge (cycle 1); subtract the return link's 1 ps.
     (
         done.iter().map(|&(_, t)| (t.0 - 1) / 1000).collect(),
-        *fin.get::<Scratchpad>(s).unwrap().stats(),
+        fin.get::<Scratchpad>(s).unwrap().stats(),
     )
 }
 

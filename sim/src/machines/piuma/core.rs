@@ -257,6 +257,8 @@ pub struct PiumaCore {
     overflow: BinaryHeap<Reverse<(u64, u32)>>,
     /// The first cycle whose waiting threads have not yet been made eligible.
     next_drain: u64,
+    /// The last ready time `make_ready` converted, and its cycle.
+    last_ready: (Tick, u64),
     error: Option<String>,
     stats: PiumaCoreStats,
 }
@@ -347,6 +349,7 @@ impl PiumaCore {
             wheel_busy: 0,
             overflow: BinaryHeap::new(),
             next_drain: 0,
+            last_ready: (Tick(0), 0),
             error: None,
             stats: PiumaCoreStats::default(),
         }
@@ -363,7 +366,7 @@ impl PiumaCore {
     }
 
     /// The scratchpad's counters.
-    pub fn spad_stats(&self) -> &SpadStats {
+    pub fn spad_stats(&self) -> SpadStats {
         self.spad.stats()
     }
 
@@ -397,8 +400,16 @@ impl PiumaCore {
     /// wheel (or, more than `WHEEL` cycles ahead, in the overflow list). Idempotent.
     #[inline]
     fn make_ready(&mut self, t: usize) {
-        // The first cycle whose edge is at or after `ready_at`.
-        let cycle = self.clock.cycle_at_or_after(self.threads[t].ready_at).0;
+        // The first cycle whose edge is at or after `ready_at`. Threads made ready together often
+        // share their time (the next cycle), so the last conversion is kept.
+        let at = self.threads[t].ready_at;
+        let cycle = if at == self.last_ready.0 {
+            self.last_ready.1
+        } else {
+            let c = self.clock.cycle_at_or_after(at).0;
+            self.last_ready = (at, c);
+            c
+        };
         let (p, bit) = (self.threads[t].pipe as usize, 1u64 << self.threads[t].lane);
         if cycle < self.next_drain {
             self.pipes[p].eligible |= bit;

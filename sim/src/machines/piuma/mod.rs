@@ -362,7 +362,7 @@ impl Die {
             instructions += core.stats().instructions;
             thread_instructions.extend(core.thread_instructions());
             stats.add(&format!("core{c}"), core.stats());
-            stats.add(&format!("core{c}.spad"), core.spad_stats());
+            stats.add(&format!("core{c}.spad"), &core.spad_stats());
             stats.add(&format!("core{c}.dcache"), core.dcache_stats());
             stats.add(
                 &format!("core{c}.dma"),
