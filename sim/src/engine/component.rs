@@ -157,12 +157,20 @@ pub struct Alarm {
 impl Alarm {
     /// Makes sure `Msg::Wake(0)` arrives no later than the first edge of `clock` at or after `at`.
     pub fn set(&mut self, clock: super::time::Clock, at: Tick, ctx: &mut Ctx) {
-        let at = clock.next_edge(at.max(ctx.now()));
-        if self.at.is_some_and(|w| w <= at) {
-            return;
+        self.set_edge(clock.next_edge(at.max(ctx.now())), ctx);
+    }
+
+    /// [`Alarm::set`] for a time the caller knows is a clock edge, not before now (no division).
+    /// True if the alarm now rings at `edge` (it was later, or not set).
+    #[inline]
+    pub fn set_edge(&mut self, edge: Tick, ctx: &mut Ctx) -> bool {
+        debug_assert!(edge >= ctx.now(), "an alarm in the past");
+        if self.at.is_some_and(|w| w <= edge) {
+            return false;
         }
-        self.at = Some(at);
-        ctx.wake_after(Tick(at.0 - ctx.now().0), Msg::Wake(0));
+        self.at = Some(edge);
+        ctx.wake_after(Tick(edge.0 - ctx.now().0), Msg::Wake(0));
+        true
     }
 
     /// Called on a `Wake`: true (and the alarm is cleared) if it is the pending one, false if it

@@ -249,6 +249,8 @@ pub struct PiumaCore {
     n_at_barrier: usize,
     /// The wake-up the core waits for, if any (one per core, serving all its pipes).
     alarm: Alarm,
+    /// The cycle the pending alarm rings at.
+    alarm_cycle: u64,
     /// Ready threads waiting for a cycle less than `WHEEL` cycles ahead: slot `cycle % WHEEL`,
     /// one lane mask per pipe (`wheel[slot * pipes + pipe]`), and a bit per non-empty slot.
     wheel: Vec<u64>,
@@ -345,6 +347,7 @@ impl PiumaCore {
             n_live,
             n_at_barrier: 0,
             alarm: Alarm::default(),
+            alarm_cycle: 0,
             wheel: vec![0; WHEEL as usize * n_pipes],
             wheel_busy: 0,
             overflow: BinaryHeap::new(),
@@ -472,7 +475,15 @@ impl PiumaCore {
 
     /// Makes sure this component is woken no later than `at`.
     fn wake(&mut self, at: Tick, ctx: &mut Ctx) {
-        self.alarm.set(self.clock, at, ctx);
+        self.wake_cycle(self.clock.cycle_at_or_after(at.max(ctx.now())).0, ctx);
+    }
+
+    /// Makes sure this component is woken no later than cycle `cycle` (not before now).
+    #[inline]
+    fn wake_cycle(&mut self, cycle: u64, ctx: &mut Ctx) {
+        if self.alarm.set_edge(self.clock.ticks(cycle), ctx) {
+            self.alarm_cycle = cycle;
+        }
     }
 
     /// A request of thread `t` issued at `now`; a posted one (a store) is answered to nobody.
@@ -670,7 +681,9 @@ impl PiumaCore {
     /// eligible thread (round-robin); then the core sleeps until some thread can issue.
     fn run_cycle(&mut self, ctx: &mut Ctx) {
         let now = ctx.now();
-        self.drain(self.clock.cycle_at(now).0);
+        // Woken by the alarm, whose cycle is known.
+        debug_assert_eq!(self.clock.ticks(self.alarm_cycle), now);
+        self.drain(self.alarm_cycle);
         for p in 0..self.pipes.len() {
             let mask = self.pipes[p].eligible;
             if mask == 0 || self.pipes[p].last_issue == Some(now) {
@@ -722,7 +735,7 @@ impl PiumaCore {
             ctx.progress();
         }
         if let Some(cycle) = self.next_issue_cycle() {
-            self.wake(self.clock.ticks(cycle), ctx);
+            self.wake_cycle(cycle, ctx);
         }
     }
 
