@@ -94,7 +94,7 @@ struct CoreState {
     next: usize,
     /// The hash table's contents: each slot's key (`EMPTY` if free) and value, side by side so a
     /// probe and its add touch one host cache line.
-    table: Vec<(u64, f64)>,
+    table: host::HugePageTable<(u64, f64)>,
     /// V2/V3: slots per table half (0 for V1, whose windows all start at slot 0).
     half: usize,
     /// V2/V3, per window: hashing tokens out, write-back chunks out, next write-back slot, done.
@@ -714,7 +714,10 @@ pub fn programs(
             windows: wins,
             cur_window: if tokens { 0 } else { usize::MAX },
             next: if tokens { first } else { 0 },
-            table: vec![(EMPTY, 0.0); if tokens { 2 * max_slots } else { max_slots }],
+            table: host::HugePageTable::new(
+                (EMPTY, 0.0),
+                if tokens { 2 * max_slots } else { max_slots },
+            ),
             half: if tokens { max_slots } else { 0 },
             hash_out: vec![0; n_wins],
             wb_out: vec![0; n_wins],
