@@ -407,7 +407,10 @@ impl Ops {
     /// Moves up to `out.len()` operations from the front into `out`; returns how many.
     fn take_into(&mut self, out: &mut [Op]) -> usize {
         let n = out.len().min(self.buf.len() - self.next);
-        out[..n].copy_from_slice(&self.buf[self.next..self.next + n]);
+        // An element at a time: a few operations, where a call to memcpy would cost more.
+        for (o, op) in out.iter_mut().zip(&self.buf[self.next..self.next + n]) {
+            *o = *op;
+        }
         self.next += n;
         if self.next >= self.buf.len() {
             self.buf.clear();
