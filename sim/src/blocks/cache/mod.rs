@@ -149,7 +149,10 @@ impl Cache {
         let start = self.bank_free[bank].max(now);
         self.bank_free[bank] = Tick(start.0 + self.clock.period_ps());
         let wait = Tick(start.0 - now.0);
-        self.stats.bank_conflict_cycles += self.clock.whole_cycles(wait.0);
+        if wait.0 > 0 {
+            // Most accesses find their bank free: no division for them.
+            self.stats.bank_conflict_cycles += self.clock.whole_cycles(wait.0);
+        }
         wait
     }
 

@@ -69,9 +69,10 @@ impl TagArray {
     #[inline]
     pub fn access(&mut self, line: u64, touch: bool, make_dirty: bool) -> Option<bool> {
         let idx = self.find(line)?;
-        let w = self.geo.n_ways as usize;
         if touch {
-            self.repl.touch(idx / w, idx % w);
+            // The set and way without dividing by the (run-time) way count.
+            let set = self.set_of(line);
+            self.repl.touch(set, idx - set * self.geo.n_ways as usize);
         }
         if make_dirty {
             self.dirty[idx] = true;
