@@ -1185,6 +1185,26 @@ fn bench(scale: f64) -> Result<()> {
             },
         );
     }
+    let smash = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../configs/experiments/smash-bcsstk13.toml"
+    ));
+    if smash.exists() {
+        // SMASH V1 on bcsstk13, its first `n(1e6)` cycles; timed like `run` times itself: the
+        // run loop only, without loading the matrix or building the programs.
+        let limit = format!("max_cycles={}", n(1e6).max(1));
+        let exp: PiumaExperiment = sparsim::config::load(&smash, &[limit]).map_err(bad)?;
+        let (a, b) = sparsim::experiment::load_matrices(&exp, &smash).map_err(bad)?;
+        let out = sparsim::experiment::run_piuma(&exp, &smash, &a, &b)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let s = out.wall.as_secs_f64();
+        println!(
+            "{:<44} {:>10.2} M instructions/s  ({} in {s:.2} s)",
+            format!("piuma: SMASH V1 on bcsstk13, {} cycles", n(1e6).max(1)),
+            out.instructions as f64 / s / 1e6,
+            out.instructions
+        );
+    }
     for preset in ["DDR4-3200", "DDR5-4400", "HBM2"] {
         time(
             &format!("dram {preset}: random, 64 in flight"),
