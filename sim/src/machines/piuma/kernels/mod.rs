@@ -578,3 +578,54 @@ impl GlobalBarrier {
         false
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Generates `per_refill` integer operations per refill, `refills` times, counting refills.
+    struct Counting {
+        per_refill: usize,
+        refills: usize,
+        calls: Rc<RefCell<usize>>,
+    }
+    impl ThreadWork for Counting {
+        fn refill(&mut self, ops: &mut Ops) -> bool {
+            if *self.calls.borrow() == self.refills {
+                return false;
+            }
+            *self.calls.borrow_mut() += 1;
+            ops.int(self.per_refill);
+            true
+        }
+    }
+
+    #[test]
+    fn taking_operations_in_batches_refills_at_the_same_moments_as_one_at_a_time() {
+        let calls = Rc::new(RefCell::new(0));
+        let mut p = WorkProgram::new(Counting {
+            per_refill: 11,
+            refills: 2,
+            calls: calls.clone(),
+        });
+        let mut buf = [Op::mem(OpClass::Fp, 0, 0); 8];
+        // The first refill's 11 operations come as 8 then 3, with no refill in between.
+        assert_eq!(p.next_ops(&mut buf), 8);
+        assert_eq!(*calls.borrow(), 1);
+        assert_eq!(p.next_ops(&mut buf), 3);
+        assert_eq!(
+            *calls.borrow(),
+            1,
+            "no refill before the first one's operations are all out"
+        );
+        assert!(buf[..3].iter().all(|op| op.class == OpClass::Int));
+        // Only asking again refills.
+        assert_eq!(p.next_ops(&mut buf), 8);
+        assert_eq!(*calls.borrow(), 2);
+        assert_eq!(p.next_op().map(|op| op.class), Some(OpClass::Int));
+        assert_eq!(p.next_ops(&mut buf), 2);
+        assert_eq!(p.next_ops(&mut buf), 0);
+        assert_eq!(p.next_op(), None);
+        assert_eq!(*calls.borrow(), 2);
+    }
+}
