@@ -40,7 +40,8 @@ impl<T: Clone> HugePageTable<T> {
                 len: n,
             };
         }
-        let slack = HUGE_PAGE_BYTES / size;
+        // Room to move the start up to the next huge-page boundary, whatever `size` is.
+        let slack = HUGE_PAGE_BYTES.div_ceil(size);
         let mut buf: Vec<T> = Vec::with_capacity(n + slack);
         let start = buf.as_mut_ptr() as usize;
         let aligned = start.next_multiple_of(HUGE_PAGE_BYTES);
@@ -102,6 +103,18 @@ mod tests {
                 *last = (7, 1.5);
                 assert_eq!(t[n - 1], (7, 1.5));
             }
+        }
+    }
+
+    #[test]
+    fn a_huge_page_table_of_elements_that_do_not_divide_the_page_starts_just_past_a_boundary() {
+        // 24-byte elements: the table starts at the first element past a boundary, inside the
+        // buffer it was given (a reallocation would have moved it anywhere).
+        for n in [HUGE_PAGE_BYTES / 24 + 1, 5 * HUGE_PAGE_BYTES / 24] {
+            let t = HugePageTable::new([1u64, 2, 3], n);
+            assert_eq!(t.len(), n);
+            assert!(t.iter().all(|&e| e == [1, 2, 3]));
+            assert!((t.as_ptr() as usize) % HUGE_PAGE_BYTES < 24, "n = {n}");
         }
     }
 }

@@ -444,27 +444,37 @@ impl<W: ThreadWork> WorkProgram<W> {
     }
 }
 
-impl<W: ThreadWork> Program for WorkProgram<W> {
+impl<W: ThreadWork> WorkProgram<W> {
+    /// Refills (only) if every generated operation has been taken; false once the work is done.
     #[inline]
-    fn next_op(&mut self) -> Option<Op> {
+    fn has_ops(&mut self) -> bool {
         while self.ops.is_empty() {
             if self.done || !self.work.refill(&mut self.ops) {
                 self.done = true;
-                return None;
+                return false;
             }
         }
-        self.ops.pop()
+        true
+    }
+}
+
+impl<W: ThreadWork> Program for WorkProgram<W> {
+    #[inline]
+    fn next_op(&mut self) -> Option<Op> {
+        if self.has_ops() {
+            self.ops.pop()
+        } else {
+            None
+        }
     }
 
     #[inline]
     fn next_ops(&mut self, buf: &mut [Op]) -> usize {
-        while self.ops.is_empty() {
-            if self.done || !self.work.refill(&mut self.ops) {
-                self.done = true;
-                return 0;
-            }
+        if self.has_ops() {
+            self.ops.take_into(buf)
+        } else {
+            0
         }
-        self.ops.take_into(buf)
     }
 }
 
