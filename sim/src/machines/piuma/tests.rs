@@ -322,6 +322,64 @@ fn same_address_atomics_from_many_threads_serialise() {
     );
 }
 
+/// Core 0's one multithreaded pipeline of `threads` threads each loads `loads` words of core 7's
+/// scratchpad (the far corner of the mesh), one after another; the other cores idle.
+fn remote_loads_per_thread(threads: u64, loads: u64) -> DieRun {
+    let cfg = PiumaConfig {
+        n_mtp: 1,
+        threads_per_mtp: threads,
+        n_stp: 0,
+        ..Default::default()
+    };
+    let map = cfg.address_map();
+    let core0: Vec<Box<dyn Program>> = (0..threads)
+        .map(|t| {
+            let ops = (0..loads)
+                .map(|i| Op::mem(OpClass::Load, map.spad(7, 8 * (t * loads + i)), 8))
+                .collect::<Vec<_>>();
+            Box::new(Script(ops.into_iter())) as Box<dyn Program>
+        })
+        .collect();
+    let mut programs = vec![core0];
+    for _ in 1..cfg.n_cores {
+        programs.push(
+            (0..threads)
+                .map(|_| Box::new(Script(Vec::new().into_iter())) as Box<dyn Program>)
+                .collect(),
+        );
+    }
+    cfg.build(programs)
+        .unwrap()
+        .run(RunLimits::default())
+        .unwrap()
+}
+
+#[test]
+fn a_pipelines_threads_hide_each_others_memory_latency() {
+    // One thread's blocking loads take a round trip each. While the round trip is longer than a
+    // turn of the pipeline's threads, 16 threads doing 16 times the loads take the same time,
+    // plus one issue cycle per thread that starts after the first.
+    let loads = 10;
+    let one = remote_loads_per_thread(1, loads);
+    let per_load = one.cycles / loads;
+    assert!(per_load > 16, "a remote load's round trip is {per_load} cycles");
+    let sixteen = remote_loads_per_thread(16, loads);
+    assert_eq!(
+        sixteen.stats.get("core0.remote_spad_accesses"),
+        Some(16 * loads)
+    );
+    assert_eq!(sixteen.cycles, one.cycles + 15, "one thread: {}", one.cycles);
+    // With 64 threads a turn (64 cycles) is longer than the round trip: the pipeline's issue
+    // slots, one per cycle, bound the time instead.
+    let many = remote_loads_per_thread(64, loads);
+    assert!(
+        many.cycles >= 64 * loads && many.cycles > one.cycles + 15,
+        "64 threads took {} cycles, one thread {}",
+        many.cycles,
+        one.cycles
+    );
+}
+
 #[test]
 fn smash_fetching_b_rows_by_dma_moves_exactly_those_rows() {
     let a = matrix("west0067.mtx");
