@@ -404,15 +404,35 @@ pub fn run_piuma(
         "Accesses served from an open row",
     );
     let secs = run.cycles as f64 / (cfg.clock_mhz * 1e6);
+    let bandwidth = if secs > 0.0 {
+        (g("dram.bytes_read") + g("dram.bytes_written")) / secs / 1e9
+    } else {
+        0.0
+    };
     put(
         "dram.bandwidth_gb_s",
-        if secs > 0.0 {
-            (g("dram.bytes_read") + g("dram.bytes_written")) / secs / 1e9
-        } else {
-            0.0
-        },
+        bandwidth,
         "GB/s",
         "DRAM bytes over simulated time",
+    );
+    // The column-rate bound: consecutive column commands of a channel are at least tCCD_S apart
+    // (and a burst long), whatever their size, so narrow accesses cap bandwidth well below peak.
+    let spec = cfg.dram_spec().map_err(|e| e.in_file(file))?;
+    let column_ps = spec.timing.ccd_s.max(spec.burst_cycles) * spec.timing.tck_ps;
+    let column_bound = (cfg.n_dies * cfg.dram_channels * spec.access_bytes) as f64
+        / (column_ps as f64 * 1e-12)
+        / 1e9;
+    put(
+        "dram.column_bound_gb_s",
+        column_bound,
+        "GB/s",
+        "DRAM bandwidth if every channel issued a column command every tCCD_S: the most its accesses of this size can move",
+    );
+    put(
+        "dram.column_bound_use",
+        bandwidth / column_bound,
+        "ratio",
+        "dram.bandwidth_gb_s over dram.column_bound_gb_s; near 1 the run is bound by DRAM's column rate",
     );
     put(
         "area_proxy.sram_kib",

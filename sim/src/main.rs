@@ -95,6 +95,9 @@ enum Cmd {
     Scaling {
         /// Experiment file (a piuma experiment).
         experiment: PathBuf,
+        /// Override any config key: --set piuma.dram_channels=16 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
         /// Directory for the table and plot.
         #[arg(long, default_value = "reports")]
         out: PathBuf,
@@ -392,7 +395,11 @@ fn dispatch(cmd: Cmd) -> Result<()> {
         }
         Cmd::Bench { scale } => bench(scale),
         Cmd::Reproduce { what, only, out } => reproduce(&what, &only, &out),
-        Cmd::Scaling { experiment, out } => scaling(&experiment, &out),
+        Cmd::Scaling {
+            experiment,
+            set,
+            out,
+        } => scaling(&experiment, &set, &out),
         Cmd::Sweep {
             cmd: Some(SweepCmd::Merge { dirs, out }),
             ..
@@ -546,7 +553,7 @@ fn run_piuma(
         exp.piuma.clock_mhz,
         m("c_nnz")
     );
-    println!("IPC per core {}, pipeline utilization {}, DRAM {} x 8 B accesses at {} GB/s, row hit rate {}", m("ipc_per_core"), m("pipeline_utilization"), m("dram.accesses_8b"), m("dram.bandwidth_gb_s"), m("dram.row_hit_rate"));
+    println!("IPC per core {}, pipeline utilization {}, DRAM {} x 8 B accesses at {} GB/s ({} of its column-rate bound), row hit rate {}", m("ipc_per_core"), m("pipeline_utilization"), m("dram.accesses_8b"), m("dram.bandwidth_gb_s"), m("dram.column_bound_use"), m("dram.row_hit_rate"));
     println!(
         "thread-cycles: issue {}, memory {}, atomic {}, barrier {}, wait {}, finished {}, other {}",
         m("thread_cycles.issue"),
@@ -1088,28 +1095,55 @@ fn reproduce(what: &str, only: &[String], out: &Path) -> Result<()> {
     Ok(())
 }
 
-fn scaling(path: &Path, out: &Path) -> Result<()> {
-    let exp: PiumaExperiment = sparsim::config::load(path, &[]).map_err(bad)?;
+fn scaling(path: &Path, set: &[String], out: &Path) -> Result<()> {
+    let exp: PiumaExperiment = sparsim::config::load(path, set).map_err(bad)?;
     exp.piuma.check().map_err(|e| bad(e.in_file(path)))?;
     let (a, b) = sparsim::experiment::load_matrices(&exp, path).map_err(bad)?;
     let mut pts = Vec::new();
-    let mut md = format!("# Thread scaling: {} on {}\n\n| threads per MTP | threads per core | cycles | speedup over 1 |\n| ---: | ---: | ---: | ---: |\n", exp.kernel.name(), exp.name);
+    // Beside each point, what bounds it: DRAM's column rate, or where the threads wait.
+    let mut md = format!(
+        "# Thread scaling: {} on {}\n\n\
+         DRAM use is the DRAM bandwidth over its column-rate bound (`dram.column_bound_use`); \
+         memory, atomic, barrier and finished are shares of thread-cycles.\n\n\
+         | threads per MTP | threads per core | cycles | speedup over 1 | DRAM GB/s | DRAM use | memory | atomic | barrier | finished |\n\
+         | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+        exp.kernel.name(),
+        exp.name
+    );
+    println!(
+        "threads per MTP: cycles, speedup; DRAM GB/s (use of its column-rate bound); \
+         thread-cycles memory / atomic / barrier / finished"
+    );
     let mut base = None;
     for t in [1u64, 2, 4, 8, 16, 32, 64] {
         let mut e = exp.clone();
         e.piuma.threads_per_mtp = t;
         let o = sparsim::experiment::run_piuma(&e, path, &a, &b).map_err(bad)?;
-        let cycles = o.report.derived["cycles"].value;
+        let d = &o.report.derived;
+        let v = |k: &str| d.get(k).map_or(0.0, |m| m.value);
+        let cycles = v("cycles");
         let b0 = *base.get_or_insert(cycles);
+        let (gbs, used) = (v("dram.bandwidth_gb_s"), v("dram.column_bound_use"));
+        let shares =
+            ["memory", "atomic", "barrier", "finished"].map(|k| v(&format!("thread_cycles.{k}")));
         md.push_str(&format!(
-            "| {t} | {} | {cycles} | {:.2} |\n",
+            "| {t} | {} | {cycles} | {:.2} | {gbs:.2} | {used:.2} | {:.2} | {:.2} | {:.2} | {:.2} |\n",
             e.piuma.threads_per_core(),
-            b0 / cycles
+            b0 / cycles,
+            shares[0],
+            shares[1],
+            shares[2],
+            shares[3]
         ));
         pts.push((t as f64, b0 / cycles));
         println!(
-            "threads per MTP {t:>2}: {cycles} cycles, speedup {:.2}",
-            b0 / cycles
+            "threads per MTP {t:>2}: {cycles} cycles, speedup {:.2}; DRAM {gbs:.2} GB/s ({used:.2}); \
+             {:.2} / {:.2} / {:.2} / {:.2}",
+            b0 / cycles,
+            shares[0],
+            shares[1],
+            shares[2],
+            shares[3]
         );
     }
     let dir = sparsim::report::fresh_dir(out, &format!("scaling-{}", exp.name))?;

@@ -40,6 +40,15 @@ fn piuma_experiment_runs_and_writes_c_that_reads_back() {
         "{split} vs {}",
         derived("instructions")
     );
+    // DDR5-4400 (configs/presets/dram/ddr5-4400.toml): column commands at least tCCD_S = 8 clocks
+    // of 454 ps apart, 8 bytes each, on each channel.
+    let bound = n("dram_channels") * 8.0 / (8.0 * 454e-12) / 1e9;
+    assert!(
+        (derived("dram.column_bound_gb_s") - bound).abs() < 1e-9,
+        "{bound}"
+    );
+    let used = derived("dram.bandwidth_gb_s") / bound;
+    assert!(used > 0.0 && (derived("dram.column_bound_use") - used).abs() < 1e-12);
     // The result file is never overwritten.
     let (code, _, err) = sparsim(
         &["run", &exp, "--out", "r", "--write-result", "c.mtx"],
@@ -108,4 +117,71 @@ fn same_piuma_experiment_gives_identical_report_json() {
     let (x, y) = (run(), run());
     assert!(x == y, "two runs of one PIUMA experiment differ");
     assert!(x.contains("\"smash.hash_probes\""));
+}
+
+#[test]
+fn scaling_prints_each_thread_count_with_what_bounds_it_and_takes_overrides() {
+    let d = tempfile::tempdir().unwrap();
+    let exp = root()
+        .join("configs/experiments/smash-v1-karate.toml")
+        .display()
+        .to_string();
+    let (code, out, err) = sparsim(
+        &[
+            "scaling",
+            &exp,
+            "--out",
+            "r",
+            "--set",
+            "piuma.dram_channels=8",
+        ],
+        d.path(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let points: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("threads per MTP "))
+        .collect();
+    assert_eq!(points.len(), 7, "{out}");
+    assert!(points[0].contains("speedup 1.00; DRAM"), "{out}");
+    let md =
+        std::fs::read_to_string(d.path().join("r/scaling-smash-v1-karate/summary.md")).unwrap();
+    assert!(
+        md.contains("| DRAM use | memory | atomic | barrier | finished |"),
+        "{md}"
+    );
+    assert!(d
+        .path()
+        .join("r/scaling-smash-v1-karate/scaling.svg")
+        .exists());
+    // The override reached the runs: twice the channels of the default 4 double the DRAM's
+    // column-rate bound, so its use (in brackets) drops.
+    let use_at_1 = |out: &str| -> f64 {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with("threads per MTP  1:"))
+            .unwrap();
+        let inner = line.split('(').nth(1).unwrap().split(')').next().unwrap();
+        inner.parse().unwrap()
+    };
+    let (code, default_out, err) = sparsim(&["scaling", &exp, "--out", "r1"], d.path());
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        use_at_1(&out) < use_at_1(&default_out),
+        "{out}\n{default_out}"
+    );
+    // A key that does not exist is refused.
+    let (code, _, err) = sparsim(
+        &[
+            "scaling",
+            &exp,
+            "--out",
+            "r2",
+            "--set",
+            "piuma.dram_lanes=8",
+        ],
+        d.path(),
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("dram_lanes"), "{err}");
 }

@@ -42,7 +42,7 @@ use crate::blocks::cache::{
     Cache, CacheConfig, PrefetchKind, TagArray, WritePolicy, WritebackHandling,
 };
 use crate::blocks::dma::{DmaEngine, DmaSpec};
-use crate::blocks::dram::{Dram, DramConfig};
+use crate::blocks::dram::{Dram, DramConfig, DramSpec};
 use crate::blocks::noc::hyperx::{HyperX, HyperXSpec};
 use crate::blocks::noc::{Noc, NocSpec, Region, Topology};
 use crate::blocks::spad::{Scratchpad, SpadConfig};
@@ -104,6 +104,13 @@ impl PiumaConfig {
         }
     }
 
+    /// One die's DRAM: the configured preset with `dram_channels` channels.
+    pub fn dram_spec(&self) -> Result<DramSpec, Invalid> {
+        let mut dram_cfg: DramConfig = self.dram.clone();
+        dram_cfg.org.channels = Some(self.dram_channels);
+        dram_cfg.resolve("piuma.dram")
+    }
+
     /// The pipeline sizes of one core: the MTPs, then the STPs.
     pub fn pipe_sizes(&self) -> Vec<usize> {
         let mut v = vec![self.threads_per_mtp as usize; self.n_mtp as usize];
@@ -159,9 +166,7 @@ impl PiumaConfig {
         let igeo = icache
             .resolve("piuma.icache")
             .map_err(|e| cache_key(e, "icache"))?;
-        let mut dram_cfg: DramConfig = self.dram.clone();
-        dram_cfg.org.channels = Some(self.dram_channels);
-        let dram_spec = dram_cfg.resolve("piuma.dram")?;
+        let dram_spec = self.dram_spec()?;
         let n_cores = self.n_cores as usize;
         let n_dies = self.n_dies as usize;
         let n_ch = self.dram_channels as usize;

@@ -362,13 +362,21 @@ fn a_pipelines_threads_hide_each_others_memory_latency() {
     let loads = 10;
     let one = remote_loads_per_thread(1, loads);
     let per_load = one.cycles / loads;
-    assert!(per_load > 16, "a remote load's round trip is {per_load} cycles");
+    assert!(
+        per_load > 16,
+        "a remote load's round trip is {per_load} cycles"
+    );
     let sixteen = remote_loads_per_thread(16, loads);
     assert_eq!(
         sixteen.stats.get("core0.remote_spad_accesses"),
         Some(16 * loads)
     );
-    assert_eq!(sixteen.cycles, one.cycles + 15, "one thread: {}", one.cycles);
+    assert_eq!(
+        sixteen.cycles,
+        one.cycles + 15,
+        "one thread: {}",
+        one.cycles
+    );
     // With 64 threads a turn (64 cycles) is longer than the round trip: the pipeline's issue
     // slots, one per cycle, bound the time instead.
     let many = remote_loads_per_thread(64, loads);
