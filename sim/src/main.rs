@@ -1115,6 +1115,7 @@ fn scaling(path: &Path, set: &[String], out: &Path) -> Result<()> {
          thread-cycles memory / atomic / barrier / finished"
     );
     let mut base = None;
+    let mut dram_pts = Vec::new();
     for t in [1u64, 2, 4, 8, 16, 32, 64] {
         let mut e = exp.clone();
         e.piuma.threads_per_mtp = t;
@@ -1136,6 +1137,7 @@ fn scaling(path: &Path, set: &[String], out: &Path) -> Result<()> {
             shares[3]
         ));
         pts.push((t as f64, b0 / cycles));
+        dram_pts.push((t as f64, used));
         println!(
             "threads per MTP {t:>2}: {cycles} cycles, speedup {:.2}; DRAM {gbs:.2} GB/s ({used:.2}); \
              {:.2} / {:.2} / {:.2} / {:.2}",
@@ -1152,8 +1154,14 @@ fn scaling(path: &Path, set: &[String], out: &Path) -> Result<()> {
         &dir.join("scaling.svg"),
         &format!("Thread scaling: {}", exp.kernel.name()),
         "threads per MTP (log)",
-        "speedup over 1 thread per MTP",
-        &[(exp.kernel.name().to_string(), pts)],
+        "ratio",
+        &[
+            (
+                format!("{}: speedup over 1 thread per MTP", exp.kernel.name()),
+                pts,
+            ),
+            ("DRAM bandwidth / column-rate bound".to_string(), dram_pts),
+        ],
     )
     .map_err(anyhow::Error::msg)?;
     println!("written: {}", dir.display());
