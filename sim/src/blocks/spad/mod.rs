@@ -112,9 +112,8 @@ impl Scratchpad {
         }
     }
 
-    /// The tick a request arriving at `now` may start, given the port limit.
-    fn port_slot(&mut self, now: Tick) -> Tick {
-        let arrival = self.clock.cycle_at_or_after(now).0;
+    /// The tick a request arriving at cycle `arrival`'s edge may start, given the port limit.
+    fn port_slot(&mut self, arrival: u64) -> Tick {
         let mut cycle = arrival.max(self.port_cycle);
         if cycle == self.port_cycle && self.port_used >= self.geo.n_ports {
             cycle += 1;
@@ -168,11 +167,18 @@ impl Scratchpad {
     /// Times one access arriving at `now` and returns when its data (or its completion) is ready.
     /// Used by the component below and by cores that own a scratchpad and call it directly.
     pub fn access(&mut self, kind: AccessKind, addr: u64, size: u32, now: Tick) -> Tick {
+        let arrival = self.clock.cycle_at_or_after(now).0;
+        self.access_at_edge(kind, addr, size, arrival)
+    }
+
+    /// [`Scratchpad::access`] for an access arriving at the edge of cycle `cycle` of the
+    /// scratchpad's clock, as a core on the same clock knows it (no tick-to-cycle division).
+    pub fn access_at_edge(&mut self, kind: AccessKind, addr: u64, size: u32, cycle: u64) -> Tick {
         if addr + size as u64 > self.geo.size_bytes {
             self.stats.out_of_range += 1;
         }
         let latency = self.clock.ticks(self.geo.access_latency_cycles);
-        let start = self.port_slot(now);
+        let start = self.port_slot(cycle);
         match kind {
             AccessKind::Atomic => {
                 self.stats.atomics += 1;

@@ -251,6 +251,9 @@ pub struct PiumaCore {
     alarm: Alarm,
     /// The cycle the pending alarm rings at.
     alarm_cycle: u64,
+    /// The cycle being run (operations issued now issue at its edge). Not `alarm_cycle`, which a
+    /// barrier released during the cycle moves on.
+    issue_cycle: u64,
     /// Ready threads waiting for a cycle less than `WHEEL` cycles ahead: slot `cycle % WHEEL`,
     /// one lane mask per pipe (`wheel[slot * pipes + pipe]`), and a bit per non-empty slot.
     wheel: Vec<u64>,
@@ -348,6 +351,7 @@ impl PiumaCore {
             n_at_barrier: 0,
             alarm: Alarm::default(),
             alarm_cycle: 0,
+            issue_cycle: 0,
             wheel: vec![0; WHEEL as usize * n_pipes],
             wheel_busy: 0,
             overflow: BinaryHeap::new(),
@@ -401,8 +405,9 @@ impl PiumaCore {
     /// Ready thread `t` may issue from `self.threads[t].ready_at` on: it becomes eligible at once if that
     /// cycle's waiting threads have already been made eligible, and otherwise waits for it in the
     /// wheel (or, more than `WHEEL` cycles ahead, in the overflow list). Idempotent.
+    /// Returns the cycle the thread may issue at.
     #[inline]
-    fn make_ready(&mut self, t: usize) {
+    fn make_ready(&mut self, t: usize) -> u64 {
         // The first cycle whose edge is at or after `ready_at`. Threads made ready together often
         // share their time (the next cycle), so the last conversion is kept.
         let at = self.threads[t].ready_at;
@@ -423,6 +428,7 @@ impl PiumaCore {
         } else {
             self.overflow.push(Reverse((cycle, t as u32)));
         }
+        cycle
     }
 
     /// Makes eligible every thread waiting for a cycle up to `cycle`.
@@ -608,7 +614,11 @@ impl PiumaCore {
                 match self.map.space(op.addr) {
                     Space::Spad(core, off) if core == self.idx => {
                         self.stats.local_spad_accesses += 1;
-                        let done = self.spad.access(kind, off, op.size, now);
+                        // The core and its scratchpad share a clock, and `now` is this cycle's edge.
+                        debug_assert_eq!(self.clock.ticks(self.issue_cycle), now);
+                        let done = self
+                            .spad
+                            .access_at_edge(kind, off, op.size, self.issue_cycle);
                         self.complete_at(t, kind, now, done);
                     }
                     space => {
@@ -683,7 +693,8 @@ impl PiumaCore {
         let now = ctx.now();
         // Woken by the alarm, whose cycle is known.
         debug_assert_eq!(self.clock.ticks(self.alarm_cycle), now);
-        self.drain(self.alarm_cycle);
+        self.issue_cycle = self.alarm_cycle;
+        self.drain(self.issue_cycle);
         for p in 0..self.pipes.len() {
             let mask = self.pipes[p].eligible;
             if mask == 0 || self.pipes[p].last_issue == Some(now) {
@@ -838,8 +849,8 @@ impl Component for PiumaCore {
                         self.stats.memory_stall_cycles += self.cycles(since, now);
                         self.set_state(t, State::Ready);
                         self.threads[t].ready_at = now;
-                        self.make_ready(t);
-                        self.wake(now, ctx);
+                        let cycle = self.make_ready(t);
+                        self.wake_cycle(cycle, ctx);
                     }
                     ctx.progress();
                     return;
@@ -859,9 +870,10 @@ impl Component for PiumaCore {
                 }
                 self.set_state(t, State::Ready);
                 self.threads[t].ready_at = now;
-                self.make_ready(t);
+                // The first edge at or after now: where the thread may issue, and the core's wake.
+                let cycle = self.make_ready(t);
                 ctx.progress();
-                self.wake(now, ctx);
+                self.wake_cycle(cycle, ctx);
             }
             Msg::Req(req) if port == NET => {
                 // Another core's access to this core's scratchpad.
