@@ -1116,7 +1116,16 @@ fn scaling(path: &Path, set: &[String], out: &Path) -> Result<()> {
     );
     let mut base = None;
     let mut dram_pts = Vec::new();
-    for t in [1u64, 2, 4, 8, 16, 32, 64] {
+    let counts = [1u64, 2, 4, 8, 16, 32, 64];
+    let bar = indicatif::ProgressBar::new(counts.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} runs [{elapsed_precise}, eta {eta}] {msg}",
+        )
+        .expect("valid template"),
+    );
+    for t in counts {
+        bar.set_message(format!("{t} threads per MTP"));
         let mut e = exp.clone();
         e.piuma.threads_per_mtp = t;
         let o = sparsim::experiment::run_piuma(&e, path, &a, &b).map_err(bad)?;
@@ -1138,16 +1147,20 @@ fn scaling(path: &Path, set: &[String], out: &Path) -> Result<()> {
         ));
         pts.push((t as f64, b0 / cycles));
         dram_pts.push((t as f64, used));
-        println!(
-            "threads per MTP {t:>2}: {cycles} cycles, speedup {:.2}; DRAM {gbs:.2} GB/s ({used:.2}); \
-             {:.2} / {:.2} / {:.2} / {:.2}",
-            b0 / cycles,
-            shares[0],
-            shares[1],
-            shares[2],
-            shares[3]
-        );
+        bar.suspend(|| {
+            println!(
+                "threads per MTP {t:>2}: {cycles} cycles, speedup {:.2}; DRAM {gbs:.2} GB/s ({used:.2}); \
+                 {:.2} / {:.2} / {:.2} / {:.2}",
+                b0 / cycles,
+                shares[0],
+                shares[1],
+                shares[2],
+                shares[3]
+            )
+        });
+        bar.inc(1);
     }
+    bar.finish_and_clear();
     let dir = sparsim::report::fresh_dir(out, &format!("scaling-{}", exp.name))?;
     std::fs::write(dir.join("summary.md"), md)?;
     sparsim::report::plot::lines(
