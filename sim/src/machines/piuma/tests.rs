@@ -123,6 +123,28 @@ fn every_kernel_computes_generated_products_with_both_work_distributions() {
 }
 
 #[test]
+fn dense_accumulators_fill_half_the_scratchpad_and_the_rest_go_to_dram() {
+    // west0067 has 67 columns: 536-byte accumulators. With 8 KiB scratchpads, half of one less
+    // the 4 KiB of counters holds none; with 16 KiB, 7 of a core's 9 threads; with 64 KiB, all.
+    // Accumulator updates are the kernel's only scratchpad loads, so they count the threads that
+    // use the scratchpad (C is right in every case).
+    let a = matrix("west0067.mtx");
+    let loads = |spad_bytes: u64| {
+        let cfg = PiumaConfig {
+            spad_bytes,
+            ..small_die()
+        };
+        let run = check(KernelKind::RowwiseDense, &a, &a, &cfg);
+        (0..2)
+            .map(|c| run.stats.get(&format!("core{c}.spad.reads")).unwrap())
+            .sum::<u64>()
+    };
+    let (none, some, all) = (loads(8192), loads(16384), loads(65536));
+    assert_eq!(none, 0);
+    assert!(0 < some && some < all, "{some} of {all}");
+}
+
+#[test]
 fn smash_uses_several_windows_when_the_table_is_small() {
     let a = Generator::Rmat {
         scale: 8,

@@ -1,7 +1,8 @@
 //! Row-wise (Gustavson) baselines: C(i,:) = Σ_k A(i,k) · B(k,:), one row of A per unit of work.
 //!
-//! `rowwise-dense` accumulates into a dense array per thread (in the thread's core scratchpad when
-//! it fits, else in DRAM), remembers which columns it touched, sorts them and writes the row.
+//! `rowwise-dense` accumulates into a dense array per thread (in its core's scratchpad for as many
+//! of the core's threads as fit in half of it, else in DRAM), remembers which columns it touched,
+//! sorts them and writes the row.
 //! `rowwise-heap` merges the scaled rows of B with a binary heap keyed by column, so C's row comes
 //! out sorted with no dense array. Both are standard SpGEMM formulations (Gustavson 1978; heap
 //! merge as in Azad et al., 2016); their mapping onto PIUMA is ours.
@@ -163,17 +164,21 @@ pub fn programs(
     let (a, b) = (Rc::new(p.a.clone()), Rc::new(p.b.clone()));
     let n_threads = n_cores * per_core;
     let acc_bytes = b.n_cols as u64 * ELEM;
-    // Dense accumulators sit in the core's scratchpad (after a 4 KiB area for counters) if all of
-    // the core's threads fit in half of it; otherwise in DRAM.
-    let in_spad = kind == KernelKind::RowwiseDense
-        && 4096 + acc_bytes * per_core as u64 <= p.cfg.spad_bytes / 2;
+    // Dense accumulators sit in the core's scratchpad (after a 4 KiB area for counters), in half
+    // of it, for as many of the core's threads as fit there (the first ones, MTP threads before
+    // STP threads); the others' are in DRAM.
+    let in_spad = if kind == KernelKind::RowwiseDense {
+        ((p.cfg.spad_bytes / 2).saturating_sub(4096) / acc_bytes.max(1)) as usize
+    } else {
+        0
+    };
     let units = distribute(a.n_rows, n_threads, p.cfg.work_distribution, l.map, 0);
     let flat = units
         .into_iter()
         .enumerate()
         .map(|(t, units)| {
             let (core, local) = (t / per_core, t % per_core);
-            let acc_base = if in_spad {
+            let acc_base = if local < in_spad {
                 l.map.spad(core as u32, 4096 + acc_bytes * local as u64)
             } else {
                 l.scratch + acc_bytes.div_ceil(4096) * 4096 * t as u64
