@@ -2,13 +2,18 @@
 
 use super::{root, sparsim};
 
+/// The bundled SMASH V1 experiment on karate, a run of a fraction of a second.
+fn karate() -> String {
+    root()
+        .join("configs/experiments/smash-v1-karate.toml")
+        .display()
+        .to_string()
+}
+
 #[test]
 fn piuma_experiment_runs_and_writes_c_that_reads_back() {
     let d = tempfile::tempdir().unwrap();
-    let exp = root()
-        .join("configs/experiments/smash-v1-karate.toml")
-        .display()
-        .to_string();
+    let exp = karate();
     let (code, out, err) = sparsim(
         &["run", &exp, "--out", "r", "--write-result", "c.mtx"],
         d.path(),
@@ -60,10 +65,7 @@ fn piuma_experiment_runs_and_writes_c_that_reads_back() {
 #[test]
 fn piuma_bad_input_exits_2_naming_the_key() {
     let d = tempfile::tempdir().unwrap();
-    let exp = root()
-        .join("configs/experiments/smash-v1-karate.toml")
-        .display()
-        .to_string();
+    let exp = karate();
     for (set, expect) in [
         (
             vec!["--set", "piuma.n_mtp=0", "--set", "piuma.n_stp=0"],
@@ -122,10 +124,7 @@ fn same_piuma_experiment_gives_identical_report_json() {
 #[test]
 fn scaling_prints_each_thread_count_with_what_bounds_it_and_takes_overrides() {
     let d = tempfile::tempdir().unwrap();
-    let exp = root()
-        .join("configs/experiments/smash-v1-karate.toml")
-        .display()
-        .to_string();
+    let exp = karate();
     let (code, out, err) = sparsim(
         &[
             "scaling",
