@@ -279,3 +279,32 @@ fn split_column_mapping_keeps_a_line_in_one_row_and_spreads_lines_over_channels(
     cfg.mapping = "row-rank-bank-column:5-bankgroup-channel-column:3".into();
     assert_eq!(cfg.resolve("dram").unwrap_err().key, "dram.mapping");
 }
+
+#[test]
+fn eight_byte_accesses_stay_under_the_column_rate_bound_and_reads_come_within_refresh_of_it() {
+    // PIUMA's DRAM: DDR5-4400 with 8-byte column commands, a 64-byte line's 8 accesses in one
+    // bank (mapping as in configs/piuma/piuma.toml). The bound: one column command every tCCD_S.
+    let mut cfg = DramConfig::preset("DDR5-4400");
+    cfg.access_bytes = Some(8);
+    cfg.mapping = "row-rank-bank-column:6-bankgroup-channel-column:3".into();
+    let spec = cfg.resolve("dram").unwrap();
+    let t = spec.timing;
+    let use_of_bound = |write_every: u64| {
+        let mut f = Feeder::new(20_000, 64, true, 64);
+        f.write_every = write_every;
+        let (s, _, end, _) = run(spec.clone(), f);
+        (s.reads + s.writes) as f64 * (t.ccd_s * t.tck_ps) as f64 / end.0 as f64
+    };
+    let reads = use_of_bound(0);
+    let refresh = t.rfc as f64 / t.refi as f64;
+    assert!(
+        reads <= 1.0 - refresh && reads > 1.0 - refresh - 0.02,
+        "random line reads use {reads:.3} of the bound (refresh takes {refresh:.3})"
+    );
+    // Every third line a write: read-write turnarounds cost bandwidth.
+    let mixed = use_of_bound(3);
+    assert!(
+        mixed < reads - 0.1,
+        "with writes {mixed:.3}, reads only {reads:.3}"
+    );
+}
