@@ -1134,28 +1134,21 @@ fn scaling(path: &Path, set: &[String], out: &Path) -> Result<()> {
         let cycles = v("cycles");
         let b0 = *base.get_or_insert(cycles);
         let (gbs, used) = (v("dram.bandwidth_gb_s"), v("dram.column_bound_use"));
-        let shares =
-            ["memory", "atomic", "barrier", "finished"].map(|k| v(&format!("thread_cycles.{k}")));
+        let shares = ["memory", "atomic", "barrier", "finished"]
+            .map(|k| format!("{:.2}", v(&format!("thread_cycles.{k}"))));
         md.push_str(&format!(
-            "| {t} | {} | {cycles} | {:.2} | {gbs:.2} | {used:.2} | {:.2} | {:.2} | {:.2} | {:.2} |\n",
+            "| {t} | {} | {cycles} | {:.2} | {gbs:.2} | {used:.2} | {} |\n",
             e.piuma.threads_per_core(),
             b0 / cycles,
-            shares[0],
-            shares[1],
-            shares[2],
-            shares[3]
+            shares.join(" | ")
         ));
         pts.push((t as f64, b0 / cycles));
         dram_pts.push((t as f64, used));
         bar.suspend(|| {
             println!(
-                "threads per MTP {t:>2}: {cycles} cycles, speedup {:.2}; DRAM {gbs:.2} GB/s ({used:.2}); \
-                 {:.2} / {:.2} / {:.2} / {:.2}",
+                "threads per MTP {t:>2}: {cycles} cycles, speedup {:.2}; DRAM {gbs:.2} GB/s ({used:.2}); {}",
                 b0 / cycles,
-                shares[0],
-                shares[1],
-                shares[2],
-                shares[3]
+                shares.join(" / ")
             )
         });
         bar.inc(1);

@@ -167,7 +167,7 @@ pub fn programs(
     // Dense accumulators sit in the core's scratchpad (after a 4 KiB area for counters), in half
     // of it, for as many of the core's threads as fit there (the first ones, MTP threads before
     // STP threads); the others' are in DRAM.
-    let in_spad = if kind == KernelKind::RowwiseDense {
+    let spad_threads = if kind == KernelKind::RowwiseDense {
         ((p.cfg.spad_bytes / 2).saturating_sub(4096) / acc_bytes.max(1)) as usize
     } else {
         0
@@ -178,7 +178,7 @@ pub fn programs(
         .enumerate()
         .map(|(t, units)| {
             let (core, local) = (t / per_core, t % per_core);
-            let acc_base = if local < in_spad {
+            let acc_base = if local < spad_threads {
                 l.map.spad(core as u32, 4096 + acc_bytes * local as u64)
             } else {
                 l.scratch + acc_bytes.div_ceil(4096) * 4096 * t as u64
