@@ -168,12 +168,16 @@ pub trait Program {
     /// first of them, so a caller that takes operations in batches sees the program's state change
     /// at the same moments as one that takes them one at a time. Default: one `next_op`.
     fn next_ops(&mut self, buf: &mut [Op]) -> usize {
-        match (buf.first_mut(), self.next_op()) {
-            (Some(slot), Some(op)) => {
+        // An empty `buf` takes nothing (the operation must not be drawn and dropped).
+        let Some(slot) = buf.first_mut() else {
+            return 0;
+        };
+        match self.next_op() {
+            Some(op) => {
                 *slot = op;
                 1
             }
-            _ => 0,
+            None => 0,
         }
     }
 
