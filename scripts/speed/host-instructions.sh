@@ -31,3 +31,19 @@ echo "$exp $*"
 echo "host instructions in the run loop: $host"
 echo "simulated instructions:            $sim"
 echo "host instructions per simulated instruction: $(awk -v h="$host" -v s="$sim" 'BEGIN { printf "%.1f", h / s }')"
+# Where they go: the inclusive count of the parts the run loop calls, per simulated instruction.
+# A part's count includes what it calls (the core's includes its scratchpad, data cache, programs
+# and the events it schedules), so the lines overlap and do not sum to the total.
+echo "per simulated instruction, by part (inclusive; parts overlap):"
+callgrind_annotate --inclusive=yes "$tmp/callgrind.out" 2>/dev/null >"$tmp/annotate"
+part() {
+    local n
+    n=$(grep -F "$2" "$tmp/annotate" | head -1 | awk '{ gsub(",", "", $1); print $1 }')
+    awk -v n="${n:-0}" -v s="$sim" -v label="$1" 'BEGIN { printf "  %-52s %7.1f\n", label, n / s }'
+}
+part "PIUMA cores (issue, responses; all they call)" "PiumaCore as sparsim::engine::component::Component>::handle"
+part "  their scratchpads" "sparsim::blocks::spad::Scratchpad::access_at_edge"
+part "  making threads ready" "sparsim::machines::piuma::core::PiumaCore::make_ready"
+part "  kernels generating operations" "as sparsim::program::Program>::next_ops"
+part "DRAM (all it calls)" "sparsim::blocks::dram::Dram as sparsim::engine::component::Component>::handle"
+part "scheduling events (every caller)" "sparsim::engine::queue::EventQueue::push"
