@@ -145,6 +145,16 @@ pub struct PiumaConfig {
     /// mechanism is [NOT FOUND]); see `kernels/smash.rs`.
     #[serde(default = "d_fragment")]
     pub smash_fragment_entries: u64,
+    /// Row-wise kernel with a dense accumulator: the share of each core's scratchpad its threads'
+    /// accumulators may fill (after a 4 KiB area for counters), the first threads' first; the
+    /// others' accumulators are in DRAM. Default 0.5, our assumption (the thesis does not say how
+    /// its dense baseline places them): half, leaving room for what a real kernel also keeps there.
+    #[serde(default = "d_half")]
+    pub dense_acc_spad_share: f64,
+}
+
+fn d_half() -> f64 {
+    0.5
 }
 
 fn d_hyperx_latency() -> u64 {
@@ -289,6 +299,13 @@ impl PiumaConfig {
         }
         require_at_least(&k("int_latency_cycles"), self.int_latency_cycles, 1)?;
         require_at_least(&k("smash_fragment_entries"), self.smash_fragment_entries, 1)?;
+        if !(0.0..=1.0).contains(&self.dense_acc_spad_share) {
+            return Err(Invalid::new(
+                k("dense_acc_spad_share"),
+                self.dense_acc_spad_share,
+                "must be a share of the scratchpad from 0 (accumulators in DRAM) to 1 (all of it)",
+            ));
+        }
         require_at_least(&k("dma_max_outstanding"), self.dma_max_outstanding, 1)?;
         if self.stp_max_outstanding_loads > 256 {
             return Err(Invalid::new(

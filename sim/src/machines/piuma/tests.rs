@@ -145,6 +145,39 @@ fn dense_accumulators_fill_half_the_scratchpad_and_the_rest_go_to_dram() {
 }
 
 #[test]
+fn the_dense_accumulators_scratchpad_share_decides_how_many_threads_use_it() {
+    // 16 KiB scratchpads, 536-byte accumulators: a share of 0 puts every accumulator in DRAM; 0.5
+    // holds 7 of a core's 9 threads' (as above); 1 holds (16 KiB - 4 KiB) / 536 = 22, so all, and
+    // every accumulator update is then a scratchpad load, as many as with 64 KiB at 0.5.
+    let a = matrix("west0067.mtx");
+    let loads = |spad_bytes: u64, share: f64| {
+        let cfg = PiumaConfig {
+            spad_bytes,
+            dense_acc_spad_share: share,
+            ..small_die()
+        };
+        let run = check(KernelKind::RowwiseDense, &a, &a, &cfg);
+        (0..2)
+            .map(|c| run.stats.get(&format!("core{c}.spad.reads")).unwrap())
+            .sum::<u64>()
+    };
+    let all = loads(65536, 0.5);
+    assert_eq!(loads(16384, 0.0), 0);
+    let half = loads(16384, 0.5);
+    assert!(0 < half && half < all, "{half} of {all}");
+    assert_eq!(loads(16384, 1.0), all);
+    // A share outside 0..=1 is an error naming the key.
+    for bad in [-0.1, 1.5, f64::NAN] {
+        let cfg = PiumaConfig {
+            dense_acc_spad_share: bad,
+            ..small_die()
+        };
+        let err = cfg.check().unwrap_err();
+        assert_eq!(err.key, "piuma.dense_acc_spad_share", "{bad}");
+    }
+}
+
+#[test]
 fn smash_uses_several_windows_when_the_table_is_small() {
     let a = Generator::Rmat {
         scale: 8,
