@@ -87,6 +87,14 @@ enum Cmd {
         /// Only these matrices of the fixed set (comma-separated names, e.g. bcsstk13,stencil5-150).
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
+        /// Only these kernels (comma-separated, e.g. rowwise-dense,smash-v1; at least one SMASH
+        /// version).
+        #[arg(long, value_delimiter = ',')]
+        kernels: Vec<String>,
+        /// Override a machine key for every run: --set piuma.dense_acc_spad_share=1.0 (repeatable).
+        /// The summary lists the overrides.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
         /// Directory for the table and plots.
         #[arg(long, default_value = "reports")]
         out: PathBuf,
@@ -394,7 +402,13 @@ fn dispatch(cmd: Cmd) -> Result<()> {
             Ok(())
         }
         Cmd::Bench { scale } => bench(scale),
-        Cmd::Reproduce { what, only, out } => reproduce(&what, &only, &out),
+        Cmd::Reproduce {
+            what,
+            only,
+            kernels,
+            set,
+            out,
+        } => reproduce(&what, &only, &kernels, &set, &out),
         Cmd::Scaling {
             experiment,
             set,
@@ -894,7 +908,27 @@ fn trace_convert(input: &Path, output: &Path, text: bool, level: i32) -> Result<
     Ok(())
 }
 
-fn reproduce(what: &str, only: &[String], out: &Path) -> Result<()> {
+/// The die `reproduce` runs: the defaults (`configs/piuma/piuma.toml`) with `set` applied.
+fn reproduce_die(set: &[String]) -> Result<sparsim::machines::piuma::PiumaConfig> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Die {
+        #[serde(default)]
+        piuma: sparsim::machines::piuma::PiumaConfig,
+    }
+    let from = Path::new("(reproduce --set)");
+    let die: Die = sparsim::config::parse("", from, set).map_err(bad)?;
+    die.piuma.check().map_err(|e| bad(e.in_file(from)))?;
+    Ok(die.piuma)
+}
+
+fn reproduce(
+    what: &str,
+    only: &[String],
+    kernel_names: &[String],
+    set: &[String],
+    out: &Path,
+) -> Result<()> {
     use sparsim::machines::piuma::kernels::KernelKind;
     use sparsim::reproduce::{geomean, run_case, smash_cases, workloads_dir, SMASH_HEADLINE};
     if what != "smash" {
@@ -910,8 +944,22 @@ fn reproduce(what: &str, only: &[String], out: &Path) -> Result<()> {
         }
         cases.retain(|c| only.contains(&c.name));
     }
-    let cfg = sparsim::machines::piuma::PiumaConfig::default();
-    let kernels = KernelKind::ALL;
+    let cfg = reproduce_die(set)?;
+    let mut kernels = KernelKind::ALL.to_vec();
+    if !kernel_names.is_empty() {
+        let names: Vec<&str> = kernels.iter().map(|k| k.name()).collect();
+        if let Some(unknown) = kernel_names.iter().find(|k| !names.contains(&k.as_str())) {
+            return Err(bad(format!(
+                "--kernels: no kernel {unknown:?}; choose from {names:?}"
+            )));
+        }
+        kernels.retain(|k| kernel_names.iter().any(|n| n == k.name()));
+        if !kernels.iter().any(|k| k.name().starts_with("smash")) {
+            return Err(bad(
+                "--kernels: include at least one SMASH version (smash-v1, smash-v2, smash-v3)",
+            ));
+        }
+    }
     let bar = indicatif::ProgressBar::new((cases.len() * kernels.len()) as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
@@ -922,7 +970,7 @@ fn reproduce(what: &str, only: &[String], out: &Path) -> Result<()> {
     let mut cells = Vec::new();
     for case in &cases {
         let mut row = Vec::new();
-        for k in kernels {
+        for &k in &kernels {
             bar.set_message(format!("{} on {}", k.name(), case.name));
             row.push(run_case(k, &case.a, &cfg));
             bar.inc(1);
@@ -931,12 +979,16 @@ fn reproduce(what: &str, only: &[String], out: &Path) -> Result<()> {
     }
     bar.finish_and_clear();
     let dir = sparsim::report::fresh_dir(out, "reproduce-smash")?;
-    let mut md = String::from("# SMASH on PIUMA: simulated cycles per kernel (A x A, default die: configs/piuma/piuma.toml)\n\n| matrix | rows | nnz(A) |");
-    for k in kernels {
+    let mut md = String::from("# SMASH on PIUMA: simulated cycles per kernel (A x A, default die: configs/piuma/piuma.toml)\n\n");
+    if !set.is_empty() {
+        md.push_str(&format!("Overrides: {}\n\n", set.join(", ")));
+    }
+    md.push_str("| matrix | rows | nnz(A) |");
+    for k in &kernels {
         md.push_str(&format!(" {} |", k.name()));
     }
     md.push_str("\n| --- | ---: | ---: |");
-    for _ in kernels {
+    for _ in &kernels {
         md.push_str(" ---: |");
     }
     md.push('\n');
@@ -1059,6 +1111,7 @@ fn reproduce(what: &str, only: &[String], out: &Path) -> Result<()> {
     let smash_ks: Vec<usize> = (0..kernels.len())
         .filter(|&ki| is_smash(&kernels[ki]))
         .collect();
+    let kernels = &kernels;
     let stall_groups: Vec<String> = cases
         .iter()
         .flat_map(|c| {

@@ -184,3 +184,35 @@ fn scaling_prints_each_thread_count_with_what_bounds_it_and_takes_overrides() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("dram_lanes"), "{err}");
 }
+
+#[test]
+fn reproduce_rejects_unknown_kernels_keys_and_values_before_running_anything() {
+    let d = tempfile::tempdir().unwrap();
+    for (args, names) in [
+        (
+            &["--kernels", "rowwise-dense,nope"][..],
+            &["--kernels", "\"nope\"", "smash-v1"][..],
+        ),
+        (
+            &["--kernels", "rowwise-dense"],
+            &["--kernels", "at least one SMASH"],
+        ),
+        (
+            &["--set", "piuma.nope=1"],
+            &["piuma.nope", "dense_acc_spad_share"],
+        ),
+        (
+            &["--set", "piuma.dense_acc_spad_share=1.5"],
+            &["piuma.dense_acc_spad_share", "from 0"],
+        ),
+    ] {
+        let mut argv = vec!["reproduce", "smash", "--out", "r"];
+        argv.extend_from_slice(args);
+        let (code, out, err) = sparsim(&argv, d.path());
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        for n in names {
+            assert!(err.contains(n), "{args:?}: {err}");
+        }
+        assert!(!d.path().join("r").exists(), "{args:?} wrote a report");
+    }
+}
