@@ -709,3 +709,12 @@ fn kernels_miss_in_the_instruction_cache_only_on_first_entry() {
         }
     }
 }
+
+#[test]
+fn the_bundled_machine_file_holds_exactly_the_defaults() {
+    // `reproduce` runs the defaults and says it runs configs/piuma/piuma.toml: they must agree.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/piuma/piuma.toml");
+    let file: PiumaConfig = crate::config::load(&path, &[]).unwrap();
+    let json = |c: &PiumaConfig| serde_json::to_value(c).unwrap();
+    assert_eq!(json(&file), json(&PiumaConfig::default()));
+}
