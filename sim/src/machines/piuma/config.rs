@@ -17,6 +17,19 @@ pub enum WorkDistribution {
     Dynamic,
 }
 
+/// Where the dense row-wise baseline keeps the accumulators of threads that find no room in the
+/// scratchpad.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DenseAccOverflow {
+    /// In DRAM, through the data cache: every thread works.
+    #[default]
+    Dram,
+    /// Nowhere: those threads take no work, and only the threads with a scratchpad accumulator
+    /// multiply.
+    Idle,
+}
+
 /// A PIUMA die, as written in a config file.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -151,6 +164,11 @@ pub struct PiumaConfig {
     /// its dense baseline places them): half, leaving room for what a real kernel also keeps there.
     #[serde(default = "d_half")]
     pub dense_acc_spad_share: f64,
+    /// Row-wise kernel with a dense accumulator: what the threads whose accumulators do not fit in
+    /// `dense_acc_spad_share` do. Default "dram" (their accumulators live in DRAM); "idle" leaves
+    /// them without work. Our options: the thesis does not describe its dense baseline.
+    #[serde(default)]
+    pub dense_acc_overflow: DenseAccOverflow,
 }
 
 fn d_half() -> f64 {

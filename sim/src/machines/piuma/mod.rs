@@ -35,7 +35,7 @@ mod tests;
 
 use std::collections::BTreeMap;
 
-pub use config::{PiumaConfig, WorkDistribution};
+pub use config::{DenseAccOverflow, PiumaConfig, WorkDistribution};
 
 use self::core::{AddressMap, CoreSetup, CoreTiming, PiumaCore, Space};
 use crate::blocks::cache::{

@@ -166,6 +166,26 @@ fn the_dense_accumulators_scratchpad_share_decides_how_many_threads_use_it() {
     let half = loads(16384, 0.5);
     assert!(0 < half && half < all, "{half} of {all}");
     assert_eq!(loads(16384, 1.0), all);
+    // With idle overflow only the 7 threads per core with a scratchpad accumulator work (the 2
+    // others issue nothing), and C is still right; with no accumulator fitting nobody could
+    // work, which is an error naming the key.
+    let idle = |spad_bytes: u64| PiumaConfig {
+        spad_bytes,
+        dense_acc_overflow: DenseAccOverflow::Idle,
+        ..small_die()
+    };
+    let run = check(KernelKind::RowwiseDense, &a, &a, &idle(16384));
+    let working: Vec<bool> = run.thread_instructions.iter().map(|&n| n > 0).collect();
+    assert_eq!(working, [&[true; 7][..], &[false; 2]].concat().repeat(2));
+    let prep = prepare(
+        KernelKind::RowwiseDense,
+        &Problem {
+            a: &a,
+            b: &a,
+            cfg: &idle(8192),
+        },
+    );
+    assert_eq!(prep.err().unwrap().key, "piuma.dense_acc_spad_share");
     // A share outside 0..=1 is an error naming the key.
     for bad in [-0.1, 1.5, f64::NAN] {
         let cfg = PiumaConfig {

@@ -531,7 +531,7 @@ pub fn prepare(kind: KernelKind, problem: &Problem) -> Result<Prepared, Invalid>
     let per_core = cfg.threads_per_core() as usize;
     let programs = match kind {
         KernelKind::RowwiseDense | KernelKind::RowwiseHeap => {
-            rowwise::programs(kind, problem, &layout, &output, n_cores, per_core)
+            rowwise::programs(kind, problem, &layout, &output, n_cores, per_core)?
         }
         KernelKind::InnerProduct => inner::programs(problem, &layout, &output, n_cores, per_core),
         KernelKind::OuterProduct => outer::programs(problem, &layout, &output, n_cores, per_core),

@@ -16,6 +16,8 @@ use super::{
     by_core, distribute, Code, KernelKind, Layout, Ops, Output, Problem, ThreadWork, Units,
     WorkProgram, ELEM,
 };
+use crate::config::Invalid;
+use crate::machines::piuma::DenseAccOverflow;
 
 // The code of one row of C (instruction counts are our estimates, 4 bytes each).
 /// Dense accumulator: scale and add B's rows, then sort the touched columns and write (about 72).
@@ -152,7 +154,8 @@ impl ThreadWork for Row {
     }
 }
 
-/// Programs for the row-wise kernels.
+/// Programs for the row-wise kernels. Fails (naming the key) when no thread could work: idle
+/// overflow and no accumulator fitting in the scratchpad's share.
 pub fn programs(
     kind: KernelKind,
     p: &Problem,
@@ -160,7 +163,7 @@ pub fn programs(
     out: &Rc<RefCell<Output>>,
     n_cores: usize,
     per_core: usize,
-) -> Vec<Vec<Box<dyn Program>>> {
+) -> Result<Vec<Vec<Box<dyn Program>>>, Invalid> {
     let (a, b) = (Rc::new(p.a.clone()), Rc::new(p.b.clone()));
     let n_threads = n_cores * per_core;
     let acc_bytes = b.n_cols as u64 * ELEM;
@@ -173,9 +176,34 @@ pub fn programs(
     } else {
         0
     };
-    let units = distribute(a.n_rows, n_threads, p.cfg.work_distribution, l.map, 0);
-    let flat = units
-        .into_iter()
+    // With `dense_acc_overflow = "idle"`, only the threads with a scratchpad accumulator take work.
+    let works = |t: usize| {
+        kind != KernelKind::RowwiseDense
+            || p.cfg.dense_acc_overflow == DenseAccOverflow::Dram
+            || t % per_core < spad_threads
+    };
+    let workers = (0..n_threads).filter(|&t| works(t)).count();
+    if workers == 0 {
+        return Err(Invalid::new(
+            "piuma.dense_acc_spad_share",
+            p.cfg.dense_acc_spad_share,
+            format!(
+                "no dense accumulator of {acc_bytes} bytes fits in this share of the {} B scratchpad \
+                 (less 4 KiB), and dense_acc_overflow = \"idle\" leaves every thread without work: \
+                 raise the share or spad_bytes, or set dense_acc_overflow = \"dram\"",
+                p.cfg.spad_bytes
+            ),
+        ));
+    }
+    let mut units = distribute(a.n_rows, workers, p.cfg.work_distribution, l.map, 0).into_iter();
+    let flat = (0..n_threads)
+        .map(|t| {
+            if works(t) {
+                units.next().expect("one share of the work per worker")
+            } else {
+                Units::Static(0..0)
+            }
+        })
         .enumerate()
         .map(|(t, units)| {
             let (core, local) = (t / per_core, t % per_core);
@@ -208,5 +236,5 @@ pub fn programs(
             })) as Box<dyn Program>
         })
         .collect();
-    by_core(flat, per_core)
+    Ok(by_core(flat, per_core))
 }
