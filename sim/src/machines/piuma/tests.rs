@@ -123,7 +123,7 @@ fn every_kernel_computes_generated_products_with_both_work_distributions() {
 }
 
 #[test]
-fn dense_accumulators_fill_half_the_scratchpad_and_the_rest_go_to_dram() {
+fn with_dram_overflow_the_dense_accumulators_beyond_half_the_scratchpad_go_to_dram() {
     // west0067 has 67 columns: 536-byte accumulators. With 8 KiB scratchpads, half of one less
     // the 4 KiB of counters holds none; with 16 KiB, 7 of a core's 9 threads; with 64 KiB, all.
     // Accumulator updates are the kernel's only scratchpad loads, so they count the threads that
@@ -132,6 +132,7 @@ fn dense_accumulators_fill_half_the_scratchpad_and_the_rest_go_to_dram() {
     let loads = |spad_bytes: u64| {
         let cfg = PiumaConfig {
             spad_bytes,
+            dense_acc_overflow: DenseAccOverflow::Dram,
             ..small_die()
         };
         let run = check(KernelKind::RowwiseDense, &a, &a, &cfg);
@@ -154,6 +155,7 @@ fn the_dense_accumulators_scratchpad_share_decides_how_many_threads_use_it() {
         let cfg = PiumaConfig {
             spad_bytes,
             dense_acc_spad_share: share,
+            dense_acc_overflow: DenseAccOverflow::Dram,
             ..small_die()
         };
         let run = check(KernelKind::RowwiseDense, &a, &a, &cfg);
