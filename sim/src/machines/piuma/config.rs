@@ -61,6 +61,13 @@ pub struct PiumaConfig {
     /// Latency of an integer or branch operation, cycles. Default 1 (assumption: simple in-order pipeline).
     #[serde(default = "d_one")]
     pub int_latency_cycles: u64,
+    /// Cycles between two issues of one multithreaded pipeline's thread, whatever the operation's
+    /// latency. Default 1 (assumption: a thread may issue every cycle). PIUMA credits its STPs with
+    /// 8x single-thread performance [S7b]; one reading is a barrel pipeline without bypassing, whose
+    /// threads issue once per pass through it: 8 lets one test that reading (the pipeline still
+    /// issues every cycle while enough of its threads are ready).
+    #[serde(default = "d_one")]
+    pub mtp_issue_interval_cycles: u64,
     /// Latency of a floating-point multiply or add, cycles. Default 4 (assumption).
     #[serde(default = "d_fp")]
     pub fp_latency_cycles: u64,
@@ -319,6 +326,11 @@ impl PiumaConfig {
             require_at_least(&k("threads_per_mtp"), self.threads_per_mtp, 1)?;
         }
         require_at_least(&k("int_latency_cycles"), self.int_latency_cycles, 1)?;
+        require_at_least(
+            &k("mtp_issue_interval_cycles"),
+            self.mtp_issue_interval_cycles,
+            1,
+        )?;
         require_at_least(&k("smash_fragment_entries"), self.smash_fragment_entries, 1)?;
         if !(0.0..=1.0).contains(&self.dense_acc_spad_share) {
             return Err(Invalid::new(

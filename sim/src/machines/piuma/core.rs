@@ -155,6 +155,9 @@ struct Thread {
     state: State,
     /// When the thread may issue next (meaningful while it is ready).
     ready_at: Tick,
+    /// The earliest it may issue again under the multithreaded pipelines' issue interval (0 when
+    /// there is none): a thread woken by an answer or a barrier waits for it too.
+    earliest: Tick,
     /// Operations issued.
     instructions: u64,
     pipe: u16,
@@ -208,6 +211,9 @@ pub struct CoreTiming {
     pub int_cycles: u64,
     /// Floating-point latency, cycles.
     pub fp_cycles: u64,
+    /// Cycles between two issues of one multithreaded pipeline's thread (1: no limit beyond
+    /// latencies).
+    pub mtp_issue_interval_cycles: u64,
 }
 
 /// Where a core sits and how fast it runs.
@@ -254,6 +260,10 @@ pub struct PiumaCore {
     /// The cycle being run (operations issued now issue at its edge). Not `alarm_cycle`, which a
     /// barrier released during the cycle moves on.
     issue_cycle: u64,
+    /// The multithreaded pipelines' issue interval, if longer than a cycle, and the first
+    /// single-thread pipeline (its threads have no interval).
+    mtp_gap: Option<Tick>,
+    first_stp: usize,
     /// Ready threads waiting for a cycle less than `WHEEL` cycles ahead: slot `cycle % WHEEL`,
     /// one lane mask per pipe (`wheel[slot * pipes + pipe]`), and a bit per non-empty slot.
     wheel: Vec<u64>,
@@ -333,6 +343,7 @@ impl PiumaCore {
                         program,
                         state: State::Ready,
                         ready_at: Tick(0),
+                        earliest: Tick(0),
                         instructions: 0,
                         pipe: p as u16,
                         lane: (t - pipes[p].first) as u8,
@@ -346,6 +357,9 @@ impl PiumaCore {
                     }
                 })
                 .collect(),
+            mtp_gap: (timing.mtp_issue_interval_cycles > 1)
+                .then(|| clock.ticks(timing.mtp_issue_interval_cycles)),
+            first_stp,
             pipes,
             n_live,
             n_at_barrier: 0,
@@ -679,7 +693,7 @@ impl PiumaCore {
             if let State::Barrier(since) = self.threads[t].state {
                 self.stats.barrier_stall_cycles += self.cycles(since, now);
                 self.set_state(t, State::Ready);
-                self.threads[t].ready_at = release;
+                self.threads[t].ready_at = release.max(self.threads[t].earliest);
                 self.make_ready(t);
             }
         }
@@ -730,7 +744,16 @@ impl PiumaCore {
                     Some(op) => {
                         self.stats.pipeline_busy_cycles += 1;
                         self.threads[t].instructions += 1;
+                        // Set before issuing: a barrier the operation releases reads it.
+                        let gap = self.mtp_gap.filter(|_| p < self.first_stp);
+                        if let Some(gap) = gap {
+                            self.threads[t].earliest = Tick(now.0 + gap.0);
+                        }
                         self.issue(t, op, ctx);
+                        if gap.is_some() {
+                            let th = &mut self.threads[t];
+                            th.ready_at = th.ready_at.max(th.earliest);
+                        }
                     }
                     None => {
                         if let Some(e) = self.threads[t].program.error() {
@@ -869,8 +892,8 @@ impl Component for PiumaCore {
                     ),
                 }
                 self.set_state(t, State::Ready);
-                self.threads[t].ready_at = now;
-                // The first edge at or after now: where the thread may issue, and the core's wake.
+                self.threads[t].ready_at = now.max(self.threads[t].earliest);
+                // The first edge at or after ready_at: where the thread may issue, and the core's wake.
                 let cycle = self.make_ready(t);
                 ctx.progress();
                 self.wake_cycle(cycle, ctx);

@@ -231,6 +231,7 @@ impl PiumaConfig {
         let timing = CoreTiming {
             int_cycles: self.int_latency_cycles,
             fp_cycles: self.fp_latency_cycles,
+            mtp_issue_interval_cycles: self.mtp_issue_interval_cycles,
         };
         let mut cores = Vec::new();
         let mut dmas = Vec::new();

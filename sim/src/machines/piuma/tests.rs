@@ -411,6 +411,49 @@ fn remote_loads_per_thread(threads: u64, loads: u64) -> DieRun {
         .unwrap()
 }
 
+/// One core of `mtp_threads` threads on one MTP plus one STP thread; each MTP thread runs
+/// `mtp_ops` integer operations and the STP thread `stp_ops`; other cores idle. Cycles taken.
+fn int_ops_cycles(interval: u64, mtp_threads: u64, mtp_ops: usize, stp_ops: usize) -> u64 {
+    let cfg = PiumaConfig {
+        n_mtp: 1,
+        threads_per_mtp: mtp_threads,
+        n_stp: 1,
+        mtp_issue_interval_cycles: interval,
+        ..Default::default()
+    };
+    let script = |n: usize| {
+        Box::new(Script(vec![Op::mem(OpClass::Int, 0, 0); n].into_iter())) as Box<dyn Program>
+    };
+    let programs = (0..cfg.n_cores)
+        .map(|c| {
+            let mut core: Vec<Box<dyn Program>> = (0..mtp_threads)
+                .map(|_| script(if c == 0 { mtp_ops } else { 0 }))
+                .collect();
+            core.push(script(if c == 0 { stp_ops } else { 0 }));
+            core
+        })
+        .collect();
+    cfg.build(programs)
+        .unwrap()
+        .run(RunLimits::default())
+        .unwrap()
+        .cycles
+}
+
+#[test]
+fn an_mtp_issue_interval_slows_a_lone_thread_but_not_a_full_pipeline_or_an_stp() {
+    // 10 one-cycle integer operations: a lone MTP thread issues one per cycle and finds its end
+    // at cycle 10; 8 cycles apart, it finds it at 80. An STP thread is not affected; 8 threads of
+    // 10 operations fill the pipeline's 80 issue cycles either way.
+    let lone = |interval| int_ops_cycles(interval, 1, 10, 0);
+    assert_eq!((lone(1), lone(8)), (10, 80));
+    let stp = |interval| int_ops_cycles(interval, 1, 0, 10);
+    assert_eq!(stp(8), stp(1));
+    let full = |interval| int_ops_cycles(interval, 8, 10, 0);
+    assert_eq!(full(8), full(1));
+    assert!(full(1) >= 80, "{}", full(1));
+}
+
 #[test]
 fn a_pipelines_threads_hide_each_others_memory_latency() {
     // One thread's blocking loads take a round trip each. While the round trip is longer than a
