@@ -38,11 +38,11 @@ echo "per simulated instruction, by part (inclusive; parts overlap):"
 callgrind_annotate --inclusive=yes "$tmp/callgrind.out" 2>/dev/null >"$tmp/annotate"
 part() {
     local n
-    n=$(grep -F "$2" "$tmp/annotate" | head -1 | awk '{ gsub(",", "", $1); print $1 }')
+    n=$(grep -F "$2" "$tmp/annotate" | head -1 | awk '{ gsub(",", "", $1); print $1 }' || true)
     awk -v n="${n:-0}" -v s="$sim" -v label="$1" 'BEGIN { printf "  %-52s %7.1f\n", label, n / s }'
 }
 part "PIUMA cores (issue, responses; all they call)" "PiumaCore as sparsim::engine::component::Component>::handle"
-part "  their scratchpads" "sparsim::blocks::spad::Scratchpad::access_at_edge"
+part "  their scratchpads" "sparsim::blocks::spad::Scratchpad::access_cycle"
 part "  making threads ready" "sparsim::machines::piuma::core::PiumaCore::make_ready"
 part "  kernels generating operations" "as sparsim::program::Program>::next_ops"
 part "DRAM (all it calls)" "sparsim::blocks::dram::Dram as sparsim::engine::component::Component>::handle"

@@ -44,7 +44,8 @@ crate::stats_struct! {
 #[derive(Clone, Copy)]
 struct AtomicSlot {
     addr: u64,
-    done: Tick,
+    /// Cycle its atomic completes.
+    done: u64,
 }
 
 /// The scratchpad component.
@@ -53,18 +54,18 @@ pub struct Scratchpad {
     ports: Vec<&'static str>,
     geo: SpadGeometry,
     clock: Clock,
-    bank_free: Vec<Tick>,
+    /// The cycle each bank is free from.
+    bank_free: Vec<u64>,
     /// Start cycle of the most recent request and how many started in it (port limit).
     port_cycle: u64,
     port_used: u64,
     atomic_slots: Vec<AtomicSlot>,
     stats: SpadStats,
-    /// The waits of `stats` in ticks, converted to cycles when read: every wait runs from one clock
-    /// edge to another, so the sums divide exactly, and the hot path divides nothing.
-    waits_ps: Waits,
+    /// The waits of `stats`, in cycles.
+    waits: Waits,
 }
 
-/// Waits summed in ticks: ports, banks, same-address atomics, a full atomic unit.
+/// Waits summed in cycles: ports, banks, same-address atomics, a full atomic unit.
 #[derive(Default, Clone, Copy)]
 struct Waits {
     port: u64,
@@ -83,37 +84,30 @@ impl Scratchpad {
         Scratchpad {
             name: name.to_string(),
             ports: UP_PORTS[..n_up].to_vec(),
-            bank_free: vec![Tick(0); geo.n_banks as usize],
+            bank_free: vec![0; geo.n_banks as usize],
             port_cycle: 0,
             port_used: 0,
-            atomic_slots: vec![
-                AtomicSlot {
-                    addr: 0,
-                    done: Tick(0)
-                };
-                geo.n_atomic_slots as usize
-            ],
+            atomic_slots: vec![AtomicSlot { addr: 0, done: 0 }; geo.n_atomic_slots as usize],
             clock,
             geo,
             stats: SpadStats::default(),
-            waits_ps: Waits::default(),
+            waits: Waits::default(),
         }
     }
 
     /// Counters so far.
     pub fn stats(&self) -> SpadStats {
-        let cycles = |ps: u64| self.clock.whole_cycles(ps);
         SpadStats {
-            port_wait_cycles: cycles(self.waits_ps.port),
-            bank_conflict_cycles: cycles(self.waits_ps.bank),
-            atomic_serialized_cycles: cycles(self.waits_ps.atomic_serialized),
-            atomic_unit_full_cycles: cycles(self.waits_ps.atomic_unit_full),
+            port_wait_cycles: self.waits.port,
+            bank_conflict_cycles: self.waits.bank,
+            atomic_serialized_cycles: self.waits.atomic_serialized,
+            atomic_unit_full_cycles: self.waits.atomic_unit_full,
             ..self.stats
         }
     }
 
-    /// The tick a request arriving at cycle `arrival`'s edge may start, given the port limit.
-    fn port_slot(&mut self, arrival: u64) -> Tick {
+    /// The cycle a request arriving at cycle `arrival`'s edge may start, given the port limit.
+    fn port_slot(&mut self, arrival: u64) -> u64 {
         let mut cycle = arrival.max(self.port_cycle);
         if cycle == self.port_cycle && self.port_used >= self.geo.n_ports {
             cycle += 1;
@@ -123,12 +117,13 @@ impl Scratchpad {
             self.port_used = 0;
         }
         self.port_used += 1;
-        self.waits_ps.port += self.clock.ticks(cycle - arrival).0;
-        self.clock.ticks(cycle)
+        self.waits.port += cycle - arrival;
+        cycle
     }
 
-    /// Reserves the bank of `addr` for `n` cycles from no earlier than `at`; returns the start.
-    fn bank_slot(&mut self, addr: u64, at: Tick, n: u64) -> Tick {
+    /// Reserves the bank of `addr` for `n` cycles from no earlier than cycle `at`; returns the
+    /// start cycle.
+    fn bank_slot(&mut self, addr: u64, at: u64, n: u64) -> u64 {
         let width = self.geo.bank_width_bytes;
         let word = if width.is_power_of_two() {
             addr >> width.trailing_zeros()
@@ -137,16 +132,16 @@ impl Scratchpad {
         };
         let bank = (word & (self.geo.n_banks - 1)) as usize;
         let start = self.bank_free[bank].max(at);
-        self.waits_ps.bank += start.0 - at.0;
-        self.bank_free[bank] = Tick(start.0 + self.clock.ticks(n).0);
+        self.waits.bank += start - at;
+        self.bank_free[bank] = start + n;
         start
     }
 
-    /// Start time of an atomic to `addr` that is ready at `at`, and the slot it will use.
-    fn atomic_slot(&mut self, addr: u64, at: Tick) -> (Tick, usize) {
+    /// Start cycle of an atomic to `addr` that is ready at cycle `at`, and the slot it will use.
+    fn atomic_slot(&mut self, addr: u64, at: u64) -> (u64, usize) {
         // One pass: the last completion of an atomic to the same address, and the slot that frees
         // first (the lowest index among equals).
-        let (mut same, mut slot, mut free_at) = (Tick(0), 0, Tick(u64::MAX));
+        let (mut same, mut slot, mut free_at) = (0, 0, u64::MAX);
         for (i, s) in self.atomic_slots.iter().enumerate() {
             if s.addr == addr {
                 same = same.max(s.done);
@@ -156,9 +151,9 @@ impl Scratchpad {
             }
         }
         let after_same = at.max(same);
-        self.waits_ps.atomic_serialized += after_same.0 - at.0;
+        self.waits.atomic_serialized += after_same - at;
         let start = after_same.max(free_at);
-        self.waits_ps.atomic_unit_full += start.0 - after_same.0;
+        self.waits.atomic_unit_full += start - after_same;
         (start, slot)
     }
 }
@@ -168,16 +163,18 @@ impl Scratchpad {
     /// Used by the component below and by cores that own a scratchpad and call it directly.
     pub fn access(&mut self, kind: AccessKind, addr: u64, size: u32, now: Tick) -> Tick {
         let arrival = self.clock.cycle_at_or_after(now).0;
-        self.access_at_edge(kind, addr, size, arrival)
+        self.clock
+            .ticks(self.access_cycle(kind, addr, size, arrival))
     }
 
-    /// [`Scratchpad::access`] for an access arriving at the edge of cycle `cycle` of the
-    /// scratchpad's clock, as a core on the same clock knows it (no tick-to-cycle division).
-    pub fn access_at_edge(&mut self, kind: AccessKind, addr: u64, size: u32, cycle: u64) -> Tick {
+    /// [`Scratchpad::access`] in cycles of the scratchpad's clock: an access arriving at the edge
+    /// of cycle `cycle` (as a core on the same clock knows it) is ready at the returned cycle's
+    /// edge. The scratchpad keeps all its times in cycles, so nothing here divides.
+    pub fn access_cycle(&mut self, kind: AccessKind, addr: u64, size: u32, cycle: u64) -> u64 {
         if addr + size as u64 > self.geo.size_bytes {
             self.stats.out_of_range += 1;
         }
-        let latency = self.clock.ticks(self.geo.access_latency_cycles);
+        let latency = self.geo.access_latency_cycles;
         let start = self.port_slot(cycle);
         match kind {
             AccessKind::Atomic => {
@@ -186,20 +183,19 @@ impl Scratchpad {
                 self.stats.bytes_written += size as u64;
                 let (ready, slot) = self.atomic_slot(addr, start);
                 let begin = self.bank_slot(addr, ready, self.geo.atomic_bank_cycles);
-                let done =
-                    Tick(begin.0 + latency.0 + self.clock.ticks(self.geo.atomic_latency_cycles).0);
+                let done = begin + latency + self.geo.atomic_latency_cycles;
                 self.atomic_slots[slot] = AtomicSlot { addr, done };
                 done
             }
             AccessKind::Write | AccessKind::Writeback => {
                 self.stats.writes += 1;
                 self.stats.bytes_written += size as u64;
-                Tick(self.bank_slot(addr, start, 1).0 + latency.0)
+                self.bank_slot(addr, start, 1) + latency
             }
             _ => {
                 self.stats.reads += 1;
                 self.stats.bytes_read += size as u64;
-                Tick(self.bank_slot(addr, start, 1).0 + latency.0)
+                self.bank_slot(addr, start, 1) + latency
             }
         }
     }

@@ -155,9 +155,6 @@ struct Thread {
     state: State,
     /// When the thread may issue next (meaningful while it is ready).
     ready_at: Tick,
-    /// The earliest it may issue again under the multithreaded pipelines' issue interval (0 when
-    /// there is none): a thread woken by an answer or a barrier waits for it too.
-    earliest: Tick,
     /// Operations issued.
     instructions: u64,
     pipe: u16,
@@ -343,7 +340,6 @@ impl PiumaCore {
                         program,
                         state: State::Ready,
                         ready_at: Tick(0),
-                        earliest: Tick(0),
                         instructions: 0,
                         pipe: p as u16,
                         lane: (t - pipes[p].first) as u8,
@@ -539,6 +535,36 @@ impl PiumaCore {
         }
     }
 
+    /// [`PiumaCore::complete_at`] for an access timed in cycles (a local scratchpad access),
+    /// issued in this cycle and complete at cycle `done`: no tick-to-cycle division.
+    fn complete_at_cycle(&mut self, t: usize, kind: AccessKind, now: Tick, done: u64) {
+        let done_at = self.clock.ticks(done);
+        let th = &self.threads[t];
+        if kind == AccessKind::Write || (kind == AccessKind::Read && th.nonblocking) {
+            self.complete_at(t, kind, now, done_at);
+            return;
+        }
+        self.threads[t].ready_at = done_at;
+        // The thread becomes ready at `done_at`: `make_ready` finds its cycle here.
+        self.last_ready = (done_at, done);
+        let stall = done - self.issue_cycle;
+        if kind == AccessKind::Atomic {
+            self.stats.atomic_stall_cycles += stall;
+        } else {
+            self.stats.memory_stall_cycles += stall;
+        }
+    }
+
+    /// The earliest thread `t`, which issued at `issued`, may issue again under the multithreaded
+    /// pipelines' issue interval (time 0 if it has none).
+    #[inline]
+    fn interval_end(&self, t: usize, issued: Tick) -> Tick {
+        match self.mtp_gap {
+            Some(gap) if (self.threads[t].pipe as usize) < self.first_stp => Tick(issued.0 + gap.0),
+            _ => Tick(0),
+        }
+    }
+
     /// Issues one operation of thread `t` at `now`.
     fn issue(&mut self, t: usize, op: Op, ctx: &mut Ctx) {
         let now = ctx.now();
@@ -630,10 +656,8 @@ impl PiumaCore {
                         self.stats.local_spad_accesses += 1;
                         // The core and its scratchpad share a clock, and `now` is this cycle's edge.
                         debug_assert_eq!(self.clock.ticks(self.issue_cycle), now);
-                        let done = self
-                            .spad
-                            .access_at_edge(kind, off, op.size, self.issue_cycle);
-                        self.complete_at(t, kind, now, done);
+                        let done = self.spad.access_cycle(kind, off, op.size, self.issue_cycle);
+                        self.complete_at_cycle(t, kind, now, done);
                     }
                     space => {
                         let mut req = Self::request(t, kind, op.addr, op.size.max(1), now);
@@ -693,7 +717,7 @@ impl PiumaCore {
             if let State::Barrier(since) = self.threads[t].state {
                 self.stats.barrier_stall_cycles += self.cycles(since, now);
                 self.set_state(t, State::Ready);
-                self.threads[t].ready_at = release.max(self.threads[t].earliest);
+                self.threads[t].ready_at = release.max(self.interval_end(t, since));
                 self.make_ready(t);
             }
         }
@@ -744,15 +768,11 @@ impl PiumaCore {
                     Some(op) => {
                         self.stats.pipeline_busy_cycles += 1;
                         self.threads[t].instructions += 1;
-                        // Set before issuing: a barrier the operation releases reads it.
-                        let gap = self.mtp_gap.filter(|_| p < self.first_stp);
-                        if let Some(gap) = gap {
-                            self.threads[t].earliest = Tick(now.0 + gap.0);
-                        }
                         self.issue(t, op, ctx);
-                        if gap.is_some() {
+                        if self.mtp_gap.is_some() {
+                            let end = self.interval_end(t, now);
                             let th = &mut self.threads[t];
-                            th.ready_at = th.ready_at.max(th.earliest);
+                            th.ready_at = th.ready_at.max(end);
                         }
                     }
                     None => {
@@ -879,20 +899,22 @@ impl Component for PiumaCore {
                     return;
                 }
                 let t = r.id as usize;
-                match self.threads[t].state {
+                let since = match self.threads[t].state {
                     State::WaitLoad(since) => {
-                        self.stats.memory_stall_cycles += self.cycles(since, now)
+                        self.stats.memory_stall_cycles += self.cycles(since, now);
+                        since
                     }
                     State::WaitAtomic(since) => {
-                        self.stats.atomic_stall_cycles += self.cycles(since, now)
+                        self.stats.atomic_stall_cycles += self.cycles(since, now);
+                        since
                     }
                     _ => panic!(
                         "{} @ {} ps: response for thread {t}, which is not waiting",
                         self.name, now.0
                     ),
-                }
+                };
                 self.set_state(t, State::Ready);
-                self.threads[t].ready_at = now.max(self.threads[t].earliest);
+                self.threads[t].ready_at = now.max(self.interval_end(t, since));
                 // The first edge at or after ready_at: where the thread may issue, and the core's wake.
                 let cycle = self.make_ready(t);
                 ctx.progress();
