@@ -5,8 +5,9 @@
 //! (fine-grained multithreading, switching every cycle); a thread is not ready until its previous
 //! operation's latency has passed, and blocks on a load or atomic until the answer arrives (stores
 //! are posted), nor, on a multithreaded pipeline, until `mtp_issue_interval_cycles` have passed
-//! since it last issued (default 1: no limit beyond latencies); core-wide barriers; the local scratchpad's banks, ports and atomic unit; remote
-//! scratchpads and memory-side atomics through the network; DRAM data through the data cache;
+//! since it last issued (default 1: no limit beyond latencies); core-wide barriers; the local
+//! scratchpad's banks, ports and atomic unit; remote scratchpads and memory-side atomics through
+//! the network; DRAM data through the data cache;
 //! DMA transfers (block, or indexed gather/scatter) handed to the core's DMA engine, the thread
 //! waiting for each. An indexed transfer's element addresses follow it in the program and go to
 //! the engine in the same cycle (descriptor data, not instructions).
