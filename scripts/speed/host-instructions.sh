@@ -33,13 +33,19 @@ echo "simulated instructions:            $sim"
 echo "host instructions per simulated instruction: $(awk -v h="$host" -v s="$sim" 'BEGIN { printf "%.1f", h / s }')"
 # Where they go: the inclusive count of the parts the run loop calls, per simulated instruction.
 # A part's count includes what it calls (the core's includes its scratchpad, data cache, programs
-# and the events it schedules), so the lines overlap and do not sum to the total.
+# and the events it schedules), so the lines overlap and do not sum to the total. A part the
+# compiler inlined into its callers in this build has no count of its own and says so.
 echo "per simulated instruction, by part (inclusive; parts overlap):"
 callgrind_annotate --inclusive=yes "$tmp/callgrind.out" 2>/dev/null >"$tmp/annotate"
 part() {
     local n
     n=$(grep -F "$2" "$tmp/annotate" | head -1 | awk '{ gsub(",", "", $1); print $1 }' || true)
-    awk -v n="${n:-0}" -v s="$sim" -v label="$1" 'BEGIN { printf "  %-52s %7.1f\n", label, n / s }'
+    if [[ -z $n ]]; then
+        # The compiler inlined the function into its callers in this build: no count of its own.
+        printf "  %-52s %7s\n" "$1" "inlined"
+        return
+    fi
+    awk -v n="$n" -v s="$sim" -v label="$1" 'BEGIN { printf "  %-52s %7.1f\n", label, n / s }'
 }
 part "PIUMA cores (issue, responses; all they call)" "PiumaCore as sparsim::engine::component::Component>::handle"
 part "  their scratchpads" "sparsim::blocks::spad::Scratchpad::access_cycle"
