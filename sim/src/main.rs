@@ -945,6 +945,12 @@ fn reproduce(
         cases.retain(|c| only.contains(&c.name));
     }
     let cfg = reproduce_die(set)?;
+    let is_smash = |k: &KernelKind| {
+        matches!(
+            k,
+            KernelKind::SmashV1 | KernelKind::SmashV2 | KernelKind::SmashV3
+        )
+    };
     let mut kernels = KernelKind::ALL.to_vec();
     if !kernel_names.is_empty() {
         let names: Vec<&str> = kernels.iter().map(|k| k.name()).collect();
@@ -954,7 +960,7 @@ fn reproduce(
             )));
         }
         kernels.retain(|k| kernel_names.iter().any(|n| n == k.name()));
-        if !kernels.iter().any(|k| k.name().starts_with("smash")) {
+        if !kernels.iter().any(is_smash) {
             return Err(bad(
                 "--kernels: include at least one SMASH version (smash-v1, smash-v2, smash-v3)",
             ));
@@ -1008,12 +1014,6 @@ fn reproduce(
         }
         md.push('\n');
     }
-    let is_smash = |k: &KernelKind| {
-        matches!(
-            k,
-            KernelKind::SmashV1 | KernelKind::SmashV2 | KernelKind::SmashV3
-        )
-    };
     // Per matrix, the fastest SMASH version (the headline is "the SMASH kernel" over the others).
     let best: Vec<Option<usize>> = cells
         .iter()

@@ -280,6 +280,10 @@ fn d_dram() -> DramConfig {
     d
 }
 
+/// The longest latency or issue interval a core accepts, cycles: longer is surely a typo, and
+/// values near 2^64 picoseconds would overflow the engine's time.
+const MAX_CORE_CYCLES: u64 = 1 << 20;
+
 impl Default for PiumaConfig {
     fn default() -> PiumaConfig {
         toml::from_str("").expect("every field has a default")
@@ -325,12 +329,20 @@ impl PiumaConfig {
         if self.n_mtp > 0 {
             require_at_least(&k("threads_per_mtp"), self.threads_per_mtp, 1)?;
         }
-        require_at_least(&k("int_latency_cycles"), self.int_latency_cycles, 1)?;
-        require_at_least(
-            &k("mtp_issue_interval_cycles"),
-            self.mtp_issue_interval_cycles,
-            1,
-        )?;
+        for (key, cycles) in [
+            ("int_latency_cycles", self.int_latency_cycles),
+            ("fp_latency_cycles", self.fp_latency_cycles),
+            ("mtp_issue_interval_cycles", self.mtp_issue_interval_cycles),
+        ] {
+            require_at_least(&k(key), cycles, 1)?;
+            if cycles > MAX_CORE_CYCLES {
+                return Err(Invalid::new(
+                    k(key),
+                    cycles,
+                    format!("at most {MAX_CORE_CYCLES} cycles (an operation's timing in the core)"),
+                ));
+            }
+        }
         require_at_least(&k("smash_fragment_entries"), self.smash_fragment_entries, 1)?;
         if !(0.0..=1.0).contains(&self.dense_acc_spad_share) {
             return Err(Invalid::new(
@@ -356,7 +368,6 @@ impl PiumaConfig {
             self.hyperx_link_bytes_per_cycle,
             1,
         )?;
-        require_at_least(&k("fp_latency_cycles"), self.fp_latency_cycles, 1)?;
         require_at_least(&k("mesh_cols"), self.mesh_cols, 1)?;
         require_at_least(&k("mesh_rows"), self.mesh_rows, 1)?;
         require_at_least(&k("dram_channels"), self.dram_channels, 1)?;

@@ -529,7 +529,12 @@ impl PiumaCore {
             return;
         }
         self.threads[t].ready_at = done;
-        let stall = self.cycles(now, done);
+        self.count_stall(kind, self.cycles(now, done));
+    }
+
+    /// Counts `stall` thread-cycles waiting for a blocking access of `kind`.
+    #[inline]
+    fn count_stall(&mut self, kind: AccessKind, stall: u64) {
         if kind == AccessKind::Atomic {
             self.stats.atomic_stall_cycles += stall;
         } else {
@@ -549,12 +554,7 @@ impl PiumaCore {
         self.threads[t].ready_at = done_at;
         // The thread becomes ready at `done_at`: `make_ready` finds its cycle here.
         self.last_ready = (done_at, done);
-        let stall = done - self.issue_cycle;
-        if kind == AccessKind::Atomic {
-            self.stats.atomic_stall_cycles += stall;
-        } else {
-            self.stats.memory_stall_cycles += stall;
-        }
+        self.count_stall(kind, done - self.issue_cycle);
     }
 
     /// The earliest thread `t`, which issued at `issued`, may issue again under the multithreaded

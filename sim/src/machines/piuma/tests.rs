@@ -452,6 +452,17 @@ fn an_mtp_issue_interval_slows_a_lone_thread_but_not_a_full_pipeline_or_an_stp()
     let full = |interval| int_ops_cycles(interval, 8, 10, 0);
     assert_eq!(full(8), full(1));
     assert!(full(1) >= 80, "{}", full(1));
+    // No interval of 0, nor one long enough to overflow the engine's time.
+    for bad in [0, u64::MAX / 1000] {
+        let cfg = PiumaConfig {
+            mtp_issue_interval_cycles: bad,
+            ..Default::default()
+        };
+        assert_eq!(
+            cfg.check().unwrap_err().key,
+            "piuma.mtp_issue_interval_cycles"
+        );
+    }
 }
 
 #[test]
