@@ -41,11 +41,89 @@ crate::stats_struct! {
     }
 }
 
-#[derive(Clone, Copy)]
+/// One entry of the atomic unit: the address its last atomic worked on and when it completes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct AtomicSlot {
     addr: u64,
     /// Cycle its atomic completes.
     done: u64,
+    /// The slot's number (ties between slots that free at the same cycle go to the lowest).
+    idx: u32,
+}
+
+/// The atomic unit's slots, kept sorted by `(done, idx)` in a ring: the slot that frees first is at
+/// `head`, and the slots still busy at a given cycle are a run at the ring's end, so an atomic looks
+/// only at those (usually one or two) instead of every slot.
+struct AtomicUnit {
+    ring: Vec<AtomicSlot>,
+    head: usize,
+}
+
+impl AtomicUnit {
+    fn new(n: usize) -> AtomicUnit {
+        AtomicUnit {
+            ring: (0..n as u32)
+                .map(|idx| AtomicSlot {
+                    addr: 0,
+                    done: 0,
+                    idx,
+                })
+                .collect(),
+            head: 0,
+        }
+    }
+
+    /// The ring position `k` places after the head.
+    #[inline]
+    fn at(&self, k: usize) -> usize {
+        let i = self.head + k;
+        if i >= self.ring.len() {
+            i - self.ring.len()
+        } else {
+            i
+        }
+    }
+
+    /// The last completion, after cycle `at`, of an atomic to `addr` (0 if none is in flight then),
+    /// and the cycle the first slot frees.
+    #[inline]
+    fn lookup(&self, addr: u64, at: u64) -> (u64, u64) {
+        let mut same = 0;
+        for k in (0..self.ring.len()).rev() {
+            let s = &self.ring[self.at(k)];
+            if s.done <= at {
+                // Sorted: every slot before this one is free by `at` too.
+                break;
+            }
+            if s.addr == addr {
+                same = same.max(s.done);
+            }
+        }
+        (same, self.ring[self.head].done)
+    }
+
+    /// Gives the slot that frees first (the lowest-numbered among equals) to an atomic to `addr`
+    /// completing at `done`, and keeps the ring sorted.
+    #[inline]
+    fn take(&mut self, addr: u64, done: u64) {
+        let n = self.ring.len();
+        let idx = self.ring[self.head].idx;
+        let new = AtomicSlot { addr, done, idx };
+        // The freed position becomes the ring's last; move the new entry back to its place.
+        self.head = self.at(1);
+        let mut k = n - 1;
+        while k > 0 {
+            let prev = self.ring[self.at(k - 1)];
+            if (prev.done, prev.idx) <= (done, idx) {
+                break;
+            }
+            let here = self.at(k);
+            self.ring[here] = prev;
+            k -= 1;
+        }
+        let here = self.at(k);
+        self.ring[here] = new;
+    }
 }
 
 /// The scratchpad component.
@@ -59,7 +137,7 @@ pub struct Scratchpad {
     /// Start cycle of the most recent request and how many started in it (port limit).
     port_cycle: u64,
     port_used: u64,
-    atomic_slots: Vec<AtomicSlot>,
+    atomics: AtomicUnit,
     stats: SpadStats,
     /// The waits of `stats`, in cycles.
     waits: Waits,
@@ -87,7 +165,7 @@ impl Scratchpad {
             bank_free: vec![0; geo.n_banks as usize],
             port_cycle: 0,
             port_used: 0,
-            atomic_slots: vec![AtomicSlot { addr: 0, done: 0 }; geo.n_atomic_slots as usize],
+            atomics: AtomicUnit::new(geo.n_atomic_slots as usize),
             clock,
             geo,
             stats: SpadStats::default(),
@@ -137,24 +215,15 @@ impl Scratchpad {
         start
     }
 
-    /// Start cycle of an atomic to `addr` that is ready at cycle `at`, and the slot it will use.
-    fn atomic_slot(&mut self, addr: u64, at: u64) -> (u64, usize) {
-        // One pass: the last completion of an atomic to the same address, and the slot that frees
-        // first (the lowest index among equals).
-        let (mut same, mut slot, mut free_at) = (0, 0, u64::MAX);
-        for (i, s) in self.atomic_slots.iter().enumerate() {
-            if s.addr == addr {
-                same = same.max(s.done);
-            }
-            if s.done < free_at {
-                (slot, free_at) = (i, s.done);
-            }
-        }
+    /// Start cycle of an atomic to `addr` that is ready at cycle `at`: after the last atomic to the
+    /// same address, and once a slot is free.
+    fn atomic_start(&mut self, addr: u64, at: u64) -> u64 {
+        let (same, free_at) = self.atomics.lookup(addr, at);
         let after_same = at.max(same);
         self.waits.atomic_serialized += after_same - at;
         let start = after_same.max(free_at);
         self.waits.atomic_unit_full += start - after_same;
-        (start, slot)
+        start
     }
 }
 
@@ -181,10 +250,10 @@ impl Scratchpad {
                 self.stats.atomics += 1;
                 self.stats.bytes_read += size as u64;
                 self.stats.bytes_written += size as u64;
-                let (ready, slot) = self.atomic_slot(addr, start);
+                let ready = self.atomic_start(addr, start);
                 let begin = self.bank_slot(addr, ready, self.geo.atomic_bank_cycles);
                 let done = begin + latency + self.geo.atomic_latency_cycles;
-                self.atomic_slots[slot] = AtomicSlot { addr, done };
+                self.atomics.take(addr, done);
                 done
             }
             AccessKind::Write | AccessKind::Writeback => {

@@ -148,3 +148,47 @@ fn spad_rejects_bad_geometry() {
         "spad.n_ports = 0: must be at least 1"
     );
 }
+
+/// The atomic unit as a plain array scanned in full: the rule [`AtomicUnit`] must give the same
+/// answers as (the last completion of an atomic to the same address; the slot that frees first,
+/// the lowest-numbered among equals).
+struct ScannedSlots(Vec<(u64, u64)>);
+
+impl ScannedSlots {
+    fn lookup(&self, addr: u64) -> (u64, usize, u64) {
+        let (mut same, mut slot, mut free_at) = (0, 0, u64::MAX);
+        for (i, &(a, done)) in self.0.iter().enumerate() {
+            if a == addr {
+                same = same.max(done);
+            }
+            if done < free_at {
+                (slot, free_at) = (i, done);
+            }
+        }
+        (same, slot, free_at)
+    }
+}
+
+proptest::proptest! {
+    #[test]
+    fn the_atomic_unit_ring_answers_as_a_full_scan_of_its_slots(
+        n in 1usize..20,
+        ops in proptest::collection::vec((0u64..6, 0u64..4, 1u64..12), 1..300),
+    ) {
+        let mut unit = AtomicUnit::new(n);
+        let mut scanned = ScannedSlots(vec![(0, 0); n]);
+        let mut at = 0;
+        for (addr, gap, latency) in ops {
+            at += gap;
+            let (same, slot, free_at) = scanned.lookup(addr);
+            let (ring_same, ring_free_at) = unit.lookup(addr, at);
+            // The ring ignores completions at or before `at`, which cannot delay the atomic.
+            proptest::prop_assert_eq!(at.max(same), at.max(ring_same));
+            proptest::prop_assert_eq!(free_at, ring_free_at);
+            proptest::prop_assert_eq!(slot as u32, unit.ring[unit.head].idx);
+            let done = at.max(same).max(free_at) + latency;
+            scanned.0[slot] = (addr, done);
+            unit.take(addr, done);
+        }
+    }
+}
