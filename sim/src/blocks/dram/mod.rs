@@ -231,7 +231,7 @@ impl Channel {
     }
 
     /// Bank `bi`'s candidate, recomputed if stale.
-    #[inline]
+    #[inline(always)]
     fn cand(&mut self, bi: usize) -> Cand {
         let b = &self.banks[bi];
         if b.cand_valid {
@@ -279,7 +279,7 @@ impl Channel {
     }
 
     /// The earliest cycle bank `bi`'s candidate can issue, and the candidate.
-    #[inline]
+    #[inline(always)]
     fn cand_when(&mut self, bi: usize) -> (u64, Cand) {
         let cand = self.cand(bi);
         let b = &self.banks[bi];

@@ -418,7 +418,7 @@ impl PiumaCore {
     /// cycle's waiting threads have already been made eligible, and otherwise waits for it in the
     /// wheel (or, more than `WHEEL` cycles ahead, in the overflow list). Idempotent.
     /// Returns the cycle the thread may issue at.
-    #[inline]
+    #[inline(always)]
     fn make_ready(&mut self, t: usize) -> u64 {
         // The first cycle whose edge is at or after `ready_at`. Threads made ready together often
         // share their time (the next cycle), so the last conversion is kept.
