@@ -206,7 +206,7 @@ struct Channel {
     backlog: VecDeque<Entry>,
     /// Arrivals so far (the next entry's `seq`).
     n_arrived: u64,
-    /// Scratch for [`RankReady`], reused every step.
+    /// Each rank's [`RankReady`], rewritten every step.
     rank_ready: Vec<RankReady>,
     next_cmd: u64,
     /// The cycle of the wake-up this channel is waiting for, if any.
@@ -298,20 +298,20 @@ impl Channel {
     }
 
     /// Recomputes the per-rank readiness used by [`Channel::cand_when`].
+    #[inline(always)]
     fn update_rank_ready(&mut self, t: u64, faw: u64, refresh: bool) {
-        self.rank_ready.clear();
-        for r in &self.ranks {
+        for (r, ready) in self.ranks.iter().zip(self.rank_ready.iter_mut()) {
             let faw_ready = if r.n_acts >= 4 {
                 r.faw[r.faw_idx] + faw
             } else {
                 0
             };
-            self.rank_ready.push(RankReady {
+            *ready = RankReady {
                 act: r.next_act.max(faw_ready),
                 rd: r.next_rd,
                 wr: r.next_wr,
                 refreshing: refresh && r.next_ref_due <= t,
-            });
+            };
         }
     }
 
@@ -435,7 +435,7 @@ impl Dram {
             n_queued: 0,
             backlog: VecDeque::new(),
             n_arrived: 0,
-            rank_ready: Vec::with_capacity(o.ranks as usize),
+            rank_ready: vec![RankReady::default(); o.ranks as usize],
             next_cmd: 0,
             wake_at: None,
             to_close: Vec::new(),
