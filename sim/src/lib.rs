@@ -11,6 +11,7 @@ pub mod energy;
 pub mod engine;
 pub mod experiment;
 pub mod machines;
+pub mod parallel;
 pub mod program;
 pub mod report;
 pub mod reproduce;

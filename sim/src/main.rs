@@ -95,6 +95,10 @@ enum Cmd {
         /// The summary lists the overrides.
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
+        /// Runs at once, one per host thread (default: the number of cores). Each run's
+        /// result is the same whatever this is.
+        #[arg(long)]
+        jobs: Option<usize>,
         /// Directory for the table and plots.
         #[arg(long, default_value = "reports")]
         out: PathBuf,
@@ -106,6 +110,10 @@ enum Cmd {
         /// Override any config key: --set piuma.dram_channels=16 (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
+        /// Runs at once, one per host thread (default: the number of cores). Each run's
+        /// result is the same whatever this is.
+        #[arg(long)]
+        jobs: Option<usize>,
         /// Directory for the table and plot.
         #[arg(long, default_value = "reports")]
         out: PathBuf,
@@ -407,13 +415,15 @@ fn dispatch(cmd: Cmd) -> Result<()> {
             only,
             kernels,
             set,
+            jobs,
             out,
-        } => reproduce(&what, &only, &kernels, &set, &out),
+        } => reproduce(&what, &only, &kernels, &set, run_jobs(jobs)?, &out),
         Cmd::Scaling {
             experiment,
             set,
+            jobs,
             out,
-        } => scaling(&experiment, &set, &out),
+        } => scaling(&experiment, &set, run_jobs(jobs)?, &out),
         Cmd::Sweep {
             cmd: Some(SweepCmd::Merge { dirs, out }),
             ..
@@ -908,6 +918,17 @@ fn trace_convert(input: &Path, output: &Path, text: bool, level: i32) -> Result<
     Ok(())
 }
 
+/// `--jobs` of `reproduce` and `scaling`: runs at once, the host's cores if not given.
+fn run_jobs(jobs: Option<usize>) -> Result<usize> {
+    match jobs {
+        Some(0) => Err(bad(
+            "--jobs 0: give at least 1 (runs at once, one per host thread)",
+        )),
+        Some(n) => Ok(n),
+        None => Ok(sparsim::parallel::default_jobs()),
+    }
+}
+
 /// The die `reproduce` runs: the defaults (`configs/piuma/piuma.toml`) with `set` applied.
 fn reproduce_die(set: &[String]) -> Result<sparsim::machines::piuma::PiumaConfig> {
     #[derive(serde::Deserialize)]
@@ -927,6 +948,7 @@ fn reproduce(
     only: &[String],
     kernel_names: &[String],
     set: &[String],
+    jobs: usize,
     out: &Path,
 ) -> Result<()> {
     use sparsim::machines::piuma::kernels::KernelKind;
@@ -973,17 +995,33 @@ fn reproduce(
         )
         .expect("valid template"),
     );
-    let mut cells = Vec::new();
-    for case in &cases {
-        let mut row = Vec::new();
-        for &k in &kernels {
-            bar.set_message(format!("{} on {}", k.name(), case.name));
-            row.push(run_case(k, &case.a, &cfg));
-            bar.inc(1);
-        }
-        cells.push(row);
-    }
+    // Every (matrix, kernel) run, the matrices with the most multiplications first, so the
+    // longest runs start first and the host threads stay busy to the end.
+    let mut order: Vec<usize> = (0..cases.len()).collect();
+    order.sort_by_key(|&ci| std::cmp::Reverse(cases[ci].a.product_flops(&cases[ci].a)));
+    let runs: Vec<(usize, usize)> = order
+        .iter()
+        .flat_map(|&ci| (0..kernels.len()).map(move |ki| (ci, ki)))
+        .collect();
+    bar.set_message(format!("{jobs} at a time"));
+    let started = std::time::Instant::now();
+    let results = sparsim::parallel::map_in_order(
+        jobs,
+        &runs,
+        |&(ci, ki)| run_case(kernels[ki], &cases[ci].a, &cfg),
+        |_| bar.inc(1),
+    );
+    let wall = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
+    let mut cells: Vec<Vec<Option<sparsim::reproduce::Cell>>> =
+        vec![vec![None; kernels.len()]; cases.len()];
+    for (&(ci, ki), cell) in runs.iter().zip(results) {
+        cells[ci][ki] = Some(cell);
+    }
+    let cells: Vec<Vec<sparsim::reproduce::Cell>> = cells
+        .into_iter()
+        .map(|row| row.into_iter().map(|c| c.expect("every run ran")).collect())
+        .collect();
     let dir = sparsim::report::fresh_dir(out, "reproduce-smash")?;
     let mut md = String::from("# SMASH on PIUMA: simulated cycles per kernel (A x A, default die: configs/piuma/piuma.toml)\n\n");
     if !set.is_empty() {
@@ -1079,7 +1117,7 @@ fn reproduce(
     }
     let total_ins: u64 = cells.iter().flatten().map(|c| c.instructions).sum();
     let total_s: f64 = cells.iter().flatten().map(|c| c.wall_s).sum();
-    md.push_str(&format!("\nSimulation speed over all runs: {total_ins} instructions in {total_s:.1} s = {:.2} M instructions/s.\n", total_ins as f64 / total_s.max(1e-9) / 1e6));
+    md.push_str(&format!("\nSimulation speed over all runs: {total_ins} instructions in {total_s:.1} s of run time = {:.2} M instructions/s per run; {} runs, {jobs} at a time, took {wall:.1} s.\n", total_ins as f64 / total_s.max(1e-9) / 1e6, runs.len()));
     std::fs::write(dir.join("summary.md"), &md)?;
     let groups: Vec<String> = cases.iter().map(|c| c.name.clone()).collect();
     let series: Vec<(String, Vec<Option<f64>>)> = kernels
@@ -1148,7 +1186,7 @@ fn reproduce(
     Ok(())
 }
 
-fn scaling(path: &Path, set: &[String], out: &Path) -> Result<()> {
+fn scaling(path: &Path, set: &[String], jobs: usize, out: &Path) -> Result<()> {
     let exp: PiumaExperiment = sparsim::config::load(path, set).map_err(bad)?;
     exp.piuma.check().map_err(|e| bad(e.in_file(path)))?;
     let (a, b) = sparsim::experiment::load_matrices(&exp, path).map_err(bad)?;
@@ -1177,11 +1215,20 @@ fn scaling(path: &Path, set: &[String], out: &Path) -> Result<()> {
         )
         .expect("valid template"),
     );
-    for t in counts {
-        bar.set_message(format!("{t} threads per MTP"));
-        let mut e = exp.clone();
-        e.piuma.threads_per_mtp = t;
-        let o = sparsim::experiment::run_piuma(&e, path, &a, &b).map_err(bad)?;
+    bar.set_message(format!("{jobs} at a time"));
+    let outcomes = sparsim::parallel::map_in_order(
+        jobs,
+        &counts,
+        |&t| {
+            let mut e = exp.clone();
+            e.piuma.threads_per_mtp = t;
+            sparsim::experiment::run_piuma(&e, path, &a, &b).map(|o| (e, o))
+        },
+        |_| bar.inc(1),
+    );
+    bar.finish_and_clear();
+    for (t, outcome) in counts.into_iter().zip(outcomes) {
+        let (e, o) = outcome.map_err(bad)?;
         let d = &o.report.derived;
         let v = |k: &str| d.get(k).map_or(0.0, |m| m.value);
         let cycles = v("cycles");
@@ -1197,16 +1244,12 @@ fn scaling(path: &Path, set: &[String], out: &Path) -> Result<()> {
         ));
         pts.push((t as f64, b0 / cycles));
         dram_pts.push((t as f64, used));
-        bar.suspend(|| {
-            println!(
-                "threads per MTP {t:>2}: {cycles} cycles, speedup {:.2}; DRAM {gbs:.2} GB/s ({used:.2}); {}",
-                b0 / cycles,
-                shares.join(" / ")
-            )
-        });
-        bar.inc(1);
+        println!(
+            "threads per MTP {t:>2}: {cycles} cycles, speedup {:.2}; DRAM {gbs:.2} GB/s ({used:.2}); {}",
+            b0 / cycles,
+            shares.join(" / ")
+        );
     }
-    bar.finish_and_clear();
     let dir = sparsim::report::fresh_dir(out, &format!("scaling-{}", exp.name))?;
     std::fs::write(dir.join("summary.md"), md)?;
     sparsim::report::plot::lines(

@@ -51,6 +51,15 @@ impl Csr {
         self.col_idx.len()
     }
 
+    /// Partial products of `self`·`b` (one multiplication each): for every stored entry (i, k)
+    /// of `self`, the entries of row k of `b`.
+    pub fn product_flops(&self, b: &Csr) -> usize {
+        self.col_idx
+            .iter()
+            .map(|&k| b.row_ptr[k as usize + 1] - b.row_ptr[k as usize])
+            .sum()
+    }
+
     /// Row `i` as (columns, values).
     pub fn row(&self, i: usize) -> (&[u32], &[f64]) {
         let r = self.row_ptr[i]..self.row_ptr[i + 1];

@@ -186,7 +186,31 @@ fn scaling_prints_each_thread_count_with_what_bounds_it_and_takes_overrides() {
 }
 
 #[test]
-fn reproduce_rejects_unknown_kernels_keys_and_values_before_running_anything() {
+fn scaling_gives_the_same_table_whatever_the_number_of_runs_at_once() {
+    let d = tempfile::tempdir().unwrap();
+    let exp = karate();
+    let mut tables = Vec::new();
+    for (jobs, out) in [("1", "j1"), ("3", "j3")] {
+        let (code, _, err) = sparsim(&["scaling", &exp, "--jobs", jobs, "--out", out], d.path());
+        assert_eq!(code, 0, "{err}");
+        tables.push(
+            std::fs::read_to_string(
+                d.path()
+                    .join(out)
+                    .join("scaling-smash-v1-karate/summary.md"),
+            )
+            .unwrap(),
+        );
+    }
+    assert!(tables[0] == tables[1], "{}\n{}", tables[0], tables[1]);
+    let (code, _, err) = sparsim(&["scaling", &exp, "--jobs", "0", "--out", "j0"], d.path());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--jobs 0"), "{err}");
+    assert!(!d.path().join("j0").exists());
+}
+
+#[test]
+fn reproduce_rejects_unknown_kernels_keys_values_and_no_jobs_before_running_anything() {
     let d = tempfile::tempdir().unwrap();
     for (args, names) in [
         (
@@ -205,6 +229,7 @@ fn reproduce_rejects_unknown_kernels_keys_and_values_before_running_anything() {
             &["--set", "piuma.dense_acc_spad_share=1.5"],
             &["piuma.dense_acc_spad_share", "from 0"],
         ),
+        (&["--jobs", "0"], &["--jobs 0", "at least 1"]),
     ] {
         let mut argv = vec!["reproduce", "smash", "--out", "r"];
         argv.extend_from_slice(args);

@@ -498,12 +498,7 @@ pub struct Prepared {
 
 /// An upper bound on C's entries: the number of partial products, capped by the dense size.
 pub fn product_bound(a: &Csr, b: &Csr) -> usize {
-    let mut flops = 0usize;
-    for p in 0..a.nnz() {
-        let k = a.col_idx[p] as usize;
-        flops += b.row_ptr[k + 1] - b.row_ptr[k];
-    }
-    flops.min(a.n_rows.saturating_mul(b.n_cols))
+    a.product_flops(b).min(a.n_rows.saturating_mul(b.n_cols))
 }
 
 /// Prepares `kind` on `problem`. Fails (naming the key) when the machine cannot run it, e.g. a
