@@ -208,9 +208,15 @@ impl Output {
 
     /// Writes C(i, j) = v to slot `pos` of C's output area (a slot the caller owns).
     pub fn write_at(&mut self, ops: &mut Ops, l: &Layout, pos: u64, i: u32, j: u32, v: f64) {
+        Output::store_ops(ops, l, pos);
+        self.entries.push((i, j, v));
+    }
+
+    /// The two stores (column and value) that write slot `pos` of C's output area, for a kernel
+    /// that records its entries ahead of the stores ([`Output::entries`]).
+    pub fn store_ops(ops: &mut Ops, l: &Layout, pos: u64) {
         ops.store(l.c_out + 2 * ELEM * pos);
         ops.store(l.c_out + 2 * ELEM * pos + ELEM);
-        self.entries.push((i, j, v));
     }
 
     /// The product as CSR (entries sorted; duplicates would be summed, and tests check there are none).
@@ -294,6 +300,9 @@ pub fn distribute(
         }
     }
 }
+
+/// Operations a thread's buffer keeps room for between refills.
+const OPS_KEPT: usize = 4096;
 
 /// A buffer of generated operations, with helpers that name them.
 ///
@@ -404,6 +413,14 @@ impl Ops {
     fn is_empty(&self) -> bool {
         self.next >= self.buf.len()
     }
+    /// Gives back the memory of an empty buffer that a long refill (a row of C with many partial
+    /// products) made large, so 528 threads do not each keep their largest refill's worth.
+    #[inline]
+    fn shrink_if_large(&mut self) {
+        if self.buf.capacity() > OPS_KEPT {
+            self.buf = Vec::with_capacity(OPS_KEPT);
+        }
+    }
     /// Moves up to `out.len()` operations from the front into `out`; returns how many.
     fn take_into(&mut self, out: &mut [Op]) -> usize {
         let n = out.len().min(self.buf.len() - self.next);
@@ -449,6 +466,7 @@ impl<W: ThreadWork> WorkProgram<W> {
     #[inline]
     fn has_ops(&mut self) -> bool {
         while self.ops.is_empty() {
+            self.ops.shrink_if_large();
             if self.done || !self.work.refill(&mut self.ops) {
                 self.done = true;
                 return false;

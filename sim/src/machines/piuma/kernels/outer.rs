@@ -29,11 +29,47 @@ struct Shared {
     n_partials: u64,
 }
 
+/// Operations a merge step emits at most per refill (bucket loads, or the sort's integer work),
+/// so a thread's buffer stays small however large its bucket.
+const MERGE_CHUNK: usize = 64;
+
+/// Where a thread is. A unit's functional work (its partial products into the buckets, the
+/// slots they take; the merged entries of C) happens when the unit starts, and its operations
+/// follow a few at a time (one partial product per refill while multiplying), so the buffer never
+/// holds a whole unit's operations: they would be 7 per partial product, millions for an R-MAT
+/// hub. Same operations, and same moments for the functional work, as generating them at once.
 enum Phase {
+    /// Taking the next unit (a k).
     Multiply,
+    /// In unit `k`: entry `p` of row k of Aᵀ, the next entry `q` of row k of B (`None`: entry
+    /// p's own loads are still to come), and the slot of the next partial product.
+    Products {
+        k: usize,
+        p: usize,
+        q: Option<usize>,
+        slot: u64,
+    },
     Arrive,
     Wait,
-    Merge,
+    /// Merge: the bucket's loads from entry `e` on (the bucket is already sorted, and its entries
+    /// of C written from slot `pos` of C's output area on).
+    MergeLoad {
+        bucket: Vec<(u32, u32, f64)>,
+        e: usize,
+        pos: u64,
+    },
+    /// The sort's integer operations still to emit.
+    MergeSort {
+        bucket: Vec<(u32, u32, f64)>,
+        left: usize,
+        pos: u64,
+    },
+    /// Summing and writing the sorted bucket from entry `e` on, to slot `pos` on.
+    MergeWrite {
+        bucket: Vec<(u32, u32, f64)>,
+        e: usize,
+        pos: u64,
+    },
     Done,
 }
 
@@ -44,94 +80,189 @@ struct Outer {
     units: Units,
     me: usize,
     rows_per_thread: usize,
+    n_threads: usize,
     shared: Rc<RefCell<Shared>>,
     barrier: Rc<RefCell<GlobalBarrier>>,
     phase: Phase,
     out: Rc<RefCell<Output>>,
 }
 
+impl Outer {
+    /// The thread that merges row `i`.
+    fn owner(&self, i: usize) -> usize {
+        (i / self.rows_per_thread).min(self.n_threads - 1)
+    }
+}
+
 impl ThreadWork for Outer {
     fn refill(&mut self, ops: &mut Ops) -> bool {
-        let (at, b, l) = (self.at.clone(), self.b.clone(), self.l);
-        match self.phase {
+        let (at, b, l) = (&*self.at, &*self.b, self.l);
+        self.phase = match std::mem::replace(&mut self.phase, Phase::Done) {
             Phase::Multiply => {
                 ops.code(&l, MULTIPLY_CODE);
-                let Some(k) = self.units.next(ops) else {
-                    self.phase = Phase::Arrive;
-                    return true;
-                };
-                ops.load(l.at.ptr(k));
-                ops.load(l.at.ptr(k + 1));
-                ops.load(l.b.ptr(k));
-                ops.load(l.b.ptr(k + 1));
-                let mut sh = self.shared.borrow_mut();
-                for p in at.row_ptr[k]..at.row_ptr[k + 1] {
-                    let i = at.col_idx[p] as usize;
-                    ops.load_dep(l.at.col(p));
-                    ops.load(l.at.val(p));
-                    let owner = (i / self.rows_per_thread).min(sh.buckets.len() - 1);
-                    for q in b.row_ptr[k]..b.row_ptr[k + 1] {
+                match self.units.next(ops) {
+                    Some(k) => {
+                        ops.load(l.at.ptr(k));
+                        ops.load(l.at.ptr(k + 1));
+                        ops.load(l.b.ptr(k));
+                        ops.load(l.b.ptr(k + 1));
+                        // Every product A(i,k)·B(k,j) goes to the bucket of the thread owning
+                        // row i, in consecutive slots of the partial area from `slot` on.
+                        let mut sh = self.shared.borrow_mut();
+                        let slot = sh.n_partials;
+                        for p in at.row_ptr[k]..at.row_ptr[k + 1] {
+                            let i = at.col_idx[p] as usize;
+                            let owner = self.owner(i);
+                            for q in b.row_ptr[k]..b.row_ptr[k + 1] {
+                                sh.n_partials += 1;
+                                sh.buckets[owner].push((
+                                    i as u32,
+                                    b.col_idx[q],
+                                    at.values[p] * b.values[q],
+                                ));
+                            }
+                        }
+                        Phase::Products {
+                            k,
+                            p: at.row_ptr[k],
+                            q: None,
+                            slot,
+                        }
+                    }
+                    None => Phase::Arrive,
+                }
+            }
+            Phase::Products { k, p, q, slot } => {
+                if p == at.row_ptr[k + 1] {
+                    Phase::Multiply
+                } else {
+                    let q = q.unwrap_or_else(|| {
+                        ops.load_dep(l.at.col(p));
+                        ops.load(l.at.val(p));
+                        b.row_ptr[k]
+                    });
+                    if q == b.row_ptr[k + 1] {
+                        Phase::Products {
+                            k,
+                            p: p + 1,
+                            q: None,
+                            slot,
+                        }
+                    } else {
+                        // One partial product: an atomic on its bucket's cursor, two stores.
+                        let owner = self.owner(at.col_idx[p] as usize);
                         ops.load(l.b.col(q));
                         ops.load(l.b.val(q));
                         ops.fp(1);
                         ops.atomic(l.scratch + ELEM * owner as u64);
-                        let slot = l.scratch + 4096 * 16 + 2 * ELEM * sh.n_partials;
-                        ops.store(slot);
-                        ops.store(slot + ELEM);
-                        sh.n_partials += 1;
-                        sh.buckets[owner].push((
-                            i as u32,
-                            b.col_idx[q],
-                            at.values[p] * b.values[q],
-                        ));
+                        let addr = l.scratch + 4096 * 16 + 2 * ELEM * slot;
+                        ops.store(addr);
+                        ops.store(addr + ELEM);
+                        Phase::Products {
+                            k,
+                            p,
+                            q: Some(q + 1),
+                            slot: slot + 1,
+                        }
                     }
                 }
-                true
             }
             Phase::Arrive => {
                 ops.code(&l, BARRIER_CODE);
                 GlobalBarrier::arrive(&self.barrier, ops);
-                self.phase = Phase::Wait;
-                true
+                Phase::Wait
             }
             Phase::Wait => {
                 ops.code(&l, BARRIER_CODE);
                 if GlobalBarrier::poll(&self.barrier, ops) {
-                    self.phase = Phase::Merge;
+                    Phase::MergeLoad {
+                        bucket: Vec::new(),
+                        e: usize::MAX,
+                        pos: 0,
+                    }
+                } else {
+                    Phase::Wait
                 }
-                true
             }
-            Phase::Merge => {
-                ops.code(&l, MERGE_CODE);
-                let mut bucket = std::mem::take(&mut self.shared.borrow_mut().buckets[self.me]);
+            Phase::MergeLoad {
+                mut bucket,
+                e,
+                mut pos,
+            } => {
+                let e = if e == usize::MAX {
+                    // Entering the merge: sort the bucket and write its entries of C now; their
+                    // operations follow.
+                    ops.code(&l, MERGE_CODE);
+                    bucket = std::mem::take(&mut self.shared.borrow_mut().buckets[self.me]);
+                    bucket.sort_by_key(|&(i, j, _)| (i, j));
+                    let mut out = self.out.borrow_mut();
+                    pos = out.entries.len() as u64;
+                    let mut e = 0;
+                    while e < bucket.len() {
+                        let (i, j, mut v) = bucket[e];
+                        e += 1;
+                        while e < bucket.len() && (bucket[e].0, bucket[e].1) == (i, j) {
+                            v += bucket[e].2;
+                            e += 1;
+                        }
+                        out.entries.push((i, j, v));
+                    }
+                    0
+                } else {
+                    e
+                };
                 let n = bucket.len();
-                for e in 0..n {
+                let to = (e + MERGE_CHUNK).min(n);
+                for e in e..to {
                     // The partials of this bucket are scattered through the partial area; charge a
                     // key and a value load each, at their bucket-order position.
                     let slot = l.scratch + 4096 * 16 + 2 * ELEM * e as u64;
                     ops.load(slot);
                     ops.load(slot + ELEM);
                 }
-                ops.int(n * (usize::BITS - n.max(1).leading_zeros()) as usize);
-                bucket.sort_by_key(|&(i, j, _)| (i, j));
-                let mut out = self.out.borrow_mut();
-                let mut e = 0;
-                while e < n {
-                    let (i, j, mut v) = bucket[e];
+                if to < n {
+                    Phase::MergeLoad { bucket, e: to, pos }
+                } else {
+                    let left = n * (usize::BITS - n.max(1).leading_zeros()) as usize;
+                    Phase::MergeSort { bucket, left, pos }
+                }
+            }
+            Phase::MergeSort { bucket, left, pos } => {
+                let now = left.min(MERGE_CHUNK);
+                ops.int(now);
+                if now < left {
+                    Phase::MergeSort {
+                        bucket,
+                        left: left - now,
+                        pos,
+                    }
+                } else {
+                    Phase::MergeWrite { bucket, e: 0, pos }
+                }
+            }
+            Phase::MergeWrite { bucket, mut e, pos } => {
+                if e == bucket.len() {
+                    Phase::Done
+                } else {
+                    // One entry of C: its partial products summed, then written.
+                    let (i, j) = (bucket[e].0, bucket[e].1);
                     e += 1;
-                    while e < n && (bucket[e].0, bucket[e].1) == (i, j) {
+                    while e < bucket.len() && (bucket[e].0, bucket[e].1) == (i, j) {
                         ops.int(1);
                         ops.fp(1);
-                        v += bucket[e].2;
                         e += 1;
                     }
-                    out.write(ops, &l, i, j, v);
+                    Output::store_ops(ops, &l, pos);
+                    Phase::MergeWrite {
+                        bucket,
+                        e,
+                        pos: pos + 1,
+                    }
                 }
-                self.phase = Phase::Done;
-                true
             }
-            Phase::Done => false,
-        }
+            Phase::Done => return false,
+        };
+        true
     }
 }
 
@@ -163,6 +294,7 @@ pub fn programs(
                 units,
                 me,
                 rows_per_thread,
+                n_threads,
                 shared: shared.clone(),
                 barrier: barrier.clone(),
                 phase: Phase::Multiply,
