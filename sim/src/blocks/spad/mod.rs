@@ -53,7 +53,7 @@ struct AtomicSlot {
 
 /// The atomic unit's slots, kept sorted by `(done, idx)` in a ring: the slot that frees first is at
 /// `head`, and the slots still busy at a given cycle are a run at the ring's end, so an atomic looks
-/// only at those (usually one or two) instead of every slot.
+/// only at those instead of every slot (on SMASH V1 over bcsstk13, about 10 of the default 16).
 struct AtomicUnit {
     ring: Vec<AtomicSlot>,
     head: usize,

@@ -167,7 +167,7 @@ pub struct PiumaConfig {
     pub smash_fragment_entries: u64,
     /// Row-wise kernel with a dense accumulator: the share of each core's scratchpad its threads'
     /// accumulators may fill (after a 4 KiB area for counters), the first threads' first; the
-    /// others' accumulators are in DRAM. Default 0.5, our assumption (the thesis does not say how
+    /// other threads follow `dense_acc_overflow`. Default 0.5, our assumption (the thesis does not say how
     /// its dense baseline places them): half, leaving room for what a real kernel also keeps there.
     #[serde(default = "d_half")]
     pub dense_acc_spad_share: f64,

@@ -51,6 +51,8 @@ enum Phase {
     },
     Arrive,
     Wait,
+    /// Entering the merge: sort the bucket and write its entries of C; their operations follow.
+    Merge,
     /// Merge: the bucket's loads from entry `e` on (the bucket is already sorted, and its entries
     /// of C written from slot `pos` of C's output area on).
     MergeLoad {
@@ -175,42 +177,30 @@ impl ThreadWork for Outer {
             Phase::Wait => {
                 ops.code(&l, BARRIER_CODE);
                 if GlobalBarrier::poll(&self.barrier, ops) {
-                    Phase::MergeLoad {
-                        bucket: Vec::new(),
-                        e: usize::MAX,
-                        pos: 0,
-                    }
+                    Phase::Merge
                 } else {
                     Phase::Wait
                 }
             }
-            Phase::MergeLoad {
-                mut bucket,
-                e,
-                mut pos,
-            } => {
-                let e = if e == usize::MAX {
-                    // Entering the merge: sort the bucket and write its entries of C now; their
-                    // operations follow.
-                    ops.code(&l, MERGE_CODE);
-                    bucket = std::mem::take(&mut self.shared.borrow_mut().buckets[self.me]);
-                    bucket.sort_by_key(|&(i, j, _)| (i, j));
-                    let mut out = self.out.borrow_mut();
-                    pos = out.entries.len() as u64;
-                    let mut e = 0;
-                    while e < bucket.len() {
-                        let (i, j, mut v) = bucket[e];
+            Phase::Merge => {
+                ops.code(&l, MERGE_CODE);
+                let mut bucket = std::mem::take(&mut self.shared.borrow_mut().buckets[self.me]);
+                bucket.sort_by_key(|&(i, j, _)| (i, j));
+                let mut out = self.out.borrow_mut();
+                let pos = out.entries.len() as u64;
+                let mut e = 0;
+                while e < bucket.len() {
+                    let (i, j, mut v) = bucket[e];
+                    e += 1;
+                    while e < bucket.len() && (bucket[e].0, bucket[e].1) == (i, j) {
+                        v += bucket[e].2;
                         e += 1;
-                        while e < bucket.len() && (bucket[e].0, bucket[e].1) == (i, j) {
-                            v += bucket[e].2;
-                            e += 1;
-                        }
-                        out.entries.push((i, j, v));
                     }
-                    0
-                } else {
-                    e
-                };
+                    out.entries.push((i, j, v));
+                }
+                Phase::MergeLoad { bucket, e: 0, pos }
+            }
+            Phase::MergeLoad { bucket, e, pos } => {
                 let n = bucket.len();
                 let to = (e + MERGE_CHUNK).min(n);
                 for e in e..to {

@@ -1,8 +1,9 @@
 //! Row-wise (Gustavson) baselines: C(i,:) = Σ_k A(i,k) · B(k,:), one row of A per unit of work.
 //!
 //! `rowwise-dense` accumulates into a dense array per thread (in its core's scratchpad for as many
-//! of the core's threads as fit in `piuma.dense_acc_spad_share` of it, else in DRAM), remembers
-//! which columns it touched, sorts them and writes the row.
+//! of the core's threads as fit in `piuma.dense_acc_spad_share` of it; the other threads take no
+//! work, or with `piuma.dense_acc_overflow = "dram"` keep theirs in DRAM), remembers which columns
+//! it touched, sorts them and writes the row.
 //! `rowwise-heap` merges the scaled rows of B with a binary heap keyed by column, so C's row comes
 //! out sorted with no dense array. Both are standard SpGEMM formulations (Gustavson 1978; heap
 //! merge as in Azad et al., 2016); their mapping onto PIUMA is ours.
@@ -169,7 +170,7 @@ pub fn programs(
     let acc_bytes = b.n_cols as u64 * ELEM;
     // Dense accumulators sit in the core's scratchpad (after a 4 KiB area for counters), in the
     // configured share of it, for as many of the core's threads as fit there (the first ones, MTP
-    // threads before STP threads); the others' are in DRAM.
+    // threads before STP threads); the others are idle or keep theirs in DRAM (`works` below).
     let spad_threads = if kind == KernelKind::RowwiseDense {
         let share = (p.cfg.spad_bytes as f64 * p.cfg.dense_acc_spad_share) as u64;
         (share.saturating_sub(4096) / acc_bytes.max(1)) as usize
