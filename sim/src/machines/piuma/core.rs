@@ -151,29 +151,36 @@ enum State {
     Done,
 }
 
-/// A hardware thread: everything issuing one of its operations touches, in one place.
+/// A hardware thread: everything issuing one of its operations touches, in one place. The fields
+/// every issue reads come first, so they share the first of its cache lines on the host, and the
+/// operations taken ahead follow.
+#[repr(C, align(64))]
 struct Thread {
-    program: Box<dyn Program>,
     state: State,
     /// When the thread may issue next (meaningful while it is ready).
     ready_at: Tick,
-    /// Operations issued.
-    instructions: u64,
+    /// An operation taken from the program that waits for the thread's loads (non-blocking loads).
+    held: Option<Op>,
     pipe: u16,
     lane: u8,
     /// Whether its loads are non-blocking (a single-thread pipeline's thread).
     nonblocking: bool,
-    /// Non-blocking loads: those in flight beyond the core, the latest completion of those timed
-    /// here, and an operation taken from the program that waits for them.
-    loads_out: u32,
-    loads_done_at: Tick,
-    held: Option<Op>,
     /// Operations taken from the program and not yet issued: `ops[ops_next..ops_len]`. Kept
     /// here, beside the rest of the thread, so issuing touches the program only to refill.
     ops_next: u8,
     ops_len: u8,
+    /// Non-blocking loads in flight beyond the core.
+    loads_out: u32,
+    /// Operations issued.
+    instructions: u64,
+    /// The latest completion of the non-blocking loads timed here.
+    loads_done_at: Tick,
     ops: [Op; OPS_AHEAD],
+    program: Box<dyn Program>,
 }
+
+/// The fields every issue reads fit the first host cache line of a thread.
+const _: () = assert!(std::mem::offset_of!(Thread, loads_done_at) <= 64);
 
 impl Thread {
     /// The thread's next operation from its program, `None` once it has ended.
