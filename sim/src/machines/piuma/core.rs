@@ -159,28 +159,27 @@ struct Thread {
     state: State,
     /// When the thread may issue next (meaningful while it is ready).
     ready_at: Tick,
-    /// An operation taken from the program that waits for the thread's loads (non-blocking loads).
-    held: Option<Op>,
     pipe: u16,
     lane: u8,
     /// Whether its loads are non-blocking (a single-thread pipeline's thread).
     nonblocking: bool,
     /// Operations taken from the program and not yet issued: `ops[ops_next..ops_len]`. Kept
-    /// here, beside the rest of the thread, so issuing touches the program only to refill.
+    /// here, beside the rest of the thread, so issuing touches the program only to refill. An
+    /// operation that must wait for the thread's loads is put back (`ops_next` steps back).
     ops_next: u8,
     ops_len: u8,
     /// Non-blocking loads in flight beyond the core.
     loads_out: u32,
-    /// Operations issued.
-    instructions: u64,
     /// The latest completion of the non-blocking loads timed here.
     loads_done_at: Tick,
+    /// Operations issued.
+    instructions: u64,
     ops: [Op; OPS_AHEAD],
     program: Box<dyn Program>,
 }
 
 /// The fields every issue reads fit the first host cache line of a thread.
-const _: () = assert!(std::mem::offset_of!(Thread, loads_done_at) <= 64);
+const _: () = assert!(std::mem::offset_of!(Thread, ops) <= 64);
 
 impl Thread {
     /// The thread's next operation from its program, `None` once it has ended.
@@ -196,6 +195,12 @@ impl Thread {
         let op = self.ops[self.ops_next as usize];
         self.ops_next += 1;
         Some(op)
+    }
+
+    /// Puts back the operation [`Thread::next_op`] just returned, to be returned again.
+    #[inline]
+    fn put_back(&mut self) {
+        self.ops_next -= 1;
     }
 }
 
@@ -355,7 +360,6 @@ impl PiumaCore {
                         nonblocking: p >= first_stp && stp_max_loads > 0,
                         loads_out: 0,
                         loads_done_at: Tick(0),
-                        held: None,
                         ops_next: 0,
                         ops_len: 0,
                         ops: [Op::mem(OpClass::Int, 0, 0); OPS_AHEAD],
@@ -757,10 +761,7 @@ impl PiumaCore {
             self.pipes[p].rr = if lane + 1 == n { 0 } else { lane + 1 };
             self.pipes[p].last_issue = Some(now);
             let th = &mut self.threads[t];
-            let mut op = match th.held.take() {
-                Some(op) => Some(op),
-                None => th.next_op(),
-            };
+            let mut op = th.next_op();
             // Entering a code block costs nothing while its lines are in the instruction cache.
             let mut fetching = false;
             while let Some(block) = op.filter(|op| op.class == OpClass::Fetch) {
@@ -846,7 +847,9 @@ impl PiumaCore {
         if free {
             return false;
         }
-        th.held = op;
+        if op.is_some() {
+            th.put_back();
+        }
         if th.loads_out > 0 {
             self.set_state(t, State::WaitLoads(now));
         } else {
