@@ -20,72 +20,187 @@ struct Inner {
     l: Layout,
     units: Units,
     out: Rc<RefCell<Output>>,
+    /// The row of C whose operations are being generated, if any.
+    row: Option<Row>,
+    /// The positions in C's output area of the current row's entries, in column order (kept
+    /// between rows for its room).
+    hits: Vec<u64>,
+}
+
+/// A row of C in progress. Its functional work (every dot product, and its entries of C with
+/// their positions) is done when the row starts; its operations then follow
+/// `COLUMNS_PER_REFILL` columns per refill, the same operations in the same order as if they had
+/// all been generated at once, so a thread's buffer stays small whatever B's width.
+#[derive(Clone, Copy)]
+struct Row {
+    i: usize,
+    /// A's row: its entries `ra..rb` and their first and last column index.
+    ra: usize,
+    rb: usize,
+    amin: u32,
+    amax: u32,
+    /// The next column of B whose operations to generate.
+    next_j: usize,
+    /// The next entry of `Inner::hits` to store.
+    next_hit: usize,
+}
+
+/// Columns of B whose operations one refill generates.
+const COLUMNS_PER_REFILL: usize = 64;
+
+/// Where a column's operations go: the thread's operations, or nowhere (the row's functional pass).
+trait Emit {
+    fn load(&mut self, addr: u64);
+    fn load_dep(&mut self, addr: u64);
+    fn int(&mut self, n: usize);
+    fn fp(&mut self, n: usize);
+}
+
+impl Emit for Ops {
+    fn load(&mut self, addr: u64) {
+        Ops::load(self, addr)
+    }
+    fn load_dep(&mut self, addr: u64) {
+        Ops::load_dep(self, addr)
+    }
+    fn int(&mut self, n: usize) {
+        Ops::int(self, n)
+    }
+    fn fp(&mut self, n: usize) {
+        Ops::fp(self, n)
+    }
+}
+
+/// Discards the operations.
+struct Discard;
+
+impl Emit for Discard {
+    fn load(&mut self, _: u64) {}
+    fn load_dep(&mut self, _: u64) {}
+    fn int(&mut self, _: usize) {}
+    fn fp(&mut self, _: usize) {}
 }
 
 /// The code of one row of C: take a row, then for every column the intersection loop (about 64
 /// instructions, our estimate).
 const ROW_CODE: Code = Code::at(0x0000, 256);
 
+impl Inner {
+    /// Column `j` of row `row`: its operations into `ops`, and C(i, j) if A(i,:) and B(:,j) meet.
+    fn column(&self, row: &Row, j: usize, ops: &mut impl Emit) -> Option<f64> {
+        let (a, bt, l) = (&*self.a, &*self.bt, &self.l);
+        let (ra, rb) = (row.ra, row.rb);
+        ops.load(l.bt.ptr(j));
+        ops.load(l.bt.ptr(j + 1));
+        let (sa, sb) = (bt.row_ptr[j], bt.row_ptr[j + 1]);
+        if sa == sb {
+            ops.int(1);
+            return None;
+        }
+        ops.load_dep(l.bt.col(sa));
+        ops.load(l.bt.col(sb - 1));
+        ops.int(2);
+        if bt.col_idx[sb - 1] < row.amin || bt.col_idx[sa] > row.amax {
+            return None;
+        }
+        let (mut p, mut q) = (ra, sa);
+        let mut sum = 0.0;
+        let mut hit = false;
+        while p < rb && q < sb {
+            ops.int(1);
+            let (x, y) = (a.col_idx[p], bt.col_idx[q]);
+            if x == y {
+                ops.load(l.a.val(p));
+                ops.load(l.bt.val(q));
+                ops.fp(1);
+                sum += a.values[p] * bt.values[q];
+                hit = true;
+                p += 1;
+                q += 1;
+                ops.load(l.a.col(p.min(rb - 1)));
+                ops.load(l.bt.col(q.min(sb - 1)));
+            } else if x < y {
+                p += 1;
+                ops.load(l.a.col(p.min(rb - 1)));
+            } else {
+                q += 1;
+                ops.load(l.bt.col(q.min(sb - 1)));
+            }
+        }
+        hit.then_some(sum)
+    }
+
+    /// Starts row `i` (non-empty): every dot product and entry of C now, their operations later.
+    fn start_row(&mut self, i: usize) -> Row {
+        let a = &self.a;
+        let (ra, rb) = (a.row_ptr[i], a.row_ptr[i + 1]);
+        let row = Row {
+            i,
+            ra,
+            rb,
+            amin: a.col_idx[ra],
+            amax: a.col_idx[rb - 1],
+            next_j: 0,
+            next_hit: 0,
+        };
+        self.hits.clear();
+        for j in 0..self.bt.n_rows {
+            if let Some(sum) = self.column(&row, j, &mut Discard) {
+                let mut out = self.out.borrow_mut();
+                self.hits.push(out.entries.len() as u64);
+                out.entries.push((i as u32, j as u32, sum));
+            }
+        }
+        row
+    }
+
+    /// The operations of the row's next columns; false once the row is finished.
+    fn continue_row(&mut self, ops: &mut Ops) -> bool {
+        let Some(mut row) = self.row.take() else {
+            return false;
+        };
+        let end = (row.next_j + COLUMNS_PER_REFILL).min(self.bt.n_rows);
+        for j in row.next_j..end {
+            if self.column(&row, j, ops).is_some() {
+                Output::store_ops(ops, &self.l, self.hits[row.next_hit]);
+                row.next_hit += 1;
+            }
+        }
+        row.next_j = end;
+        if end < self.bt.n_rows {
+            self.row = Some(row);
+        } else {
+            debug_assert_eq!(
+                row.next_hit,
+                self.hits.len(),
+                "row {}: every entry stored",
+                row.i
+            );
+        }
+        true
+    }
+}
+
 impl ThreadWork for Inner {
     fn refill(&mut self, ops: &mut Ops) -> bool {
+        if self.continue_row(ops) {
+            return true;
+        }
         ops.code(&self.l, ROW_CODE);
         let Some(i) = self.units.next(ops) else {
             return false;
         };
-        let (a, bt, l) = (self.a.clone(), self.bt.clone(), self.l);
+        let l = self.l;
         ops.load(l.a.ptr(i));
         ops.load(l.a.ptr(i + 1));
-        let (ra, rb) = (a.row_ptr[i], a.row_ptr[i + 1]);
+        let (ra, rb) = (self.a.row_ptr[i], self.a.row_ptr[i + 1]);
         if ra == rb {
             return true;
         }
         ops.load_dep(l.a.col(ra));
         ops.load(l.a.col(rb - 1));
-        let (amin, amax) = (a.col_idx[ra], a.col_idx[rb - 1]);
-        for j in 0..bt.n_rows {
-            ops.load(l.bt.ptr(j));
-            ops.load(l.bt.ptr(j + 1));
-            let (sa, sb) = (bt.row_ptr[j], bt.row_ptr[j + 1]);
-            if sa == sb {
-                ops.int(1);
-                continue;
-            }
-            ops.load_dep(l.bt.col(sa));
-            ops.load(l.bt.col(sb - 1));
-            ops.int(2);
-            if bt.col_idx[sb - 1] < amin || bt.col_idx[sa] > amax {
-                continue;
-            }
-            let (mut p, mut q) = (ra, sa);
-            let mut sum = 0.0;
-            let mut hit = false;
-            while p < rb && q < sb {
-                ops.int(1);
-                let (x, y) = (a.col_idx[p], bt.col_idx[q]);
-                if x == y {
-                    ops.load(l.a.val(p));
-                    ops.load(l.bt.val(q));
-                    ops.fp(1);
-                    sum += a.values[p] * bt.values[q];
-                    hit = true;
-                    p += 1;
-                    q += 1;
-                    ops.load(l.a.col(p.min(rb - 1)));
-                    ops.load(l.bt.col(q.min(sb - 1)));
-                } else if x < y {
-                    p += 1;
-                    ops.load(l.a.col(p.min(rb - 1)));
-                } else {
-                    q += 1;
-                    ops.load(l.bt.col(q.min(sb - 1)));
-                }
-            }
-            if hit {
-                self.out
-                    .borrow_mut()
-                    .write(ops, &l, i as u32, j as u32, sum);
-            }
-        }
+        self.row = Some(self.start_row(i));
+        self.continue_row(ops);
         true
     }
 }
@@ -115,8 +230,70 @@ pub fn programs(
                 l: *l,
                 units,
                 out: out.clone(),
+                row: None,
+                hits: Vec::new(),
             })) as Box<dyn Program>
         })
         .collect();
     by_core(flat, per_core)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::machines::piuma::core::AddressMap;
+    use crate::program::OpClass;
+
+    /// A row of C across a wide B: its entries are all recorded when the row starts, and its
+    /// operations come in refills of a bounded size, with a store pair for every entry.
+    #[test]
+    fn a_row_s_operations_come_a_bounded_batch_per_refill_whatever_b_s_width() {
+        let n = 10_000;
+        let a = Csr::from_triplets(1, 2, vec![(0, 0, 2.0), (0, 1, 3.0)]);
+        let b = Csr::from_triplets(2, n, (0..n as u32).map(|j| (0, j, 1.0)).collect());
+        let map = AddressMap {
+            spad_base: 1 << 40,
+            spad_bytes: 1 << 22,
+        };
+        let out = Rc::new(RefCell::new(Output::default()));
+        let mut w = Inner {
+            l: Layout::new(&a, &b, map, n),
+            a: Rc::new(a),
+            bt: Rc::new(b.transpose()),
+            units: Units::Static(0..1),
+            out: out.clone(),
+            row: None,
+            hits: Vec::new(),
+        };
+        let (mut refills, mut largest, mut stores) = (0, 0, 0);
+        let mut ops = Ops::default();
+        while w.refill(&mut ops) {
+            if refills == 0 {
+                assert_eq!(
+                    out.borrow().entries.len(),
+                    n,
+                    "entries recorded at the row's start"
+                );
+            }
+            refills += 1;
+            largest = largest.max(ops.buf.len());
+            stores += ops
+                .buf
+                .iter()
+                .filter(|op| op.class == OpClass::Store)
+                .count();
+            ops.buf.clear();
+        }
+        assert!(
+            largest <= COLUMNS_PER_REFILL * 16,
+            "a refill of {largest} operations"
+        );
+        assert_eq!(refills, n.div_ceil(COLUMNS_PER_REFILL));
+        assert_eq!(stores, 2 * n, "a column and a value store per entry");
+        assert!(out
+            .borrow()
+            .entries
+            .iter()
+            .all(|&(i, _, v)| i == 0 && v == 2.0));
+    }
 }
