@@ -9,7 +9,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::{
-    by_core, distribute, Code, Layout, Ops, Output, Problem, ThreadWork, Units, WorkProgram,
+    by_core, distribute, Code, Discard, Emit, Layout, Ops, Output, Problem, ThreadWork, Units,
+    WorkProgram,
 };
 use crate::program::Program;
 use crate::workload::Csr;
@@ -47,39 +48,6 @@ struct Row {
 
 /// Columns of B whose operations one refill generates.
 const COLUMNS_PER_REFILL: usize = 64;
-
-/// Where a column's operations go: the thread's operations, or nowhere (the row's functional pass).
-trait Emit {
-    fn load(&mut self, addr: u64);
-    fn load_dep(&mut self, addr: u64);
-    fn int(&mut self, n: usize);
-    fn fp(&mut self, n: usize);
-}
-
-impl Emit for Ops {
-    fn load(&mut self, addr: u64) {
-        Ops::load(self, addr)
-    }
-    fn load_dep(&mut self, addr: u64) {
-        Ops::load_dep(self, addr)
-    }
-    fn int(&mut self, n: usize) {
-        Ops::int(self, n)
-    }
-    fn fp(&mut self, n: usize) {
-        Ops::fp(self, n)
-    }
-}
-
-/// Discards the operations.
-struct Discard;
-
-impl Emit for Discard {
-    fn load(&mut self, _: u64) {}
-    fn load_dep(&mut self, _: u64) {}
-    fn int(&mut self, _: usize) {}
-    fn fp(&mut self, _: usize) {}
-}
 
 /// The code of one row of C: take a row, then for every column the intersection loop (about 64
 /// instructions, our estimate).
@@ -240,9 +208,8 @@ pub fn programs(
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::{drain, map};
     use super::*;
-    use crate::machines::piuma::core::AddressMap;
-    use crate::program::OpClass;
 
     /// A row of C across a wide B: its entries are all recorded when the row starts, and its
     /// operations come in refills of a bounded size, with a store pair for every entry.
@@ -251,13 +218,9 @@ mod tests {
         let n = 10_000;
         let a = Csr::from_triplets(1, 2, vec![(0, 0, 2.0), (0, 1, 3.0)]);
         let b = Csr::from_triplets(2, n, (0..n as u32).map(|j| (0, j, 1.0)).collect());
-        let map = AddressMap {
-            spad_base: 1 << 40,
-            spad_bytes: 1 << 22,
-        };
         let out = Rc::new(RefCell::new(Output::default()));
         let mut w = Inner {
-            l: Layout::new(&a, &b, map, n),
+            l: Layout::new(&a, &b, map(), n),
             a: Rc::new(a),
             bt: Rc::new(b.transpose()),
             units: Units::Static(0..1),
@@ -265,25 +228,13 @@ mod tests {
             row: None,
             hits: Vec::new(),
         };
-        let (mut refills, mut largest, mut stores) = (0, 0, 0);
-        let mut ops = Ops::default();
-        while w.refill(&mut ops) {
-            if refills == 0 {
-                assert_eq!(
-                    out.borrow().entries.len(),
-                    n,
-                    "entries recorded at the row's start"
-                );
-            }
-            refills += 1;
-            largest = largest.max(ops.buf.len());
-            stores += ops
-                .buf
-                .iter()
-                .filter(|op| op.class == OpClass::Store)
-                .count();
-            ops.buf.clear();
-        }
+        let (refills, largest, stores) = drain(&mut w, || {
+            assert_eq!(
+                out.borrow().entries.len(),
+                n,
+                "entries recorded at the row's start"
+            )
+        });
         assert!(
             largest <= COLUMNS_PER_REFILL * 16,
             "a refill of {largest} operations"

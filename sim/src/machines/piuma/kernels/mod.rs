@@ -315,51 +315,73 @@ pub struct Ops {
     next: usize,
 }
 
-impl Ops {
+/// Where a kernel's operations go: a thread's buffer ([`Ops`]), or nowhere ([`Discard`], for a
+/// pass that only computes, whose operations follow later). The helpers name the operations.
+pub trait Emit {
+    /// Adds one operation.
+    fn push(&mut self, op: Op);
     /// A load of 8 bytes.
     #[inline]
-    pub fn load(&mut self, addr: u64) {
-        self.buf.push(Op::mem(OpClass::Load, addr, ELEM as u32));
+    fn load(&mut self, addr: u64) {
+        self.push(Op::mem(OpClass::Load, addr, ELEM as u32));
     }
     /// A load of 8 bytes whose address is computed from data loaded just before it (no other
     /// operation in between): a single-thread pipeline waits for its loads in flight first.
     #[inline]
-    pub fn load_dep(&mut self, addr: u64) {
-        self.buf.push(Op::dependent_load(addr, ELEM as u32));
+    fn load_dep(&mut self, addr: u64) {
+        self.push(Op::dependent_load(addr, ELEM as u32));
     }
     /// A store of 8 bytes.
     #[inline]
-    pub fn store(&mut self, addr: u64) {
-        self.buf.push(Op::mem(OpClass::Store, addr, ELEM as u32));
-    }
-    /// An 8-byte atomic (fetch-add, CAS, ...).
-    #[inline]
-    pub fn atomic(&mut self, addr: u64) {
-        self.buf.push(Op::mem(OpClass::Atomic, addr, ELEM as u32));
+    fn store(&mut self, addr: u64) {
+        self.push(Op::mem(OpClass::Store, addr, ELEM as u32));
     }
     /// `n` integer operations.
     #[inline]
-    pub fn int(&mut self, n: usize) {
+    fn int(&mut self, n: usize) {
         for _ in 0..n {
-            self.buf.push(Op::mem(OpClass::Int, 0, 0));
+            self.push(Op::mem(OpClass::Int, 0, 0));
         }
     }
     /// `n` floating-point operations.
     #[inline]
-    pub fn fp(&mut self, n: usize) {
+    fn fp(&mut self, n: usize) {
         for _ in 0..n {
-            self.buf.push(Op::mem(OpClass::Fp, 0, 0));
+            self.push(Op::mem(OpClass::Fp, 0, 0));
         }
     }
     /// The loads that start on A's stored entry `p` (column `k`): its column and value, and the
     /// bounds of B's row `k`.
     #[inline]
-    pub fn a_entry_and_b_row(&mut self, l: &Layout, p: usize, k: usize) {
+    fn a_entry_and_b_row(&mut self, l: &Layout, p: usize, k: usize) {
         // p may come from row pointers just loaded, and k is the column index just loaded.
         self.load_dep(l.a.col(p));
         self.load(l.a.val(p));
         self.load_dep(l.b.ptr(k));
         self.load(l.b.ptr(k + 1));
+    }
+}
+
+impl Emit for Ops {
+    #[inline]
+    fn push(&mut self, op: Op) {
+        self.buf.push(op);
+    }
+}
+
+/// Drops every operation.
+pub struct Discard;
+
+impl Emit for Discard {
+    #[inline]
+    fn push(&mut self, _: Op) {}
+}
+
+impl Ops {
+    /// An 8-byte atomic (fetch-add, CAS, ...).
+    #[inline]
+    pub fn atomic(&mut self, addr: u64) {
+        self.buf.push(Op::mem(OpClass::Atomic, addr, ELEM as u32));
     }
     /// A DMA transfer of `bytes` at `addr` into this core (a gather into its scratchpad); the
     /// thread waits until the engine has moved it all.
@@ -599,6 +621,42 @@ impl GlobalBarrier {
         ops.int(8);
         ops.load(b.addr);
         false
+    }
+}
+
+/// Helpers for the kernels' tests.
+#[cfg(test)]
+pub(super) mod testing {
+    use super::*;
+    use crate::program::OpClass;
+
+    /// An address map with scratchpads far above the matrices.
+    pub fn map() -> AddressMap {
+        AddressMap {
+            spad_base: 1 << 40,
+            spad_bytes: 1 << 22,
+        }
+    }
+
+    /// Runs `w` to its end: its refills, the most operations one refill generated, and its stores.
+    /// `at_start` is called after the first refill.
+    pub fn drain(w: &mut impl ThreadWork, mut at_start: impl FnMut()) -> (usize, usize, usize) {
+        let (mut refills, mut largest, mut stores) = (0, 0, 0);
+        let mut ops = Ops::default();
+        while w.refill(&mut ops) {
+            if refills == 0 {
+                at_start();
+            }
+            refills += 1;
+            largest = largest.max(ops.buf.len());
+            stores += ops
+                .buf
+                .iter()
+                .filter(|op| op.class == OpClass::Store)
+                .count();
+            ops.buf.clear();
+        }
+        (refills, largest, stores)
     }
 }
 

@@ -10,8 +10,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::{
-    by_core, distribute, Code, GlobalBarrier, Layout, Ops, Output, Problem, ThreadWork, Units,
-    WorkProgram, ELEM,
+    by_core, distribute, Code, Emit, GlobalBarrier, Layout, Ops, Output, Problem, ThreadWork,
+    Units, WorkProgram, ELEM,
 };
 
 // The code of each phase (instruction counts are our estimates, 4 bytes each).

@@ -40,7 +40,7 @@ use std::ops::Range;
 use std::rc::Rc;
 
 use super::{
-    by_core, Code, KernelKind, Layout, Ops, Output, Problem, ThreadWork, WorkProgram, ELEM,
+    by_core, Code, Emit, KernelKind, Layout, Ops, Output, Problem, ThreadWork, WorkProgram, ELEM,
 };
 use crate::config::Invalid;
 use crate::engine::host;
