@@ -114,9 +114,8 @@ impl Inner {
         self.hits.clear();
         for j in 0..self.bt.n_rows {
             if let Some(sum) = self.column(&row, j, &mut Discard) {
-                let mut out = self.out.borrow_mut();
-                self.hits.push(out.entries.len() as u64);
-                out.entries.push((i as u32, j as u32, sum));
+                let pos = self.out.borrow_mut().record(i as u32, j as u32, sum);
+                self.hits.push(pos);
             }
         }
         row

@@ -202,8 +202,15 @@ pub struct Output {
 impl Output {
     /// Writes C(i, j) = v: two stores (column and value) to the next slot of C's output area.
     pub fn write(&mut self, ops: &mut Ops, l: &Layout, i: u32, j: u32, v: f64) {
-        let pos = self.entries.len() as u64;
-        self.write_at(ops, l, pos, i, j, v);
+        let pos = self.record(i, j, v);
+        Output::store_ops(ops, l, pos);
+    }
+
+    /// Records C(i, j) = v in the next slot of C's output area and returns the slot, for a kernel
+    /// whose stores of it follow later ([`Output::store_ops`]).
+    pub fn record(&mut self, i: u32, j: u32, v: f64) -> u64 {
+        self.entries.push((i, j, v));
+        self.entries.len() as u64 - 1
     }
 
     /// Writes C(i, j) = v to slot `pos` of C's output area (a slot the caller owns).
@@ -213,7 +220,7 @@ impl Output {
     }
 
     /// The two stores (column and value) that write slot `pos` of C's output area, for a kernel
-    /// that records its entries ahead of the stores ([`Output::entries`]).
+    /// that records its entries ahead of the stores ([`Output::record`]).
     pub fn store_ops(ops: &mut Ops, l: &Layout, pos: u64) {
         ops.store(l.c_out + 2 * ELEM * pos);
         ops.store(l.c_out + 2 * ELEM * pos + ELEM);

@@ -196,7 +196,7 @@ impl ThreadWork for Outer {
                         v += bucket[e].2;
                         e += 1;
                     }
-                    out.entries.push((i, j, v));
+                    out.record(i, j, v);
                 }
                 Phase::MergeLoad { bucket, e: 0, pos }
             }

@@ -106,7 +106,7 @@ impl Row {
         let pos0 = out.entries.len() as u64;
         for &j in &self.nz {
             let v = std::mem::take(&mut self.acc[j as usize]);
-            out.entries.push((i as u32, j, v));
+            out.record(i as u32, j, v);
         }
         pos0
     }
@@ -242,8 +242,9 @@ impl Row {
         }
         let out = self.out.clone();
         let pos0 = out.borrow().entries.len() as u64;
-        let mut record =
-            |_: &mut Discard, j: u32, v: f64| out.borrow_mut().entries.push((i as u32, j, v));
+        let mut record = |_: &mut Discard, j: u32, v: f64| {
+            out.borrow_mut().record(i as u32, j, v);
+        };
         let mut current = None;
         while self.heap_pop(&mut Discard, depth, &mut current, &mut record) {}
         if let Some((j, v)) = current {
