@@ -179,7 +179,8 @@ proptest::proptest! {
         let mut scanned = ScannedSlots(vec![(0, 0); n]);
         let mut at = 0;
         for (word, gap, latency) in ops {
-            // 8-byte words: some share an address, some only a filter bucket (word and word + 64).
+            // 100 8-byte words over 64 filter buckets: some atomics share an address, and some
+            // only a bucket.
             let addr = word * 8;
             at += gap;
             let (same, slot, free_at) = scanned.lookup(addr);
