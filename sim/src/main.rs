@@ -1124,17 +1124,27 @@ fn reproduce(
         .iter()
         .enumerate()
         .map(|(ki, k)| {
-            (
-                k.name().to_string(),
-                cells
-                    .iter()
-                    .zip(&best)
-                    .map(|(r, b)| match (r[ki].cycles, b.and_then(|b| r[b].cycles)) {
-                        (Some(c), Some(s)) => Some(c as f64 / s as f64),
-                        _ => None,
-                    })
-                    .collect(),
-            )
+            let bars: Vec<Option<f64>> = cells
+                .iter()
+                .zip(&best)
+                .map(|(r, b)| match (r[ki].cycles, b.and_then(|b| r[b].cycles)) {
+                    (Some(c), Some(s)) => Some(c as f64 / s as f64),
+                    _ => None,
+                })
+                .collect();
+            // A missing bar says why in the legend, not by silence.
+            let missing: Vec<&str> = bars
+                .iter()
+                .zip(&groups)
+                .filter(|(v, _)| v.is_none())
+                .map(|(_, g)| g.as_str())
+                .collect();
+            let label = if missing.is_empty() {
+                k.name().to_string()
+            } else {
+                format!("{} (skipped: {})", k.name(), missing.join(", "))
+            };
+            (label, bars)
         })
         .collect();
     sparsim::report::plot::grouped_bars(
