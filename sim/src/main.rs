@@ -1132,7 +1132,8 @@ fn reproduce(
                     _ => None,
                 })
                 .collect();
-            // A missing bar says why in the legend, not by silence.
+            // A missing bar (a run skipped or failed, or no SMASH version to compare with) is named in
+            // the legend, not left as a silent gap.
             let missing: Vec<&str> = bars
                 .iter()
                 .zip(&groups)
@@ -1142,7 +1143,7 @@ fn reproduce(
             let label = if missing.is_empty() {
                 k.name().to_string()
             } else {
-                format!("{} (skipped: {})", k.name(), missing.join(", "))
+                format!("{} (no result: {})", k.name(), missing.join(", "))
             };
             (label, bars)
         })
