@@ -5,7 +5,6 @@
 
 pub mod bench;
 pub mod blocks;
-pub mod cachesim;
 pub mod config;
 pub mod energy;
 pub mod engine;
@@ -14,7 +13,6 @@ pub mod machines;
 pub mod parallel;
 pub mod program;
 pub mod report;
-pub mod reproduce;
 pub mod stats;
 pub mod sweep;
 pub mod workload;

@@ -380,9 +380,7 @@ impl Sweep {
                 "key `base`: the base experiment does not load: {e}"
             ))
         })?;
-        let valid = loaded
-            .config_keys()
-            .map_err(|e| input(format!("key `base`: {e}")))?;
+        let valid = loaded.config_keys();
 
         // Axes.
         let mut axis_values = Vec::new();

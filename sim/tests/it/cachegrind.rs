@@ -4,7 +4,7 @@
 //! built with `gcc -O1 -static`, not from sparsim. Regenerate with `scripts/cachegrind/compare.sh`.
 //! The lackey trace of that binary is `workloads/traces/kernel.lackey.zst`.
 
-use sparsim::cachesim;
+use sparsim::machines::cachesim;
 use sparsim::program::trace;
 
 use super::root;

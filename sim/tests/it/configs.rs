@@ -19,13 +19,13 @@ fn every_cachesim_config_resolves_and_its_energy_table_prices_real_stats() {
     tomls(&root().join("configs/cachesim"), &mut files);
     assert!(files.len() >= 2);
     for f in files {
-        let (h, e) = sparsim::cachesim::load(&f, &[]).unwrap_or_else(|e| panic!("{e}"));
+        let (h, e) = sparsim::machines::cachesim::load(&f, &[]).unwrap_or_else(|e| panic!("{e}"));
         let _ = h;
         assert!(e.is_some(), "{}: no energy table", f.display());
     }
     // The cachegrind config's table has no entry for a statistic that does not exist.
     let cfg = root().join("configs/cachesim/cachegrind.toml");
-    let (h, e) = sparsim::cachesim::load(&cfg, &[]).unwrap();
+    let (h, e) = sparsim::machines::cachesim::load(&cfg, &[]).unwrap();
     let (_, table) = e.unwrap();
     let r = h
         .run(

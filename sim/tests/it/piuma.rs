@@ -108,10 +108,10 @@ fn piuma_bad_input_exits_2_naming_the_key() {
 #[test]
 fn same_piuma_experiment_gives_identical_report_json() {
     let file = root().join("configs/experiments/smash-v1-west0067.toml");
-    let exp: sparsim::experiment::PiumaExperiment = sparsim::config::load(&file, &[]).unwrap();
-    let (a, b) = sparsim::experiment::load_matrices(&exp, &file).unwrap();
     let run = || {
-        sparsim::experiment::run_piuma(&exp, &file, &a, &b)
+        sparsim::experiment::load(&file, &[])
+            .unwrap()
+            .run()
             .unwrap()
             .report
             .to_json()
@@ -121,92 +121,71 @@ fn same_piuma_experiment_gives_identical_report_json() {
     assert!(x.contains("\"smash.hash_probes\""));
 }
 
+/// Thread scaling is a sweep (configs/sweeps/piuma-thread-scaling.toml); here the same on karate,
+/// with the DRAM's channels as a second axis.
 #[test]
-fn scaling_prints_each_thread_count_with_what_bounds_it_and_takes_overrides() {
+fn thread_scaling_sweep_records_the_dram_bound_beside_each_point() {
     let d = tempfile::tempdir().unwrap();
-    let exp = karate();
-    let (code, out, err) = sparsim(
-        &[
-            "scaling",
-            &exp,
-            "--out",
-            "r",
-            "--set",
-            "piuma.dram_channels=8",
-        ],
-        d.path(),
-    );
-    assert_eq!(code, 0, "{err}");
-    let points: Vec<&str> = out
-        .lines()
-        .filter(|l| l.starts_with("threads per MTP "))
-        .collect();
-    assert_eq!(points.len(), 7, "{out}");
-    assert!(points[0].contains("speedup 1.00; DRAM"), "{out}");
-    let md =
-        std::fs::read_to_string(d.path().join("r/scaling-smash-v1-karate/summary.md")).unwrap();
-    assert!(
-        md.contains("| DRAM use | memory | atomic | barrier | finished |"),
-        "{md}"
-    );
-    assert!(d
-        .path()
-        .join("r/scaling-smash-v1-karate/scaling.svg")
-        .exists());
-    // The override reached the runs: twice the channels of the default 4 double the DRAM's
-    // column-rate bound, so its use (in brackets) drops.
-    let use_at_1 = |out: &str| -> f64 {
-        let line = out
-            .lines()
-            .find(|l| l.starts_with("threads per MTP  1:"))
-            .unwrap();
-        let inner = line.split('(').nth(1).unwrap().split(')').next().unwrap();
-        inner.parse().unwrap()
-    };
-    let (code, default_out, err) = sparsim(&["scaling", &exp, "--out", "r1"], d.path());
-    assert_eq!(code, 0, "{err}");
-    assert!(
-        use_at_1(&out) < use_at_1(&default_out),
-        "{out}\n{default_out}"
-    );
-    // A key that does not exist is refused.
+    let sweep = d.path().join("scaling.toml");
+    std::fs::write(
+        &sweep,
+        format!(
+            r#"name = "scaling"
+base = "{}"
+metrics = ["cycles", "dram.column_bound_use", "thread_cycles.barrier"]
+[[axis]]
+key = "piuma.threads_per_mtp"
+values = [1, 4]
+[[axis]]
+key = "piuma.dram_channels"
+values = [4, 8]
+[[plot]]
+kind = "speedup"
+metric = "cycles"
+baseline = {{ "piuma.threads_per_mtp" = 1, "piuma.dram_channels" = 4 }}
+"#,
+            karate()
+        ),
+    )
+    .unwrap();
+    let dir = d.path().join("out");
     let (code, _, err) = sparsim(
         &[
-            "scaling",
-            &exp,
-            "--out",
-            "r2",
-            "--set",
-            "piuma.dram_lanes=8",
+            "sweep",
+            &sweep.display().to_string(),
+            "--quiet",
+            "--dir",
+            &dir.display().to_string(),
         ],
         d.path(),
     );
-    assert_eq!(code, 2, "{err}");
-    assert!(err.contains("dram_lanes"), "{err}");
-}
-
-#[test]
-fn scaling_gives_the_same_table_whatever_the_number_of_runs_at_once() {
-    let d = tempfile::tempdir().unwrap();
-    let exp = karate();
-    let mut tables = Vec::new();
-    for (jobs, out) in [("1", "j1"), ("3", "j3")] {
-        let (code, _, err) = sparsim(&["scaling", &exp, "--jobs", jobs, "--out", out], d.path());
-        assert_eq!(code, 0, "{err}");
-        tables.push(
-            std::fs::read_to_string(
-                d.path()
-                    .join(out)
-                    .join("scaling-smash-v1-karate/summary.md"),
-            )
-            .unwrap(),
-        );
-    }
-    assert!(tables[0] == tables[1], "{}\n{}", tables[0], tables[1]);
-    let (code, _, err) = sparsim(&["scaling", &exp, "--jobs", "0", "--out", "j0"], d.path());
-    assert_eq!(code, 2, "{err}");
-    assert!(err.contains("--jobs 0"), "{err}");
-    assert!(!d.path().join("j0").exists());
+    assert_eq!(code, 0, "{err}");
+    let recs: Vec<serde_json::Value> = std::fs::read_to_string(dir.join("results.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(recs.len(), 4);
+    let bound_use = |threads: u64, channels: u64| -> f64 {
+        let r = recs
+            .iter()
+            .find(|r| {
+                r["axes"]["piuma.threads_per_mtp"] == threads
+                    && r["axes"]["piuma.dram_channels"] == channels
+            })
+            .unwrap();
+        r["metrics"]["dram.column_bound_use"]["value"]
+            .as_f64()
+            .unwrap()
+    };
+    // Twice the channels double the column-rate bound, so the same traffic uses less of it.
+    assert!(bound_use(1, 8) < bound_use(1, 4));
+    assert!(bound_use(1, 4) > 0.0 && bound_use(1, 4) <= 1.0);
+    assert!(std::fs::read_dir(dir.join("plots")).unwrap().any(|e| e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .contains("speedup")));
 }
 
 #[test]

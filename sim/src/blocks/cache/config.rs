@@ -42,6 +42,24 @@ pub enum PrefetchKind {
     Stride,
 }
 
+impl PrefetchKind {
+    /// Every prefetcher, in the order `list` shows them.
+    pub const ALL: [PrefetchKind; 3] = [
+        PrefetchKind::None,
+        PrefetchKind::NextLine,
+        PrefetchKind::Stride,
+    ];
+
+    /// The name a config uses (`next_line`).
+    pub fn name(self) -> &'static str {
+        match self {
+            PrefetchKind::None => "none",
+            PrefetchKind::NextLine => "next_line",
+            PrefetchKind::Stride => "stride",
+        }
+    }
+}
+
 /// One cache, as written in a config file. Every field is documented with its unit.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]

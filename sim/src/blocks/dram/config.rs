@@ -29,6 +29,28 @@ const PRESETS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Checks a preset file (`configs/presets/dram/*.toml`): its schema, and the organisation rules
+/// every resolved DRAM must meet. Presets are compiled in; this is what `validate` runs on one.
+pub fn check_preset_text(
+    text: &str,
+    file: &std::path::Path,
+) -> Result<(), crate::config::ConfigError> {
+    let p: PresetFile = crate::config::parse(text, file, &[])?;
+    for (name, v) in [
+        ("channels", p.org.channels),
+        ("ranks", p.org.ranks),
+        ("bank_groups", p.org.bank_groups),
+        ("banks_per_group", p.org.banks_per_group),
+        ("rows", p.org.rows),
+        ("columns", p.org.columns),
+        ("bus_width_bits", p.org.bus_width_bits),
+    ] {
+        require_pow2(&format!("org.{name}"), v).map_err(|e| e.in_file(file))?;
+    }
+    require_at_least("timing.tck_ps", p.timing.tck_ps, 1).map_err(|e| e.in_file(file))?;
+    Ok(())
+}
+
 /// Names of the built-in presets.
 pub fn preset_names() -> Vec<&'static str> {
     PRESETS.iter().map(|(n, _)| *n).collect()

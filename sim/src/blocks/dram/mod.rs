@@ -22,7 +22,9 @@ mod tests;
 use std::any::Any;
 use std::collections::VecDeque;
 
-pub use config::{preset_names, DramConfig, DramOrg, DramSpec, DramTiming, Field, PagePolicy};
+pub use config::{
+    check_preset_text, preset_names, DramConfig, DramOrg, DramSpec, DramTiming, Field, PagePolicy,
+};
 pub use stats::DramStats;
 
 use super::UP_PORTS;

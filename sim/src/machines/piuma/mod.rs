@@ -29,13 +29,17 @@
 
 pub mod config;
 pub mod core;
+pub mod experiment;
 pub mod kernels;
+pub mod reproduce;
 #[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 pub use config::{DenseAccOverflow, PiumaConfig, WorkDistribution};
+pub use experiment::{load_matrices, run_piuma, PiumaExperiment, PiumaRun};
 
 use self::core::{AddressMap, CoreSetup, CoreTiming, PiumaCore, Space};
 use crate::blocks::cache::{
@@ -49,7 +53,101 @@ use crate::blocks::spad::{Scratchpad, SpadConfig};
 use crate::config::Invalid;
 use crate::engine::{Clock, ComponentId, Finished, RunError, RunLimits, SimBuilder, Tick};
 use crate::program::Program;
+use crate::machines::{Experiment, ExperimentError, Machine, Study};
+use crate::report::{fmt_num, RunReport};
 use crate::stats::StatTree;
+
+/// The PIUMA machine.
+pub struct Piuma;
+
+impl Machine for Piuma {
+    fn name(&self) -> &'static str {
+        "piuma"
+    }
+
+    fn description(&self) -> &'static str {
+        "a PIUMA-like SpGEMM fabric: multithreaded cores, scratchpads with atomics, a mesh, narrow-access DRAM, HyperX between dies"
+    }
+
+    fn kernels(&self) -> Vec<&'static str> {
+        kernels::KernelKind::ALL.iter().map(|k| k.name()).collect()
+    }
+
+    fn load(
+        &self,
+        file: &Path,
+        text: &str,
+        overrides: &[String],
+    ) -> Result<Box<dyn Experiment>, ExperimentError> {
+        let exp: PiumaExperiment = crate::config::parse(text, file, overrides)?;
+        Ok(Box::new(PiumaRun::new(exp, file)?))
+    }
+
+    fn headline(&self, r: &RunReport) -> Vec<String> {
+        let m = |k: &str| r.derived.get(k).map(|m| fmt_num(m.value)).unwrap_or_default();
+        vec![
+            format!(
+                "cycles {} ({} us at {} MHz), C has {} entries",
+                m("cycles"),
+                m("time_us"),
+                r.config["piuma"]["clock_mhz"].as_f64().unwrap_or(0.0),
+                m("c_nnz")
+            ),
+            format!("IPC per core {}, pipeline utilization {}, DRAM {} x 8 B accesses at {} GB/s ({} of its column-rate bound), row hit rate {}", m("ipc_per_core"), m("pipeline_utilization"), m("dram.accesses_8b"), m("dram.bandwidth_gb_s"), m("dram.column_bound_use"), m("dram.row_hit_rate")),
+            format!(
+                "thread-cycles: issue {}, memory {}, atomic {}, barrier {}, wait {}, finished {}, other {}",
+                m("thread_cycles.issue"),
+                m("thread_cycles.memory"),
+                m("thread_cycles.atomic"),
+                m("thread_cycles.barrier"),
+                m("thread_cycles.wait"),
+                m("thread_cycles.finished"),
+                m("thread_cycles.other")
+            ),
+        ]
+    }
+
+    fn recognises_config(&self, table: &toml::Table) -> bool {
+        let keys = serde_json::to_value(PiumaConfig::default()).expect("configs serialize");
+        !table.is_empty() && table.keys().all(|k| keys.get(k).is_some())
+    }
+
+    fn check_config(&self, file: &Path) -> Result<(), ExperimentError> {
+        let c: PiumaConfig = crate::config::load(file, &[])?;
+        c.check().map_err(|e| e.in_file(file))?;
+        Ok(())
+    }
+
+    fn experiment_from_flags(
+        &self,
+        kernel: &str,
+        workload: &Path,
+        machine: Option<toml::Table>,
+    ) -> Option<toml::Table> {
+        kernels::KernelKind::ALL.iter().find(|k| k.name() == kernel)?;
+        let mut exp = toml::Table::new();
+        exp.insert("kind".into(), "piuma".into());
+        exp.insert("name".into(), kernel.into());
+        exp.insert("kernel".into(), kernel.into());
+        let file = std::fs::canonicalize(workload)
+            .unwrap_or(workload.to_path_buf())
+            .display()
+            .to_string();
+        let mut a = toml::Table::new();
+        a.insert("file".into(), file.into());
+        let mut w = toml::Table::new();
+        w.insert("a".into(), a.into());
+        exp.insert("workload".into(), w.into());
+        if let Some(m) = machine {
+            exp.insert("piuma".into(), m.into());
+        }
+        Some(exp)
+    }
+
+    fn studies(&self) -> Vec<&'static dyn Study> {
+        vec![&reproduce::Smash]
+    }
+}
 
 /// Names a cache's invalid value by the die's own key (`piuma.icache_bytes`, not the cache
 /// block's `piuma.icache.size_bytes`), so the message points at what the user wrote.

@@ -27,6 +27,26 @@ pub enum ReplacementKind {
     Random,
 }
 
+impl ReplacementKind {
+    /// Every policy, in the order `list` shows them.
+    pub const ALL: [ReplacementKind; 4] = [
+        ReplacementKind::Lru,
+        ReplacementKind::TreePlru,
+        ReplacementKind::Srrip,
+        ReplacementKind::Random,
+    ];
+
+    /// The name a config uses (`tree_plru`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ReplacementKind::Lru => "lru",
+            ReplacementKind::TreePlru => "tree_plru",
+            ReplacementKind::Srrip => "srrip",
+            ReplacementKind::Random => "random",
+        }
+    }
+}
+
 /// A policy's per-set state. Invalid ways are filled before any policy is asked for a victim.
 pub enum Replacement {
     /// See [`Lru`].

@@ -1,12 +1,12 @@
-//! `sparsim cachesim`: a memory trace through a configured cache hierarchy with DRAM at the bottom.
+//! The hierarchy: a memory trace through a configured tree of caches with DRAM at the bottom.
 //!
-//! The hierarchy is a tree: a [`TraceCore`] feeds first-level caches (split I/D or unified), each
-//! cache names its parent (another cache or `dram`), so any number of levels, private or shared,
-//! can be described. Everything is built from the engine and the `cache`/`dram` blocks.
+//! A [`TraceCore`] feeds first-level caches (split I/D or unified), each cache names its parent
+//! (another cache or `dram`), so any number of levels, private or shared, can be described. With
+//! no levels at all the core's accesses go straight to the DRAM, so the DRAM model can be driven
+//! alone. Everything is built from the engine and the `cache`/`dram` blocks.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -14,10 +14,13 @@ use crate::blocks::cache::{Cache, CacheConfig, CacheGeometry};
 use crate::blocks::dram::{Dram, DramConfig, DramSpec};
 use crate::blocks::trace_core::TraceCore;
 use crate::config::{require_at_least, ConfigError, Invalid};
-use crate::energy::{EnergyReport, EnergyTable};
-use crate::engine::{Clock, RunError, RunLimits, SimBuilder, Tick};
+use crate::energy::EnergyTable;
+use crate::engine::{Clock, SimBuilder, Tick};
+use crate::machines::common::{
+    assemble_report, Derived, DramMetrics, LimitsConfig, ReportMeta,
+};
+use crate::machines::{ExperimentError, Outcome};
 use crate::program::Program;
-use crate::report::{Metric, RunReport};
 use crate::stats::StatTree;
 
 /// Which accesses a first-level cache takes from the core.
@@ -60,29 +63,6 @@ pub struct LevelConfig {
     pub cache: CacheConfig,
 }
 
-/// Run limits.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct LimitsConfig {
-    /// Stop after this many core cycles (the report says so).
-    pub max_cycles: Option<u64>,
-    /// Stop after this many seconds of real time.
-    pub wall_clock_s: Option<f64>,
-    /// Fail if nothing completes for this many core cycles. Default 10 000 000.
-    #[serde(default = "default_watchdog")]
-    pub watchdog_cycles: u64,
-}
-
-impl Default for LimitsConfig {
-    fn default() -> LimitsConfig {
-        LimitsConfig {
-            max_cycles: None,
-            wall_clock_s: None,
-            watchdog_cycles: default_watchdog(),
-        }
-    }
-}
-
 /// A `cachesim` hierarchy file.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -94,7 +74,8 @@ pub struct CachesimConfig {
     pub seed: u64,
     /// The core.
     pub core: CoreConfig,
-    /// The caches, in any order.
+    /// The caches, in any order; none sends the trace straight to the DRAM.
+    #[serde(default)]
     pub level: Vec<LevelConfig>,
     /// The DRAM below the last level.
     pub dram: DramConfig,
@@ -108,9 +89,6 @@ pub struct CachesimConfig {
 fn one() -> u64 {
     1
 }
-fn default_watchdog() -> u64 {
-    10_000_000
-}
 
 /// A checked hierarchy.
 pub struct Hierarchy {
@@ -120,8 +98,9 @@ pub struct Hierarchy {
     dram: DramSpec,
     /// For each level, the index of its parent level (`None` = DRAM).
     parents: Vec<Option<usize>>,
-    inst_level: usize,
-    data_level: usize,
+    /// The first-level caches that take instruction fetches and data accesses; `None` with no
+    /// levels (the DRAM takes both).
+    first: Option<(usize, usize)>,
 }
 
 impl CachesimConfig {
@@ -138,9 +117,6 @@ impl CachesimConfig {
             ));
         }
         require_at_least("core.max_outstanding", self.core.max_outstanding, 1)?;
-        if self.level.is_empty() {
-            return Err(Invalid::new("level", "[]", "needs at least one [[level]]"));
-        }
         if self.name.is_empty() || self.name.contains(['/', '\\']) || self.name.starts_with('.') {
             return Err(Invalid::new(
                 "name",
@@ -218,8 +194,12 @@ impl CachesimConfig {
                 return Err(Invalid::new(format!("level[{i}].serves"), "(none)", "this level has no level above it: set `serves` or make another level's `parent` point to it"));
             }
         }
-        let inst_level = pick(Serves::Inst)?;
-        let data_level = pick(Serves::Data)?;
+        let first = if self.level.is_empty() {
+            None
+        } else {
+            Some((pick(Serves::Inst)?, pick(Serves::Data)?))
+        };
+        require_at_least("limits.watchdog_cycles", self.limits.watchdog_cycles, 1)?;
         let dram = self.dram.resolve("dram")?;
         Ok(Hierarchy {
             cfg: self.clone(),
@@ -227,36 +207,17 @@ impl CachesimConfig {
             geos,
             dram,
             parents,
-            inst_level,
-            data_level,
+            first,
         })
     }
 }
 
-/// Why a cachesim run failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum CachesimError {
-    /// The trace could not be read.
-    #[error(transparent)]
-    Trace(#[from] crate::program::trace::TraceError),
-    /// The run got stuck.
-    #[error(transparent)]
-    Run(#[from] RunError),
-    /// The config is inconsistent.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-}
-
-/// The outcome of a run: the report plus figures that are not deterministic (wall time).
-pub struct Outcome {
-    /// The report.
-    pub report: RunReport,
-    /// Real time the simulation took.
-    pub wall: Duration,
-}
-
 impl Hierarchy {
+    /// The configuration it was resolved from.
+    pub fn config(&self) -> &CachesimConfig {
+        &self.cfg
+    }
+
     /// The resolved DRAM.
     pub fn dram_spec(&self) -> &DramSpec {
         &self.dram
@@ -268,13 +229,15 @@ impl Hierarchy {
         program: Box<dyn Program>,
         trace_name: &str,
         energy: Option<(&str, &EnergyTable)>,
-    ) -> Result<Outcome, CachesimError> {
+    ) -> Result<Outcome, ExperimentError> {
         let cfg = &self.cfg;
         let mut b = SimBuilder::new();
-        let split_line = 1u64
-            << self.geos[self.inst_level]
-                .line_shift
-                .min(self.geos[self.data_level].line_shift);
+        // Accesses are split where they cross a line of the first level (or, with no caches, a
+        // DRAM access).
+        let split_line = match self.first {
+            Some((inst, data)) => 1u64 << self.geos[inst].line_shift.min(self.geos[data].line_shift),
+            None => self.dram.access_bytes,
+        };
         let core = b.add(Box::new(TraceCore::new(
             "core",
             self.clock,
@@ -292,8 +255,13 @@ impl Hierarchy {
                 None => n_dram_up += 1,
             }
         }
-        n_up[self.inst_level] += 1;
-        n_up[self.data_level] += 1;
+        match self.first {
+            Some((inst, data)) => {
+                n_up[inst] += 1;
+                n_up[data] += 1;
+            }
+            None => n_dram_up += 2,
+        }
         let mut ids = Vec::new();
         for (i, l) in cfg.level.iter().enumerate() {
             ids.push(b.add(Box::new(Cache::new(
@@ -309,10 +277,21 @@ impl Hierarchy {
         let mut next_port = vec![0usize; n];
         let mut next_dram_port = 0;
         let port = |k: usize| format!("up{k}");
-        // Core to first level: effectively free wiring inside the core (the engine's minimum, 1 ps).
-        for (core_port, lvl) in [("inst", self.inst_level), ("data", self.data_level)] {
-            b.connect(core, core_port, ids[lvl], &port(next_port[lvl]), Tick(1));
-            next_port[lvl] += 1;
+        // Core to first level (or to the DRAM): effectively free wiring inside the core (the
+        // engine's minimum, 1 ps).
+        match self.first {
+            Some((inst, data)) => {
+                for (core_port, lvl) in [("inst", inst), ("data", data)] {
+                    b.connect(core, core_port, ids[lvl], &port(next_port[lvl]), Tick(1));
+                    next_port[lvl] += 1;
+                }
+            }
+            None => {
+                for core_port in ["inst", "data"] {
+                    b.connect(core, core_port, dram, &port(next_dram_port), Tick(1));
+                    next_dram_port += 1;
+                }
+            }
         }
         for (i, l) in cfg.level.iter().enumerate() {
             let lat = self.clock.ticks(l.link_latency_cycles);
@@ -330,15 +309,10 @@ impl Hierarchy {
         let sim = b
             .build()
             .expect("the hierarchy wiring is derived from a resolved config");
-        let limits = RunLimits {
-            max_ticks: cfg.limits.max_cycles.map(|c| self.clock.ticks(c)),
-            wall_clock: cfg.limits.wall_clock_s.map(Duration::from_secs_f64),
-            watchdog: Some(self.clock.ticks(cfg.limits.watchdog_cycles)),
-        };
-        let fin = sim.run(limits)?;
+        let fin = sim.run(cfg.limits.run_limits(self.clock))?;
         let core_c = fin.get::<TraceCore>(core).expect("component 0 is the core");
         if let Some(e) = core_c.error() {
-            return Err(CachesimError::Trace(clone_trace_error(e)));
+            return Err(ExperimentError::Trace(clone_trace_error(e)));
         }
         let mut stats = StatTree::default();
         stats.add("core", core_c.stats());
@@ -353,53 +327,32 @@ impl Hierarchy {
         let dram_c = fin.get::<Dram>(dram).expect("dram id maps to the DRAM");
         stats.add("dram", dram_c.stats());
         let derived = self.derive(&stats, fin.now());
-        let energy = match energy {
-            Some((name, table)) => table.price(name, &stats),
-            None => EnergyReport {
-                table: "(none)".into(),
-                unpriced: stats.entries.iter().map(|e| e.name.clone()).collect(),
-                ..Default::default()
-            },
-        };
         let mut inputs = BTreeMap::new();
         inputs.insert("trace".to_string(), trace_name.to_string());
-        let report = RunReport {
+        let accesses = stats.get("core.responses").unwrap_or(0);
+        let meta = ReportMeta {
             name: cfg.name.clone(),
             kind: "cachesim".into(),
-            sparsim_version: env!("CARGO_PKG_VERSION").into(),
             seed: cfg.seed,
             config: serde_json::to_value(cfg).expect("configs serialize"),
             inputs,
-            simulated_ps: fin.now().0,
-            stop_reason: fin.stop_reason(),
-            n_events: fin.n_events(),
-            stats: stats.entries,
-            derived,
             energy,
         };
         Ok(Outcome {
-            report,
+            report: assemble_report(meta, &fin, stats, derived),
             wall: fin.wall(),
+            work: (accesses, "accesses"),
+            result: None,
         })
     }
 
-    fn derive(&self, stats: &StatTree, end: Tick) -> BTreeMap<String, Metric> {
-        let mut d = BTreeMap::new();
+    fn derive(&self, stats: &StatTree, end: Tick) -> Derived {
+        let mut d = Derived::default();
         let g = |k: &str| stats.get(k).unwrap_or(0) as f64;
-        let mut put = |k: String, value: f64, unit: &str, doc: &str| {
-            d.insert(
-                k,
-                Metric {
-                    value,
-                    unit: unit.into(),
-                    doc: doc.into(),
-                },
-            );
-        };
         let period = self.clock.period_ps() as f64;
         let responses = g("core.responses");
-        put(
-            "core.amat_cycles".into(),
+        d.put(
+            "core.amat_cycles",
             if responses > 0.0 {
                 g("core.latency_ps") / responses / period
             } else {
@@ -408,8 +361,8 @@ impl Hierarchy {
             "cycles",
             "Average memory access time seen by the core",
         );
-        put(
-            "core.cycles".into(),
+        d.put(
+            "core.cycles",
             end.0 as f64 / period,
             "cycles",
             "Simulated core cycles",
@@ -424,25 +377,25 @@ impl Hierarchy {
                 + g(&format!("{n}.read_misses"))
                 + g(&format!("{n}.write_misses"))
                 + g(&format!("{n}.prefetch_misses"));
-            put(
+            d.put(
                 format!("{n}.accesses"),
                 hits + misses,
                 "count",
                 "Demand accesses (hits + misses)",
             );
-            put(
+            d.put(
                 format!("{n}.misses"),
                 misses,
                 "count",
                 "Misses of every kind",
             );
-            put(
+            d.put(
                 format!("{n}.misses_per_operation"),
                 misses - g(&format!("{n}.straddle_second_misses")),
                 "count",
                 "Misses counting a split operation once, as cachegrind does",
             );
-            put(
+            d.put(
                 format!("{n}.miss_rate"),
                 if hits + misses > 0.0 {
                     misses / (hits + misses)
@@ -453,22 +406,21 @@ impl Hierarchy {
                 "Misses / accesses",
             );
         }
-        let secs = end.0 as f64 * 1e-12;
-        let bytes = g("dram.bytes_read") + g("dram.bytes_written");
-        put(
-            "dram.bandwidth_gb_s".into(),
-            if secs > 0.0 { bytes / secs / 1e9 } else { 0.0 },
+        let dram = DramMetrics::from_stats(stats, "dram", end.0 as f64 * 1e-12);
+        d.put(
+            "dram.bandwidth_gb_s",
+            dram.bandwidth_gb_s,
             "GB/s",
             "Bytes moved over simulated time",
         );
-        put(
-            "dram.peak_bandwidth_gb_s".into(),
+        d.put(
+            "dram.peak_bandwidth_gb_s",
             self.dram.peak_bytes_per_s() / 1e9,
             "GB/s",
             "Peak data bandwidth of the configured DRAM",
         );
-        put(
-            "area_proxy.sram_kib".into(),
+        d.put(
+            "area_proxy.sram_kib",
             self.cfg
                 .level
                 .iter()
@@ -478,25 +430,15 @@ impl Hierarchy {
             "KiB",
             "Total cache capacity: an area proxy (SRAM dominates a core's cache area), not an area model",
         );
-        let cols = g("dram.reads") + g("dram.writes");
-        put(
-            "dram.row_hit_rate".into(),
-            if cols > 0.0 {
-                g("dram.row_hits") / cols
-            } else {
-                0.0
-            },
+        d.put(
+            "dram.row_hit_rate",
+            dram.row_hit_rate,
             "ratio",
             "Accesses served from an open row",
         );
-        let answered = g("dram.answered");
-        put(
-            "dram.avg_read_latency_ns".into(),
-            if answered > 0.0 {
-                g("dram.read_latency_ps") / answered / 1e3
-            } else {
-                0.0
-            },
+        d.put(
+            "dram.avg_read_latency_ns",
+            dram.avg_read_latency_ns,
             "ns",
             "Arrival to response for answered requests",
         );

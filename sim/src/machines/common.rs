@@ -1,0 +1,221 @@
+//! What every machine does the same way: run limits (the `[limits]` table), derived metrics,
+//! DRAM metrics from the `dram` block's statistics, and assembling the [`RunReport`] with its
+//! energy (or, with no table, every statistic listed as unpriced).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::energy::{EnergyReport, EnergyTable};
+use crate::engine::{Clock, Finished, RunLimits};
+use crate::report::{Metric, RunReport};
+use crate::stats::StatTree;
+
+/// Run limits: the `[limits]` table of a machine's config.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Stop after this many cycles of the machine's main clock (the report says so).
+    pub max_cycles: Option<u64>,
+    /// Stop after this many seconds of real time.
+    pub wall_clock_s: Option<f64>,
+    /// Fail if nothing completes for this many cycles of the main clock. Default 10 000 000.
+    #[serde(default = "default_watchdog")]
+    pub watchdog_cycles: u64,
+}
+
+fn default_watchdog() -> u64 {
+    10_000_000
+}
+
+impl Default for LimitsConfig {
+    fn default() -> LimitsConfig {
+        LimitsConfig {
+            max_cycles: None,
+            wall_clock_s: None,
+            watchdog_cycles: default_watchdog(),
+        }
+    }
+}
+
+impl LimitsConfig {
+    /// The engine's limits, with cycles of `clock`.
+    pub fn run_limits(&self, clock: Clock) -> RunLimits {
+        RunLimits {
+            max_ticks: self.max_cycles.map(|c| clock.ticks(c)),
+            wall_clock: self.wall_clock_s.map(Duration::from_secs_f64),
+            watchdog: Some(clock.ticks(self.watchdog_cycles)),
+        }
+    }
+
+    /// True if every limit has its default (then the table need not be echoed).
+    pub fn is_default(&self) -> bool {
+        *self == LimitsConfig::default()
+    }
+}
+
+/// Derived metrics of a run, collected in name order.
+#[derive(Debug, Default)]
+pub struct Derived(pub BTreeMap<String, Metric>);
+
+impl Derived {
+    /// Adds (or replaces) metric `name`.
+    pub fn put(&mut self, name: impl Into<String>, value: f64, unit: &str, doc: &str) {
+        self.0.insert(
+            name.into(),
+            Metric {
+                value,
+                unit: unit.into(),
+                doc: doc.into(),
+            },
+        );
+    }
+}
+
+/// Figures every machine derives from a `dram` block's statistics.
+#[derive(Debug, Clone, Copy)]
+pub struct DramMetrics {
+    /// Column accesses (reads + writes).
+    pub accesses: f64,
+    /// Accesses served from an open row, over all accesses (0 with none).
+    pub row_hit_rate: f64,
+    /// Bytes read and written over the simulated time, in GB/s (0 for no time).
+    pub bandwidth_gb_s: f64,
+    /// Average arrival-to-response time of answered requests, in ns (0 with none).
+    pub avg_read_latency_ns: f64,
+}
+
+impl DramMetrics {
+    /// From the statistics under `prefix` (`dram`) of a run that lasted `seconds`.
+    pub fn from_stats(stats: &StatTree, prefix: &str, seconds: f64) -> DramMetrics {
+        let g = |k: &str| stats.get(&format!("{prefix}.{k}")).unwrap_or(0) as f64;
+        let accesses = g("reads") + g("writes");
+        let bytes = g("bytes_read") + g("bytes_written");
+        let answered = g("answered");
+        DramMetrics {
+            accesses,
+            row_hit_rate: if accesses > 0.0 {
+                g("row_hits") / accesses
+            } else {
+                0.0
+            },
+            bandwidth_gb_s: if seconds > 0.0 {
+                bytes / seconds / 1e9
+            } else {
+                0.0
+            },
+            avg_read_latency_ns: if answered > 0.0 {
+                g("read_latency_ps") / answered / 1e3
+            } else {
+                0.0
+            },
+        }
+    }
+}
+
+/// Everything a report is made of, beside the statistics and derived metrics.
+pub struct ReportMeta<'a> {
+    /// Run name.
+    pub name: String,
+    /// What ran (`cachesim`, `piuma/smash-v1`).
+    pub kind: String,
+    /// Seed.
+    pub seed: u64,
+    /// The resolved configuration to echo.
+    pub config: serde_json::Value,
+    /// Input files by role.
+    pub inputs: BTreeMap<String, String>,
+    /// The energy table and the name the report gives it, if the run is priced.
+    pub energy: Option<(&'a str, &'a EnergyTable)>,
+}
+
+/// Assembles the report of a finished run.
+pub fn assemble_report(
+    meta: ReportMeta,
+    finished: &Finished,
+    stats: StatTree,
+    derived: Derived,
+) -> RunReport {
+    let energy = match meta.energy {
+        Some((name, table)) => table.price(name, &stats),
+        None => EnergyReport {
+            table: "(none)".into(),
+            unpriced: stats.entries.iter().map(|e| e.name.clone()).collect(),
+            ..Default::default()
+        },
+    };
+    RunReport {
+        name: meta.name,
+        kind: meta.kind,
+        sparsim_version: env!("CARGO_PKG_VERSION").into(),
+        seed: meta.seed,
+        config: meta.config,
+        inputs: meta.inputs,
+        simulated_ps: finished.now().0,
+        stop_reason: finished.stop_reason(),
+        n_events: finished.n_events(),
+        stats: stats.entries,
+        derived: derived.0,
+        energy,
+    }
+}
+
+/// Appends the key path of every leaf of `v` (objects by `.key`, arrays by `[i]`) to `out`. A null
+/// (an optional key left unset) is a leaf too; so is an array of plain values.
+pub fn flatten_keys(v: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, v) in m {
+                let p = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten_keys(v, &p, out);
+            }
+        }
+        serde_json::Value::Array(a) => {
+            if a.iter().all(|e| !e.is_object() && !e.is_array()) {
+                out.push(prefix.to_string());
+            }
+            for (i, e) in a.iter().enumerate() {
+                flatten_keys(e, &format!("{prefix}[{i}]"), out);
+            }
+        }
+        _ => out.push(prefix.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_convert_cycles_at_the_clock_and_default_the_watchdog() {
+        let clock = Clock::from_mhz(1000.0);
+        let l = LimitsConfig {
+            max_cycles: Some(5),
+            ..Default::default()
+        };
+        let r = l.run_limits(clock);
+        assert_eq!(r.max_ticks.map(|t| t.0), Some(5_000));
+        assert_eq!(r.watchdog.map(|t| t.0), Some(10_000_000 * 1_000));
+        assert!(!l.is_default());
+        assert!(LimitsConfig::default().is_default());
+    }
+
+    #[test]
+    fn dram_metrics_are_zero_without_traffic_or_time() {
+        let m = DramMetrics::from_stats(&StatTree::default(), "dram", 0.0);
+        assert_eq!(
+            (
+                m.accesses,
+                m.row_hit_rate,
+                m.bandwidth_gb_s,
+                m.avg_read_latency_ns
+            ),
+            (0.0, 0.0, 0.0, 0.0)
+        );
+    }
+}
