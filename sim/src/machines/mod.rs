@@ -47,6 +47,10 @@ pub trait Machine: Sync {
     /// The kernels (or workload kinds) it runs, for `list`.
     fn kernels(&self) -> Vec<&'static str>;
 
+    /// Its smallest bundled experiment, relative to the repository (`configs/experiments/...`):
+    /// what the smoke and golden tests run for every registered machine.
+    fn example(&self) -> &'static str;
+
     /// Loads an experiment from `text`, the contents of `file` (which names it in errors and
     /// against whose directory relative paths resolve), with `overrides` (`key.path=value`):
     /// parses it, checks its configuration, and reads or opens the inputs it names, so that

@@ -46,3 +46,62 @@ fn every_cachesim_config_resolves_and_its_energy_table_prices_real_stats() {
     assert!(r.energy.total_pj > 0.0);
     assert!(r.energy.unpriced.contains(&"l1d.mshr_stalls".to_string()));
 }
+
+#[test]
+fn validate_accepts_every_toml_under_configs_and_names_what_it_checked_it_as() {
+    let mut files = Vec::new();
+    tomls(&root().join("configs"), &mut files);
+    files.sort();
+    assert!(files.len() >= 20);
+    let args: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    let mut argv = vec!["validate"];
+    argv.extend(args.iter().map(String::as_str));
+    let (code, out, err) = super::sparsim(&argv, &root());
+    assert_eq!(code, 0, "{out}{err}");
+    for (kind, dir) in [
+        ("(experiment)", "configs/experiments/"),
+        ("(sweep)", "configs/sweeps/"),
+        ("(energy table)", "configs/energy/"),
+        ("(DRAM preset)", "configs/presets/dram/"),
+        ("(piuma config)", "configs/piuma/"),
+        ("(cachesim config)", "configs/cachesim/"),
+    ] {
+        let n = files
+            .iter()
+            .filter(|f| f.display().to_string().contains(dir))
+            .count();
+        let said = out
+            .lines()
+            .filter(|l| l.starts_with(&format!("ok {kind}")) && l.contains(dir))
+            .count();
+        assert!(
+            n > 0 && said == n,
+            "{dir}: {n} files, {said} checked as {kind}\n{out}"
+        );
+    }
+}
+
+#[test]
+fn validate_refuses_a_file_it_does_not_know_and_a_bad_preset_naming_the_key() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("what.toml"), "colour = \"blue\"\n").unwrap();
+    let preset = std::fs::read_to_string(root().join("configs/presets/dram/ddr4-3200.toml"))
+        .unwrap()
+        .replace("banks_per_group = 4", "banks_per_group = 3");
+    std::fs::write(d.path().join("preset.toml"), preset).unwrap();
+    // An experiment whose matrix is missing is refused by validate, not reported "ok".
+    std::fs::write(
+        d.path().join("exp.toml"),
+        "kind = \"piuma\"\nname = \"x\"\nkernel = \"smash-v1\"\n[workload.a]\nfile = \"missing.mtx\"\n",
+    )
+    .unwrap();
+    for (file, expect) in [
+        ("what.toml", "not a file sparsim knows"),
+        ("preset.toml", "org.banks_per_group = 3"),
+        ("exp.toml", "missing.mtx"),
+    ] {
+        let (code, _, err) = super::sparsim(&["validate", file], d.path());
+        assert_eq!(code, 2, "{file}: {err}");
+        assert!(err.contains(file) && err.contains(expect), "{file}: {err}");
+    }
+}

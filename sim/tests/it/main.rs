@@ -4,6 +4,7 @@ mod browser;
 mod cachegrind;
 mod cli;
 mod configs;
+mod machines;
 mod matrices;
 mod piuma;
 mod sweep;

@@ -120,6 +120,10 @@ impl Machine for Cachesim {
         "a memory trace through a tree of caches over DRAM (compares with cachegrind)"
     }
 
+    fn example(&self) -> &'static str {
+        "configs/experiments/cachesim-default.toml"
+    }
+
     fn kernels(&self) -> Vec<&'static str> {
         vec!["traces: valgrind lackey, sparsim binary (zstd optional), sparsim text"]
     }
@@ -217,5 +221,37 @@ impl Machine for Cachesim {
     fn check_config(&self, file: &Path) -> Result<(), ExperimentError> {
         load(file, &[])?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hierarchy_with_no_levels_sends_every_access_to_the_dram() {
+        let d = tempfile::tempdir().unwrap();
+        let cfg = d.path().join("dram-only.toml");
+        std::fs::write(
+            &cfg,
+            "name = \"dram-only\"\n[core]\nfreq_mhz = 3000.0\nmax_outstanding = 16\n\
+             [dram]\npreset = \"DDR4-3200\"\n[limits]\nmax_cycles = 50000\n",
+        )
+        .unwrap();
+        let trace = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../workloads/traces/kernel.lackey.zst");
+        let o = Box::new(CachesimRun::new(&cfg, &trace, &[]).unwrap())
+            .run()
+            .unwrap();
+        let r = &o.report;
+        let stat = |k: &str| r.stats.iter().find(|s| s.name == k).map(|s| s.value);
+        let issued = stat("core.fetches").unwrap()
+            + stat("core.loads").unwrap()
+            + stat("core.stores").unwrap();
+        assert!(issued > 1000);
+        assert_eq!(stat("dram.requests"), Some(issued));
+        assert!(r.stats.iter().all(|s| s.name.starts_with("core.") || s.name.starts_with("dram.")));
+        let bw = r.derived["dram.bandwidth_gb_s"].value;
+        assert!(bw > 0.0 && bw <= r.derived["dram.peak_bandwidth_gb_s"].value);
     }
 }

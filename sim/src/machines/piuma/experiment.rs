@@ -96,7 +96,20 @@ impl MatrixSpec {
             ExperimentError::Config(Invalid::new(format!("{key}.{k}"), v, m).in_file(file))
         };
         match (&self.file, &self.generator) {
-            (Some(f), None) => Ok(mtx::read(&base.join(f))?),
+            (Some(f), None) => {
+                let path = base.join(f);
+                if !path.is_file() {
+                    return Err(bad(
+                        "file",
+                        format!("{:?}", f.display().to_string()),
+                        &format!(
+                            "{} is not a readable file; give a Matrix Market file, relative to the experiment file",
+                            path.display()
+                        ),
+                    ));
+                }
+                Ok(mtx::read(&path)?)
+            }
             (None, Some(g)) => {
                 let size = self
                     .size

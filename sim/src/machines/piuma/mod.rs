@@ -69,6 +69,10 @@ impl Machine for Piuma {
         "a PIUMA-like SpGEMM fabric: multithreaded cores, scratchpads with atomics, a mesh, narrow-access DRAM, HyperX between dies"
     }
 
+    fn example(&self) -> &'static str {
+        "configs/experiments/smash-v1-karate.toml"
+    }
+
     fn kernels(&self) -> Vec<&'static str> {
         kernels::KernelKind::ALL.iter().map(|k| k.name()).collect()
     }
