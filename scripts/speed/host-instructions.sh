@@ -6,7 +6,7 @@
 #
 # usage: scripts/speed/host-instructions.sh [EXPERIMENT] [--set key=value ...]
 #   default experiment: SMASH V1 on bcsstk13 (configs/experiments/smash-bcsstk13.toml), which took
-#   4 min 16 s under callgrind on a 2-core machine (2026-11-29); `--set max_cycles=1500000`, under 2 min.
+#   4 min 16 s under callgrind on a 2-core machine (2026-11-29); `--set limits.max_cycles=1500000`, under 2 min.
 # Needs valgrind (Debian: apt-get install valgrind).
 source "$(dirname "$0")/common.sh"
 speed_args "$@"

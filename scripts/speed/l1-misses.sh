@@ -9,7 +9,7 @@
 # Needs valgrind (Debian: apt-get install valgrind).
 source "$(dirname "$0")/common.sh"
 speed_args "$@"
-[[ ${#args[@]} -gt 0 ]] || args=(--set max_cycles=300000)
+[[ ${#args[@]} -gt 0 ]] || args=(--set limits.max_cycles=300000)
 speed_callgrind --cache-sim=yes
 echo "$exp ${args[*]}"
 grep -E 'I +refs|D +refs|D1 +misses|LLd +misses' "$tmp/stderr" | sed 's/^==[0-9]*== //'

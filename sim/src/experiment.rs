@@ -101,7 +101,8 @@ mod tests {
             "workload.a.file",
             "kernel",
             "seed",
-            "max_cycles",
+            "limits.max_cycles",
+            "limits.watchdog_cycles",
         ] {
             assert!(keys.iter().any(|x| x == k), "{k} missing from {keys:?}");
         }

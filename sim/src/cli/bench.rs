@@ -81,7 +81,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     if smash.exists() {
         // SMASH V1 on bcsstk13, its first `n(1e6)` cycles; timed like `run` times itself: the
         // run loop only, without loading the matrix or building the programs.
-        let limit = format!("max_cycles={}", n(1e6).max(1));
+        let limit = format!("limits.max_cycles={}", n(1e6).max(1));
         let exp = sparsim::experiment::load(&smash, &[limit]).map_err(experiment_error)?;
         let out = exp.run().map_err(experiment_error)?;
         let s = out.wall.as_secs_f64();

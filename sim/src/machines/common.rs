@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::{require_at_least, Invalid};
 use crate::energy::{EnergyReport, EnergyTable};
-use crate::engine::{Clock, Finished, RunLimits};
+use crate::engine::{Clock, Finished, RunLimits, Tick};
 use crate::report::{Metric, RunReport};
 use crate::stats::StatTree;
 
@@ -42,11 +43,27 @@ impl Default for LimitsConfig {
 impl LimitsConfig {
     /// The engine's limits, with cycles of `clock`.
     pub fn run_limits(&self, clock: Clock) -> RunLimits {
+        let ticks = |c: u64| Tick(c.saturating_mul(clock.period_ps()));
         RunLimits {
-            max_ticks: self.max_cycles.map(|c| clock.ticks(c)),
+            max_ticks: self.max_cycles.map(ticks),
             wall_clock: self.wall_clock_s.map(Duration::from_secs_f64),
-            watchdog: Some(clock.ticks(self.watchdog_cycles)),
+            watchdog: Some(ticks(self.watchdog_cycles)),
         }
+    }
+
+    /// Checks the limits; errors name `limits.<key>`.
+    pub fn check(&self) -> Result<(), Invalid> {
+        require_at_least("limits.watchdog_cycles", self.watchdog_cycles, 1)?;
+        if let Some(s) = self.wall_clock_s {
+            if !(s.is_finite() && s > 0.0) {
+                return Err(Invalid::new(
+                    "limits.wall_clock_s",
+                    s,
+                    "must be a positive number of seconds (leave it out for no limit)",
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// True if every limit has its default (then the table need not be echoed).

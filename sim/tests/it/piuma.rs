@@ -237,3 +237,31 @@ fn reproduce_rejects_unknown_kernels_keys_values_and_no_jobs_before_running_anyt
         assert!(!d.path().join("r").exists(), "{args:?} wrote a report");
     }
 }
+
+#[test]
+fn piuma_limits_table_stops_a_run_and_refuses_a_zero_watchdog() {
+    let file = root().join("configs/experiments/smash-v1-karate.toml");
+    let o = sparsim::experiment::load(&file, &["limits.max_cycles=2000".into()])
+        .unwrap()
+        .run()
+        .unwrap();
+    let r = &o.report;
+    assert_eq!(
+        serde_json::to_value(r.stop_reason).unwrap(),
+        "tick_limit",
+        "a cycle limit ends the run early"
+    );
+    assert_eq!(r.derived["cycles"].value, 2000.0);
+    assert_eq!(r.config["limits"]["max_cycles"], 2000);
+    // A watchdog shorter than the run's quiet stretches stops it as stuck (exit 1 from the CLI);
+    // zero is refused before anything runs.
+    let e = sparsim::experiment::load(&file, &["limits.watchdog_cycles=0".into()])
+        .err()
+        .unwrap();
+    assert!(e.is_bad_input());
+    assert!(e.to_string().contains("limits.watchdog_cycles = 0"), "{e}");
+    let e = sparsim::experiment::load(&file, &["max_cycles=5".into()])
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("limits"), "{e}");
+}

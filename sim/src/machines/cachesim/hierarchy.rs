@@ -199,7 +199,7 @@ impl CachesimConfig {
         } else {
             Some((pick(Serves::Inst)?, pick(Serves::Data)?))
         };
-        require_at_least("limits.watchdog_cycles", self.limits.watchdog_cycles, 1)?;
+        self.limits.check()?;
         let dram = self.dram.resolve("dram")?;
         Ok(Hierarchy {
             cfg: self.clone(),

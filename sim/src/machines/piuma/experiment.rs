@@ -8,8 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Invalid;
 use crate::energy::EnergyTable;
-use crate::engine::{RunLimits, Tick};
-use crate::machines::common::{assemble_report, flatten_keys, Derived, DramMetrics, ReportMeta};
+use crate::engine::Clock;
+use crate::machines::common::{
+    assemble_report, flatten_keys, Derived, DramMetrics, LimitsConfig, ReportMeta,
+};
 use crate::machines::piuma::kernels::{prepare, KernelKind, Problem};
 use crate::machines::piuma::{stall_breakdown, sum_over_cores, PiumaConfig};
 use crate::machines::{Experiment, ExperimentError, Machine, Outcome, RunResult};
@@ -80,10 +82,12 @@ pub struct PiumaExperiment {
     /// The machine; every key has a default (see `configs/piuma/piuma.toml`).
     #[serde(default)]
     pub piuma: PiumaConfig,
-    /// Stop after this many core cycles.
-    pub max_cycles: Option<u64>,
     /// Energy table, relative to this file. Default: none.
     pub energy_table: Option<PathBuf>,
+    /// Run limits, in core cycles (`[limits]`: `max_cycles`, `wall_clock_s`, `watchdog_cycles`).
+    /// Echoed in reports only when set.
+    #[serde(default, skip_serializing_if = "LimitsConfig::is_default")]
+    pub limits: LimitsConfig,
 }
 
 fn one() -> u64 {
@@ -250,6 +254,7 @@ impl PiumaRun {
                 .into());
         }
         exp.piuma.check().map_err(|e| e.in_file(file))?;
+        exp.limits.check().map_err(|e| e.in_file(file))?;
         let (a, b) = load_matrices(&exp, file)?;
         let energy = match &exp.energy_table {
             Some(t) => {
@@ -290,11 +295,10 @@ impl Experiment for PiumaRun {
 
     fn config_keys(&self) -> Vec<String> {
         let mut keys = Vec::new();
-        flatten_keys(
-            &serde_json::to_value(&self.exp).expect("configs serialize"),
-            "",
-            &mut keys,
-        );
+        let mut v = serde_json::to_value(&self.exp).expect("configs serialize");
+        // The limits are echoed only when set, but may always be overridden.
+        v["limits"] = serde_json::to_value(&self.exp.limits).expect("configs serialize");
+        flatten_keys(&v, "", &mut keys);
         keys.sort();
         keys
     }
@@ -334,13 +338,7 @@ pub fn run_piuma(
     let cfg = &exp.piuma;
     let prep = prepare(exp.kernel, &Problem { a, b, cfg }).map_err(|e| e.in_file(file))?;
     let die = cfg.build(prep.programs).map_err(|e| e.in_file(file))?;
-    let clock_ps = (1.0e6 / cfg.clock_mhz).round() as u64;
-    let limits = RunLimits {
-        max_ticks: exp.max_cycles.map(|c| Tick(c * clock_ps)),
-        wall_clock: None,
-        watchdog: Some(Tick(10_000_000 * clock_ps)),
-    };
-    let run = die.run(limits)?;
+    let run = die.run(exp.limits.run_limits(Clock::from_mhz(cfg.clock_mhz)))?;
     let out = prep.output.borrow();
     let c = out.to_csr(a.n_rows, b.n_cols);
     let mut derived = Derived::default();
