@@ -382,6 +382,9 @@ impl Component for DmaEngine {
             });
         }
     }
+    fn collect_stats(&self, prefix: &str, out: &mut crate::stats::StatTree) {
+        out.add(prefix, &self.stats);
+    }
     fn as_any(&self) -> &dyn Any {
         self
     }

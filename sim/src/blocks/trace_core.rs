@@ -229,6 +229,9 @@ impl Component for TraceCore {
             });
         }
     }
+    fn collect_stats(&self, prefix: &str, out: &mut crate::stats::StatTree) {
+        out.add(prefix, &self.stats);
+    }
     fn as_any(&self) -> &dyn Any {
         self
     }

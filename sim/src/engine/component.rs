@@ -6,6 +6,7 @@ use super::msg::Msg;
 use super::queue::{EventQueue, Payload};
 use super::sim::LinkEnd;
 use super::time::Tick;
+use crate::stats::StatTree;
 
 /// A component's index in its simulation, given by [`super::SimBuilder::add`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -62,6 +63,11 @@ pub trait Component: Any {
 
     /// Appends the requests this component is still waiting on. Default: none.
     fn outstanding(&self, _out: &mut Vec<Outstanding>) {}
+
+    /// Adds this component's statistics to `out`, named `prefix.field` (a component that owns
+    /// embedded ones adds theirs under `prefix.<part>`). Called by its owner after the run, off
+    /// the hot path. Default: it has none.
+    fn collect_stats(&self, _prefix: &str, _out: &mut StatTree) {}
 
     /// The component as `Any`, so its owner can read its typed statistics after the run.
     fn as_any(&self) -> &dyn Any;

@@ -359,6 +359,12 @@ impl Finished {
     pub fn wall(&self) -> Duration {
         self.wall
     }
+    /// Adds the statistics of component `id` to `out` under `prefix` (see
+    /// [`Component::collect_stats`]).
+    pub fn collect_stats(&self, id: ComponentId, prefix: &str, out: &mut crate::stats::StatTree) {
+        self.components[id.0 as usize].collect_stats(prefix, out);
+    }
+
     /// The component with this id, downcast to its concrete type.
     pub fn get<T: Component>(&self, id: ComponentId) -> Option<&T> {
         self.components[id.0 as usize].as_any().downcast_ref::<T>()

@@ -460,6 +460,9 @@ impl Component for Cache {
             });
         }
     }
+    fn collect_stats(&self, prefix: &str, out: &mut crate::stats::StatTree) {
+        out.add(prefix, &self.stats);
+    }
     fn as_any(&self) -> &dyn Any {
         self
     }

@@ -243,6 +243,9 @@ impl Component for Noc {
         }
         ctx.progress();
     }
+    fn collect_stats(&self, prefix: &str, out: &mut crate::stats::StatTree) {
+        out.add(prefix, &self.stats);
+    }
     fn as_any(&self) -> &dyn Any {
         self
     }

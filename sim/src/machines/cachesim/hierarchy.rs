@@ -315,17 +315,11 @@ impl Hierarchy {
             return Err(ExperimentError::Trace(clone_trace_error(e)));
         }
         let mut stats = StatTree::default();
-        stats.add("core", core_c.stats());
+        fin.collect_stats(core, "core", &mut stats);
         for (i, l) in cfg.level.iter().enumerate() {
-            stats.add(
-                &l.name,
-                fin.get::<Cache>(ids[i])
-                    .expect("cache ids map to caches")
-                    .stats(),
-            );
+            fin.collect_stats(ids[i], &l.name, &mut stats);
         }
-        let dram_c = fin.get::<Dram>(dram).expect("dram id maps to the DRAM");
-        stats.add("dram", dram_c.stats());
+        fin.collect_stats(dram, "dram", &mut stats);
         let derived = self.derive(&stats, fin.now());
         let mut inputs = BTreeMap::new();
         inputs.insert("trace".to_string(), trace_name.to_string());

@@ -990,6 +990,11 @@ impl Component for PiumaCore {
     fn finish(&mut self, now: Tick) {
         self.dcache.finish(now);
     }
+    fn collect_stats(&self, prefix: &str, out: &mut crate::stats::StatTree) {
+        out.add(prefix, &self.stats);
+        out.add(&format!("{prefix}.spad"), &self.spad.stats());
+        out.add(&format!("{prefix}.dcache"), self.dcache.stats());
+    }
     fn as_any(&self) -> &dyn Any {
         self
     }

@@ -466,28 +466,17 @@ impl Die {
         let mut instructions = 0;
         let mut thread_instructions = Vec::new();
         for (c, &id) in self.cores.iter().enumerate() {
+            fin.collect_stats(id, &format!("core{c}"), &mut stats);
+            fin.collect_stats(self.dmas[c], &format!("core{c}.dma"), &mut stats);
             let core = fin.get::<PiumaCore>(id).expect("core ids map to cores");
             instructions += core.stats().instructions;
             thread_instructions.extend(core.thread_instructions());
-            stats.add(&format!("core{c}"), core.stats());
-            stats.add(&format!("core{c}.spad"), &core.spad_stats());
-            stats.add(&format!("core{c}.dcache"), core.dcache_stats());
-            stats.add(
-                &format!("core{c}.dma"),
-                fin.get::<DmaEngine>(self.dmas[c]).expect("dma").stats(),
-            );
         }
         if let Some(h) = self.hyperx {
             // Several dies: each die's mesh and DRAM, then their sums under the one-die names.
             for (d, (&n, &m)) in self.nocs.iter().zip(&self.drams).enumerate() {
-                stats.add(
-                    &format!("die{d}.mesh"),
-                    fin.get::<Noc>(n).expect("noc").stats(),
-                );
-                stats.add(
-                    &format!("die{d}.dram"),
-                    fin.get::<Dram>(m).expect("dram").stats(),
-                );
+                fin.collect_stats(n, &format!("die{d}.mesh"), &mut stats);
+                fin.collect_stats(m, &format!("die{d}.dram"), &mut stats);
             }
             for what in ["mesh", "dram"] {
                 let mut total: Vec<crate::stats::StatEntry> = Vec::new();
@@ -511,13 +500,10 @@ impl Die {
                 }
                 stats.entries.extend(total);
             }
-            stats.add("hyperx", fin.get::<HyperX>(h).expect("hyperx").stats());
+            fin.collect_stats(h, "hyperx", &mut stats);
         } else {
-            stats.add("mesh", fin.get::<Noc>(self.nocs[0]).expect("noc").stats());
-            stats.add(
-                "dram",
-                fin.get::<Dram>(self.drams[0]).expect("dram").stats(),
-            );
+            fin.collect_stats(self.nocs[0], "mesh", &mut stats);
+            fin.collect_stats(self.drams[0], "dram", &mut stats);
         }
         let cycles = fin.now().0 / self.clock.period_ps();
         Ok(DieRun {
