@@ -7,7 +7,7 @@ use std::any::Any;
 use crate::blocks::cache::{CacheConfig, TagArray};
 use crate::blocks::dram::{Dram, DramConfig};
 use crate::engine::{
-    AccessKind, Component, Ctx, MemReq, Msg, PortId, RunLimits, SimBuilder, Split, Tick,
+    AccessKind, Component, Ctx, MemReq, Msg, PortGroup, PortId, RunLimits, SimBuilder, Split, Tick,
 };
 
 /// A ring of `n` components passing `tokens` tokens around until `n_events` deliveries have happened.
@@ -22,8 +22,9 @@ pub fn engine_ring(n: usize, tokens: usize, n_events: u64) -> u64 {
         fn name(&self) -> &str {
             &self.name
         }
-        fn ports(&self) -> &[&'static str] {
-            &["prev", "next"]
+        fn ports(&self) -> &[PortGroup] {
+            const PORTS: &[PortGroup] = &[PortGroup::one("prev"), PortGroup::one("next")];
+            PORTS
         }
         fn setup(&mut self, ctx: &mut Ctx) {
             for i in 0..self.start {
@@ -147,8 +148,9 @@ pub fn dram_requests(preset: &str, n: u64, window: u64, random: bool) -> u64 {
         fn name(&self) -> &str {
             "feeder"
         }
-        fn ports(&self) -> &[&'static str] {
-            &["mem"]
+        fn ports(&self) -> &[PortGroup] {
+            const PORTS: &[PortGroup] = &[PortGroup::one("mem")];
+            PORTS
         }
         fn setup(&mut self, ctx: &mut Ctx) {
             while self.sent < self.window.min(self.n) {
@@ -181,7 +183,7 @@ pub fn dram_requests(preset: &str, n: u64, window: u64, random: bool) -> u64 {
         line,
     }));
     let d = b.add(Box::new(Dram::new("dram", spec, 1)));
-    b.connect(f, "mem", d, "up0", Tick(1));
+    b.connect(f, "mem", d, ("up", 0), Tick(1));
     let fin = b
         .build()
         .expect("valid")

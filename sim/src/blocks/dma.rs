@@ -22,7 +22,8 @@ use std::any::Any;
 use std::collections::VecDeque;
 
 use crate::engine::{
-    AccessKind, Alarm, Clock, Component, Ctx, MemReq, Msg, Outstanding, PortId, Split, Tick,
+    AccessKind, Alarm, Clock, Component, Ctx, MemReq, Msg, Outstanding, PortGroup, PortId, Split,
+    Tick,
 };
 
 crate::stats_struct! {
@@ -310,8 +311,9 @@ impl Component for DmaEngine {
     fn name(&self) -> &str {
         &self.name
     }
-    fn ports(&self) -> &[&'static str] {
-        &["up", "down"]
+    fn ports(&self) -> &[PortGroup] {
+        const PORTS: &[PortGroup] = &[PortGroup::one("up"), PortGroup::one("down")];
+        PORTS
     }
     fn handle(&mut self, port: PortId, msg: Msg, ctx: &mut Ctx) {
         match (port, msg) {
@@ -406,8 +408,9 @@ mod tests {
         fn name(&self) -> &str {
             "mem"
         }
-        fn ports(&self) -> &[&'static str] {
-            &["up"]
+        fn ports(&self) -> &[PortGroup] {
+            const PORTS: &[PortGroup] = &[PortGroup::one("up")];
+            PORTS
         }
         fn handle(&mut self, _p: PortId, msg: Msg, ctx: &mut Ctx) {
             if let Msg::Req(r) = msg {
@@ -433,8 +436,9 @@ mod tests {
         fn name(&self) -> &str {
             "req"
         }
-        fn ports(&self) -> &[&'static str] {
-            &["dma"]
+        fn ports(&self) -> &[PortGroup] {
+            const PORTS: &[PortGroup] = &[PortGroup::one("dma")];
+            PORTS
         }
         fn setup(&mut self, ctx: &mut Ctx) {
             ctx.send(PortId(0), Msg::Req(self.job), Tick(0));

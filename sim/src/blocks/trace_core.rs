@@ -12,7 +12,7 @@
 use std::any::Any;
 
 use crate::engine::{
-    AccessKind, Clock, Component, Ctx, MemReq, Msg, Outstanding, PortId, Split, Tick,
+    AccessKind, Clock, Component, Ctx, MemReq, Msg, Outstanding, PortGroup, PortId, Split, Tick,
 };
 use crate::program::trace::TraceError;
 use crate::program::{Op, OpClass, Program};
@@ -197,8 +197,9 @@ impl Component for TraceCore {
     fn name(&self) -> &str {
         &self.name
     }
-    fn ports(&self) -> &[&'static str] {
-        &["inst", "data"]
+    fn ports(&self) -> &[PortGroup] {
+        const PORTS: &[PortGroup] = &[PortGroup::one("inst"), PortGroup::one("data")];
+        PORTS
     }
     fn setup(&mut self, ctx: &mut Ctx) {
         self.pump(ctx);

@@ -21,6 +21,61 @@ impl PortId {
     pub const SELF: PortId = PortId(u16::MAX);
 }
 
+/// A group of `count` ports sharing one name: a component with several upper neighbours (a
+/// cache, a DRAM) or endpoints (a mesh) declares one group instead of a name per port. The group's
+/// ports are `name[0]` .. `name[count - 1]`; a group of one is just `name`. A component's
+/// [`PortId`]s number its groups' ports in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PortGroup {
+    /// The group's name.
+    pub name: &'static str,
+    /// How many ports it has.
+    pub count: u16,
+}
+
+impl PortGroup {
+    /// A single port.
+    pub const fn one(name: &'static str) -> PortGroup {
+        PortGroup { name, count: 1 }
+    }
+
+    /// `count` ports named `name`.
+    pub const fn many(name: &'static str, count: u16) -> PortGroup {
+        PortGroup { name, count }
+    }
+}
+
+/// A port named in [`super::SimBuilder::connect`]: a group's name and the index in it (0 for a
+/// single port). `"net"` converts to `("net", 0)`, and `("up", 3)` names the fourth port of `up`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PortRef<'a> {
+    /// The group's name.
+    pub group: &'a str,
+    /// The index in the group.
+    pub index: usize,
+}
+
+impl<'a> From<&'a str> for PortRef<'a> {
+    fn from(group: &'a str) -> PortRef<'a> {
+        PortRef { group, index: 0 }
+    }
+}
+
+impl<'a> From<(&'a str, usize)> for PortRef<'a> {
+    fn from((group, index): (&'a str, usize)) -> PortRef<'a> {
+        PortRef { group, index }
+    }
+}
+
+/// The display name of port `index` of `group` (`up[3]`, or `net` for a single port).
+pub fn port_name(group: &PortGroup, index: usize) -> String {
+    if group.count == 1 {
+        group.name.to_string()
+    } else {
+        format!("{}[{index}]", group.name)
+    }
+}
+
 /// A request a component is still waiting on, reported to the watchdog.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outstanding {
@@ -47,8 +102,9 @@ pub trait Component: Any {
     /// A unique, human-readable instance name ("l1d", "dram.ch0").
     fn name(&self) -> &str;
 
-    /// The names of this component's ports; a port's [`PortId`] is its index here. Default: none.
-    fn ports(&self) -> &[&'static str] {
+    /// This component's ports, as groups; a port's [`PortId`] counts the ports of the groups
+    /// before its own, plus its index in its group. Default: none.
+    fn ports(&self) -> &[PortGroup] {
         &[]
     }
 

@@ -14,7 +14,9 @@ mod queue;
 mod sim;
 mod time;
 
-pub use component::{Alarm, Component, ComponentId, Ctx, Outstanding, PortId};
+pub use component::{
+    port_name, Alarm, Component, ComponentId, Ctx, Outstanding, PortGroup, PortId, PortRef,
+};
 pub use msg::{AccessKind, MemReq, Msg, Split};
 pub use sim::{BuildError, Finished, RunError, RunLimits, Sim, SimBuilder, StopReason};
 pub use time::{Clock, Cycle, Tick};

@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use super::component::{Component, ComponentId, Ctx, Outstanding, PortId};
+use super::component::{
+    port_name, Component, ComponentId, Ctx, Outstanding, PortGroup, PortId, PortRef,
+};
 use super::queue::EventQueue;
 use super::time::Tick;
 
@@ -23,14 +25,14 @@ pub enum BuildError {
     #[error("two components are named {0:?}; names must be unique")]
     DuplicateName(String),
     /// A connect() named a port the component does not declare.
-    #[error("component {component:?} has no port {port:?} (its ports: {known:?})")]
+    #[error("component {component:?} has no port {port:?} (its ports: {known})")]
     UnknownPort {
         /// The component.
         component: String,
         /// The port asked for.
         port: String,
-        /// The ports it has.
-        known: Vec<&'static str>,
+        /// The port groups it has, with their sizes.
+        known: String,
     },
     /// A port was connected twice.
     #[error("port {component}.{port} is connected twice")]
@@ -47,6 +49,14 @@ pub enum BuildError {
         component: String,
         /// The port.
         port: String,
+    },
+    /// A component declared more ports than a [`PortId`] can number.
+    #[error("component {component:?} declares {n_ports} ports; at most 65534")]
+    TooManyPorts {
+        /// The component.
+        component: String,
+        /// Its ports.
+        n_ports: u32,
     },
     /// A link with zero latency would let two components exchange messages forever at one instant.
     #[error("link {from} <-> {to} has zero latency; every link needs at least 1 ps")]
@@ -134,33 +144,41 @@ impl SimBuilder {
         ComponentId(self.components.len() as u32 - 1)
     }
 
-    fn port(&mut self, c: ComponentId, name: &str) -> Option<PortId> {
+    fn port(&mut self, c: ComponentId, want: PortRef) -> Option<PortId> {
         let comp = &self.components[c.0 as usize];
-        match comp.ports().iter().position(|p| *p == name) {
-            Some(i) => Some(PortId(i as u16)),
-            None => {
-                self.errors.push(BuildError::UnknownPort {
-                    component: comp.name().to_string(),
-                    port: name.to_string(),
-                    known: comp.ports().to_vec(),
-                });
-                None
+        let mut base = 0usize;
+        for g in comp.ports() {
+            if g.name == want.group && want.index < g.count as usize {
+                return Some(PortId((base + want.index) as u16));
             }
+            base += g.count as usize;
         }
+        self.errors.push(BuildError::UnknownPort {
+            component: comp.name().to_string(),
+            port: format!("{}[{}]", want.group, want.index),
+            known: comp
+                .ports()
+                .iter()
+                .map(|g| format!("{} x {}", g.name, g.count))
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+        None
     }
 
     /// Joins port `a_port` of `a` and port `b_port` of `b` with a bidirectional link of `latency`.
-    /// Wiring mistakes are reported by [`SimBuilder::build`].
-    pub fn connect(
+    /// A port is a group's name (`"net"`) or a group's name and index (`("up", 3)`). Wiring
+    /// mistakes are reported by [`SimBuilder::build`].
+    pub fn connect<'p>(
         &mut self,
         a: ComponentId,
-        a_port: &str,
+        a_port: impl Into<PortRef<'p>>,
         b: ComponentId,
-        b_port: &str,
+        b_port: impl Into<PortRef<'p>>,
         latency: Tick,
     ) {
-        let pa = self.port(a, a_port);
-        let pb = self.port(b, b_port);
+        let pa = self.port(a, a_port.into());
+        let pb = self.port(b, b_port.into());
         if let (Some(pa), Some(pb)) = (pa, pb) {
             self.links.push((a, pa, b, pb, latency.0));
         }
@@ -181,12 +199,23 @@ impl SimBuilder {
         let mut n_ports = 0u32;
         for c in &self.components {
             port_base.push(n_ports);
-            n_ports += c.ports().len() as u32;
+            let n: u32 = c.ports().iter().map(|g| g.count as u32).sum();
+            if n >= PortId::SELF.0 as u32 {
+                return Err(BuildError::TooManyPorts {
+                    component: c.name().to_string(),
+                    n_ports: n,
+                });
+            }
+            n_ports += n;
         }
         let mut ends: Vec<Option<LinkEnd>> = vec![None; n_ports as usize];
         let name = |c: ComponentId, p: PortId, comps: &[Box<dyn Component>]| {
             let comp = &comps[c.0 as usize];
-            format!("{}.{}", comp.name(), comp.ports()[p.0 as usize])
+            format!(
+                "{}.{}",
+                comp.name(),
+                nth_port_name(comp.ports(), p.0 as usize)
+            )
         };
         for &(a, pa, b, pb, lat) in &self.links {
             if lat == 0 {
@@ -201,7 +230,7 @@ impl SimBuilder {
                     let comp = &self.components[c.0 as usize];
                     return Err(BuildError::PortReused {
                         component: comp.name().to_string(),
-                        port: comp.ports()[p.0 as usize].to_string(),
+                        port: nth_port_name(comp.ports(), p.0 as usize),
                     });
                 }
                 *slot = Some(LinkEnd {
@@ -212,11 +241,12 @@ impl SimBuilder {
             }
         }
         for (ci, c) in self.components.iter().enumerate() {
-            for (pi, p) in c.ports().iter().enumerate() {
+            let n: usize = c.ports().iter().map(|g| g.count as usize).sum();
+            for pi in 0..n {
                 if ends[port_base[ci] as usize + pi].is_none() {
                     return Err(BuildError::Dangling {
                         component: c.name().to_string(),
-                        port: p.to_string(),
+                        port: nth_port_name(c.ports(), pi),
                     });
                 }
             }
@@ -228,6 +258,17 @@ impl SimBuilder {
             queue: EventQueue::new(),
         })
     }
+}
+
+/// The display name of a component's port number `i` (`up[3]`).
+fn nth_port_name(groups: &[PortGroup], mut i: usize) -> String {
+    for g in groups {
+        if i < g.count as usize {
+            return port_name(g, i);
+        }
+        i -= g.count as usize;
+    }
+    format!("#{i}")
 }
 
 /// A wired simulation, ready to run once.
@@ -388,8 +429,9 @@ mod tests {
         fn name(&self) -> &str {
             self.name
         }
-        fn ports(&self) -> &[&'static str] {
-            &["peer"]
+        fn ports(&self) -> &[PortGroup] {
+            const PORTS: &[PortGroup] = &[PortGroup::one("peer")];
+            PORTS
         }
         fn setup(&mut self, ctx: &mut Ctx) {
             if self.starts {
@@ -507,6 +549,70 @@ mod tests {
         assert!(matches!(b.build(), Err(BuildError::UnknownPort { .. })));
     }
 
+    /// A hub with a group of `n` ports, each answering a token back to where it came from.
+    struct Hub {
+        groups: [PortGroup; 2],
+        seen: Vec<u16>,
+    }
+    impl Component for Hub {
+        fn name(&self) -> &str {
+            "hub"
+        }
+        fn ports(&self) -> &[PortGroup] {
+            &self.groups
+        }
+        fn handle(&mut self, port: PortId, _msg: Msg, _ctx: &mut Ctx) {
+            self.seen.push(port.0);
+        }
+        fn as_any(&self) -> &dyn Any {
+            self
+        }
+    }
+
+    #[test]
+    fn a_port_group_numbers_its_ports_after_the_groups_before_it_with_no_cap() {
+        let n = 40;
+        let mut b = SimBuilder::new();
+        let hub = b.add(Box::new(Hub {
+            groups: [PortGroup::one("ctl"), PortGroup::many("up", n)],
+            seen: Vec::new(),
+        }));
+        let mut pingers = Vec::new();
+        for i in 0..=n {
+            let name: &'static str = Box::leak(format!("p{i}").into_boxed_str());
+            let p = b.add(Box::new(Pinger {
+                name,
+                remaining: 1,
+                starts: true,
+                received: 0,
+            }));
+            pingers.push(p);
+        }
+        b.connect(pingers[0], "peer", hub, "ctl", Tick(1));
+        for i in 0..n as usize {
+            b.connect(pingers[i + 1], "peer", hub, ("up", i), Tick(1));
+        }
+        let fin = b.build().unwrap().run(RunLimits::default()).unwrap();
+        let mut seen = fin.get::<Hub>(hub).unwrap().seen.clone();
+        seen.sort();
+        assert_eq!(seen, (0..=n).collect::<Vec<u16>>(), "ctl is 0, up[i] is 1 + i");
+
+        let mut b = SimBuilder::new();
+        let hub = b.add(Box::new(Hub {
+            groups: [PortGroup::one("ctl"), PortGroup::many("up", 3)],
+            seen: Vec::new(),
+        }));
+        let p = b.add(Box::new(Pinger {
+            name: "p",
+            remaining: 0,
+            starts: false,
+            received: 0,
+        }));
+        b.connect(p, "peer", hub, ("up", 3), Tick(1));
+        let e = b.build().err().unwrap().to_string();
+        assert!(e.contains("up[3]") && e.contains("up x 3"), "{e}");
+    }
+
     /// Each waits for a response from the other before answering anything: a classic deadlock.
     struct Waiter {
         name: &'static str,
@@ -516,8 +622,9 @@ mod tests {
         fn name(&self) -> &str {
             self.name
         }
-        fn ports(&self) -> &[&'static str] {
-            &["peer"]
+        fn ports(&self) -> &[PortGroup] {
+            const PORTS: &[PortGroup] = &[PortGroup::one("peer")];
+            PORTS
         }
         fn setup(&mut self, ctx: &mut Ctx) {
             // Both ask at once; each holds the other's request until its own is answered.
@@ -574,8 +681,9 @@ mod tests {
             fn name(&self) -> &str {
                 self.0
             }
-            fn ports(&self) -> &[&'static str] {
-                &["peer"]
+            fn ports(&self) -> &[PortGroup] {
+                const PORTS: &[PortGroup] = &[PortGroup::one("peer")];
+                PORTS
             }
             fn setup(&mut self, ctx: &mut Ctx) {
                 ctx.send(PortId(0), Msg::Token(0), Tick(0));

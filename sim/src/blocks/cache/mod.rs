@@ -27,15 +27,14 @@ pub use config::{CacheConfig, CacheGeometry, PrefetchKind, WritePolicy, Writebac
 pub use stats::CacheStats;
 pub use tags::{Evicted, TagArray};
 
-use super::UP_PORTS;
 use crate::engine::{
-    AccessKind, Clock, Component, Ctx, MemReq, Msg, Outstanding, PortId, Split, Tick,
+    AccessKind, Clock, Component, Ctx, MemReq, Msg, Outstanding, PortGroup, PortId, Split, Tick,
 };
 use config::MAX_MSHR_TARGETS;
 use prefetch::Prefetcher;
 
-/// Most upper neighbours one cache can have.
-pub const MAX_UP_PORTS: usize = UP_PORTS.len();
+/// Most upper neighbours one cache can have (a [`PortId`] numbers them and the `down` port).
+pub const MAX_UP_PORTS: usize = u16::MAX as usize - 2;
 
 #[derive(Clone, Copy)]
 struct Target {
@@ -68,7 +67,7 @@ const EMPTY_TARGET: Target = Target {
 /// A cache component. Build with [`Cache::new`], read [`Cache::stats`] after the run.
 pub struct Cache {
     name: String,
-    ports: Vec<&'static str>,
+    ports: [PortGroup; 2],
     down: PortId,
     cfg: CacheConfig,
     geo: CacheGeometry,
@@ -100,8 +99,7 @@ impl Cache {
             (1..=MAX_UP_PORTS).contains(&n_up),
             "a cache has 1..={MAX_UP_PORTS} upper neighbours"
         );
-        let mut ports: Vec<&'static str> = UP_PORTS[..n_up].to_vec();
-        ports.push("down");
+        let ports = [PortGroup::many("up", n_up as u16), PortGroup::one("down")];
         let empty = Mshr {
             line: 0,
             valid: false,
@@ -419,7 +417,7 @@ impl Component for Cache {
     fn name(&self) -> &str {
         &self.name
     }
-    fn ports(&self) -> &[&'static str] {
+    fn ports(&self) -> &[PortGroup] {
         &self.ports
     }
     fn handle(&mut self, port: PortId, msg: Msg, ctx: &mut Ctx) {

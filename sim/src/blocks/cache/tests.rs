@@ -159,8 +159,9 @@ impl Component for Driver {
     fn name(&self) -> &str {
         "driver"
     }
-    fn ports(&self) -> &[&'static str] {
-        &["mem"]
+    fn ports(&self) -> &[PortGroup] {
+        const PORTS: &[PortGroup] = &[PortGroup::one("mem")];
+        PORTS
     }
     fn setup(&mut self, ctx: &mut Ctx) {
         self.pump(ctx);
@@ -188,8 +189,9 @@ impl Component for Memory {
     fn name(&self) -> &str {
         "memory"
     }
-    fn ports(&self) -> &[&'static str] {
-        &["up"]
+    fn ports(&self) -> &[PortGroup] {
+        const PORTS: &[PortGroup] = &[PortGroup::one("up")];
+        PORTS
     }
     fn handle(&mut self, p: PortId, m: Msg, ctx: &mut Ctx) {
         match m {
@@ -224,7 +226,7 @@ fn run_cache(
         latency: Tick(50_000),
         writebacks: 0,
     }));
-    b.connect(d, "mem", cache, "up0", Tick(1));
+    b.connect(d, "mem", cache, ("up", 0), Tick(1));
     b.connect(cache, "down", m, "up", Tick(1000));
     let fin = b
         .build()

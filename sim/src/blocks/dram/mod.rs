@@ -27,8 +27,9 @@ pub use config::{
 };
 pub use stats::DramStats;
 
-use super::UP_PORTS;
-use crate::engine::{AccessKind, Component, Ctx, MemReq, Msg, Outstanding, PortId, Tick};
+use crate::engine::{
+    AccessKind, Component, Ctx, MemReq, Msg, Outstanding, PortGroup, PortId, Tick,
+};
 
 /// A DRAM command, as logged for the checker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -351,7 +352,7 @@ struct Slot {
 /// The DRAM component. Ports `up0`..: requests in, responses out on the same port.
 pub struct Dram {
     name: String,
-    ports: Vec<&'static str>,
+    ports: [PortGroup; 1],
     spec: DramSpec,
     channels: Vec<Channel>,
     slots: Vec<Slot>,
@@ -391,8 +392,8 @@ impl Dram {
     /// A DRAM system with `n_up` request ports.
     pub fn new(name: &str, spec: DramSpec, n_up: usize) -> Dram {
         assert!(
-            (1..=UP_PORTS.len()).contains(&n_up),
-            "a DRAM has 1..=16 request ports"
+            (1..u16::MAX as usize).contains(&n_up),
+            "a DRAM has at least one request port"
         );
         let o = spec.org;
         let t = spec.timing;
@@ -445,7 +446,7 @@ impl Dram {
         let rtw = t.cl + spec.burst_cycles + 2 - t.cwl.min(t.cl + spec.burst_cycles + 2);
         Dram {
             name: name.to_string(),
-            ports: UP_PORTS[..n_up].to_vec(),
+            ports: [PortGroup::many("up", n_up as u16)],
             channels: (0..o.channels).map(|_| channel()).collect(),
             slots: Vec::new(),
             free_slots: Vec::new(),
@@ -962,7 +963,7 @@ impl Component for Dram {
     fn name(&self) -> &str {
         &self.name
     }
-    fn ports(&self) -> &[&'static str] {
+    fn ports(&self) -> &[PortGroup] {
         &self.ports
     }
     fn handle(&mut self, port: PortId, msg: Msg, ctx: &mut Ctx) {

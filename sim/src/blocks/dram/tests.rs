@@ -5,7 +5,9 @@ use std::any::Any;
 
 use super::checker::check;
 use super::*;
-use crate::engine::{Component, Ctx, MemReq, Msg, PortId, RunLimits, SimBuilder, Split, Tick};
+use crate::engine::{
+    Component, Ctx, MemReq, Msg, PortGroup, PortId, RunLimits, SimBuilder, Split, Tick,
+};
 
 /// Issues `n` requests (reads, or every `write_every`-th a write), keeping `window` in flight.
 struct Feeder {
@@ -75,8 +77,9 @@ impl Component for Feeder {
     fn name(&self) -> &str {
         "feeder"
     }
-    fn ports(&self) -> &[&'static str] {
-        &["mem"]
+    fn ports(&self) -> &[PortGroup] {
+        const PORTS: &[PortGroup] = &[PortGroup::one("mem")];
+        PORTS
     }
     fn setup(&mut self, ctx: &mut Ctx) {
         self.send(ctx);
@@ -99,7 +102,7 @@ fn run(spec: DramSpec, feeder: Feeder) -> (DramStats, Vec<IssuedCommand>, Tick, 
     let mut dram = Dram::new("dram", spec, 1);
     dram.enable_command_log();
     let d = b.add(Box::new(dram));
-    b.connect(f, "mem", d, "up0", Tick(1));
+    b.connect(f, "mem", d, ("up", 0), Tick(1));
     let fin = b
         .build()
         .unwrap()

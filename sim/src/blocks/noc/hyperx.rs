@@ -13,7 +13,7 @@
 use std::any::Any;
 
 use super::{message_bytes, Tags};
-use crate::engine::{Clock, Component, Ctx, MemReq, Msg, PortId, Tick};
+use crate::engine::{Clock, Component, Ctx, MemReq, Msg, PortGroup, PortId, Tick};
 
 crate::stats_struct! {
     /// Counters of the die-to-die network.
@@ -39,16 +39,6 @@ pub struct HyperXSpec {
     pub header_bytes: u64,
 }
 
-/// Port names `die0`, `die1`, ...
-fn die_ports() -> &'static [&'static str] {
-    static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
-    NAMES.get_or_init(|| {
-        (0..256)
-            .map(|i| &*Box::leak(format!("die{i}").into_boxed_str()))
-            .collect()
-    })
-}
-
 /// The die-to-die network.
 pub struct HyperX {
     name: String,
@@ -60,6 +50,7 @@ pub struct HyperX {
     link_free: Vec<Tick>,
     tags: Tags,
     stats: HyperXStats,
+    ports: [PortGroup; 1],
 }
 
 impl HyperX {
@@ -75,6 +66,7 @@ impl HyperX {
             "{name}: 1 to 256 dies and a link of at least one byte per cycle"
         );
         HyperX {
+            ports: [PortGroup::many("die", spec.n_dies as u16)],
             name: name.to_string(),
             link_free: vec![Tick(0); spec.n_dies * spec.n_dies],
             spec,
@@ -115,8 +107,8 @@ impl Component for HyperX {
     fn name(&self) -> &str {
         &self.name
     }
-    fn ports(&self) -> &[&'static str] {
-        &die_ports()[..self.spec.n_dies]
+    fn ports(&self) -> &[PortGroup] {
+        &self.ports
     }
     fn handle(&mut self, port: PortId, msg: Msg, ctx: &mut Ctx) {
         let now = ctx.now();

@@ -22,11 +22,10 @@ pub mod hyperx;
 mod tests;
 
 use std::any::Any;
-use std::sync::OnceLock;
 
 pub use config::{NocConfig, NocSpec, Region, Topology};
 
-use crate::engine::{AccessKind, Clock, Component, Ctx, MemReq, Msg, PortId, Tick};
+use crate::engine::{AccessKind, Clock, Component, Ctx, MemReq, Msg, PortGroup, PortId, Tick};
 
 crate::stats_struct! {
     /// Counters of one network.
@@ -38,16 +37,6 @@ crate::stats_struct! {
         latency_ps: Picoseconds = "Injection-to-delivery time, summed over messages",
         contention_cycles: Cycles = "Cycles messages waited for a busy link or port",
     }
-}
-
-/// Endpoint port names, built once.
-fn endpoint_ports() -> &'static [&'static str] {
-    static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
-    NAMES.get_or_init(|| {
-        (0..config::MAX_ENDPOINTS)
-            .map(|i| &*Box::leak(format!("ep{i}").into_boxed_str()))
-            .collect()
-    })
 }
 
 /// Bytes a network carries for `req` (or its response): the header, plus the data where the data
@@ -98,6 +87,7 @@ pub struct Noc {
     eject_free: Vec<Tick>,
     tags: Tags,
     stats: NocStats,
+    ports: [PortGroup; 1],
 }
 
 const EAST: usize = 0;
@@ -118,6 +108,7 @@ impl Noc {
             .max()
             .map_or(1, |r| (r as usize / cols + 1) * cols);
         Noc {
+            ports: [PortGroup::many("ep", spec.n_endpoints as u16)],
             name: name.to_string(),
             link_free: vec![Tick(0); n_routers * 4],
             inject_free: vec![Tick(0); n],
@@ -210,8 +201,8 @@ impl Component for Noc {
     fn name(&self) -> &str {
         &self.name
     }
-    fn ports(&self) -> &[&'static str] {
-        &endpoint_ports()[..self.spec.n_endpoints as usize]
+    fn ports(&self) -> &[PortGroup] {
+        &self.ports
     }
     fn handle(&mut self, port: PortId, msg: Msg, ctx: &mut Ctx) {
         let now = ctx.now();

@@ -15,8 +15,9 @@ impl Component for Source {
     fn name(&self) -> &str {
         &self.name
     }
-    fn ports(&self) -> &[&'static str] {
-        &["net"]
+    fn ports(&self) -> &[PortGroup] {
+        const PORTS: &[PortGroup] = &[PortGroup::one("net")];
+        PORTS
     }
     fn setup(&mut self, ctx: &mut Ctx) {
         for (i, &(at, addr, kind)) in self.sends.iter().enumerate() {
@@ -50,8 +51,9 @@ impl Component for Target {
     fn name(&self) -> &str {
         &self.name
     }
-    fn ports(&self) -> &[&'static str] {
-        &["net"]
+    fn ports(&self) -> &[PortGroup] {
+        const PORTS: &[PortGroup] = &[PortGroup::one("net")];
+        PORTS
     }
     fn handle(&mut self, p: PortId, m: Msg, ctx: &mut Ctx) {
         let Msg::Req(r) = m else { panic!() };
@@ -79,21 +81,20 @@ fn run(cfg: NocConfig, sources: Vec<(usize, Vec<Send>)>) -> Outcome {
     let mut src_ids = Vec::new();
     let mut tgt_ids = vec![None; n];
     for (e, tgt) in tgt_ids.iter_mut().enumerate() {
-        let port = format!("ep{e}");
         if let Some((_, sends)) = sources.iter().find(|(s, _)| *s == e) {
             let id = b.add(Box::new(Source {
                 name: format!("s{e}"),
                 sends: sends.clone(),
                 got: Vec::new(),
             }));
-            b.connect(id, "net", noc, &port, Tick(1));
+            b.connect(id, "net", noc, ("ep", e), Tick(1));
             src_ids.push(id);
         } else {
             let id = b.add(Box::new(Target {
                 name: format!("t{e}"),
                 arrivals: Vec::new(),
             }));
-            b.connect(id, "net", noc, &port, Tick(1));
+            b.connect(id, "net", noc, ("ep", e), Tick(1));
             *tgt = Some(id);
         }
     }

@@ -22,8 +22,7 @@ use std::any::Any;
 
 pub use config::{SpadConfig, SpadGeometry};
 
-use super::UP_PORTS;
-use crate::engine::{AccessKind, Clock, Component, Ctx, Msg, PortId, Tick};
+use crate::engine::{AccessKind, Clock, Component, Ctx, Msg, PortGroup, PortId, Tick};
 
 crate::stats_struct! {
     /// Counters of one scratchpad.
@@ -150,7 +149,7 @@ impl AtomicUnit {
 /// The scratchpad component.
 pub struct Scratchpad {
     name: String,
-    ports: Vec<&'static str>,
+    ports: [PortGroup; 1],
     geo: SpadGeometry,
     clock: Clock,
     /// The cycle each bank is free from.
@@ -177,12 +176,12 @@ impl Scratchpad {
     /// A scratchpad with `n_up` request ports.
     pub fn new(name: &str, geo: SpadGeometry, clock: Clock, n_up: usize) -> Scratchpad {
         assert!(
-            (1..=UP_PORTS.len()).contains(&n_up),
-            "a scratchpad has 1..=16 request ports"
+            (1..u16::MAX as usize).contains(&n_up),
+            "a scratchpad has at least one request port"
         );
         Scratchpad {
             name: name.to_string(),
-            ports: UP_PORTS[..n_up].to_vec(),
+            ports: [PortGroup::many("up", n_up as u16)],
             bank_free: vec![0; geo.n_banks as usize],
             port_cycle: 0,
             port_used: 0,
@@ -295,7 +294,7 @@ impl Component for Scratchpad {
     fn name(&self) -> &str {
         &self.name
     }
-    fn ports(&self) -> &[&'static str] {
+    fn ports(&self) -> &[PortGroup] {
         &self.ports
     }
     fn handle(&mut self, port: PortId, msg: Msg, ctx: &mut Ctx) {

@@ -14,8 +14,9 @@ impl Component for Burst {
     fn name(&self) -> &str {
         "burst"
     }
-    fn ports(&self) -> &[&'static str] {
-        &["mem"]
+    fn ports(&self) -> &[PortGroup] {
+        const PORTS: &[PortGroup] = &[PortGroup::one("mem")];
+        PORTS
     }
     fn setup(&mut self, ctx: &mut Ctx) {
         for (i, &(addr, kind)) in self.reqs.iter().enumerate() {
@@ -69,7 +70,7 @@ fn run(g: SpadGeometry, reqs: Vec<(u64, AccessKind)>) -> (Vec<u64>, SpadStats) {
         Clock::from_mhz(1000.0),
         1,
     )));
-    b.connect(d, "mem", s, "up0", Tick(1));
+    b.connect(d, "mem", s, ("up", 0), Tick(1));
     let fin = b.build().unwrap().run(RunLimits::default()).unwrap();
     let mut done = fin.get::<Burst>(d).unwrap().done.clone();
     assert_eq!(done.len(), n);

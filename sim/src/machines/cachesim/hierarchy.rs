@@ -276,19 +276,19 @@ impl Hierarchy {
         let dram = b.add(Box::new(Dram::new("dram", self.dram.clone(), n_dram_up)));
         let mut next_port = vec![0usize; n];
         let mut next_dram_port = 0;
-        let port = |k: usize| format!("up{k}");
+        let port = |k: usize| ("up", k);
         // Core to first level (or to the DRAM): effectively free wiring inside the core (the
         // engine's minimum, 1 ps).
         match self.first {
             Some((inst, data)) => {
                 for (core_port, lvl) in [("inst", inst), ("data", data)] {
-                    b.connect(core, core_port, ids[lvl], &port(next_port[lvl]), Tick(1));
+                    b.connect(core, core_port, ids[lvl], port(next_port[lvl]), Tick(1));
                     next_port[lvl] += 1;
                 }
             }
             None => {
                 for core_port in ["inst", "data"] {
-                    b.connect(core, core_port, dram, &port(next_dram_port), Tick(1));
+                    b.connect(core, core_port, dram, port(next_dram_port), Tick(1));
                     next_dram_port += 1;
                 }
             }
@@ -297,11 +297,11 @@ impl Hierarchy {
             let lat = self.clock.ticks(l.link_latency_cycles);
             match self.parents[i] {
                 Some(p) => {
-                    b.connect(ids[i], "down", ids[p], &port(next_port[p]), lat);
+                    b.connect(ids[i], "down", ids[p], port(next_port[p]), lat);
                     next_port[p] += 1;
                 }
                 None => {
-                    b.connect(ids[i], "down", dram, &port(next_dram_port), lat);
+                    b.connect(ids[i], "down", dram, port(next_dram_port), lat);
                     next_dram_port += 1;
                 }
             }

@@ -44,7 +44,7 @@ use std::collections::BinaryHeap;
 use crate::blocks::cache::{Cache, CacheStats, TagArray};
 use crate::blocks::dma;
 use crate::blocks::spad::{Scratchpad, SpadStats};
-use crate::engine::{
+use crate::engine::{PortGroup, 
     AccessKind, Alarm, Clock, Component, Ctx, MemReq, Msg, Outstanding, PortId, Split, Tick,
 };
 use crate::program::{DmaForm, Op, OpClass, Program};
@@ -874,8 +874,9 @@ impl Component for PiumaCore {
     fn name(&self) -> &str {
         &self.name
     }
-    fn ports(&self) -> &[&'static str] {
-        &["dcache_up", "dcache_down", "net", "dma", "dcache_resp"]
+    fn ports(&self) -> &[PortGroup] {
+        const PORTS: &[PortGroup] = &[PortGroup::one("dcache_up"), PortGroup::one("dcache_down"), PortGroup::one("net"), PortGroup::one("dma"), PortGroup::one("dcache_resp")];
+        PORTS
     }
     fn setup(&mut self, ctx: &mut Ctx) {
         self.wake(Tick(0), ctx);

@@ -411,12 +411,12 @@ impl PiumaConfig {
                 let g = d * n_cores + c;
                 // The core's embedded data cache answers misses through a loop-back wire.
                 b.connect(cores[g], "dcache_up", cores[g], "dcache_resp", wire);
-                b.connect(cores[g], "net", noc, &format!("ep{}", 2 * c), wire);
+                b.connect(cores[g], "net", noc, ("ep", 2 * c), wire);
                 b.connect(
                     cores[g],
                     "dcache_down",
                     noc,
-                    &format!("ep{}", 2 * c + 1),
+                    ("ep", 2 * c + 1),
                     wire,
                 );
                 b.connect(cores[g], "dma", dmas[g], "up", wire);
@@ -424,21 +424,21 @@ impl PiumaConfig {
                     dmas[g],
                     "down",
                     noc,
-                    &format!("ep{}", 2 * n_cores + n_ch + c),
+                    ("ep", 2 * n_cores + n_ch + c),
                     wire,
                 );
             }
             for ch in 0..n_ch {
                 b.connect(
                     noc,
-                    &format!("ep{}", 2 * n_cores + ch),
+                    ("ep", 2 * n_cores + ch),
                     dram,
-                    &format!("up{ch}"),
+                    ("up", ch),
                     wire,
                 );
             }
             if let Some(h) = hyperx {
-                b.connect(noc, &format!("ep{gateway}"), h, &format!("die{d}"), wire);
+                b.connect(noc, ("ep", gateway), h, ("die", d), wire);
             }
             nocs.push(noc);
             drams.push(dram);
