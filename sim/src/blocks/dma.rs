@@ -179,7 +179,7 @@ impl DmaEngine {
         }
     }
 
-    /// Counters.
+    /// Its counters so far.
     pub fn stats(&self) -> &DmaStats {
         &self.stats
     }

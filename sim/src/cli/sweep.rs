@@ -13,8 +13,8 @@ use super::{bad, progress_bar};
 #[command(args_conflicts_with_subcommands = true)]
 #[command(after_help = "Examples:
   sparsim sweep configs/sweeps/cachesim-size-ways.toml --jobs 2
-  sparsim sweep configs/sweeps/piuma-thread-scaling.toml --shard 1/4 --dir reports/scaling-1
-  sparsim sweep merge reports/scaling-1 reports/scaling-2 reports/scaling-3 reports/scaling-4 --out reports/scaling")]
+  sparsim sweep configs/sweeps/piuma-threads-spad.toml --shard 1/2   (and 2/2, anywhere)
+  sparsim sweep merge reports/piuma-threads-spad.shard-*-of-2 --out reports/piuma-threads-spad-all")]
 pub struct SweepArgs {
     #[command(subcommand)]
     cmd: Option<SweepCmd>,

@@ -22,7 +22,7 @@ pub enum WorkloadCmd {
     Gen {
         #[command(subcommand)]
         kind: GenKind,
-        /// Seed.
+        /// Seed of the generator: the same seed gives the same matrix.
         #[arg(long, default_value_t = 1, global = true)]
         seed: u64,
         /// Output .mtx file (must not exist).

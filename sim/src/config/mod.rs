@@ -15,7 +15,7 @@ pub enum ConfigError {
     /// The file could not be read.
     #[error("{}: cannot read config: {source}", .file.display())]
     Io {
-        /// The file.
+        /// The config file that could not be read.
         file: PathBuf,
         /// The OS error.
         source: std::io::Error,
@@ -23,7 +23,7 @@ pub enum ConfigError {
     /// The file is not valid TOML.
     #[error("{}: not valid TOML: {msg}", .file.display())]
     Syntax {
-        /// The file.
+        /// The config file whose TOML is malformed.
         file: PathBuf,
         /// The parser's message, with line and column.
         msg: String,
@@ -31,7 +31,7 @@ pub enum ConfigError {
     /// A key is unknown, missing or has the wrong type.
     #[error("{}: key `{key}`: {msg}", .file.display())]
     Schema {
-        /// The file.
+        /// The config file with the bad key.
         file: PathBuf,
         /// The key path.
         key: String,
@@ -41,9 +41,9 @@ pub enum ConfigError {
     /// A value is out of range or inconsistent with another.
     #[error("{}: {}", .file.display(), .invalid)]
     Invalid {
-        /// The file.
+        /// The config file the invalid value came from.
         file: PathBuf,
-        /// The problem.
+        /// The key, its value and the fix.
         invalid: Invalid,
     },
     /// A `--set` argument is malformed.

@@ -27,7 +27,7 @@ pub enum BuildError {
     /// A connect() named a port the component does not declare.
     #[error("component {component:?} has no port {port:?} (its ports: {known})")]
     UnknownPort {
-        /// The component.
+        /// The component asked for the port.
         component: String,
         /// The port asked for.
         port: String,
@@ -37,23 +37,23 @@ pub enum BuildError {
     /// A port was connected twice.
     #[error("port {component}.{port} is connected twice")]
     PortReused {
-        /// The component.
+        /// The component whose port is used twice.
         component: String,
-        /// The port.
+        /// The port, as `group[index]` or a single port's name.
         port: String,
     },
     /// A declared port was never connected.
     #[error("port {component}.{port} is not connected to anything")]
     Dangling {
-        /// The component.
+        /// The component with the unconnected port.
         component: String,
-        /// The port.
+        /// The port, as `group[index]` or a single port's name.
         port: String,
     },
     /// A component declared more ports than a [`PortId`] can number.
     #[error("component {component:?} declares {n_ports} ports; at most 65534")]
     TooManyPorts {
-        /// The component.
+        /// The component with too many ports.
         component: String,
         /// Its ports.
         n_ports: u32,
@@ -595,7 +595,11 @@ mod tests {
         let fin = b.build().unwrap().run(RunLimits::default()).unwrap();
         let mut seen = fin.get::<Hub>(hub).unwrap().seen.clone();
         seen.sort();
-        assert_eq!(seen, (0..=n).collect::<Vec<u16>>(), "ctl is 0, up[i] is 1 + i");
+        assert_eq!(
+            seen,
+            (0..=n).collect::<Vec<u16>>(),
+            "ctl is 0, up[i] is 1 + i"
+        );
 
         let mut b = SimBuilder::new();
         let hub = b.add(Box::new(Hub {

@@ -137,7 +137,7 @@ pub struct ReportMeta<'a> {
     pub name: String,
     /// What ran (`cachesim`, `piuma/smash-v1`).
     pub kind: String,
-    /// Seed.
+    /// The run's seed, as recorded in the report.
     pub seed: u64,
     /// The resolved configuration to echo.
     pub config: serde_json::Value,

@@ -1,7 +1,7 @@
 //! Machines: the hardware models that run workloads, each composed from `blocks`, and the one
 //! plug-in point through which the rest of sparsim reaches them.
 //!
-//! A machine is a folder under `machines/` plus one entry in [`register!`] below. It provides a
+//! A machine is a folder under `machines/` plus one entry in `register!` below. It provides a
 //! [`Machine`]: its name (the `kind` key of an experiment file), a one-line description, its
 //! kernels, loading an experiment file (both config stages, and the inputs the file names) into an
 //! [`Experiment`], the lines `run` prints from a report, how to recognise and check a bare machine
@@ -127,7 +127,7 @@ pub trait Experiment {
 
 /// What a run gives: the deterministic report and what is not in it.
 pub struct Outcome {
-    /// The report.
+    /// The deterministic report of the run.
     pub report: RunReport,
     /// Real time of the simulation itself (no file loading).
     pub wall: Duration,

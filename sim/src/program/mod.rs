@@ -16,13 +16,13 @@ pub enum OpClass {
     Simd,
     /// Multiply-accumulate.
     Mac,
-    /// Branch.
+    /// A branch (a control-flow operation with no memory access).
     Branch,
     /// Instruction fetch (memory-only traces record fetches explicitly).
     Fetch,
-    /// Load.
+    /// A memory read.
     Load,
-    /// Store.
+    /// A memory write.
     Store,
     /// Atomic read-modify-write.
     Atomic,
@@ -48,7 +48,7 @@ impl OpClass {
 /// model data hazards (0 = none).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Op {
-    /// Class.
+    /// What kind of operation it is.
     pub class: OpClass,
     /// Byte address (memory operations).
     pub addr: u64,

@@ -28,7 +28,7 @@ pub enum TraceError {
     /// The file cannot be opened or read.
     #[error("{}: cannot read trace: {source}", .path.display())]
     Io {
-        /// File.
+        /// The trace file.
         path: PathBuf,
         /// OS error.
         source: std::io::Error,
@@ -36,7 +36,7 @@ pub enum TraceError {
     /// The file is empty or holds no operations.
     #[error("{}: {msg}", .path.display())]
     Empty {
-        /// File.
+        /// The trace file.
         path: PathBuf,
         /// What is missing.
         msg: String,
@@ -44,7 +44,7 @@ pub enum TraceError {
     /// A text line cannot be read.
     #[error("{}:{line}: {msg}", .path.display())]
     Line {
-        /// File.
+        /// The trace file.
         path: PathBuf,
         /// 1-based line number.
         line: u64,
@@ -54,7 +54,7 @@ pub enum TraceError {
     /// The binary body is malformed.
     #[error("{}: byte {offset}: {msg}", .path.display())]
     Binary {
-        /// File.
+        /// The trace file.
         path: PathBuf,
         /// Offset in the (decompressed) body.
         offset: u64,

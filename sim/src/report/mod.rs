@@ -21,9 +21,9 @@ pub mod plot;
 /// A metric derived from statistics at report time (a rate, an average).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Metric {
-    /// Value.
+    /// The metric's value.
     pub value: f64,
-    /// Unit.
+    /// Its unit (`GB/s`, `ratio`, `cycles`).
     pub unit: String,
     /// What it is.
     pub doc: String,
@@ -38,7 +38,7 @@ pub struct RunReport {
     pub kind: String,
     /// sparsim version that produced it.
     pub sparsim_version: String,
-    /// Seed.
+    /// The seed the run was configured with.
     pub seed: u64,
     /// The resolved configuration, as loaded (after overrides).
     pub config: serde_json::Value,
@@ -54,7 +54,7 @@ pub struct RunReport {
     pub stats: Vec<StatEntry>,
     /// Derived metrics.
     pub derived: BTreeMap<String, Metric>,
-    /// Energy.
+    /// Energy by action and component, and the statistics no table entry prices.
     pub energy: EnergyReport,
 }
 

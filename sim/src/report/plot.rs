@@ -42,7 +42,7 @@ const SIZE: (u32, u32) = (900, 520);
 pub enum Figure {
     /// Bars: one group per label, one bar per series; `stacked` piles the series instead.
     Bars {
-        /// Title.
+        /// The figure's title.
         title: String,
         /// Y axis label, with unit.
         y_label: String,
@@ -55,7 +55,7 @@ pub enum Figure {
     },
     /// Lines over a numeric x.
     Lines {
-        /// Title.
+        /// The figure's title.
         title: String,
         /// X axis label, with unit.
         x_label: String,
@@ -68,7 +68,7 @@ pub enum Figure {
     },
     /// A colour grid: `values[y][x]`.
     Heatmap {
-        /// Title.
+        /// The figure's title.
         title: String,
         /// X axis label.
         x_label: String,
@@ -83,7 +83,7 @@ pub enum Figure {
     },
     /// Points on two metrics, with the Pareto front (lower is better on both) drawn over them.
     Pareto {
-        /// Title.
+        /// The figure's title.
         title: String,
         /// X axis label, with unit.
         x_label: String,

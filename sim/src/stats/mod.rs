@@ -12,7 +12,7 @@ use serde::Serialize;
 pub enum Unit {
     /// A number of events.
     Count,
-    /// Bytes.
+    /// A number of bytes.
     Bytes,
     /// Cycles of the component's own clock.
     Cycles,
@@ -56,9 +56,9 @@ pub trait StatSet {
 pub struct StatEntry {
     /// Hierarchical name, e.g. `l1d.read_misses`.
     pub name: String,
-    /// Value.
+    /// The counter's value at the end of the run.
     pub value: u64,
-    /// Unit.
+    /// What the value counts (count, bytes, cycles, picoseconds).
     pub unit: Unit,
     /// What is counted.
     pub doc: &'static str,

@@ -161,7 +161,7 @@ pub fn default_dir(out: &Path, sweep: &Sweep, shard: Option<Shard>) -> PathBuf {
 pub struct Prepared {
     /// The sweep directory.
     pub dir: PathBuf,
-    /// The manifest.
+    /// The sweep as expanded (`sweep.json`): its points, ids, seeds and hash.
     pub manifest: Manifest,
     /// Records already there (resume).
     pub done: Vec<Record>,

@@ -26,9 +26,9 @@ pub enum Status {
 /// A metric with its unit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Value {
-    /// Value.
+    /// The metric's value.
     pub value: f64,
-    /// Unit.
+    /// Its unit.
     pub unit: String,
 }
 

@@ -34,7 +34,7 @@ pub struct SweepFile {
     /// Metrics shown in the summary table (every metric is recorded either way).
     #[serde(default)]
     pub metrics: Vec<String>,
-    /// The axes.
+    /// The axes: a key path each, with its values.
     #[serde(default)]
     pub axis: Vec<Axis>,
     /// Workloads: named sets of overrides. Default: the base experiment's own workload.

@@ -3,9 +3,9 @@
 /// CSR: row `i` holds `col_idx[row_ptr[i]..row_ptr[i + 1]]` with matching `values`, columns sorted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Csr {
-    /// Rows.
+    /// Number of rows.
     pub n_rows: usize,
-    /// Columns.
+    /// Number of columns.
     pub n_cols: usize,
     /// Row start offsets, `n_rows + 1` entries.
     pub row_ptr: Vec<usize>,

@@ -58,7 +58,7 @@ pub enum Generator {
         n: usize,
         /// Mean entries per row.
         avg_nnz: usize,
-        /// Exponent.
+        /// Zipf exponent of the row lengths.
         alpha: f64,
     },
 }

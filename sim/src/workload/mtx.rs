@@ -20,7 +20,7 @@ use super::csr::Csr;
 #[derive(Debug, thiserror::Error)]
 #[error("{}{}: {msg}", .path.display(), .line.map(|l| format!(":{l}")).unwrap_or_default())]
 pub struct MtxError {
-    /// File.
+    /// The Matrix Market file.
     pub path: PathBuf,
     /// 1-based line, when the problem is on one line.
     pub line: Option<u64>,

@@ -117,13 +117,13 @@ pub const MAX_MSHR_TARGETS: u64 = 32;
 /// A checked geometry: derived sizes and shifts the hot path uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CacheGeometry {
-    /// Sets.
+    /// Number of sets (size / (ways x line)).
     pub n_sets: u64,
     /// Ways per set.
     pub n_ways: u64,
     /// log2(line size).
     pub line_shift: u32,
-    /// Banks.
+    /// Number of banks.
     pub n_banks: u64,
 }
 

@@ -201,15 +201,15 @@ fn yes() -> bool {
 /// An address field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
-    /// Channel.
+    /// The channel index bits.
     Channel,
-    /// Rank.
+    /// The rank index bits.
     Rank,
     /// Bank group.
     BankGroup,
     /// Bank within its group.
     Bank,
-    /// Row.
+    /// The row index bits.
     Row,
     /// Column block (one access).
     Column,
@@ -220,9 +220,9 @@ pub enum Field {
 pub struct DramSpec {
     /// Preset name.
     pub name: String,
-    /// Organisation.
+    /// The resolved organisation (channels, ranks, banks, rows, columns, bus).
     pub org: DramOrg,
-    /// Timing.
+    /// The timing parameters, in DRAM clock cycles.
     pub timing: DramTiming,
     /// Bytes per column command.
     pub access_bytes: u64,

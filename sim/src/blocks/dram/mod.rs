@@ -51,11 +51,11 @@ pub enum Command {
 pub struct IssuedCommand {
     /// DRAM cycle.
     pub cycle: u64,
-    /// Command.
+    /// The command issued.
     pub cmd: Command,
-    /// Channel.
+    /// The channel it went to.
     pub channel: u32,
-    /// Rank.
+    /// The rank it went to.
     pub rank: u32,
     /// Bank group.
     pub bank_group: u32,
@@ -68,15 +68,15 @@ pub struct IssuedCommand {
 /// A decoded address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DramAddr {
-    /// Channel.
+    /// Channel index.
     pub channel: u32,
-    /// Rank.
+    /// Rank index in the channel.
     pub rank: u32,
     /// Bank group.
     pub bank_group: u32,
     /// Bank within group.
     pub bank: u32,
-    /// Row.
+    /// Row index in the bank.
     pub row: u32,
     /// Column block.
     pub column: u32,

@@ -21,7 +21,7 @@ pub enum Topology {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct NocConfig {
-    /// Shape.
+    /// Crossbar or mesh.
     pub topology: Topology,
     /// Endpoints of a crossbar (a mesh has one per router).
     pub n_endpoints: Option<u64>,
@@ -53,9 +53,9 @@ fn sixty_four() -> u64 {
 /// A checked network.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NocSpec {
-    /// Shape.
+    /// Crossbar or mesh, with the mesh's columns and rows.
     pub topology: Topology,
-    /// Endpoints.
+    /// Number of endpoints (components attached to the network).
     pub n_endpoints: u64,
     /// Mesh columns (1 for a crossbar).
     pub mesh_cols: u64,
@@ -67,7 +67,7 @@ pub struct NocSpec {
     pub header_bytes: u64,
     /// Target endpoints.
     pub targets: Vec<u64>,
-    /// Interleave.
+    /// Bytes of address space per target before the next target takes over.
     pub interleave_bytes: u64,
     /// The router each endpoint attaches to (several endpoints may share one). A crossbar ignores it.
     pub endpoint_router: Vec<u32>,

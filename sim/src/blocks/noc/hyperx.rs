@@ -29,7 +29,7 @@ crate::stats_struct! {
 /// Link parameters.
 #[derive(Debug, Clone, Copy)]
 pub struct HyperXSpec {
-    /// Dies.
+    /// Number of dies joined.
     pub n_dies: usize,
     /// One-way latency of a die-to-die link, cycles.
     pub latency_cycles: u64,
@@ -77,7 +77,7 @@ impl HyperX {
         }
     }
 
-    /// Counters.
+    /// Its counters so far.
     pub fn stats(&self) -> &HyperXStats {
         &self.stats
     }

@@ -47,13 +47,13 @@ fn default_slots() -> u64 {
 /// Checked values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SpadGeometry {
-    /// Capacity.
+    /// Capacity in bytes.
     pub size_bytes: u64,
-    /// Banks.
+    /// Number of banks.
     pub n_banks: u64,
-    /// Interleave.
+    /// Bytes of one bank before the next bank takes over.
     pub bank_width_bytes: u64,
-    /// Ports.
+    /// Requests the scratchpad accepts per cycle.
     pub n_ports: u64,
     /// Access latency.
     pub access_latency_cycles: u64,

@@ -31,7 +31,7 @@ pub enum Serves {
     Inst,
     /// Loads and stores.
     Data,
-    /// Both.
+    /// Both instruction fetches and data accesses.
     Unified,
 }
 
@@ -72,7 +72,7 @@ pub struct CachesimConfig {
     /// Seed for every random choice (random replacement). Default 1.
     #[serde(default = "one")]
     pub seed: u64,
-    /// The core.
+    /// The trace core that replays the trace.
     pub core: CoreConfig,
     /// The caches, in any order; none sends the trace straight to the DRAM.
     #[serde(default)]

@@ -1,5 +1,5 @@
-//! PIUMA configuration. Every default names its source: a `papers.md` tag ([S7a] etc.; see
-//! ../shared/papers.md §1(a)) or "assumption", with the reasoning.
+//! PIUMA configuration. Every default names its source: a tag ([S7a] etc., listed with their
+//! addresses under "Sources" in `docs/machines/piuma.md`) or "assumption", with the reasoning.
 
 use serde::{Deserialize, Serialize};
 
@@ -156,7 +156,8 @@ pub struct PiumaConfig {
     pub work_distribution: WorkDistribution,
     /// SMASH hashing phase: nonzeros of A per unit of work that a thread takes (0 = a whole row).
     /// Default 0. Our interpretation: the scheme's parallel loop may run over the nonzeros of a
-    /// window's rows (papers.md §1(b)), letting several threads share a long row; on bcsstk13 and
+    /// window's rows (the thesis's hashing phase merges partial products with atomics into a
+    /// scratchpad hash table [S1]), letting several threads share a long row; on bcsstk13 and
     /// R-MAT this trades barrier time for memory stalls and is slightly slower, so rows are the default.
     #[serde(default = "d_unit")]
     pub smash_unit_nnz: u64,

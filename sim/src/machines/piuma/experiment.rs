@@ -51,7 +51,7 @@ pub enum Product {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SpgemmWorkload {
-    /// A.
+    /// The left operand; the product is A·A, A·Aᵀ or A·B.
     pub a: MatrixSpec,
     /// B, for `product = "a_b"`.
     pub b: Option<MatrixSpec>,
@@ -77,7 +77,7 @@ pub struct PiumaExperiment {
     /// Seed (recorded; generators take their own). Default 1.
     #[serde(default = "one")]
     pub seed: u64,
-    /// The workload.
+    /// The matrices and which product of them to form.
     pub workload: SpgemmWorkload,
     /// The machine; every key has a default (see `configs/piuma/piuma.toml`).
     #[serde(default)]
@@ -237,9 +237,9 @@ pub struct PiumaRun {
     pub exp: PiumaExperiment,
     /// The file it came from (errors name it).
     pub file: PathBuf,
-    /// A.
+    /// The left operand, as read or generated.
     pub a: Csr,
-    /// B.
+    /// The right operand (A, Aᵀ or the file's B).
     pub b: Csr,
     /// The energy table, with the name the report gives it.
     pub energy: Option<(String, EnergyTable)>,

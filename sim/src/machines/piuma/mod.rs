@@ -4,7 +4,8 @@
 //! scratchpad (banks, ports, an atomic unit) and a data cache; a 2D mesh joining cores and DRAM
 //! controllers; DDR5-4400 with 8-byte accesses; a global address space in which any thread reaches
 //! any scratchpad or DRAM, at a latency that grows with mesh distance; memory-side atomics.
-//! Facts and their sources are in `config.rs` (tags refer to ../shared/papers.md §1).
+//! Facts and their sources are in `config.rs` (tags are listed under "Sources" in
+//! `docs/machines/piuma.md`).
 //!
 //! A DMA engine per core (`blocks/dma.rs`) on its own mesh endpoint takes `Dma` operations.
 //! Several dies (`n_dies`) each have their cores, mesh and DRAM; a HyperX (`blocks/noc/hyperx.rs`)

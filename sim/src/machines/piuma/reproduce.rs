@@ -1,7 +1,8 @@
 //! `sparsim reproduce smash`: every SpGEMM kernel on a fixed set of matrices on the default PIUMA
 //! die (`PiumaConfig::default()`, which a test holds equal to `configs/piuma/piuma.toml`), and the
 //! speedup of the best SMASH version over each baseline, beside the thesis's headline of 9.4x
-//! (Konstantinos Kanellopoulos's SMASH thesis [S1]; which version, baseline and datasets that
+//! (Kaustubh Shivdikar, "SMASH: Sparse Matrix Atomic Scratchpad Hashing", M.S. thesis,
+//! Northeastern University, 2021, arXiv 2105.14156 [S1]; which version, baseline and datasets that
 //! figure refers to is not stated there). No parameter is tuned per matrix or calibrated to the
 //! headline.
 

@@ -24,7 +24,7 @@ use crate::config::Invalid;
 use crate::program::{Op, OpClass, Program};
 use crate::workload::Csr;
 
-/// The kernels.
+/// The SpGEMM kernels a PIUMA die runs: the four baselines and the three SMASH versions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum KernelKind {
@@ -82,7 +82,7 @@ pub struct CsrAddrs {
     pub row_ptr: u64,
     /// Column indices.
     pub col: u64,
-    /// Values.
+    /// Where the values array starts (8 bytes per entry).
     pub val: u64,
 }
 
@@ -107,9 +107,9 @@ impl CsrAddrs {
 /// Where everything lives.
 #[derive(Debug, Clone, Copy)]
 pub struct Layout {
-    /// A.
+    /// Where A's arrays live in DRAM.
     pub a: CsrAddrs,
-    /// B.
+    /// Where B's arrays live in DRAM.
     pub b: CsrAddrs,
     /// Bᵀ (B in CSC form), for the inner product.
     pub bt: CsrAddrs,
@@ -173,7 +173,7 @@ pub const CODE_BYTES: u64 = 64 * 1024;
 pub struct Code {
     /// Offset in the code area.
     pub offset: u32,
-    /// Bytes.
+    /// The block's estimated code size in bytes.
     pub bytes: u32,
 }
 
@@ -187,7 +187,7 @@ impl Code {
 /// The product as written by the threads: (row, column, value) entries, in write order.
 #[derive(Debug, Default)]
 pub struct Output {
-    /// Entries.
+    /// C's entries as (row, column, value), in the order they were written.
     pub entries: Vec<(u32, u32, f64)>,
     /// Hash-table probes (SMASH).
     pub hash_probes: u64,
@@ -527,17 +527,17 @@ impl<W: ThreadWork> Program for WorkProgram<W> {
 
 /// The inputs of a kernel run.
 pub struct Problem<'a> {
-    /// A.
+    /// The left operand.
     pub a: &'a Csr,
-    /// B.
+    /// The right operand.
     pub b: &'a Csr,
-    /// The machine.
+    /// The die the kernel is laid out for (cores, threads, scratchpad size).
     pub cfg: &'a PiumaConfig,
 }
 
 /// Programs for every thread, `[core][thread]`, and the output they fill.
 pub struct Prepared {
-    /// Programs.
+    /// The programs, `programs[core][thread]`, one per hardware thread.
     pub programs: Vec<Vec<Box<dyn Program>>>,
     /// The product, filled as the programs run.
     pub output: Rc<RefCell<Output>>,

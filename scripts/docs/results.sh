@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Writes the figures the docs quote, as data under docs/results/, each from the command that
+# measures it (release build):
+#   docs/results/reproduce-smash.md        `sparsim reproduce smash` (about 15 min with 2 cores)
+#   docs/results/piuma-thread-scaling.csv  `sparsim sweep configs/sweeps/piuma-thread-scaling.toml` (about 20 s)
+#   docs/results/bench.txt                 `sparsim bench` (about 1 min; host speed, see docs/performance.md)
+#
+#   scripts/docs/results.sh [reproduce|scaling|bench]...   (default: all three)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+what=("$@")
+[[ ${#what[@]} -gt 0 ]] || what=(reproduce scaling bench)
+cargo build --release --quiet
+bin=target/release/sparsim
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+header() {
+    echo "<!-- written by scripts/docs/results.sh: $1; commit $(git rev-parse --short HEAD)$(git diff --quiet || echo '+changes'); host $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores -->"
+}
+for w in "${what[@]}"; do
+    case $w in
+    reproduce)
+        "$bin" reproduce smash --out "$tmp" >/dev/null
+        { header "sparsim reproduce smash"; echo; cat "$tmp/reproduce-smash/summary.md"; } >docs/results/reproduce-smash.md
+        ;;
+    scaling)
+        "$bin" sweep configs/sweeps/piuma-thread-scaling.toml --quiet --dir "$tmp/scaling" >/dev/null
+        cp "$tmp/scaling/results.csv" docs/results/piuma-thread-scaling.csv
+        ;;
+    bench)
+        { header "sparsim bench"; "$bin" bench; } >docs/results/bench.txt
+        ;;
+    *)
+        echo "unknown: $w (reproduce, scaling or bench)" >&2
+        exit 2
+        ;;
+    esac
+    echo "wrote docs/results for $w"
+done
