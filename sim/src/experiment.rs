@@ -6,17 +6,17 @@ use std::path::Path;
 use crate::config::{ConfigError, Invalid};
 use crate::machines::{self, Experiment, ExperimentError, Machine};
 
-/// The machine an experiment file's `kind` key names.
-pub fn machine_of(file: &Path) -> Result<&'static dyn Machine, ConfigError> {
+/// Reads and parses a TOML file; errors name it.
+fn read_table(file: &Path) -> Result<(String, toml::Table), ConfigError> {
     let text = std::fs::read_to_string(file).map_err(|source| ConfigError::Io {
         file: file.to_path_buf(),
         source,
     })?;
-    let table: toml::Table = toml::from_str(&text).map_err(|e| ConfigError::Syntax {
+    let table = toml::from_str(&text).map_err(|e| ConfigError::Syntax {
         file: file.to_path_buf(),
         msg: e.to_string().trim().replace('\n', " "),
     })?;
-    machine_of_table(&table, file)
+    Ok((text, table))
 }
 
 /// The machine a parsed experiment table's `kind` key names (`file` is for errors).
@@ -56,14 +56,7 @@ pub fn machine_of_table(
 /// Loads an experiment file with `overrides` (`key.path=value`) through the machine its `kind`
 /// names: the config is checked and the inputs it names are read.
 pub fn load(file: &Path, overrides: &[String]) -> Result<Box<dyn Experiment>, ExperimentError> {
-    let text = std::fs::read_to_string(file).map_err(|source| ConfigError::Io {
-        file: file.to_path_buf(),
-        source,
-    })?;
-    let table: toml::Table = toml::from_str(&text).map_err(|e| ConfigError::Syntax {
-        file: file.to_path_buf(),
-        msg: e.to_string().trim().replace('\n', " "),
-    })?;
+    let (text, table) = read_table(file)?;
     machine_of_table(&table, file)?.load(file, &text, overrides)
 }
 

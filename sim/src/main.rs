@@ -26,11 +26,15 @@ enum Cmd {
     Reproduce(cli::reproduce::ReproduceArgs),
     Report(cli::report::ReportArgs),
     /// Inspect and convert trace files.
+    #[command(after_help = "Example:\n  sparsim trace convert my.lackey my.trace")]
     Trace {
         #[command(subcommand)]
         cmd: cli::trace::TraceCmd,
     },
     /// Generate and inspect workloads.
+    #[command(
+        after_help = "Example:\n  sparsim workload gen stencil5 --nx 150 --ny 150 --out stencil.mtx"
+    )]
     Workload {
         #[command(subcommand)]
         cmd: cli::workload::WorkloadCmd,

@@ -19,6 +19,8 @@ pub fn run(cmd: WorkloadCmd) -> Result<()> {
 #[derive(Subcommand)]
 pub enum WorkloadCmd {
     /// Generate a seeded synthetic matrix and write it as Matrix Market.
+    #[command(after_help = "Example:
+  sparsim workload gen rmat --scale 14 --edge-factor 8 --out rmat.mtx")]
     Gen {
         #[command(subcommand)]
         kind: GenKind,
@@ -30,6 +32,8 @@ pub enum WorkloadCmd {
         out: Option<PathBuf>,
     },
     /// Print a matrix's shape, entry count and row-length statistics.
+    #[command(after_help = "Example:
+  sparsim workload info workloads/matrices/bcsstk13.mtx")]
     Info {
         /// Matrix Market file.
         file: PathBuf,

@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 /// A configuration problem, always naming the file and, where there is one, the key.
 #[derive(Debug, thiserror::Error)]
@@ -88,7 +89,10 @@ impl Invalid {
 }
 
 /// Reads `file`, applies `overrides` (`key.path=value`) and deserializes it into `T`.
-pub fn load<T: DeserializeOwned>(file: &Path, overrides: &[String]) -> Result<T, ConfigError> {
+pub fn load<T: DeserializeOwned + Serialize>(
+    file: &Path,
+    overrides: &[String],
+) -> Result<T, ConfigError> {
     let text = std::fs::read_to_string(file).map_err(|source| ConfigError::Io {
         file: file.to_path_buf(),
         source,
@@ -97,20 +101,40 @@ pub fn load<T: DeserializeOwned>(file: &Path, overrides: &[String]) -> Result<T,
 }
 
 /// Parses TOML `text` (named `file` in errors), applies overrides and deserializes it into `T`.
-pub fn parse<T: DeserializeOwned>(
+///
+/// An override changes exactly the key it names. The overrides are applied to the file as
+/// resolved, with every default filled in, so one key of a table the file leaves out (say
+/// `piuma.dram.preset`) keeps the table's other defaults instead of replacing the whole table.
+/// If the file alone does not deserialize (an override supplies a required key), the overrides
+/// go onto the file as written.
+pub fn parse<T: DeserializeOwned + Serialize>(
     text: &str,
     file: &Path,
     overrides: &[String],
 ) -> Result<T, ConfigError> {
-    let mut value: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+    let written: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Syntax {
         file: file.to_path_buf(),
         msg: e.to_string().trim().replace('\n', " "),
     })?;
-    for arg in overrides {
-        apply_override(&mut value, arg)?;
+    if overrides.is_empty() {
+        return deserialize(written, file);
     }
-    let de = toml::Value::Table(value);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let resolved = deserialize::<T>(written.clone(), file)
+        .ok()
+        .and_then(|base| toml::Value::try_from(&base).ok());
+    let mut table = match resolved {
+        Some(toml::Value::Table(full)) => full,
+        _ => written,
+    };
+    for arg in overrides {
+        apply_override(&mut table, arg)?;
+    }
+    deserialize(table, file)
+}
+
+/// Deserializes a table into `T`; errors name `file` and the key path.
+fn deserialize<T: DeserializeOwned>(table: toml::Table, file: &Path) -> Result<T, ConfigError> {
+    serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
         let key = e.path().to_string();
         ConfigError::Schema {
             file: file.to_path_buf(),
@@ -213,12 +237,12 @@ mod tests {
     use super::*;
     use serde::Deserialize;
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, serde::Serialize)]
     #[serde(deny_unknown_fields)]
     struct Inner {
         n_ways: u32,
     }
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, serde::Serialize)]
     #[serde(deny_unknown_fields)]
     struct Outer {
         name: String,

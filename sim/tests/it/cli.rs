@@ -66,16 +66,17 @@ fn bad_traces_exit_2_naming_file_and_line() {
 #[test]
 fn a_run_never_overwrites_an_earlier_report() {
     let d = tempfile::tempdir().unwrap();
-    let (code, out, err) = sparsim(&["run", "--out", "r"], d.path());
+    let (code, _, err) = sparsim(&["run", "--out", "r"], d.path());
     assert_eq!(code, 0, "{err}");
-    assert!(
-        out.contains("l1d") && out.contains("report: r/cachegrind"),
-        "{out}"
-    );
+    assert!(d.path().join("r/cachegrind/report.json").is_file());
     std::fs::write(d.path().join("r/cachegrind/notes.txt"), "mine").unwrap();
-    let (code, out, _) = sparsim(&["run", "--out", "r", "--set", "seed=2"], d.path());
+    let (code, _, _) = sparsim(&["run", "--out", "r", "--set", "seed=2"], d.path());
     assert_eq!(code, 0);
-    assert!(out.contains("r/cachegrind-2"), "{out}");
+    let second: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(d.path().join("r/cachegrind-2/report.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(second["seed"], 2, "the second run went to its own folder");
     assert_eq!(
         std::fs::read_to_string(d.path().join("r/cachegrind/notes.txt")).unwrap(),
         "mine"

@@ -265,3 +265,28 @@ fn piuma_limits_table_stops_a_run_and_refuses_a_zero_watchdog() {
         .unwrap();
     assert!(e.to_string().contains("limits"), "{e}");
 }
+
+/// Issue 20, case 1: an override changes exactly the key it names. Setting one key of
+/// `[piuma.dram]` used to replace the whole table, dropping the die's 8-byte accesses and its
+/// address mapping (restating the default preset changed the cycles), and setting another key
+/// alone failed with "missing field preset".
+#[test]
+fn an_override_of_one_nested_key_keeps_its_siblings_defaults() {
+    let file = root().join("configs/experiments/smash-v1-karate.toml");
+    let cycles = |set: &[&str]| -> f64 {
+        let set: Vec<String> = set.iter().map(|s| s.to_string()).collect();
+        let o = sparsim::experiment::load(&file, &set)
+            .unwrap_or_else(|e| panic!("{set:?}: {e}"))
+            .run()
+            .unwrap();
+        assert_eq!(
+            o.report.config["piuma"]["dram"]["access_bytes"], 8,
+            "{set:?}"
+        );
+        o.report.derived["cycles"].value
+    };
+    let plain = cycles(&[]);
+    assert_eq!(cycles(&["piuma.dram.preset=\"DDR5-4400\""]), plain);
+    assert_ne!(cycles(&["piuma.dram.page_policy=\"closed\""]), 0.0);
+    assert_eq!(cycles(&["piuma.n_cores=8"]), plain);
+}

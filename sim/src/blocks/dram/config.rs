@@ -122,7 +122,7 @@ pub struct DramTiming {
     pub refi: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct PresetFile {
     name: String,

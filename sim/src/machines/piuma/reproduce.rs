@@ -162,7 +162,7 @@ fn is_smash(k: &KernelKind) -> bool {
 
 /// The die the study runs: the defaults (`configs/piuma/piuma.toml`) with `set` applied.
 fn die(set: &[String]) -> Result<PiumaConfig, ExperimentError> {
-    #[derive(serde::Deserialize)]
+    #[derive(serde::Deserialize, serde::Serialize)]
     #[serde(deny_unknown_fields)]
     struct Die {
         #[serde(default)]
