@@ -9,7 +9,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::config::Invalid;
-use crate::engine::{RunLimits, Tick};
+use crate::engine::Clock;
+use crate::machines::common::LimitsConfig;
 use crate::machines::piuma::kernels::{prepare, KernelKind, Problem};
 use crate::machines::piuma::PiumaConfig;
 use crate::machines::{ExperimentError, Study, StudyOptions, StudyReport};
@@ -103,11 +104,8 @@ pub fn run_case(kind: KernelKind, a: &Csr, cfg: &PiumaConfig) -> Cell {
         }
     };
     let die = cfg.build(prep.programs).expect("the default die is valid");
-    let clock_ps = (1.0e6 / cfg.clock_mhz).round() as u64;
-    let run = match die.run(RunLimits {
-        watchdog: Some(Tick(10_000_000 * clock_ps)),
-        ..Default::default()
-    }) {
+    let limits = LimitsConfig::default().run_limits(Clock::from_mhz(cfg.clock_mhz));
+    let run = match die.run(limits) {
         Ok(r) => r,
         Err(e) => {
             return Cell {
