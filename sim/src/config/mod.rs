@@ -232,6 +232,23 @@ pub fn require_at_least(key: &str, value: u64, min: u64) -> Result<(), Invalid> 
     Ok(())
 }
 
+/// Checks `min <= value <= max`; above the range, the message says what the bound protects.
+pub fn require_in(key: &str, value: u64, min: u64, max: u64, why: &str) -> Result<(), Invalid> {
+    require_at_least(key, value, min)?;
+    if value > max {
+        return Err(Invalid::new(
+            key,
+            value,
+            format!("must be at most {max} ({why})"),
+        ));
+    }
+    Ok(())
+}
+
+/// Largest latency, in cycles, a model accepts: longer is surely a typo, and near 2^64
+/// picoseconds a run's time would overflow.
+pub const MAX_LATENCY_CYCLES: u64 = 1 << 20;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -86,3 +86,92 @@ fn golden_report_json_of_every_machine() {
         }
     }
 }
+
+/// Issue 20: every numeric key of every machine's config, set to 0, -1, a huge value, NaN or a
+/// string, either runs (cut short by a cycle limit) or is refused at load as bad input naming the
+/// key. Never a panic, a watchdog stop, or a run error.
+#[test]
+fn every_numeric_key_at_an_edge_value_runs_or_is_refused_naming_it() {
+    let mut failures = Vec::new();
+    for m in MACHINES {
+        let file = root().join(m.example());
+        let example = sparsim::experiment::load(&file, &[]).unwrap();
+        let keys = example.config_keys();
+        let echo = sparsim::experiment::load(&file, &["limits.max_cycles=200".into()])
+            .unwrap()
+            .run()
+            .unwrap()
+            .report
+            .config;
+        for key in keys {
+            // Numbers, and unset optional keys (most of them numbers: `dram.org.channels`).
+            let Some(v) = lookup(&echo, &key).or(Some(&serde_json::Value::Null)) else {
+                continue;
+            };
+            if !(v.is_number() || v.is_null()) {
+                continue;
+            }
+            let huge = if v.is_f64() {
+                "1e30"
+            } else {
+                "4611686018427387904"
+            };
+            for value in ["0", "-1", huge, "nan", "\"x\""] {
+                let set = vec![
+                    "limits.max_cycles=3000".to_string(),
+                    "limits.wall_clock_s=20.0".to_string(),
+                    format!("{key}={value}"),
+                ];
+                let what = format!("{}: {key}={value}", m.name());
+                if std::env::var_os("SPARSIM_TRACE_CASES").is_some() {
+                    eprintln!("case {what}");
+                }
+                let outcome =
+                    std::panic::catch_unwind(|| match sparsim::experiment::load(&file, &set) {
+                        Err(e) if e.is_bad_input() => {
+                            let msg = e.to_string();
+                            let leaf = key.rsplit('.').next().unwrap_or(&key);
+                            let leaf = leaf.split('[').next().unwrap_or(leaf);
+                            if msg.contains(leaf) {
+                                Ok(())
+                            } else {
+                                Err(format!("refused without naming the key: {msg}"))
+                            }
+                        }
+                        Err(e) => Err(format!("load failed as not bad input: {e}")),
+                        Ok(exp) => match exp.run() {
+                            Ok(_) => Ok(()),
+                            Err(e) => Err(format!("accepted, then the run failed: {e}")),
+                        },
+                    });
+                match outcome {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => failures.push(format!("{what}: {e}")),
+                    Err(_) => failures.push(format!("{what}: panicked")),
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} cases:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// The value at key path `a.b[2].c` of a JSON value.
+fn lookup<'v>(v: &'v serde_json::Value, key: &str) -> Option<&'v serde_json::Value> {
+    let mut at = v;
+    for part in key.split('.') {
+        let (name, index) = match part.split_once('[') {
+            Some((n, rest)) => (n, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (part, None),
+        };
+        at = at.get(name)?;
+        if let Some(i) = index {
+            at = at.get(i)?;
+        }
+    }
+    Some(at)
+}

@@ -7,6 +7,7 @@ mod configs;
 mod machines;
 mod matrices;
 mod piuma;
+mod regression;
 mod sweep;
 mod tidy;
 

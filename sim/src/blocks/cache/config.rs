@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::replacement::ReplacementKind;
-use crate::config::{require_at_least, require_pow2, Invalid};
+use crate::config::{require_at_least, require_in, require_pow2, Invalid, MAX_LATENCY_CYCLES};
 
 /// Write hits: keep dirty lines (write-back) or forward every write down (write-through).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
@@ -131,10 +131,16 @@ impl CacheConfig {
     /// Checks the values, naming the key (`{prefix}.n_ways`) and the fix on error.
     pub fn resolve(&self, prefix: &str) -> Result<CacheGeometry, Invalid> {
         let key = |k: &str| format!("{prefix}.{k}");
-        require_at_least(&key("n_ways"), self.n_ways, 1)?;
+        require_in(&key("n_ways"), self.n_ways, 1, 1 << 16, "ways of one set")?;
         require_pow2(&key("line_bytes"), self.line_bytes)?;
         require_at_least(&key("line_bytes"), self.line_bytes, 4)?;
-        require_at_least(&key("size_bytes"), self.size_bytes, 1)?;
+        require_in(
+            &key("size_bytes"),
+            self.size_bytes,
+            1,
+            1 << 30,
+            "up to 1 GiB: the model keeps a tag per line",
+        )?;
         if self.line_bytes > self.size_bytes {
             return Err(Invalid::new(
                 key("line_bytes"),
@@ -169,8 +175,20 @@ impl CacheConfig {
                 format!("must be at most the number of sets ({n_sets})"),
             ));
         }
-        require_at_least(&key("hit_latency_cycles"), self.hit_latency_cycles, 1)?;
-        require_at_least(&key("n_mshrs"), self.n_mshrs, 1)?;
+        require_in(
+            &key("hit_latency_cycles"),
+            self.hit_latency_cycles,
+            1,
+            MAX_LATENCY_CYCLES,
+            "cycles",
+        )?;
+        require_in(
+            &key("n_mshrs"),
+            self.n_mshrs,
+            1,
+            1 << 16,
+            "misses in flight",
+        )?;
         if !(1..=MAX_MSHR_TARGETS).contains(&self.mshr_targets) {
             return Err(Invalid::new(
                 key("mshr_targets"),
@@ -188,7 +206,13 @@ impl CacheConfig {
             ));
         }
         if self.prefetcher != PrefetchKind::None {
-            require_at_least(&key("prefetch_degree"), self.prefetch_degree, 1)?;
+            require_in(
+                &key("prefetch_degree"),
+                self.prefetch_degree,
+                1,
+                256,
+                "lines fetched ahead",
+            )?;
         }
         Ok(CacheGeometry {
             n_sets,

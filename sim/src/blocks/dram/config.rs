@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{require_at_least, require_pow2, Invalid};
+use crate::config::{require_at_least, require_in, require_pow2, Invalid};
 
 /// The preset files, compiled into the binary so a run needs no file but its own config.
 const PRESETS: &[(&str, &str)] = &[
@@ -305,6 +305,23 @@ impl DramConfig {
         ] {
             require_pow2(&key(&format!("org.{name}")), v)?;
         }
+        for (name, v, max) in [
+            ("channels", org.channels, 1 << 10),
+            ("ranks", org.ranks, 64),
+            ("bank_groups", org.bank_groups, 64),
+            ("banks_per_group", org.banks_per_group, 64),
+            ("rows", org.rows, 1 << 24),
+            ("columns", org.columns, 1 << 16),
+            ("bus_width_bits", org.bus_width_bits, 1 << 12),
+        ] {
+            require_in(
+                &key(&format!("org.{name}")),
+                v,
+                1,
+                max,
+                "beyond any DRAM organisation",
+            )?;
+        }
         require_at_least(&key("org.bus_width_bits"), org.bus_width_bits, 8)?;
         require_pow2(&key("org.bus_width_bits"), org.bus_width_bits)?;
         let bus_bytes = org.bus_width_bits / 8;
@@ -326,7 +343,13 @@ impl DramConfig {
                 format!("is larger than a row ({row_bytes} bytes)"),
             ));
         }
-        require_at_least(&key("queue_size"), self.queue_size, 1)?;
+        require_in(
+            &key("queue_size"),
+            self.queue_size,
+            1,
+            1 << 16,
+            "requests per bank queue",
+        )?;
         // One beat moves bus_bytes; two beats per clock (double data rate).
         let beats = access_bytes.div_ceil(bus_bytes);
         let burst_cycles = beats.div_ceil(2).max(1);

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{require_at_least, Invalid};
+use crate::config::{require_at_least, require_in, Invalid, MAX_LATENCY_CYCLES};
 
 /// Most endpoints a network may have.
 pub const MAX_ENDPOINTS: u64 = 1024;
@@ -140,8 +140,20 @@ impl NocConfig {
                 format!("must be in 1..={MAX_ENDPOINTS}"),
             ));
         }
-        require_at_least(&key("hop_latency_cycles"), self.hop_latency_cycles, 1)?;
-        require_at_least(&key("link_bytes_per_cycle"), self.link_bytes_per_cycle, 1)?;
+        require_in(
+            &key("hop_latency_cycles"),
+            self.hop_latency_cycles,
+            1,
+            MAX_LATENCY_CYCLES,
+            "cycles",
+        )?;
+        require_in(
+            &key("link_bytes_per_cycle"),
+            self.link_bytes_per_cycle,
+            1,
+            1 << 16,
+            "bytes per cycle",
+        )?;
         require_at_least(&key("interleave_bytes"), self.interleave_bytes, 1)?;
         if self.targets.is_empty() {
             return Err(Invalid::new(

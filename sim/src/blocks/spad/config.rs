@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{require_at_least, require_pow2, Invalid};
+use crate::config::{require_in, require_pow2, Invalid, MAX_LATENCY_CYCLES};
 
 /// A scratchpad as written in a config file.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -69,13 +69,50 @@ impl SpadConfig {
     /// Checks the values; errors name `{prefix}.key`.
     pub fn resolve(&self, prefix: &str) -> Result<SpadGeometry, Invalid> {
         let key = |k: &str| format!("{prefix}.{k}");
-        require_at_least(&key("size_bytes"), self.size_bytes, 1)?;
+        require_in(
+            &key("size_bytes"),
+            self.size_bytes,
+            1,
+            1 << 30,
+            "up to 1 GiB",
+        )?;
         require_pow2(&key("n_banks"), self.n_banks)?;
+        require_in(&key("n_banks"), self.n_banks, 1, 1 << 16, "banks")?;
         require_pow2(&key("bank_width_bytes"), self.bank_width_bytes)?;
-        require_at_least(&key("n_ports"), self.n_ports, 1)?;
-        require_at_least(&key("access_latency_cycles"), self.access_latency_cycles, 1)?;
-        require_at_least(&key("atomic_bank_cycles"), self.atomic_bank_cycles, 1)?;
-        require_at_least(&key("n_atomic_slots"), self.n_atomic_slots, 1)?;
+        require_in(
+            &key("bank_width_bytes"),
+            self.bank_width_bytes,
+            1,
+            1 << 16,
+            "bytes",
+        )?;
+        require_in(
+            &key("n_ports"),
+            self.n_ports,
+            1,
+            1 << 10,
+            "requests per cycle",
+        )?;
+        for (k, v) in [
+            ("access_latency_cycles", self.access_latency_cycles),
+            ("atomic_bank_cycles", self.atomic_bank_cycles),
+        ] {
+            require_in(&key(k), v, 1, MAX_LATENCY_CYCLES, "cycles")?;
+        }
+        require_in(
+            &key("atomic_latency_cycles"),
+            self.atomic_latency_cycles,
+            0,
+            MAX_LATENCY_CYCLES,
+            "cycles",
+        )?;
+        require_in(
+            &key("n_atomic_slots"),
+            self.n_atomic_slots,
+            1,
+            1 << 16,
+            "atomics in flight",
+        )?;
         if self.n_banks * self.bank_width_bytes > self.size_bytes {
             return Err(Invalid::new(
                 key("n_banks"),

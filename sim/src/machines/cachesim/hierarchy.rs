@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::blocks::cache::{Cache, CacheConfig, CacheGeometry};
 use crate::blocks::dram::{Dram, DramConfig, DramSpec};
 use crate::blocks::trace_core::TraceCore;
-use crate::config::{require_at_least, ConfigError, Invalid};
+use crate::config::{require_in, ConfigError, Invalid, MAX_LATENCY_CYCLES};
 use crate::energy::EnergyTable;
 use crate::engine::{Clock, SimBuilder, Tick};
 use crate::machines::common::{
@@ -116,7 +116,13 @@ impl CachesimConfig {
                 "must be a positive frequency up to 1e6 MHz",
             ));
         }
-        require_at_least("core.max_outstanding", self.core.max_outstanding, 1)?;
+        require_in(
+            "core.max_outstanding",
+            self.core.max_outstanding,
+            1,
+            1 << 16,
+            "accesses in flight",
+        )?;
         if self.name.is_empty() || self.name.contains(['/', '\\']) || self.name.starts_with('.') {
             return Err(Invalid::new(
                 "name",
@@ -141,10 +147,12 @@ impl CachesimConfig {
                     "is used by two levels; names must be unique",
                 ));
             }
-            require_at_least(
+            require_in(
                 &format!("{key}.link_latency_cycles"),
                 l.link_latency_cycles,
                 1,
+                MAX_LATENCY_CYCLES,
+                "cycles",
             )?;
             geos.push(l.cache.resolve(&format!("{key}.cache"))?);
         }

@@ -140,6 +140,21 @@ impl Machine for Cachesim {
         });
         let exp: CachesimExperiment = crate::config::parse(text, file, &own)?;
         let dir = file.parent().unwrap_or(Path::new("."));
+        for (key, rel) in [("hierarchy", &exp.hierarchy), ("trace", &exp.trace)] {
+            let path = dir.join(rel);
+            if !path.is_file() {
+                return Err(crate::config::Invalid::new(
+                    key,
+                    format!("{:?}", rel.display().to_string()),
+                    format!(
+                        "{} is not a readable file; paths are relative to the experiment file",
+                        path.display()
+                    ),
+                )
+                .in_file(file)
+                .into());
+            }
+        }
         Ok(Box::new(CachesimRun::new(
             &dir.join(&exp.hierarchy),
             &dir.join(&exp.trace),

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::blocks::dram::DramConfig;
-use crate::config::{require_at_least, require_pow2, Invalid};
+use crate::config::{require_at_least, require_in, require_pow2, Invalid};
 
 /// How rows (or other units of work) are spread over threads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
@@ -302,24 +302,41 @@ impl PiumaConfig {
         self.n_mtp * self.threads_per_mtp + self.n_stp
     }
 
-    /// Checks the values; errors name `piuma.key`.
+    /// Checks the values; errors name `piuma.key`. Everything the die's builder resolves (its
+    /// scratchpad, caches, mesh, DRAM) is checked here, so a config that passes builds.
     pub fn check(&self) -> Result<(), Invalid> {
         let k = |s: &str| format!("piuma.{s}");
-        require_at_least(&k("n_cores"), self.n_cores, 1)?;
+        require_in(&k("n_cores"), self.n_cores, 1, 1024, "cores per die")?;
+        require_in(&k("mesh_cols"), self.mesh_cols, 1, 64, "routers per row")?;
+        require_in(&k("mesh_rows"), self.mesh_rows, 1, 64, "routers per column")?;
+        require_in(&k("dram_channels"), self.dram_channels, 1, 64, "channels per die")?;
+        require_pow2(&k("dram_channels"), self.dram_channels)?;
         if self.n_cores + self.dram_channels > self.mesh_cols * self.mesh_rows * 2 {
             return Err(Invalid::new(
                 k("n_cores"),
                 self.n_cores,
-                "too many cores and DRAM channels for the mesh: at most two endpoints per router",
+                format!(
+                    "with {} DRAM channels, too many for a {} x {} mesh: at most two endpoints per router",
+                    self.dram_channels, self.mesh_cols, self.mesh_rows
+                ),
             ));
         }
-        if !(self.clock_mhz.is_finite() && self.clock_mhz > 0.0) {
+        if !(self.clock_mhz.is_finite() && self.clock_mhz > 0.0 && self.clock_mhz <= 1.0e6) {
             return Err(Invalid::new(
                 k("clock_mhz"),
                 self.clock_mhz,
-                "must be a positive frequency",
+                "must be a positive frequency up to 1e6 MHz (time is counted in picoseconds)",
             ));
         }
+        require_in(&k("n_mtp"), self.n_mtp, 0, 64, "multithreaded pipelines per core")?;
+        require_in(&k("n_stp"), self.n_stp, 0, 64, "single-thread pipelines per core")?;
+        require_in(
+            &k("threads_per_mtp"),
+            self.threads_per_mtp,
+            0,
+            64,
+            "a pipeline keeps its threads' readiness in one 64-bit mask",
+        )?;
         if self.n_mtp * self.threads_per_mtp + self.n_stp == 0 {
             return Err(Invalid::new(
                 k("threads_per_mtp"),
@@ -334,17 +351,32 @@ impl PiumaConfig {
             ("int_latency_cycles", self.int_latency_cycles),
             ("fp_latency_cycles", self.fp_latency_cycles),
             ("mtp_issue_interval_cycles", self.mtp_issue_interval_cycles),
+            ("hop_latency_cycles", self.hop_latency_cycles),
+            ("hyperx_latency_cycles", self.hyperx_latency_cycles),
         ] {
-            require_at_least(&k(key), cycles, 1)?;
-            if cycles > MAX_CORE_CYCLES {
-                return Err(Invalid::new(
-                    k(key),
-                    cycles,
-                    format!("at most {MAX_CORE_CYCLES} cycles (an operation's timing in the core)"),
-                ));
-            }
+            require_in(&k(key), cycles, 1, MAX_CORE_CYCLES, "cycles")?;
         }
-        require_at_least(&k("smash_fragment_entries"), self.smash_fragment_entries, 1)?;
+        require_in(
+            &k("link_bytes_per_cycle"),
+            self.link_bytes_per_cycle,
+            1,
+            1 << 16,
+            "bytes a mesh link moves per cycle",
+        )?;
+        require_in(
+            &k("smash_fragment_entries"),
+            self.smash_fragment_entries,
+            1,
+            1 << 20,
+            "entries of C per output fragment",
+        )?;
+        require_in(
+            &k("smash_unit_nnz"),
+            self.smash_unit_nnz,
+            0,
+            1 << 32,
+            "nonzeros of A per unit of work; 0 = whole rows",
+        )?;
         if !(0.0..=1.0).contains(&self.dense_acc_spad_share) {
             return Err(Invalid::new(
                 k("dense_acc_spad_share"),
@@ -352,7 +384,13 @@ impl PiumaConfig {
                 "must be a share of the scratchpad from 0 (accumulators in DRAM) to 1 (all of it)",
             ));
         }
-        require_at_least(&k("dma_max_outstanding"), self.dma_max_outstanding, 1)?;
+        require_in(
+            &k("dma_max_outstanding"),
+            self.dma_max_outstanding,
+            1,
+            1 << 16,
+            "accesses a DMA engine keeps in flight",
+        )?;
         if self.stp_max_outstanding_loads > 256 {
             return Err(Invalid::new(
                 k("stp_max_outstanding_loads"),
@@ -360,20 +398,17 @@ impl PiumaConfig {
                 "at most 256 loads in flight per thread (0 makes loads block)",
             ));
         }
-        require_at_least(&k("n_dies"), self.n_dies, 1)?;
-        if self.n_dies > 64 {
-            return Err(Invalid::new(k("n_dies"), self.n_dies, "at most 64 dies"));
-        }
-        require_at_least(
+        require_in(&k("n_dies"), self.n_dies, 1, 64, "dies")?;
+        require_in(
             &k("hyperx_link_bytes_per_cycle"),
             self.hyperx_link_bytes_per_cycle,
             1,
+            1 << 16,
+            "bytes a die-to-die link moves per cycle",
         )?;
-        require_at_least(&k("mesh_cols"), self.mesh_cols, 1)?;
-        require_at_least(&k("mesh_rows"), self.mesh_rows, 1)?;
-        require_at_least(&k("dram_channels"), self.dram_channels, 1)?;
-        require_pow2(&k("dram_channels"), self.dram_channels)?;
         require_pow2(&k("spad_bytes"), self.spad_bytes)?;
+        self.memories()?;
+        self.dram_spec()?;
         Ok(())
     }
 }

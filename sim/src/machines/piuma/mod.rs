@@ -44,13 +44,13 @@ pub use experiment::{load_matrices, run_piuma, PiumaExperiment, PiumaRun};
 
 use self::core::{AddressMap, CoreSetup, CoreTiming, PiumaCore, Space};
 use crate::blocks::cache::{
-    Cache, CacheConfig, PrefetchKind, TagArray, WritePolicy, WritebackHandling,
+    Cache, CacheConfig, CacheGeometry, PrefetchKind, TagArray, WritePolicy, WritebackHandling,
 };
 use crate::blocks::dma::{DmaEngine, DmaSpec};
 use crate::blocks::dram::{Dram, DramConfig, DramSpec};
 use crate::blocks::noc::hyperx::{HyperX, HyperXSpec};
 use crate::blocks::noc::{Noc, NocSpec, Region, Topology};
-use crate::blocks::spad::{Scratchpad, SpadConfig};
+use crate::blocks::spad::{Scratchpad, SpadConfig, SpadGeometry};
 use crate::config::Invalid;
 use crate::engine::{Clock, ComponentId, Finished, RunError, RunLimits, SimBuilder, Tick};
 use crate::program::Program;
@@ -221,16 +221,12 @@ impl PiumaConfig {
         v
     }
 
-    /// Builds the die with `programs[core][thread]`.
-    pub fn build(&self, programs: Vec<Vec<Box<dyn Program>>>) -> Result<Die, Invalid> {
-        self.check()?;
-        assert_eq!(
-            programs.len() as u64,
-            self.total_cores(),
-            "one program list per core"
-        );
-        let clock = Clock::from_mhz(self.clock_mhz);
-        let map = self.address_map();
+    /// The core's scratchpad, data cache and instruction cache, resolved from the die's keys
+    /// (errors name the die's keys, such as `piuma.dcache_bytes`); the data cache's config too.
+    #[allow(clippy::type_complexity)]
+    pub fn memories(
+        &self,
+    ) -> Result<(SpadGeometry, CacheGeometry, CacheGeometry, CacheConfig), Invalid> {
         let spad_geo = SpadConfig {
             size_bytes: self.spad_bytes,
             n_banks: self.spad_banks,
@@ -241,7 +237,15 @@ impl PiumaConfig {
             atomic_bank_cycles: 2,
             n_atomic_slots: 16,
         }
-        .resolve("piuma.spad")?;
+        .resolve("piuma.spad")
+        .map_err(|mut e| {
+            e.key = e.key.replace("piuma.spad.size_bytes", "piuma.spad_bytes");
+            e.key = e.key.replace("piuma.spad.n_banks", "piuma.spad_banks");
+            e.key = e.key.replace("piuma.spad.n_ports", "piuma.spad_ports");
+            e.key = e.key.replace("piuma.spad.access_latency_cycles", "piuma.spad_latency_cycles");
+            e.key = e.key.replace("piuma.spad.atomic_latency_cycles", "piuma.atomic_latency_cycles");
+            e
+        })?;
         let dcache = CacheConfig {
             size_bytes: self.dcache_bytes,
             n_ways: self.dcache_ways,
@@ -269,6 +273,20 @@ impl PiumaConfig {
         let igeo = icache
             .resolve("piuma.icache")
             .map_err(|e| cache_key(e, "icache"))?;
+        Ok((spad_geo, dgeo, igeo, dcache))
+    }
+
+    /// Builds the die with `programs[core][thread]`.
+    pub fn build(&self, programs: Vec<Vec<Box<dyn Program>>>) -> Result<Die, Invalid> {
+        self.check()?;
+        assert_eq!(
+            programs.len() as u64,
+            self.total_cores(),
+            "one program list per core"
+        );
+        let clock = Clock::from_mhz(self.clock_mhz);
+        let map = self.address_map();
+        let (spad_geo, dgeo, igeo, dcache) = self.memories()?;
         let dram_spec = self.dram_spec()?;
         let n_cores = self.n_cores as usize;
         let n_dies = self.n_dies as usize;
@@ -352,7 +370,7 @@ impl PiumaConfig {
                     icache_line_shift: igeo.line_shift,
                 },
                 spad,
-                TagArray::new(igeo, icache.replacement, c as u64),
+                TagArray::new(igeo, dcache.replacement, c as u64),
                 Cache::new(
                     &format!("core{c}.dcache"),
                     &dcache,
