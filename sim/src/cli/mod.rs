@@ -50,10 +50,14 @@ pub fn create_new(path: &Path) -> anyhow::Result<File> {
         .create_new(true)
         .open(path)
         .map_err(|e| {
-            bad(format!(
-                "{}: cannot create ({e}); the output must not exist already",
-                path.display()
-            ))
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                bad(format!(
+                    "{}: exists already; give a new file (an existing one is never overwritten)",
+                    path.display()
+                ))
+            } else {
+                bad(format!("{}: cannot create ({e})", path.display()))
+            }
         })
 }
 
@@ -79,8 +83,9 @@ pub fn check_writable(out: &Path) -> anyhow::Result<()> {
     let probe = at.join(format!(".sparsim-write-check-{}", std::process::id()));
     std::fs::write(&probe, b"").map_err(|e| {
         bad(format!(
-            "{}: cannot write there ({e}); give another --out",
-            out.display()
+            "{}: cannot be written (no file can be created in {}: {e}); give another output folder",
+            out.display(),
+            at.display()
         ))
     })?;
     let _ = std::fs::remove_file(&probe);

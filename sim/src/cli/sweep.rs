@@ -97,6 +97,7 @@ fn sweep(
     let shard: Option<Shard> = shard.map(str::parse).transpose().map_err(sweep_error)?;
     let jobs = super::jobs(jobs)?;
     let sweep = sw::Sweep::load(file).map_err(sweep_error)?;
+    super::check_writable(dir.unwrap_or(out))?;
     let mut prep = sw::prepare(&sweep, out, shard, dir, resume).map_err(sweep_error)?;
     let total = prep.manifest.points().len();
     println!(
@@ -171,6 +172,7 @@ fn sweep(
 }
 
 fn sweep_merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
+    super::check_writable(out)?;
     let (dir, n) = sparsim::sweep::merge(dirs, out).map_err(sweep_error)?;
     let r = sparsim::sweep::render::render(&dir).map_err(sweep_error)?;
     println!(
