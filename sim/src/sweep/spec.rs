@@ -357,6 +357,67 @@ fn check_key(key: &str, valid: &[String], at: &str, file: &Path) -> Result<(), S
     )))
 }
 
+/// Checks, before any point runs, what only a run would otherwise reveal: that each axis value
+/// is one the base experiment accepts for its key (`values = ["two", 4]` on a number), and that
+/// every metric the sweep names (its `metrics`, and its plots' `x`, `y` and `metric`) is one a
+/// run reports or an axis. The metric names come from a run of the base experiment cut to one
+/// cycle.
+fn check_values_and_metrics(
+    file: &SweepFile,
+    base: &Path,
+    axis_values: &[(String, Vec<toml::Value>)],
+    path: &Path,
+) -> Result<(), SweepError> {
+    let input = |m: String| SweepError::Input(format!("{}: {m}", path.display()));
+    for (i, (key, vals)) in axis_values.iter().enumerate() {
+        for v in vals {
+            let set = format!("{key}={}", toml_literal(v));
+            if let Err(e) = crate::experiment::load(base, std::slice::from_ref(&set)) {
+                if e.is_bad_input() {
+                    return Err(input(format!(
+                        "axis[{i}] (key {key}): the value {} is refused by the base experiment: {e}",
+                        toml_literal(v)
+                    )));
+                }
+            }
+        }
+    }
+    let probe = crate::experiment::load(base, &["limits.max_cycles=1".to_string()])
+        .and_then(|e| e.run())
+        .ok();
+    let Some(probe) = probe else {
+        return Ok(());
+    };
+    let mut known: BTreeSet<String> = probe.report.derived.keys().cloned().collect();
+    known.extend(["energy_uj".to_string(), "simulated_time_us".to_string()]);
+    let axes: BTreeSet<&String> = axis_values.iter().map(|(k, _)| k).collect();
+    let check = |name: &str, at: &str| -> Result<(), SweepError> {
+        if known.contains(name) || axes.iter().any(|a| a.as_str() == name) {
+            return Ok(());
+        }
+        let nearest = known
+            .iter()
+            .chain(axes.iter().copied())
+            .min_by_key(|v| (edit_distance(name, v), v.len()))
+            .map(String::as_str)
+            .unwrap_or("(none)");
+        Err(input(format!(
+            "{at}: no run reports `{name}` and it is not an axis; did you mean `{nearest}`?"
+        )))
+    };
+    for (i, m) in file.metrics.iter().enumerate() {
+        check(m, &format!("metrics[{i}]"))?;
+    }
+    for (i, p) in file.plot.iter().enumerate() {
+        for (what, v) in [("x", &p.x), ("y", &p.y), ("metric", &p.metric)] {
+            if let Some(name) = v {
+                check(name, &format!("plot[{i}].{what}"))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Sweep {
     /// Reads and checks a sweep file and expands its points.
     pub fn load(path: &Path) -> Result<Sweep, SweepError> {
@@ -555,6 +616,7 @@ impl Sweep {
                 });
             }
         }
+        check_values_and_metrics(&file, &base, &axis_values, path)?;
         let mut h = base_text;
         for p in &points {
             h.push_str(&format!(

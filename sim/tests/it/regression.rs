@@ -113,3 +113,46 @@ fn issue_20_unwritable_outputs_are_refused_before_running_naming_the_path() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("/proc/sparsim-reports"), "{err}");
 }
+
+/// Issue 20, case 7: a sweep names everything it will use, and all of it is checked before the
+/// first point runs: a typo in `metrics` or in a plot's metric, and an axis value of the wrong
+/// type, used to surface only after (or while) the points ran.
+#[test]
+fn issue_20_a_sweep_checks_its_metrics_plots_and_values_before_running() {
+    let d = tempfile::tempdir().unwrap();
+    let base = root()
+        .join("configs/experiments/cachesim-default.toml")
+        .display()
+        .to_string();
+    for (name, body, expect) in [
+        (
+            "metric",
+            "metrics = [\"l1d.mis_rate\"]\n[[axis]]\nkey = \"level[1].cache.n_ways\"\nvalues = [1, 2]\n",
+            "metrics[0]: no run reports `l1d.mis_rate`",
+        ),
+        (
+            "plot",
+            "[[axis]]\nkey = \"level[1].cache.n_ways\"\nvalues = [1, 2]\n[[plot]]\nkind = \"lines\"\nx = \"level[1].cache.n_ways\"\ny = \"l1d.miss_rat\"\n",
+            "plot[0].y: no run reports `l1d.miss_rat`",
+        ),
+        (
+            "values",
+            "[[axis]]\nkey = \"level[1].cache.n_ways\"\nvalues = [\"two\", 4]\n",
+            "the value \"two\" is refused",
+        ),
+    ] {
+        let file = d.path().join(format!("{name}.toml"));
+        std::fs::write(
+            &file,
+            format!("name = \"{name}\"\nbase = \"{base}\"\n{body}"),
+        )
+        .unwrap();
+        let (code, out, err) = sparsim(
+            &["sweep", &file.display().to_string(), "--quiet", "--out", "r"],
+            d.path(),
+        );
+        assert_eq!(code, 2, "{name}: {out}{err}");
+        assert!(err.contains(expect), "{name}: {err}");
+        assert!(!d.path().join("r").exists(), "{name}: points ran");
+    }
+}
