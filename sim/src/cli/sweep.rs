@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use super::{bad, progress_bar};
 
 /// Run a design-space sweep (or merge sweep directories): `sweep FILE [--jobs N] [--shard i/N]
-/// [--resume] [--dir DIR]`, `sweep merge DIR... --out DIR`.
+/// [--resume [DIR]] [--dir DIR]`, `sweep merge DIR... --out DIR`.
 #[derive(Args)]
 #[command(args_conflicts_with_subcommands = true)]
 #[command(after_help = "Examples:
@@ -26,10 +26,10 @@ pub struct SweepArgs {
     /// Run only shard i of N (1-based), e.g. --shard 2/4; points are assigned by id.
     #[arg(long)]
     shard: Option<String>,
-    /// Continue the sweep directory (--dir, or the sweep's own under --out), running only the
-    /// points it has no result for.
-    #[arg(long)]
-    resume: bool,
+    /// Continue a sweep directory, running only the points it has no result for: the one given
+    /// here, or --dir, or the sweep's own under --out.
+    #[arg(long, value_name = "DIR", num_args = 0..=1)]
+    resume: Option<Option<PathBuf>>,
     /// The sweep directory. Default: <out>/<sweep name> (with -2, -3... if taken, unless
     /// --resume).
     #[arg(long)]
@@ -64,12 +64,23 @@ pub fn run(args: SweepArgs) -> Result<()> {
             let file = args.file.ok_or_else(|| {
                 bad("sweep: give a sweep file, e.g. sparsim sweep configs/sweeps/cachesim-size-ways.toml")
             })?;
+            let dir = match (&args.resume, &args.dir) {
+                (Some(Some(r)), Some(d)) if r != d => {
+                    return Err(bad(format!(
+                        "--resume {} and --dir {} name two directories; give one",
+                        r.display(),
+                        d.display()
+                    )))
+                }
+                (Some(Some(r)), _) => Some(r.clone()),
+                (_, d) => d.clone(),
+            };
             sweep(
                 &file,
                 args.jobs,
                 args.shard.as_deref(),
-                args.resume,
-                args.dir.as_deref(),
+                args.resume.is_some(),
+                dir.as_deref(),
                 &args.out,
                 args.quiet,
             )
