@@ -14,7 +14,7 @@ fn read_table(file: &Path) -> Result<(String, toml::Table), ConfigError> {
     })?;
     let table = toml::from_str(&text).map_err(|e| ConfigError::Syntax {
         file: file.to_path_buf(),
-        msg: e.to_string().trim().replace('\n', " "),
+        msg: e.to_string().trim_end().to_string(),
     })?;
     Ok((text, table))
 }

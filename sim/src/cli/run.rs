@@ -112,9 +112,9 @@ fn read_toml_table(path: &Path) -> Result<toml::Table> {
         .map_err(|e| bad(format!("{}: cannot read: {e}", path.display())))?;
     toml::from_str(&text).map_err(|e| {
         bad(format!(
-            "{}: not valid TOML: {}",
+            "{}: not valid TOML:\n{}",
             path.display(),
-            e.to_string().trim()
+            e.to_string().trim_end()
         ))
     })
 }

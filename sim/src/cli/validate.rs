@@ -74,9 +74,9 @@ pub fn check(file: &Path) -> Result<FileKind, String> {
         .map_err(|e| format!("{}: cannot read: {e}", file.display()))?;
     let table: toml::Table = toml::from_str(&text).map_err(|e| {
         format!(
-            "{}: not valid TOML: {}",
+            "{}: not valid TOML:\n{}",
             file.display(),
-            e.to_string().trim()
+            e.to_string().trim_end()
         )
     })?;
     let kind = recognise(&table).ok_or_else(|| {

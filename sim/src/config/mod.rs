@@ -22,7 +22,7 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// The file is not valid TOML.
-    #[error("{}: not valid TOML: {msg}", .file.display())]
+    #[error("{}: not valid TOML:\n{msg}", .file.display())]
     Syntax {
         /// The config file whose TOML is malformed.
         file: PathBuf,
@@ -114,7 +114,7 @@ pub fn parse<T: DeserializeOwned + Serialize>(
 ) -> Result<T, ConfigError> {
     let written: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Syntax {
         file: file.to_path_buf(),
-        msg: e.to_string().trim().replace('\n', " "),
+        msg: e.to_string().trim_end().to_string(),
     })?;
     if overrides.is_empty() {
         return deserialize(written, file);
@@ -162,6 +162,20 @@ pub fn apply_override(root: &mut toml::Table, arg: &str) -> Result<(), ConfigErr
     let path = path.trim();
     if path.is_empty() || path.split('.').any(|p| p.trim().is_empty()) {
         return Err(bad("the key path has an empty part"));
+    }
+    let raw_t = raw.trim();
+    if !raw_t.is_empty()
+        && raw_t
+            .trim_start_matches(['+', '-'])
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '_')
+        && raw_t.replace('_', "").parse::<i64>().is_err()
+    {
+        return Err(bad(&format!(
+            "{raw_t} is beyond the integers TOML holds ({} to {})",
+            i64::MIN,
+            i64::MAX
+        )));
     }
     let value = match toml::from_str::<toml::Table>(&format!("v = {}", raw.trim())) {
         Ok(mut t) => t.remove("v").expect("the table was parsed from `v = ...`"),

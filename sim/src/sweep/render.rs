@@ -560,9 +560,14 @@ fn figures_for(spec: &PlotSpec, m: &Manifest, recs: &[Record]) -> Result<Figures
                 series.push((w.to_string(), col));
             }
             if series.is_empty() {
+                let wanted: Vec<String> = spec
+                    .baseline
+                    .iter()
+                    .map(|(k, v)| format!("{k} = {v}"))
+                    .collect();
                 return Err(format!(
-                    "no finished point matches the baseline {:?}",
-                    spec.baseline
+                    "no finished point matches the baseline {{ {} }}",
+                    wanted.join(", ")
                 ));
             }
             let desc: Vec<String> = spec
@@ -593,14 +598,17 @@ fn index_html(m: &Manifest, recs: &[Record], figures: &str, skipped: &[String]) 
     let _ = writeln!(b, "<h1>Sweep {}</h1>", html::escape(&f.name));
     let _ = writeln!(
         b,
-        "<p>{} of {} points done, {} failed{}. Sweep hash <code>{}</code>; base experiment <code>{}</code>; sampling {:?}, seed {}.</p>",
+        "<p>{} of {} points done, {} failed{}. Sweep hash <code>{}</code>; base experiment <code>{}</code>; sampling {}, seed {}.</p>",
         recs.len(),
         mine,
         failed.len(),
         m.shard.map_or(String::new(), |s| format!(" (shard {s} of a sweep of {} points)", m.sweep.points.len())),
         m.sweep_hash,
         html::escape(&m.sweep.base.display().to_string()),
-        f.sampling,
+        serde_json::to_value(f.sampling)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default(),
         f.seed
     );
     b.push_str("<p class=\"muted\">Files: <a href=\"results.jsonl\">results.jsonl</a>, <a href=\"results.csv\">results.csv</a>, <a href=\"sweep.json\">sweep.json</a>. Rerun one point with <code>sparsim run BASE --set ...</code> and the overrides in its row.</p>\n");

@@ -156,3 +156,47 @@ fn issue_20_a_sweep_checks_its_metrics_plots_and_values_before_running() {
         assert!(!d.path().join("r").exists(), "{name}: points ran");
     }
 }
+
+/// Issue 20, case 9: messages say what the user wrote, not Rust's view of it: the largest 64-bit
+/// integer is out of TOML's range (not "invalid type: string"), a TOML syntax error keeps its
+/// diagram on several lines, and a sweep note shows a baseline as TOML (not `Integer(3)`).
+#[test]
+fn issue_20_messages_show_values_as_written() {
+    let d = tempfile::tempdir().unwrap();
+    let exp = karate();
+    let (code, _, err) = sparsim(
+        &["run", &exp, "--set", "piuma.n_cores=18446744073709551615"],
+        d.path(),
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("beyond the integers TOML holds"), "{err}");
+    assert!(!err.contains("invalid type"), "{err}");
+    std::fs::write(
+        d.path().join("bad.toml"),
+        "name = \"x\"\n[core]\nfreq_mhz = = 3\n",
+    )
+    .unwrap();
+    let (code, _, err) = sparsim(&["validate", "bad.toml"], d.path());
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("line 3") && err.contains("\n3 | freq_mhz = = 3"),
+        "{err}"
+    );
+    let base = root()
+        .join("configs/experiments/cachesim-default.toml")
+        .display()
+        .to_string();
+    std::fs::write(
+        d.path().join("s.toml"),
+        format!(
+            "name = \"s\"\nbase = \"{base}\"\n[[axis]]\nkey = \"level[1].cache.n_ways\"\nvalues = [1, 2]\n\
+             [[workload]]\nname = \"short\"\nset = {{ \"limits.max_cycles\" = 20000 }}\n\
+             [[plot]]\nkind = \"speedup\"\nmetric = \"core.cycles\"\nbaseline = {{ \"level[1].cache.n_ways\" = 3 }}\n"
+        ),
+    )
+    .unwrap();
+    let (code, _, err) = sparsim(&["sweep", "s.toml", "--quiet", "--out", "r"], d.path());
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("level[1].cache.n_ways = 3"), "{err}");
+    assert!(!err.contains("Integer("), "{err}");
+}
