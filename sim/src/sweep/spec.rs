@@ -358,7 +358,7 @@ fn check_key(key: &str, valid: &[String], at: &str, file: &Path) -> Result<(), S
 }
 
 /// Checks, before any point runs, what only a run would otherwise reveal: that each axis value
-/// is one the base experiment accepts for its key (`values = ["two", 4]` on a number), and that
+/// is of a kind the base experiment accepts for its key (`values = ["two", 4]` on a number), and that
 /// every metric the sweep names (its `metrics`, and its plots' `x`, `y` and `metric`) is one a
 /// run reports or an axis. The metric names come from a run of the base experiment cut to one
 /// cycle.
@@ -372,8 +372,17 @@ fn check_values_and_metrics(
     for (i, (key, vals)) in axis_values.iter().enumerate() {
         for v in vals {
             let set = format!("{key}={}", toml_literal(v));
+            // Only a value of the wrong kind is refused here: a value that is out of range with
+            // the base's other keys may be fine with the other axes' values (and a point that
+            // fails records its error).
             if let Err(e) = crate::experiment::load(base, std::slice::from_ref(&set)) {
-                if e.is_bad_input() {
+                if matches!(
+                    e,
+                    crate::machines::ExperimentError::Config(
+                        crate::config::ConfigError::Schema { .. }
+                            | crate::config::ConfigError::Override { .. }
+                    )
+                ) {
                     return Err(input(format!(
                         "axis[{i}] (key {key}): the value {} is refused by the base experiment: {e}",
                         toml_literal(v)
