@@ -39,6 +39,10 @@ pub struct RunArgs {
     /// Directory that receives <out>/<name>/.
     #[arg(long, default_value = "reports")]
     out: PathBuf,
+    /// The report folder's name under --out. Default: the experiment's name, followed by the
+    /// --set overrides when there are any (`smash-bcsstk13--kernel=smash-v3`).
+    #[arg(long)]
+    name: Option<String>,
 }
 
 /// Run a memory trace through a cache hierarchy (no levels: straight to the DRAM).
@@ -56,6 +60,10 @@ pub struct CachesimArgs {
     /// Directory that receives <out>/<name>/.
     #[arg(long, default_value = "reports")]
     out: PathBuf,
+    /// The report folder's name under --out. Default: the hierarchy's name, followed by the
+    /// --set overrides when there are any.
+    #[arg(long)]
+    name: Option<String>,
 }
 
 /// `sparsim run`.
@@ -70,14 +78,16 @@ pub fn run(args: RunArgs) -> Result<()> {
             sparsim::experiment::load(&file, &args.set).map_err(experiment_error)?
         }
     };
-    simulate(exp, &args.out, args.write_result.as_deref())
+    let folder = folder_name(exp.name(), args.name.as_deref(), &args.set)?;
+    simulate(exp, &args.out, &folder, args.write_result.as_deref())
 }
 
 /// `sparsim cachesim`.
 pub fn cachesim(args: CachesimArgs) -> Result<()> {
     let exp =
         CachesimRun::new(&args.hierarchy, &args.trace, &args.set).map_err(experiment_error)?;
-    simulate(Box::new(exp), &args.out, None)
+    let folder = folder_name(exp.name(), args.name.as_deref(), &args.set)?;
+    simulate(Box::new(exp), &args.out, &folder, None)
 }
 
 fn from_flags(args: &RunArgs, kernel: &str) -> Result<Box<dyn Experiment>> {
@@ -119,8 +129,43 @@ fn read_toml_table(path: &Path) -> Result<toml::Table> {
     })
 }
 
+/// The report folder of a run: `--name`, or the experiment's name followed by its overrides, so
+/// that runs of one experiment with different overrides are told apart by their folders.
+fn folder_name(name: &str, given: Option<&str>, set: &[String]) -> Result<String> {
+    if let Some(n) = given {
+        if n.is_empty() || n.contains(['/', '\\']) || n.starts_with('.') {
+            return Err(bad(format!(
+                "--name {n:?}: give a plain folder name (no slashes, not starting with a dot)"
+            )));
+        }
+        return Ok(n.to_string());
+    }
+    if set.is_empty() {
+        return Ok(name.to_string());
+    }
+    let mut tail: String = set
+        .iter()
+        .map(|o| {
+            o.chars()
+                .filter(|c| !matches!(c, '"' | '\'' | '[' | ']' | ' '))
+                .map(|c| if c == '/' || c == '\\' { '_' } else { c })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    if tail.chars().count() > 80 {
+        tail = tail.chars().take(80).collect::<String>() + "...";
+    }
+    Ok(format!("{name}--{tail}"))
+}
+
 /// Runs a loaded experiment: outputs checked first, then the run, the headline and the report.
-fn simulate(exp: Box<dyn Experiment>, out: &Path, write_result: Option<&Path>) -> Result<()> {
+fn simulate(
+    exp: Box<dyn Experiment>,
+    out: &Path,
+    folder: &str,
+    write_result: Option<&Path>,
+) -> Result<()> {
     check_writable(out)?;
     let machine = exp.machine();
     if write_result.is_some() && !exp.computes_result() {
@@ -173,7 +218,7 @@ fn simulate(exp: Box<dyn Experiment>, out: &Path, write_result: Option<&Path>) -
     }
     let dir = outcome
         .report
-        .write(out)
+        .write_as(out, folder)
         .with_context(|| format!("writing the report under {}", out.display()))?;
     println!("report: {}", dir.display());
     Ok(())

@@ -156,9 +156,14 @@ impl RunReport {
     }
 
     /// Writes `report.json`, `summary.md`, `stats.csv`, `energy.csv`, `plots/` and `index.html` into
-    /// a fresh directory under `base` and returns it.
+    /// a fresh directory under `base` named after the run, and returns it.
     pub fn write(&self, base: &Path) -> std::io::Result<PathBuf> {
-        let dir = fresh_dir(base, &self.name)?;
+        self.write_as(base, &self.name)
+    }
+
+    /// [`RunReport::write`] into a fresh directory `base/folder` (or `folder-2`, ... if taken).
+    pub fn write_as(&self, base: &Path, folder: &str) -> std::io::Result<PathBuf> {
+        let dir = fresh_dir(base, folder)?;
         for (file, text) in [
             ("report.json", self.to_json()),
             ("summary.md", self.summary_md()),

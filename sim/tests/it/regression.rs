@@ -200,3 +200,26 @@ fn issue_20_messages_show_values_as_written() {
     assert!(err.contains("level[1].cache.n_ways = 3"), "{err}");
     assert!(!err.contains("Integer("), "{err}");
 }
+
+/// Issue 20, case 10: a run with overrides goes to a folder that says so, not to `NAME-2`, and
+/// `--name` chooses the folder.
+#[test]
+fn issue_20_a_run_s_folder_names_what_distinguishes_it() {
+    let d = tempfile::tempdir().unwrap();
+    let exp = karate();
+    let (code, out, err) = sparsim(
+        &["run", &exp, "--out", "r", "--set", "kernel=\"smash-v3\""],
+        d.path(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let dir = d.path().join("r/smash-v1-karate--kernel=smash-v3");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["kind"], "piuma/smash-v3");
+    assert!(out.contains("r/smash-v1-karate--kernel=smash-v3"), "{out}");
+    let (code, _, err) = sparsim(&["run", &exp, "--out", "r", "--name", "mine"], d.path());
+    assert_eq!(code, 0, "{err}");
+    assert!(d.path().join("r/mine/report.json").is_file());
+    let (code, _, err) = sparsim(&["run", &exp, "--out", "r", "--name", "../x"], d.path());
+    assert_eq!(code, 2, "{err}");
+}
