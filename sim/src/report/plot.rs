@@ -8,6 +8,7 @@ use std::sync::Once;
 use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontStyle;
 
 static FONT: Once = Once::new();
@@ -365,40 +366,41 @@ fn draw_bars<DB: DrawingBackend>(
         .build_cartesian_2d(0f64..n_groups as f64, 0f64..max * 1.12)
         .map_err(e2s)?;
     let step = n_groups.div_ceil(60).max(1);
-    let label_style = if upright {
-        ("sans-serif", 11)
-            .into_font()
-            .transform(FontTransform::Rotate90)
-    } else {
-        ("sans-serif", 13).into_font()
+    let shown = |x: f64| -> Option<&String> {
+        let g = x.floor() as usize;
+        ((x.fract() - 0.5).abs() < 1e-6 && g.is_multiple_of(step))
+            .then(|| groups.get(g))
+            .flatten()
     };
     chart
         .configure_mesh()
         .disable_x_mesh()
         .light_line_style(RGBColor(235, 235, 235))
         .x_labels(n_groups * 2 + 1)
-        .x_label_style(label_style)
-        .x_label_formatter(&|x| {
-            let g = x.floor() as usize;
-            if (x.fract() - 0.5).abs() < 1e-6 && g.is_multiple_of(step) {
-                let label = groups.get(g).cloned().unwrap_or_default();
-                if upright {
-                    // Upright labels are centred on their tick; blank padding of about the
-                    // label's width moves the visible text below the axis.
-                    let pad = " ".repeat(label.chars().count() * 2 + 2);
-                    format!("{pad}{label}")
-                } else {
-                    label
-                }
-            } else {
-                String::new()
-            }
+        .x_label_style(("sans-serif", 13).into_font())
+        // Upright labels are drawn below, each starting at its tick: the mesh centres its labels
+        // on the tick, which would put half of an upright label over the bars.
+        .x_label_formatter(&|x| match shown(*x) {
+            Some(label) if !upright => label.clone(),
+            _ => String::new(),
         })
         .y_labels(8)
         .y_label_formatter(&|v| tick(*v))
         .y_desc(y_label)
         .draw()
         .map_err(e2s)?;
+    if upright {
+        let style = ("sans-serif", 11)
+            .into_font()
+            .transform(FontTransform::Rotate90)
+            .into_text_style(root)
+            .pos(Pos::new(HPos::Left, VPos::Center));
+        for (g, label) in groups.iter().enumerate().filter(|(g, _)| g % step == 0) {
+            let (x, y) = chart.backend_coord(&(g as f64 + 0.5, 0.0));
+            root.draw(&Text::new(label.clone(), (x, y + 8), style.clone()))
+                .map_err(e2s)?;
+        }
+    }
     let width = if stacked { 0.8 } else { 0.8 / n_series as f64 };
     let mut base = vec![0.0f64; n_groups];
     for (si, (name, values)) in series.iter().enumerate() {

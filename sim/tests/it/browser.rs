@@ -48,6 +48,39 @@ fn render(page: &Path, dir: &Path) -> (Vec<String>, std::path::PathBuf) {
     (console, shot)
 }
 
+/// A PNG's pixels as RGB rows.
+fn rgb_rows(png_path: &Path) -> Vec<Vec<(u8, u8, u8)>> {
+    let decoder = png::Decoder::new(std::fs::File::open(png_path).unwrap());
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let ch = info.color_type.samples();
+    buf[..info.buffer_size()]
+        .chunks(info.line_size)
+        .map(|row| row.chunks(ch).map(|p| (p[0], p[1], p[2])).collect())
+        .collect()
+}
+
+/// Dark (text-coloured) pixels inside a bar chart's plot area, just above its x axis: where
+/// labels centred on the axis, instead of hanging below it, would show. The axis is the row, and
+/// the y axis the column, with the most dark pixels.
+fn text_above_x_axis(png_path: &Path) -> usize {
+    let rows = rgb_rows(png_path);
+    let dark = |p: &(u8, u8, u8)| p.0 < 110 && p.1 < 110 && p.2 < 110;
+    let h = rows.len();
+    let w = rows[0].len();
+    let axis = (0..h)
+        .max_by_key(|&y| rows[y].iter().filter(|p| dark(p)).count())
+        .unwrap();
+    let y_axis = (0..w / 2)
+        .max_by_key(|&x| (0..h).filter(|&y| dark(&rows[y][x])).count())
+        .unwrap();
+    (axis.saturating_sub(80)..axis.saturating_sub(3))
+        .flat_map(|y| (y_axis + 4..w - 20).map(move |x| (y, x)))
+        .filter(|&(y, x)| dark(&rows[y][x]))
+        .count()
+}
+
 /// (share of pixels that are not white, pixels with a clear colour) of a PNG.
 fn ink(png_path: &Path) -> (f64, usize) {
     let decoder = png::Decoder::new(std::fs::File::open(png_path).unwrap());
@@ -105,6 +138,39 @@ fn index_pages_load_cleanly_and_show_their_plots() {
         share < 0.01 && coloured == 0,
         "a blank page looks drawn: {share} {coloured}"
     );
+
+    // Upright x labels hang below the axis in the SVG as in the PNG (they used to be centred on
+    // the axis in the SVG, over the bars): a PIUMA run's ratio plot has ten of them.
+    let karate = root().join("configs/experiments/smash-v1-karate.toml");
+    let (code, _, err) = sparsim(
+        &[
+            "run",
+            &karate.display().to_string(),
+            "--out",
+            &out.display().to_string(),
+        ],
+        d.path(),
+    );
+    assert_eq!(code, 0, "{err}");
+    for ext in ["svg", "png"] {
+        let page = d.path().join(format!("labels-{ext}/index.html"));
+        std::fs::create_dir_all(page.parent().unwrap()).unwrap();
+        let plot = out.join(format!("smash-v1-karate/plots/ratios.{ext}"));
+        std::fs::write(
+            &page,
+            format!(
+                "<!DOCTYPE html><html><body style=\"margin:0\"><img src=\"file://{}\" width=\"900\" height=\"500\"></body></html>",
+                plot.display()
+            ),
+        )
+        .unwrap();
+        let (_, shot) = render(&page, d.path());
+        let above = text_above_x_axis(&shot);
+        assert!(
+            above < 30,
+            "ratios.{ext}: {above} dark pixels over the bars just above the x axis: labels cross it"
+        );
+    }
 
     for page in [
         out.join("tiny/index.html"),
