@@ -13,7 +13,8 @@ use super::bad;
 #[command(after_help = "Example:
   sparsim report reports/smash-bcsstk13")]
 pub struct ReportArgs {
-    /// A run directory (with report.json) or a sweep directory (with sweep.json).
+    /// A run folder (with report.json), a sweep folder (with sweep.json) or a reproduction folder
+    /// (with study.json).
     dir: PathBuf,
 }
 
@@ -28,13 +29,18 @@ pub fn run(args: ReportArgs) -> Result<()> {
         println!("{} ({} plots)", r.index.display(), r.plots.len());
         return Ok(());
     }
+    if dir.join("study.json").exists() {
+        let index = sparsim::report::render_study(dir).map_err(bad)?;
+        println!("{}", index.display());
+        return Ok(());
+    }
     if dir.join("report.json").exists() {
         let index = sparsim::report::render_dir(dir).map_err(bad)?;
         println!("{}", index.display());
         return Ok(());
     }
     Err(bad(format!(
-        "{}: has neither report.json (a run) nor sweep.json (a sweep); give a directory that sparsim run or sparsim sweep wrote",
+        "{}: has no report.json (a run), sweep.json (a sweep) or study.json (a reproduction); give a folder that sparsim run, sweep or reproduce wrote",
         dir.display()
     )))
 }

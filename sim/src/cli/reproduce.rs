@@ -8,7 +8,7 @@ use anyhow::Result;
 use clap::Args;
 
 use sparsim::machines::{self, StudyOptions};
-use sparsim::report::{html, plot};
+use sparsim::report::StudyFile;
 
 use super::{bad, check_writable, experiment_error, jobs, progress_bar};
 
@@ -66,21 +66,13 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
     let report = study.run(&opts, &|| bar.inc(1)).map_err(experiment_error)?;
     bar.finish_and_clear();
     let dir = sparsim::report::fresh_dir(&args.out, &format!("reproduce-{}", study.name()))?;
-    std::fs::write(dir.join("summary.md"), &report.summary_md)?;
-    let mut body = format!("<h1>reproduce {}</h1>\n", html::escape(study.name()));
-    for (stem, fig) in &report.figures {
-        let svg = plot::save(fig, &dir.join(stem)).map_err(anyhow::Error::msg)?;
-        body.push_str(&html::figure(&svg, stem, stem));
-    }
-    body.push_str(&format!(
-        "<h2>Summary</h2>\n<p>As <a href=\"summary.md\">summary.md</a>.</p>\n<pre>{}</pre>\n",
-        html::escape(&report.summary_md)
-    ));
-    std::fs::write(
-        dir.join("index.html"),
-        html::page(&format!("reproduce {}", study.name()), &body),
-    )?;
-    print!("{}", report.summary_md);
+    let file = StudyFile {
+        name: study.name().to_string(),
+        summary_md: report.summary_md,
+        figures: report.figures,
+    };
+    sparsim::report::write_study(&dir, &file).map_err(anyhow::Error::msg)?;
+    print!("{}", file.summary_md);
     println!("\nwritten: {}", dir.display());
     Ok(())
 }

@@ -306,6 +306,55 @@ pub fn render_dir(dir: &Path) -> Result<PathBuf, String> {
     Ok(index)
 }
 
+/// A study's results as saved in its folder (`study.json`): what `sparsim report` draws again.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct StudyFile {
+    /// The study's name (`smash`).
+    pub name: String,
+    /// Its tables, in Markdown.
+    pub summary_md: String,
+    /// Its figures, each with its file stem.
+    pub figures: Vec<(String, plot::Figure)>,
+}
+
+/// Writes a study's `study.json` and `summary.md` into `dir`, then its plots and `index.html`.
+pub fn write_study(dir: &Path, study: &StudyFile) -> Result<PathBuf, String> {
+    let json = serde_json::to_string_pretty(study).expect("a study serializes");
+    for (file, text) in [
+        ("study.json", json.as_str()),
+        ("summary.md", &study.summary_md),
+    ] {
+        std::fs::write(dir.join(file), text)
+            .map_err(|e| format!("{}: {e}", dir.join(file).display()))?;
+    }
+    render_study(dir)
+}
+
+/// Draws a study folder's plots and `index.html` from its `study.json` alone.
+pub fn render_study(dir: &Path) -> Result<PathBuf, String> {
+    let path = dir.join("study.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let study: StudyFile = serde_json::from_str(&text)
+        .map_err(|e| format!("{}: not a study's results ({e})", path.display()))?;
+    let mut body = format!("<h1>reproduce {}</h1>\n", html::escape(&study.name));
+    for (stem, fig) in &study.figures {
+        let svg = plot::save(fig, &dir.join(stem))?;
+        body.push_str(&html::figure(&svg, stem, stem));
+    }
+    let _ = write!(
+        body,
+        "<h2>Summary</h2>\n<p>As <a href=\"summary.md\">summary.md</a>; the data of the plots is in <a href=\"study.json\">study.json</a>.</p>\n<pre>{}</pre>\n",
+        html::escape(&study.summary_md)
+    );
+    let index = dir.join("index.html");
+    std::fs::write(
+        &index,
+        html::page(&format!("reproduce {}", study.name), &body),
+    )
+    .map_err(|e| format!("{}: {e}", index.display()))?;
+    Ok(index)
+}
+
 /// Formats a number for tables: integers plainly, others with 4 significant decimals.
 pub fn fmt_num(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 {

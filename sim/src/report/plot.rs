@@ -38,8 +38,9 @@ const COLORS: [RGBColor; 8] = [
 /// Figure size in pixels.
 const SIZE: (u32, u32) = (900, 520);
 
-/// A plot, as data.
-#[derive(Debug, Clone)]
+/// A plot, as data (saved beside a study's plots, so `sparsim report` can draw them again).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Figure {
     /// Bars: one group per label, one bar per series; `stacked` piles the series instead.
     Bars {

@@ -223,3 +223,39 @@ fn issue_20_a_run_s_folder_names_what_distinguishes_it() {
     let (code, _, err) = sparsim(&["run", &exp, "--out", "r", "--name", "../x"], d.path());
     assert_eq!(code, 2, "{err}");
 }
+
+/// Issue 20, case 12: a reproduction's folder has an `index.html`, and `sparsim report` draws
+/// its plots and page again from the data it saved (it used to refuse the folder).
+#[test]
+fn issue_20_report_redraws_a_reproduction_folder() {
+    use sparsim::report::plot::Figure;
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("reproduce-x");
+    std::fs::create_dir_all(&dir).unwrap();
+    let study = sparsim::report::StudyFile {
+        name: "x".into(),
+        summary_md: "# x\n\n| a | b |\n".into(),
+        figures: vec![(
+            "bars".into(),
+            Figure::Bars {
+                title: "t".into(),
+                y_label: "y".into(),
+                groups: vec!["g1".into(), "g2".into()],
+                series: vec![("s".into(), vec![Some(1.0), Some(2.0)])],
+                stacked: false,
+            },
+        )],
+    };
+    sparsim::report::write_study(&dir, &study).unwrap();
+    for f in ["index.html", "bars.svg", "bars.png"] {
+        assert!(dir.join(f).is_file(), "{f}");
+        std::fs::remove_file(dir.join(f)).unwrap();
+    }
+    let (code, _, err) = sparsim(&["report", &dir.display().to_string()], d.path());
+    assert_eq!(code, 0, "{err}");
+    for f in ["index.html", "bars.svg", "bars.png"] {
+        assert!(dir.join(f).is_file(), "{f} not drawn again");
+    }
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("| a | b |"));
+}
