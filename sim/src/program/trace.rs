@@ -164,7 +164,17 @@ pub fn open(path: &Path) -> Result<TraceReader, TraceError> {
             msg: "is empty; a trace needs at least one operation".into(),
         });
     }
-    let mut file = BufReader::with_capacity(1 << 16, File::open(path).map_err(io)?);
+    let file = BufReader::with_capacity(1 << 16, File::open(path).map_err(io)?);
+    from_reader(Box::new(file), path)
+}
+
+/// A streaming reader over trace bytes from `input` (the file's contents; `path` names it in
+/// errors), its format detected as [`open`] does.
+pub fn from_reader(mut file: Box<dyn BufRead>, path: &Path) -> Result<TraceReader, TraceError> {
+    let io = |source| TraceError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let head = file.fill_buf().map_err(io)?.to_vec();
     if head.starts_with(MAGIC) {
         let mut hdr = [0u8; 12];
@@ -185,7 +195,7 @@ pub fn open(path: &Path) -> Result<TraceReader, TraceError> {
             });
         }
         let body: Box<dyn Read> = if flags & FLAG_ZSTD != 0 {
-            Box::new(zstd::stream::read::Decoder::with_buffer(file).map_err(io)?)
+            Box::new(zstd_decoder(file).map_err(io)?)
         } else {
             Box::new(file)
         };
@@ -200,7 +210,7 @@ pub fn open(path: &Path) -> Result<TraceReader, TraceError> {
     let text: Box<dyn BufRead> = if head.starts_with(&ZSTD_MAGIC) {
         Box::new(BufReader::with_capacity(
             1 << 16,
-            zstd::stream::read::Decoder::with_buffer(file).map_err(io)?,
+            zstd_decoder(file).map_err(io)?,
         ))
     } else {
         Box::new(file)
@@ -217,6 +227,15 @@ pub fn open(path: &Path) -> Result<TraceReader, TraceError> {
         n_ops: 0,
         error: None,
     })
+}
+
+/// A zstd decoder whose window is at most 8 MiB (2^23), so a frame header cannot make it
+/// allocate more (zstd's own limit is 128 MiB); `trace convert` and zstd's command line at
+/// their default levels stay well below it.
+fn zstd_decoder<R: BufRead>(r: R) -> std::io::Result<zstd::stream::read::Decoder<'static, R>> {
+    let mut d = zstd::stream::read::Decoder::with_buffer(r)?;
+    d.window_log_max(23)?;
+    Ok(d)
 }
 
 enum Inner {

@@ -113,8 +113,19 @@ pub fn read(path: &Path) -> Result<Csr, MtxError> {
         return Err(err(None, "is a directory; give a .mtx file".into()));
     }
     let file = File::open(path).map_err(|e| err(None, format!("cannot read: {e}")))?;
-    let file_len = meta.len();
-    let mut lines = BufReader::new(file).lines();
+    read_from(BufReader::new(file), meta.len(), path)
+}
+
+/// Reads Matrix Market text of `len` bytes from `input` into CSR; `path` names it in errors.
+/// What the header claims is never allocated beyond what `len` bytes can hold.
+pub fn read_from(input: impl BufRead, len: u64, path: &Path) -> Result<Csr, MtxError> {
+    let err = |line: Option<u64>, msg: String| MtxError {
+        path: path.to_path_buf(),
+        line,
+        msg,
+    };
+    let file_len = len;
+    let mut lines = input.lines();
     let mut n = 0u64;
     let mut next_line = |n: &mut u64| -> Option<Result<String, MtxError>> {
         let l = lines.next()?;
