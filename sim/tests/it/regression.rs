@@ -259,3 +259,38 @@ fn issue_20_report_redraws_a_reproduction_folder() {
     let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("| a | b |"));
 }
+
+/// Issue 20, case 6: `validate` checks a DRAM preset or an energy table as what it is (it used
+/// to list PIUMA's keys as the keys they should have), and an experiment whose input is missing
+/// is not "ok".
+#[test]
+fn issue_20_validate_checks_each_file_as_what_it_is() {
+    let d = tempfile::tempdir().unwrap();
+    let preset = std::fs::read_to_string(root().join("configs/presets/dram/ddr4-3200.toml"))
+        .unwrap()
+        .replace("\ncl = 22", "\ncll = 22");
+    std::fs::write(d.path().join("preset.toml"), preset).unwrap();
+    std::fs::write(
+        d.path().join("energy.toml"),
+        "description = \"x\"\n[actions]\n\"a.b\" = { pj = 1.0, source = \"s\", note = 1 }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.path().join("exp.toml"),
+        "kind = \"cachesim\"\nhierarchy = \"nowhere.toml\"\ntrace = \"t.lackey\"\n",
+    )
+    .unwrap();
+    for (file, expect) in [
+        ("preset.toml", "timing.cll"),
+        ("energy.toml", "note"),
+        ("exp.toml", "hierarchy"),
+    ] {
+        let (code, _, err) = sparsim(&["validate", file], d.path());
+        assert_eq!(code, 2, "{file}: {err}");
+        assert!(err.contains(expect), "{file}: {err}");
+        assert!(
+            !err.contains("n_cores"),
+            "{file} checked as a PIUMA config: {err}"
+        );
+    }
+}
