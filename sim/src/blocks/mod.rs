@@ -3,6 +3,7 @@
 //! **Architecture Invariant:** nothing here imports `machines`; blocks read no files and print nothing.
 
 pub mod cache;
+pub mod dataflow;
 pub mod dma;
 pub mod dram;
 pub mod noc;

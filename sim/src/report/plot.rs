@@ -83,6 +83,17 @@ pub enum Figure {
         /// Values, by row then column; `None` = no result.
         values: Vec<Vec<Option<f64>>>,
     },
+    /// A Gantt chart: one row per resource, a bar per task over its time, coloured by category.
+    Gantt {
+        /// The figure's title.
+        title: String,
+        /// X axis label, with unit.
+        x_label: String,
+        /// Row names, top to bottom.
+        rows: Vec<String>,
+        /// Bars: row index, category, start and end.
+        bars: Vec<(usize, String, f64, f64)>,
+    },
     /// Points on two metrics, with the Pareto front (lower is better on both) drawn over them.
     Pareto {
         /// The figure's title.
@@ -94,6 +105,31 @@ pub enum Figure {
         /// Series name and its (x, y) points.
         series: Vec<(String, Vec<(f64, f64)>)>,
     },
+}
+
+impl Figure {
+    /// A Gantt chart from named bars `(row, category, start, end)`, rows in order of first
+    /// appearance (a schedule's `gantt_bars`).
+    pub fn gantt(title: &str, x_label: &str, bars: &[(String, String, u64, u64)]) -> Figure {
+        let mut rows: Vec<String> = Vec::new();
+        let mut out = Vec::new();
+        for (row, cat, s, e) in bars {
+            let i = match rows.iter().position(|r| r == row) {
+                Some(i) => i,
+                None => {
+                    rows.push(row.clone());
+                    rows.len() - 1
+                }
+            };
+            out.push((i, cat.clone(), *s as f64, *e as f64));
+        }
+        Figure::Gantt {
+            title: title.into(),
+            x_label: x_label.into(),
+            rows,
+            bars: out,
+        }
+    }
 }
 
 type Res = Result<(), String>;
@@ -230,8 +266,72 @@ fn draw<DB: DrawingBackend>(fig: &Figure, root: DrawingArea<DB, Shift>) -> Res {
             y_ticks,
             values,
         } => draw_heatmap(&root, title, x_label, y_label, x_ticks, y_ticks, values)?,
+        Figure::Gantt {
+            title,
+            x_label,
+            rows,
+            bars,
+        } => draw_gantt(&root, title, x_label, rows, bars)?,
     }
     root.present().map_err(e2s)
+}
+
+fn draw_gantt<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    x_label: &str,
+    rows: &[String],
+    bars: &[(usize, String, f64, f64)],
+) -> Res {
+    let n = rows.len().max(1);
+    let end = bars.iter().map(|b| b.3).fold(1e-9f64, f64::max);
+    let longest = rows.iter().map(|r| r.chars().count()).max().unwrap_or(1) as u32;
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 18))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size((longest * 8 + 20).min(250))
+        .build_cartesian_2d(0f64..end * 1.02, 0f64..n as f64)
+        .map_err(e2s)?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .light_line_style(RGBColor(235, 235, 235))
+        .y_labels(n * 2 + 1)
+        .y_label_formatter(&|y| {
+            let i = y.floor() as usize;
+            if (y.fract() - 0.5).abs() < 1e-6 && i < rows.len() {
+                // Row 0 at the top.
+                rows[rows.len() - 1 - i].clone()
+            } else {
+                String::new()
+            }
+        })
+        .x_labels(8)
+        .x_label_formatter(&|v| tick(*v))
+        .x_desc(x_label)
+        .draw()
+        .map_err(e2s)?;
+    let mut categories: Vec<&String> = bars.iter().map(|b| &b.1).collect();
+    categories.sort();
+    categories.dedup();
+    for (ci, cat) in categories.iter().enumerate() {
+        let color = COLORS[ci % COLORS.len()];
+        let rects: Vec<_> = bars
+            .iter()
+            .filter(|b| &&b.1 == cat)
+            .map(|&(row, _, s, e)| {
+                let y = (n - 1 - row.min(n - 1)) as f64;
+                Rectangle::new([(s, y + 0.15), (e.max(s), y + 0.85)], color.filled())
+            })
+            .collect();
+        chart
+            .draw_series(rects)
+            .map_err(e2s)?
+            .label(cat.to_string())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled()));
+    }
+    legend(&mut chart)
 }
 
 /// The series legend, boxed on a translucent background.
@@ -588,6 +688,52 @@ pub fn lines(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_schedule_draws_as_a_gantt_chart_with_a_row_per_resource() {
+        use crate::blocks::dataflow::{Priority, Task, TaskGraph};
+        let mut g = TaskGraph::new();
+        let array = g.add_resource("array", 1);
+        let dma = g.add_resource("dma", 1);
+        let mut prev = None;
+        for (i, (cat, d, r)) in [
+            ("load", 30, dma),
+            ("FF", 100, array),
+            ("load", 30, dma),
+            ("BP", 80, array),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let t = g.add_task(Task {
+                name: format!("t{i}"),
+                category: cat.into(),
+                duration: d,
+                needs: vec![(r, 1)],
+            });
+            if let Some(p) = prev {
+                if cat != "load" {
+                    g.add_dep(p, t);
+                }
+            }
+            prev = Some(t);
+        }
+        let s = g.schedule(&Priority::CriticalPath).unwrap();
+        let fig = Figure::gantt("schedule", "cycles", &s.gantt_bars(&g));
+        let Figure::Gantt { rows, bars, .. } = &fig else {
+            panic!("not a Gantt chart")
+        };
+        assert_eq!(rows, &vec!["dma".to_string(), "array".to_string()]);
+        assert_eq!(bars.len(), 4);
+        let d = tempfile::tempdir().unwrap();
+        let svg = save(&fig, &d.path().join("gantt")).unwrap();
+        assert!(svg.contains("array") && svg.contains("<rect"));
+        assert!(d.path().join("gantt.png").metadata().unwrap().len() > 1000);
+        if let Ok(keep) = std::env::var("SPARSIM_KEEP_PLOT") {
+            std::fs::copy(d.path().join("gantt.png"), keep).unwrap();
+        }
+    }
+
     use super::*;
 
     #[test]
