@@ -21,6 +21,7 @@ struct Cli {
 enum Cmd {
     Run(cli::run::RunArgs),
     Cachesim(cli::run::CachesimArgs),
+    Scalesim(cli::scalesim::ScalesimArgs),
     Validate(cli::validate::ValidateArgs),
     Sweep(cli::sweep::SweepArgs),
     Reproduce(cli::reproduce::ReproduceArgs),
@@ -57,6 +58,7 @@ fn main() -> ExitCode {
     let result = match Cli::parse().cmd {
         Cmd::Run(a) => cli::run::run(a),
         Cmd::Cachesim(a) => cli::run::cachesim(a),
+        Cmd::Scalesim(a) => cli::scalesim::run(a),
         Cmd::Validate(a) => cli::validate::run(a),
         Cmd::Sweep(a) => cli::sweep::run(a),
         Cmd::Reproduce(a) => cli::reproduce::run(a),

@@ -7,6 +7,7 @@ pub mod list;
 pub mod report;
 pub mod reproduce;
 pub mod run;
+pub mod scalesim;
 pub mod sweep;
 pub mod trace;
 pub mod validate;

@@ -1,0 +1,96 @@
+//! `sparsim scalesim`: SCALE-Sim v3's command line, files and compute report, on sparsim's
+//! systolic-array model, so a SCALE-Sim user can switch in one command.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Result;
+use clap::Args;
+
+use sparsim::machines::sat::scalesim;
+
+use super::{bad, check_writable};
+
+/// Run SCALE-Sim v3 inputs (its .cfg and topology CSV) on sparsim's systolic array: writes
+/// COMPUTE_REPORT.csv with SCALE-Sim's columns under OUTDIR/<run_name>/.
+#[derive(Args)]
+#[command(after_help = "Example:
+  sparsim scalesim -c scale.cfg -t gemm.csv -i gemm -p results")]
+pub struct ScalesimArgs {
+    /// SCALE-Sim config (.cfg).
+    #[arg(short = 'c', value_name = "CONFIG")]
+    config: PathBuf,
+    /// Topology CSV (a convolution one, or a GEMM one with -i gemm).
+    #[arg(short = 't', value_name = "TOPOLOGY")]
+    topology: PathBuf,
+    /// Layout CSV: read by SCALE-Sim for custom SRAM layouts; not modelled here (a warning).
+    #[arg(short = 'l', value_name = "LAYOUT")]
+    layout: Option<PathBuf>,
+    /// Output folder; the report goes to OUTDIR/<run_name>/.
+    #[arg(short = 'p', value_name = "OUTDIR", default_value = "results")]
+    out: PathBuf,
+    /// Topology kind: conv or gemm.
+    #[arg(short = 'i', value_name = "conv|gemm", default_value = "conv")]
+    input: String,
+    /// Save SCALE-Sim's cycle-by-cycle traces (Y|N): not written by sparsim (a warning if Y).
+    #[arg(short = 's', value_name = "Y|N")]
+    save_trace: Option<String>,
+}
+
+/// `sparsim scalesim`.
+pub fn run(args: ScalesimArgs) -> Result<()> {
+    let read = |p: &PathBuf| {
+        std::fs::read_to_string(p).map_err(|e| bad(format!("{}: cannot read: {e}", p.display())))
+    };
+    let gemm = match args.input.as_str() {
+        "conv" => false,
+        "gemm" => true,
+        other => return Err(bad(format!("-i {other:?}: use conv or gemm"))),
+    };
+    let cfg = scalesim::parse_config(&read(&args.config)?, &args.config).map_err(bad)?;
+    let layers =
+        scalesim::parse_topology(&read(&args.topology)?, &args.topology, gemm).map_err(bad)?;
+    if let Some(l) = &args.layout {
+        eprintln!(
+            "warning: -l {}: custom SRAM layouts are not modelled; compute cycles do not depend on them",
+            l.display()
+        );
+    }
+    if args
+        .save_trace
+        .as_deref()
+        .is_some_and(|s| s.eq_ignore_ascii_case("y"))
+    {
+        eprintln!("warning: -s Y: sparsim writes no cycle-by-cycle SRAM/DRAM traces");
+    }
+    for w in &cfg.warnings {
+        eprintln!("warning: {w}");
+    }
+    if layers.iter().any(|l| l.nm != (1, 1)) {
+        eprintln!("warning: N:M sparsity in the topology is not modelled by this front end yet; layers run dense");
+    }
+    check_writable(&args.out)?;
+    let started = Instant::now();
+    let results = scalesim::run(&cfg, &layers);
+    let secs = started.elapsed().as_secs_f64();
+    let dir = sparsim::report::fresh_dir(&args.out, &cfg.run_name)?;
+    std::fs::write(
+        dir.join("COMPUTE_REPORT.csv"),
+        scalesim::compute_report(&results),
+    )?;
+    let cycles: u64 = results.iter().map(|c| c.cycles).sum();
+    println!(
+        "{}: {} layers on a {} x {} {:?} array, {cycles} compute cycles (no memory stalls modelled)",
+        cfg.run_name,
+        layers.len(),
+        cfg.rows,
+        cfg.cols,
+        cfg.dataflow
+    );
+    println!(
+        "simulation speed: {cycles} simulated cycles in {secs:.6} s = {:.3e} cycles/s",
+        cycles as f64 / secs.max(1e-9)
+    );
+    println!("report: {}", dir.join("COMPUTE_REPORT.csv").display());
+    Ok(())
+}
