@@ -33,14 +33,21 @@ pub struct RunArgs {
     /// Write the computed result here (a matrix: Matrix Market; must not exist).
     #[arg(long)]
     write_result: Option<PathBuf>,
+    #[command(flatten)]
+    output: Output,
+}
+
+/// The options `run` and `cachesim` share: overrides and where the report goes.
+#[derive(Args)]
+struct Output {
     /// Override any config key: --set level[0].cache.n_ways=4 (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
     /// Directory that receives <out>/<name>/.
     #[arg(long, default_value = "reports")]
     out: PathBuf,
-    /// The report folder's name under --out. Default: the experiment's name, followed by the
-    /// --set overrides when there are any (`smash-bcsstk13--kernel=smash-v3`).
+    /// The report folder's name under --out. Default: the run's name, followed by the --set
+    /// overrides when there are any (`smash-bcsstk13--kernel=smash-v3`).
     #[arg(long)]
     name: Option<String>,
 }
@@ -54,16 +61,8 @@ pub struct CachesimArgs {
     hierarchy: PathBuf,
     /// Trace: lackey output, sparsim binary or text, optionally zstd-compressed.
     trace: PathBuf,
-    /// Override any config key (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    set: Vec<String>,
-    /// Directory that receives <out>/<name>/.
-    #[arg(long, default_value = "reports")]
-    out: PathBuf,
-    /// The report folder's name under --out. Default: the hierarchy's name, followed by the
-    /// --set overrides when there are any.
-    #[arg(long)]
-    name: Option<String>,
+    #[command(flatten)]
+    output: Output,
 }
 
 /// `sparsim run`.
@@ -75,19 +74,19 @@ pub fn run(args: RunArgs) -> Result<()> {
                 .experiment
                 .clone()
                 .unwrap_or_else(|| bundled("configs/experiments/cachesim-default.toml"));
-            sparsim::experiment::load(&file, &args.set).map_err(experiment_error)?
+            sparsim::experiment::load(&file, &args.output.set).map_err(experiment_error)?
         }
     };
-    let folder = folder_name(exp.name(), args.name.as_deref(), &args.set)?;
-    simulate(exp, &args.out, &folder, args.write_result.as_deref())
+    let folder = folder_name(exp.name(), args.output.name.as_deref(), &args.output.set)?;
+    simulate(exp, &args.output.out, &folder, args.write_result.as_deref())
 }
 
 /// `sparsim cachesim`.
 pub fn cachesim(args: CachesimArgs) -> Result<()> {
-    let exp =
-        CachesimRun::new(&args.hierarchy, &args.trace, &args.set).map_err(experiment_error)?;
-    let folder = folder_name(exp.name(), args.name.as_deref(), &args.set)?;
-    simulate(Box::new(exp), &args.out, &folder, None)
+    let exp = CachesimRun::new(&args.hierarchy, &args.trace, &args.output.set)
+        .map_err(experiment_error)?;
+    let folder = folder_name(exp.name(), args.output.name.as_deref(), &args.output.set)?;
+    simulate(Box::new(exp), &args.output.out, &folder, None)
 }
 
 fn from_flags(args: &RunArgs, kernel: &str) -> Result<Box<dyn Experiment>> {
@@ -113,7 +112,7 @@ fn from_flags(args: &RunArgs, kernel: &str) -> Result<Box<dyn Experiment>> {
         .machine
         .clone()
         .unwrap_or_else(|| PathBuf::from("(command line)"));
-    sparsim::experiment::load_table(&table, &origin, &args.set).map_err(experiment_error)
+    sparsim::experiment::load_table(&table, &origin, &args.output.set).map_err(experiment_error)
 }
 
 /// Reads a TOML file into a table; problems are bad input naming the file.

@@ -1,14 +1,6 @@
 //! PIUMA through the command line: runs, result files, and bad input.
 
-use super::{root, sparsim};
-
-/// The bundled SMASH V1 experiment on karate, a run of a fraction of a second.
-fn karate() -> String {
-    root()
-        .join("configs/experiments/smash-v1-karate.toml")
-        .display()
-        .to_string()
-}
+use super::{karate, root, sparsim};
 
 #[test]
 fn piuma_experiment_runs_and_writes_c_that_reads_back() {

@@ -1,13 +1,6 @@
 //! Regressions, named by issue and case: each failed before its fix.
 
-use super::{root, sparsim};
-
-fn karate() -> String {
-    root()
-        .join("configs/experiments/smash-v1-karate.toml")
-        .display()
-        .to_string()
-}
+use super::{karate, root, sparsim};
 
 /// Issue 20, cases 2 to 4 and 9: values that used to panic, deadlock, end in a watchdog stop or
 /// blame the wrong key are refused before the run, exit code 2, naming the key and the limit.
