@@ -101,7 +101,11 @@ fn from_flags(args: &RunArgs, kernel: &str) -> Result<Box<dyn Experiment>> {
         .ok_or_else(|| {
             let all: Vec<&str> = machines::MACHINES
                 .iter()
-                .flat_map(|m| m.kernels())
+                .flat_map(|m| {
+                    m.kernels()
+                        .into_iter()
+                        .filter(|k| m.experiment_from_flags(k, workload, None).is_some())
+                })
                 .collect();
             bad(format!(
                 "--kernel {kernel:?}: no machine runs that kernel from flags; kernels: {}",

@@ -80,12 +80,12 @@ pub fn run(args: ScalesimArgs) -> Result<()> {
     )?;
     let cycles: u64 = results.iter().map(|c| c.cycles).sum();
     println!(
-        "{}: {} layers on a {} x {} {:?} array, {cycles} compute cycles (no memory stalls modelled)",
+        "{}: {} layers on a {} x {} {} array, {cycles} compute cycles (no memory stalls modelled)",
         cfg.run_name,
         layers.len(),
         cfg.rows,
         cfg.cols,
-        cfg.dataflow
+        cfg.dataflow.name()
     );
     println!(
         "simulation speed: {cycles} simulated cycles in {secs:.6} s = {:.3e} cycles/s",

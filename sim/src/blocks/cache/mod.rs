@@ -8,7 +8,7 @@
 //!
 //! Does not model: coherence, data values, tag/data array split timing, or the fill-port bandwidth.
 //!
-//! Ports: `up0`..`upN-1` receive requests from the levels above (a unified level has several),
+//! Ports: the group `up` (`up[0]`..`up[n-1]`) receives requests from the levels above (a unified level has several),
 //! `down` goes to the next level. Read-type requests are answered on the port they came in on;
 //! writebacks (and write-through writes, sent as writebacks) are never answered.
 

@@ -349,7 +349,7 @@ struct Slot {
     done_cycle: u64,
 }
 
-/// The DRAM component. Ports `up0`..: requests in, responses out on the same port.
+/// The DRAM component. Ports: the group `up`, requests in, responses out on the same port.
 pub struct Dram {
     name: String,
     ports: [PortGroup; 1],

@@ -14,7 +14,7 @@
 //! `(|x1 - x2| + |y1 - y2| + 1) * hop_latency_cycles + ceil(B / link_bytes_per_cycle)` cycles;
 //! over a crossbar: `hop_latency_cycles + ceil(B / link_bytes_per_cycle)`.
 //!
-//! Ports: `ep0`..`epN-1`, one per endpoint.
+//! Ports: the group `ep`, one per endpoint (`ep[0]`..`ep[n-1]`).
 
 mod config;
 pub mod hyperx;

@@ -12,7 +12,7 @@
 //!
 //! Timing is computed on arrival: a request's start time follows from the port, bank and atomic-unit
 //! reservations, and its response is sent with the resulting delay, so the scratchpad schedules no
-//! events of its own. Ports: `up0`..`upN-1`; answers go back on the port a request came in on.
+//! events of its own. Ports: the group `up`; answers go back on the port a request came in on.
 
 mod config;
 #[cfg(test)]

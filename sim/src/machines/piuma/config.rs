@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::blocks::dram::DramConfig;
-use crate::config::{require_at_least, require_in, require_pow2, Invalid};
+use crate::config::{require_at_least, require_in, require_pow2, Invalid, MAX_LATENCY_CYCLES};
 
 /// How rows (or other units of work) are spread over threads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
@@ -281,10 +281,6 @@ fn d_dram() -> DramConfig {
     d
 }
 
-/// The longest latency or issue interval a core accepts, cycles: longer is surely a typo, and
-/// values near 2^64 picoseconds would overflow the engine's time.
-const MAX_CORE_CYCLES: u64 = 1 << 20;
-
 impl Default for PiumaConfig {
     fn default() -> PiumaConfig {
         toml::from_str("").expect("every field has a default")
@@ -354,7 +350,7 @@ impl PiumaConfig {
             ("hop_latency_cycles", self.hop_latency_cycles),
             ("hyperx_latency_cycles", self.hyperx_latency_cycles),
         ] {
-            require_in(&k(key), cycles, 1, MAX_CORE_CYCLES, "cycles")?;
+            require_in(&k(key), cycles, 1, MAX_LATENCY_CYCLES, "cycles")?;
         }
         require_in(
             &k("link_bytes_per_cycle"),

@@ -41,17 +41,17 @@ use std::any::Any;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use crate::blocks::cache::{Cache, CacheStats, TagArray};
+use crate::blocks::cache::{Cache, TagArray};
 use crate::blocks::dma;
-use crate::blocks::spad::{Scratchpad, SpadStats};
+use crate::blocks::spad::Scratchpad;
 use crate::engine::{PortGroup, 
     AccessKind, Alarm, Clock, Component, Ctx, MemReq, Msg, Outstanding, PortId, Split, Tick,
 };
 use crate::program::{DmaForm, Op, OpClass, Program};
 
-/// The embedded data cache's ports are the core's ports from here: its `up0`, then its `down`.
+/// The embedded data cache's ports are the core's ports from here: its `up[0]`, then its `down`.
 const DCACHE_PORTS: PortId = PortId(0);
-/// The cache's `up0` is the core's port 0 and its `down` the core's port 1.
+/// The cache's `up[0]` is the core's port 0 and its `down` the core's port 1.
 const DCACHE_UP: PortId = PortId(0);
 const DCACHE_DOWN: PortId = PortId(1);
 const NET: PortId = PortId(2);
@@ -393,16 +393,6 @@ impl PiumaCore {
     /// Operations issued by each thread.
     pub fn thread_instructions(&self) -> impl Iterator<Item = u64> + '_ {
         self.threads.iter().map(|th| th.instructions)
-    }
-
-    /// The scratchpad's counters.
-    pub fn spad_stats(&self) -> SpadStats {
-        self.spad.stats()
-    }
-
-    /// The data cache's counters.
-    pub fn dcache_stats(&self) -> &CacheStats {
-        self.dcache.stats()
     }
 
     /// A program error, if one stopped a thread.

@@ -36,6 +36,15 @@ pub enum Dataflow {
 }
 
 impl Dataflow {
+    /// Its name in SCALE-Sim's configs: `ws`, `os` or `is`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dataflow::Ws => "ws",
+            Dataflow::Os => "os",
+            Dataflow::Is => "is",
+        }
+    }
+
     /// Parses `ws`, `os` or `is` (any case).
     pub fn parse(s: &str) -> Option<Dataflow> {
         match s.trim().to_ascii_lowercase().as_str() {
