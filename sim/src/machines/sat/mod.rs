@@ -7,3 +7,4 @@
 
 pub mod array;
 pub mod scalesim;
+pub mod transfer;
