@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{require_at_least, Invalid};
 use crate::energy::{EnergyReport, EnergyTable};
-use crate::engine::{Clock, Finished, RunLimits, Tick};
+use crate::engine::{Clock, Finished, RunLimits, StopReason, Tick};
 use crate::report::{Metric, RunReport};
 use crate::stats::StatTree;
 
@@ -147,13 +147,35 @@ pub struct ReportMeta<'a> {
     pub energy: Option<(&'a str, &'a EnergyTable)>,
 }
 
+/// How a run ended: what a report records of the engine's run (or of a closed-form model's).
+#[derive(Debug, Clone, Copy)]
+pub struct RunEnd {
+    /// Simulated time at the end, in ps.
+    pub simulated_ps: u64,
+    /// Why it stopped.
+    pub stop_reason: StopReason,
+    /// Engine events delivered (0 for a closed-form model).
+    pub n_events: u64,
+}
+
+impl From<&Finished> for RunEnd {
+    fn from(f: &Finished) -> RunEnd {
+        RunEnd {
+            simulated_ps: f.now().0,
+            stop_reason: f.stop_reason(),
+            n_events: f.n_events(),
+        }
+    }
+}
+
 /// Assembles the report of a finished run.
 pub fn assemble_report(
     meta: ReportMeta,
-    finished: &Finished,
+    end: impl Into<RunEnd>,
     stats: StatTree,
     derived: Derived,
 ) -> RunReport {
+    let end = end.into();
     let energy = match meta.energy {
         Some((name, table)) => table.price(name, &stats),
         None => EnergyReport {
@@ -169,12 +191,14 @@ pub fn assemble_report(
         seed: meta.seed,
         config: meta.config,
         inputs: meta.inputs,
-        simulated_ps: finished.now().0,
-        stop_reason: finished.stop_reason(),
-        n_events: finished.n_events(),
+        simulated_ps: end.simulated_ps,
+        stop_reason: end.stop_reason,
+        n_events: end.n_events,
         stats: stats.entries,
         derived: derived.0,
         energy,
+        tables: Vec::new(),
+        timeline: None,
     }
 }
 

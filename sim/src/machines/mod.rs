@@ -33,10 +33,7 @@ macro_rules! register {
     };
 }
 
-register!(cachesim::Cachesim, piuma::Piuma);
-
-/// Not yet a registered machine: its array model and SCALE-Sim front end only.
-pub mod sat;
+register!(cachesim::Cachesim, piuma::Piuma, sat::Sat);
 
 /// A machine sparsim can run. Every method is mandatory but [`Machine::experiment_from_flags`],
 /// [`Machine::studies`] and [`Machine::recognises_config`], whose defaults say "none".

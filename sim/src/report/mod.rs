@@ -56,6 +56,45 @@ pub struct RunReport {
     pub derived: BTreeMap<String, Metric>,
     /// Energy by action and component, and the statistics no table entry prices.
     pub energy: EnergyReport,
+    /// Tables of per-part figures (a layer-by-pass breakdown), each also written as CSV.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<ReportTable>,
+    /// A schedule as Chrome trace-event JSON (written as `timeline.json`, drawn as a Gantt chart).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<serde_json::Value>,
+}
+
+/// A table of a report: named columns, rows of numbers or text.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ReportTable {
+    /// Its name (the CSV file's stem).
+    pub name: String,
+    /// What it shows.
+    pub doc: String,
+    /// Column names.
+    pub columns: Vec<String>,
+    /// Rows, one value per column.
+    pub rows: Vec<Vec<serde_json::Value>>,
+}
+
+impl ReportTable {
+    /// The table as CSV (text fields quoted when they hold a comma or a quote).
+    pub fn to_csv(&self) -> String {
+        let cell = |v: &serde_json::Value| match v {
+            serde_json::Value::String(s) if s.contains([',', '"']) => {
+                format!("\"{}\"", s.replace('"', "\"\""))
+            }
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let mut s = self.columns.join(",");
+        s.push('\n');
+        for r in &self.rows {
+            s.push_str(&r.iter().map(cell).collect::<Vec<_>>().join(","));
+            s.push('\n');
+        }
+        s
+    }
 }
 
 /// Creates a fresh directory for `name` under `base`: `base/name`, or `base/name-2`, `-3`, ... if
@@ -234,21 +273,93 @@ pub fn render_dir(dir: &Path) -> Result<PathBuf, String> {
             },
         ));
     }
+    let mut files = String::new();
+    if let Some(events) = r["timeline"]["traceEvents"].as_array() {
+        let trace = dir.join("timeline.json");
+        std::fs::write(&trace, r["timeline"].to_string())
+            .map_err(|e| format!("{}: {e}", trace.display()))?;
+        files.push_str(", <a href=\"timeline.json\">timeline.json</a> (Chrome trace events: open in Perfetto or chrome://tracing)");
+        let lanes: BTreeMap<u64, String> = events
+            .iter()
+            .filter(|e| e["ph"] == "M")
+            .filter_map(|e| Some((e["tid"].as_u64()?, e["args"]["name"].as_str()?.to_string())))
+            .collect();
+        let bars: Vec<(String, String, u64, u64)> = events
+            .iter()
+            .filter(|e| e["ph"] == "X")
+            .filter_map(|e| {
+                let start = e["args"]["start_cycle"].as_u64()?;
+                let lane = lanes.get(&e["tid"].as_u64()?)?.clone();
+                Some((
+                    lane,
+                    e["cat"].as_str()?.to_string(),
+                    start,
+                    start + e["args"]["cycles"].as_u64()?,
+                ))
+            })
+            .collect();
+        figs.push((
+            "schedule",
+            plot::Figure::gantt(&format!("{name}: schedule"), "cycles", &bars),
+        ));
+    }
+    let mut tables = String::new();
+    for t in r["tables"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+        let stem = t["name"].as_str().unwrap_or("table");
+        let columns: Vec<String> = t["columns"]
+            .as_array()
+            .map(|c| c.iter().map(|v| v.as_str().unwrap_or("").to_string()).collect())
+            .unwrap_or_default();
+        let rows: Vec<Vec<serde_json::Value>> = t["rows"]
+            .as_array()
+            .map(|rs| rs.iter().map(|r| r.as_array().cloned().unwrap_or_default()).collect())
+            .unwrap_or_default();
+        let table = ReportTable {
+            name: stem.to_string(),
+            doc: t["doc"].as_str().unwrap_or("").to_string(),
+            columns: columns.clone(),
+            rows: rows.clone(),
+        };
+        let csv = dir.join(format!("{stem}.csv"));
+        std::fs::write(&csv, table.to_csv()).map_err(|e| format!("{}: {e}", csv.display()))?;
+        let _ = write!(files, ", <a href=\"{stem}.csv\">{stem}.csv</a>");
+        let text_rows: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .map(|v| match v {
+                        Value::String(s) => s.clone(),
+                        Value::Number(n) => n.as_f64().map(fmt_num).unwrap_or_default(),
+                        other => other.to_string(),
+                    })
+                    .collect()
+            })
+            .collect();
+        let _ = write!(
+            tables,
+            "<h2>{}</h2>\n<p>{}</p>\n{}",
+            html::escape(stem),
+            html::escape(&table.doc),
+            html::table(&columns, &text_rows)
+        );
+    }
     for (stem, fig) in &figs {
         let svg = plot::save(fig, &plots.join(stem))?;
         figures.push_str(&html::figure(&svg, stem, &format!("plots/{stem}")));
     }
     let mut b = format!(
-        "<h1>{} <span class=\"muted\">({})</span></h1>\n<p>Simulated time {:.3} us; stop reason {}; seed {}; {} engine events. Files: <a href=\"report.json\">report.json</a>, <a href=\"stats.csv\">stats.csv</a>, <a href=\"energy.csv\">energy.csv</a>, <a href=\"summary.md\">summary.md</a>.</p>\n",
+        "<h1>{} <span class=\"muted\">({})</span></h1>\n<p>Simulated time {:.3} us; stop reason {}; seed {}; {} engine events. Files: <a href=\"report.json\">report.json</a>, <a href=\"stats.csv\">stats.csv</a>, <a href=\"energy.csv\">energy.csv</a>, <a href=\"summary.md\">summary.md</a>{}.</p>\n",
         html::escape(name),
         html::escape(kind),
         r["simulated_ps"].as_f64().unwrap_or(0.0) / 1e6,
         html::escape(&r["stop_reason"].to_string()),
         r["seed"],
-        r["n_events"]
+        r["n_events"],
+        files
     );
     b.push_str("<h2>Plots</h2>\n");
     b.push_str(&figures);
+    b.push_str(&tables);
     let rows: Vec<Vec<String>> = derived
         .iter()
         .map(|(k, m)| {

@@ -1,10 +1,495 @@
 //! SAT: the N:M sparse-training accelerator (Fang et al., IEEE TCAD 2023), a systolic array
-//! whose sparse PEs skip pruned weights. In progress: not yet a registered machine. What exists:
-//! the array's compute timing for the three dataflows ([`array`], equal to SCALE-Sim v3's), and
-//! a front end that reads SCALE-Sim's config and topology files and writes its compute report
-//! ([`scalesim`]). The training step (forward, backward-data and weight-gradient GEMMs on the
-//! dataflow scheduler), N:M sparse PEs, buffers and DRAM come next.
+//! whose sparse PEs skip pruned weights, training a network step by step with BDWP (N:M weights in
+//! the forward and the backward-data pass, dense weight gradients).
+//!
+//! An experiment file (`kind = "sat"`) names a layer table (`workload::layers`), the batch, the
+//! sparsity (`dense` or `N:M`) and the machine (`[sat]`, [`config::SatConfig`]). A run models
+//! one training step (or one inference) as a task graph on the dataflow scheduler ([`step`]):
+//! the array's compute exact fold by fold ([`array`], equal to SCALE-Sim v3's), tile transfers
+//! timed by a model calibrated against the `dram` block ([`transfer`]). [`scalesim`] reads
+//! SCALE-Sim's own inputs; [`reproduce`] is `sparsim reproduce sat`.
 
 pub mod array;
+pub mod config;
+pub mod reproduce;
 pub mod scalesim;
+pub mod step;
 pub mod transfer;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Invalid;
+use crate::energy::EnergyTable;
+use crate::engine::StopReason;
+use crate::machines::common::{
+    assemble_report, flatten_keys, Derived, ReportMeta, RunEnd,
+};
+use crate::machines::{Experiment, ExperimentError, Machine, Outcome, Study};
+use crate::report::{fmt_num, ReportTable, RunReport};
+use crate::stats::{StatEntry, StatTree, Unit};
+use crate::workload::layers::{self, Network};
+
+pub use config::{Nm, SatConfig};
+pub use step::{Mode, Pass, Step, StepSpec};
+use transfer::TransferModel;
+
+/// The SAT machine.
+pub struct Sat;
+
+/// A `kind = "sat"` experiment file.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SatExperiment {
+    /// Always "sat".
+    pub kind: String,
+    /// Run name (the report directory).
+    pub name: String,
+    /// Seed (recorded; the model draws no random numbers). Default 1.
+    #[serde(default = "one")]
+    pub seed: u64,
+    /// Layer table, relative to this file.
+    pub network: PathBuf,
+    /// Samples per step. Default 32.
+    #[serde(default = "default_batch")]
+    pub batch: u64,
+    /// Input resolution (images: side; sequences: tokens). Default: as the table writes it.
+    pub resolution: Option<u64>,
+    /// `train` (a training step) or `inference` (forward only). Default `train`.
+    #[serde(default = "default_mode")]
+    pub mode: Mode,
+    /// `dense` or `N:M` (e.g. `2:8`): the weights' pattern in FF and BP. Default `dense`.
+    #[serde(default = "default_sparsity")]
+    pub sparsity: String,
+    /// Layers kept dense in a sparse run. Default: the first and the last layer with weights.
+    pub dense_layers: Option<Vec<String>>,
+    /// The machine; every key has a default (see `configs/sat/sat.toml`).
+    #[serde(default)]
+    pub sat: SatConfig,
+    /// Energy table, relative to this file. Default: none.
+    pub energy_table: Option<PathBuf>,
+}
+
+fn one() -> u64 {
+    1
+}
+fn default_batch() -> u64 {
+    32
+}
+fn default_mode() -> Mode {
+    Mode::Train
+}
+fn default_sparsity() -> String {
+    "dense".into()
+}
+
+/// A SAT experiment with its network, ready to run.
+pub struct SatRun {
+    /// The experiment, overrides applied.
+    pub exp: SatExperiment,
+    /// The network, shapes resolved at the experiment's resolution.
+    pub net: Network,
+    /// The pattern (None: dense).
+    pub nm: Option<Nm>,
+    /// Per layer: kept dense.
+    pub keep_dense: Vec<bool>,
+    /// The DRAM, resolved.
+    pub dram: crate::blocks::dram::DramSpec,
+    /// The energy table, with the name the report gives it.
+    pub energy: Option<(String, EnergyTable)>,
+}
+
+impl SatRun {
+    /// Checks `exp` (loaded from `file`) and reads its network and energy table.
+    pub fn new(exp: SatExperiment, file: &Path) -> Result<SatRun, ExperimentError> {
+        let bad = |k: &str, v: String, m: String| -> ExperimentError {
+            Invalid::new(k, v, m).in_file(file).into()
+        };
+        if exp.kind != "sat" {
+            return Err(bad("kind", format!("{:?}", exp.kind), "must be \"sat\"".into()));
+        }
+        let dram = exp.sat.check().map_err(|e| e.in_file(file))?;
+        if exp.batch == 0 || exp.batch > 1 << 20 {
+            return Err(bad(
+                "batch",
+                exp.batch.to_string(),
+                "must be in 1..=1048576 samples".into(),
+            ));
+        }
+        let nm = Nm::parse(&exp.sparsity, exp.sat.max_m)
+            .map_err(|m| bad("sparsity", format!("{:?}", exp.sparsity), m))?;
+        if nm.is_some() && exp.sat.dataflow != array::Dataflow::Ws {
+            return Err(bad(
+                "sat.dataflow",
+                format!("{:?}", exp.sat.dataflow.name()),
+                "sparse PEs skip pruned weights only weight-stationary: use \"ws\", or sparsity = \"dense\"".into(),
+            ));
+        }
+        let base = file.parent().unwrap_or(Path::new("."));
+        let path = base.join(&exp.network);
+        if !path.is_file() {
+            return Err(bad(
+                "network",
+                format!("{:?}", exp.network.display().to_string()),
+                format!(
+                    "{} is not a readable file; give a layer table (workloads/dnn/*.csv), relative to the experiment file",
+                    path.display()
+                ),
+            ));
+        }
+        let mut net = layers::load(&path)?;
+        if let Some(res) = exp.resolution {
+            if res == 0 || res > 1 << 16 {
+                return Err(bad(
+                    "resolution",
+                    res.to_string(),
+                    "must be in 1..=65536".into(),
+                ));
+            }
+            net = net.with_input(res)?;
+        }
+        let keep_dense = match &exp.dense_layers {
+            None => step::first_and_last(&net),
+            Some(names) => {
+                for n in names {
+                    if !net.layers.iter().any(|l| &l.name == n && l.has_weights()) {
+                        return Err(bad(
+                            "dense_layers",
+                            format!("{n:?}"),
+                            format!(
+                                "no layer with weights of this name in {}",
+                                exp.network.display()
+                            ),
+                        ));
+                    }
+                }
+                net.layers.iter().map(|l| names.contains(&l.name)).collect()
+            }
+        };
+        let energy = match &exp.energy_table {
+            Some(t) => Some((t.display().to_string(), EnergyTable::load(&base.join(t))?)),
+            None => None,
+        };
+        Ok(SatRun {
+            exp,
+            net,
+            nm,
+            keep_dense,
+            dram,
+            energy,
+        })
+    }
+
+    /// Models the step.
+    pub fn step(&self, transfer: &TransferModel) -> Step {
+        StepSpec {
+            cfg: &self.exp.sat,
+            net: &self.net,
+            batch: self.exp.batch,
+            nm: self.nm,
+            keep_dense: self.keep_dense.clone(),
+            mode: self.exp.mode,
+            transfer,
+        }
+        .run()
+    }
+
+    /// Runs it into an outcome (borrowing, so a study can reuse it).
+    pub fn run_ref(&self) -> Outcome {
+        let t0 = Instant::now();
+        let transfer = TransferModel::calibrate(&self.dram);
+        let step = self.step(&transfer);
+        let wall = t0.elapsed();
+        let cycles = step.schedule.makespan;
+        let report = self.report(&step, &transfer);
+        Outcome {
+            report,
+            wall,
+            work: (cycles, "cycles"),
+            result: None,
+        }
+    }
+
+    fn report(&self, step: &Step, transfer: &TransferModel) -> RunReport {
+        let cfg = &self.exp.sat;
+        let s = &step.schedule;
+        let cycles = s.makespan;
+        let period_ps = 1e6 / cfg.clock_mhz;
+        let seconds = cycles as f64 * period_ps / 1e12;
+        let mut stats = StatTree::default();
+        let mut put = |name: &str, value: u64, unit: Unit, doc: &'static str| {
+            stats.entries.push(StatEntry {
+                name: name.into(),
+                value,
+                unit,
+                doc,
+            })
+        };
+        let sum = |f: &dyn Fn(&step::PassCost) -> u64| step.passes.iter().map(f).sum::<u64>();
+        let busy = |r: usize| -> u64 {
+            (0..step.tasks.len())
+                .filter(|&t| {
+                    step.graph
+                        .task(crate::blocks::dataflow::TaskId(t))
+                        .needs
+                        .iter()
+                        .any(|n| n.0 == step.resources[r])
+                })
+                .map(|t| s.end[t] - s.start[t])
+                .sum()
+        };
+        let sparse_macs = sum(&|p| if p.sparse { p.macs } else { 0 });
+        let dense_macs = sum(&|p| if p.sparse { 0 } else { p.macs });
+        let compute = sum(&|p| p.compute_cycles);
+        let array_busy = busy(0);
+        put("sat.step_cycles", cycles, Unit::Cycles, "Cycles of the step (the schedule's makespan)");
+        put("sat.elapsed_ps", (cycles as f64 * period_ps).round() as u64, Unit::Picoseconds, "Time of the step at the configured clock");
+        put("sat.array.busy_cycles", array_busy, Unit::Cycles, "Cycles the array holds a task (compute and exposed transfers)");
+        put("sat.array.compute_cycles", compute, Unit::Cycles, "Cycles the array computes (folds, fills and drains, buffer-rate stretches)");
+        put("sat.array.buffer_stall_cycles", sum(&|p| p.buffer_stall_cycles), Unit::Cycles, "Cycles added because a buffer delivered fewer words than the array consumed");
+        put("sat.array.memory_stall_cycles", array_busy.saturating_sub(compute), Unit::Cycles, "Cycles the array waits for DRAM transfers within its tasks");
+        put("sat.array.dense_macs", dense_macs, Unit::Count, "MACs issued by PEs in dense mode");
+        put("sat.array.sparse_macs", sparse_macs, Unit::Count, "MACs issued by PEs in sparse mode (through the N:M multiplexer)");
+        put("sat.array.skipped_macs", sum(&|p| p.skipped), Unit::Count, "MACs of pruned weights, skipped");
+        put("sat.buffer.read_bytes", sum(&|p| p.buffer_read), Unit::Bytes, "Bytes the array reads from the on-chip buffers");
+        put("sat.buffer.write_bytes", sum(&|p| p.buffer_write), Unit::Bytes, "Bytes written to the on-chip buffers (tile loads and partial sums)");
+        let tsum = |f: &dyn Fn(&step::TaskCost) -> u64| step.tasks.iter().map(f).sum::<u64>();
+        put("sat.generator.groups", tsum(&|t| t.groups), Unit::Count, "Groups of M ranked by the sparse-weight generator");
+        put("sat.generator.busy_cycles", busy(1), Unit::Cycles, "Cycles the generator holds a task");
+        put("sat.updater.weights", tsum(&|t| if t.kind == "update" { t.weights } else { 0 }), Unit::Count, "Weights updated");
+        put("sat.updater.busy_cycles", busy(2), Unit::Cycles, "Cycles the update unit holds a task");
+        put("dram.bytes_read", tsum(&|t| t.dram_read), Unit::Bytes, "Bytes read from DRAM");
+        put("dram.bytes_written", tsum(&|t| t.dram_write), Unit::Bytes, "Bytes written to DRAM");
+        let g = |k: &str| stats.get(k).unwrap_or(0) as f64;
+        let pes = (cfg.rows * cfg.cols) as f64;
+        let mut d = Derived::default();
+        d.put("cycles", cycles as f64, "cycles", "Cycles of the step");
+        d.put("time_ms", seconds * 1e3, "ms", "Time of the step at the configured clock");
+        d.put("array_utilisation", (dense_macs + sparse_macs) as f64 / (pes * cycles.max(1) as f64), "ratio", "MACs issued over PE-cycles of the step");
+        d.put("array_busy", array_busy as f64 / cycles.max(1) as f64, "ratio", "Share of the step the array holds a task");
+        d.put("dram.bandwidth_gb_s", (g("dram.bytes_read") + g("dram.bytes_written")) / seconds.max(1e-30) / 1e9, "GB/s", "DRAM bytes over the step's time");
+        d.put("dram.peak_gb_s", self.dram.peak_bytes_per_s() / 1e9, "GB/s", "Peak bandwidth of the configured DRAM");
+        d.put("dram.stream_gb_s", transfer.stream_rate * 1e3, "GB/s", "Sustained streaming bandwidth of the DRAM, as calibrated on the dram block");
+        let dense_equiv = (dense_macs + sparse_macs + g("sat.array.skipped_macs") as u64) as f64;
+        d.put("effective_tops", 2.0 * dense_equiv / seconds.max(1e-30) / 1e12, "TOPS", "Dense-equivalent operations (2 per MAC, skipped ones included) per second");
+        for (name, kind) in [("ff", "ff"), ("bp", "bp"), ("wg", "wg"), ("bp+wg", "bp+wg"), ("update", "update")] {
+            let c: u64 = (0..step.tasks.len())
+                .filter(|&t| step.tasks[t].kind == kind)
+                .map(|t| s.end[t] - s.start[t])
+                .sum();
+            if c > 0 {
+                d.put(format!("task_cycles.{name}"), c as f64, "cycles", "Cycles of the tasks of this kind (they may overlap)");
+            }
+        }
+        let mut inputs = BTreeMap::new();
+        inputs.insert("network".to_string(), self.exp.network.display().to_string());
+        let meta = ReportMeta {
+            name: self.exp.name.clone(),
+            kind: format!(
+                "sat/{}-{}",
+                match self.exp.mode {
+                    Mode::Train => "train",
+                    Mode::Inference => "inference",
+                },
+                self.nm.map_or("dense".into(), |n| n.name())
+            ),
+            seed: self.exp.seed,
+            config: serde_json::to_value(&self.exp).expect("configs serialize"),
+            inputs,
+            energy: self.energy.as_ref().map(|(n, t)| (n.as_str(), t)),
+        };
+        let end = RunEnd {
+            simulated_ps: (cycles as f64 * period_ps).round() as u64,
+            stop_reason: StopReason::Drained,
+            n_events: 0,
+        };
+        let mut report = assemble_report(meta, end, stats, d);
+        if report.energy.total_pj > 0.0 {
+            let joules = report.energy.total_pj * 1e-12;
+            report.derived.insert(
+                "energy_mj".into(),
+                crate::report::Metric {
+                    value: joules * 1e3,
+                    unit: "mJ".into(),
+                    doc: "Energy of the step".into(),
+                },
+            );
+            report.derived.insert(
+                "gops_per_w".into(),
+                crate::report::Metric {
+                    value: 2.0 * dense_equiv / joules / 1e9,
+                    unit: "GOPS/W".into(),
+                    doc: "Dense-equivalent operations per joule (GOPS/W)".into(),
+                },
+            );
+        }
+        report.tables.push(self.layer_table(step));
+        report.timeline = Some(s.chrome_trace(&step.graph, cfg.clock_mhz));
+        report
+    }
+
+    /// The per-layer, per-pass table.
+    fn layer_table(&self, step: &Step) -> ReportTable {
+        let s = &step.schedule;
+        let pes = (self.exp.sat.rows * self.exp.sat.cols) as f64;
+        let mut rows = Vec::new();
+        for (t, task) in step.tasks.iter().enumerate() {
+            let cycles = s.end[t] - s.start[t];
+            for &p in &task.passes {
+                let p = &step.passes[p];
+                rows.push(vec![
+                    self.net.layers[p.layer].name.clone().into(),
+                    p.pass.name().into(),
+                    task.kind.into(),
+                    format!("{}x{}x{}", p.gemm.m, p.gemm.n, p.gemm.k).into(),
+                    p.groups.into(),
+                    if p.sparse { self.nm.map_or("dense".into(), |n| n.name()) } else { "dense".into() }.into(),
+                    s.start[t].into(),
+                    cycles.into(),
+                    p.compute_cycles.into(),
+                    (cycles.saturating_sub(task.compute)).into(),
+                    p.buffer_stall_cycles.into(),
+                    p.macs.into(),
+                    p.skipped.into(),
+                    serde_json::json!(p.macs as f64 / (pes * p.compute_cycles.max(1) as f64)),
+                    p.buffer_read.into(),
+                    p.buffer_write.into(),
+                    p.dram_read.into(),
+                    p.dram_write.into(),
+                    task.channels.into(),
+                ]);
+            }
+        }
+        ReportTable {
+            name: "layers".into(),
+            doc: "Each layer's GEMM passes (M x N x K of one channel group; a fused bp+wg task shows both of its passes with the task's start and cycles; stall = the task's cycles beyond its compute, waiting for DRAM)".into(),
+            columns: [
+                "layer", "pass", "task", "gemm_mxnxk", "groups", "pattern", "start_cycle", "task_cycles", "compute_cycles", "task_stall_cycles", "buffer_stall_cycles", "macs", "skipped_macs", "utilisation", "buffer_read_bytes", "buffer_write_bytes", "dram_read_bytes", "dram_write_bytes", "dram_channels",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows,
+        }
+    }
+}
+
+impl Experiment for SatRun {
+    fn name(&self) -> &str {
+        &self.exp.name
+    }
+
+    fn machine(&self) -> &'static dyn Machine {
+        &Sat
+    }
+
+    fn config_keys(&self) -> Vec<String> {
+        let mut keys = Vec::new();
+        let v = serde_json::to_value(&self.exp).expect("configs serialize");
+        flatten_keys(&v, "", &mut keys);
+        keys.sort();
+        keys
+    }
+
+    fn describe(&self) -> String {
+        let weighted = self.net.layers.iter().filter(|l| l.has_weights()).count();
+        format!(
+            "{}: {} {} of {} ({} layers with weights, {:.2} GMACs per sample), batch {}, on a {} x {} {} array at {} MHz",
+            self.exp.name,
+            self.nm.map_or("dense".into(), |n| n.name()),
+            match self.exp.mode {
+                Mode::Train => "training step",
+                Mode::Inference => "inference",
+            },
+            self.exp.network.display(),
+            weighted,
+            self.net.macs() as f64 / 1e9,
+            self.exp.batch,
+            self.exp.sat.rows,
+            self.exp.sat.cols,
+            self.exp.sat.dataflow.name(),
+            self.exp.sat.clock_mhz
+        )
+    }
+
+    fn run(self: Box<Self>) -> Result<Outcome, ExperimentError> {
+        Ok(self.run_ref())
+    }
+}
+
+impl Machine for Sat {
+    fn name(&self) -> &'static str {
+        "sat"
+    }
+
+    fn description(&self) -> &'static str {
+        "SAT: N:M sparse training (BDWP) on a systolic array with sparse PEs, a weight generator and DDR4"
+    }
+
+    fn kernels(&self) -> Vec<&'static str> {
+        vec![
+            "training steps and inference of layer tables (workloads/dnn/*.csv), dense or N:M",
+        ]
+    }
+
+    fn example(&self) -> &'static str {
+        "configs/experiments/sat-resnet18-2to8.toml"
+    }
+
+    fn load(
+        &self,
+        file: &Path,
+        text: &str,
+        overrides: &[String],
+    ) -> Result<Box<dyn Experiment>, ExperimentError> {
+        let exp: SatExperiment = crate::config::parse(text, file, overrides)?;
+        Ok(Box::new(SatRun::new(exp, file)?))
+    }
+
+    fn headline(&self, r: &RunReport) -> Vec<String> {
+        let m = |k: &str| r.derived.get(k).map(|m| fmt_num(m.value)).unwrap_or_default();
+        let mut lines = vec![
+            format!(
+                "step: {} cycles ({} ms at {} MHz), array utilisation {}, array busy {}",
+                m("cycles"),
+                m("time_ms"),
+                r.config["sat"]["clock_mhz"].as_f64().unwrap_or(0.0),
+                m("array_utilisation"),
+                m("array_busy")
+            ),
+            format!(
+                "DRAM {} GB/s of {} GB/s peak; {} dense-equivalent TOPS",
+                m("dram.bandwidth_gb_s"),
+                m("dram.peak_gb_s"),
+                m("effective_tops")
+            ),
+        ];
+        if r.derived.contains_key("energy_mj") {
+            lines.push(format!(
+                "energy {} mJ per step, {} GOPS/W",
+                m("energy_mj"),
+                m("gops_per_w")
+            ));
+        }
+        lines
+    }
+
+    fn recognises_config(&self, table: &toml::Table) -> bool {
+        let keys = serde_json::to_value(SatConfig::default()).expect("configs serialize");
+        !table.is_empty()
+            && table.contains_key("rows")
+            && table.keys().all(|k| keys.get(k).is_some())
+    }
+
+    fn check_config(&self, file: &Path) -> Result<(), ExperimentError> {
+        let c: SatConfig = crate::config::load(file, &[])?;
+        c.check().map_err(|e| e.in_file(file))?;
+        Ok(())
+    }
+
+    fn studies(&self) -> Vec<&'static dyn Study> {
+        vec![&reproduce::SatStudy]
+    }
+}

@@ -1,0 +1,278 @@
+//! The SAT machine's parameters (`[sat]` in an experiment file; `configs/sat/sat.toml` spells
+//! every key out with its source).
+//!
+//! SAT's paper gives none of its array size, PE design, buffers or clock (papers.md §2(a):
+//! [NOT FOUND]); it names only the board, a Xilinx VCU1525 (Virtex UltraScale+ VU9P, four DDR4
+//! channels). Every default below is therefore sized to that board and marked as our assumption
+//! where the board does not fix it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::blocks::dram::{DramConfig, DramSpec};
+use crate::config::{require_at_least, require_in, Invalid};
+use crate::machines::sat::array::Dataflow;
+
+/// One on-chip buffer: its size and how many words it delivers per cycle (banks x ports, one word
+/// per port per cycle).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BufferConfig {
+    /// Capacity in KiB.
+    pub kib: u64,
+    /// Banks.
+    pub banks: u64,
+    /// Ports per bank (one word per port per cycle).
+    pub ports: u64,
+}
+
+impl BufferConfig {
+    fn new(kib: u64, banks: u64, ports: u64) -> BufferConfig {
+        BufferConfig { kib, banks, ports }
+    }
+
+    /// Bytes.
+    pub fn bytes(&self) -> u64 {
+        self.kib * 1024
+    }
+
+    /// Words it can deliver (or take) per cycle.
+    pub fn words_per_cycle(&self) -> u64 {
+        self.banks * self.ports
+    }
+}
+
+/// The SAT accelerator.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SatConfig {
+    /// Clock of the FPGA design in MHz. Default 200 (the default; SAT's clock is [NOT
+    /// FOUND]; 200 MHz is typical of VU9P DSP designs).
+    pub clock_mhz: f64,
+    /// PE rows (the reduction dimension in `ws`). Default 32 (assumption: 32 x 32 16-bit MACs at
+    /// two DSP48E2 slices each use 2,048 of the 5,847 DSPs left to kernels by the VCU1525 shell).
+    pub rows: u64,
+    /// PE columns. Default 32 (as `rows`).
+    pub cols: u64,
+    /// Which operand stays in the array. Default `ws` (sparse PEs hold N:M weights).
+    pub dataflow: Dataflow,
+    /// Bytes of an operand word. Default 2 (assumption: 16-bit training, FP16/BF16).
+    pub word_bytes: u64,
+    /// Bytes of a partial sum. Default 4 (assumption: 32-bit accumulation).
+    pub acc_bytes: u64,
+    /// The largest M the sparse PE's multiplexer selects from. Default 16 (the range, M <= 16).
+    pub max_m: u64,
+    /// Weight buffer (holds the stationary operand). Default 1 MiB, 32 banks, 2 ports.
+    pub weight_buffer: BufferConfig,
+    /// Activation buffer (the forward pass's streamed operand). Default 2 MiB, 128 banks, 1 port:
+    /// 4 R words a cycle, so sparse PEs run at full rate up to M/N = 4 (assumption).
+    pub activation_buffer: BufferConfig,
+    /// Gradient buffer (the backward passes' streamed operand). Default as the activation buffer.
+    pub gradient_buffer: BufferConfig,
+    /// Output buffer (partial sums). Default 1 MiB, 32 banks, 2 ports (a read and a write of a
+    /// partial sum per column per cycle).
+    pub output_buffer: BufferConfig,
+    /// Whether tile loads overlap compute (each buffer split in two halves). Default true.
+    pub double_buffered: bool,
+    /// Groups of M the sparse-weight generator ranks per cycle (top-N of M by magnitude).
+    /// Default 8 (assumption).
+    pub generator_groups_per_cycle: u64,
+    /// Weights the update unit handles per cycle (SGD with momentum). Default 32 (assumption: one
+    /// lane per array column).
+    pub update_lanes: u64,
+    /// Interleave mapping (our interpretation): a layer's backward-data and weight-gradient GEMMs
+    /// share the array fold by fold, so one's transfers hide under the other's compute and the
+    /// gradient they both stream is read once. Default true.
+    pub interleave: bool,
+    /// Pre-generation of the N:M weights (our interpretation): the generator makes a layer's
+    /// forward and backward compressed weights ahead of time, overlapped with other work, instead
+    /// of on demand when the array reaches the layer. Default true.
+    pub pregenerate: bool,
+    /// Offline scheduling (our interpretation): the step's task graph is list-scheduled by
+    /// critical path before the run; otherwise tasks start strictly in program order. Default true.
+    pub offline_schedule: bool,
+    /// The off-chip memory. Default DDR4-2400, 4 channels (VCU1525: four DDR4 DIMM channels,
+    /// 19.2 GB/s each; papers.md §2(a)).
+    pub dram: DramConfig,
+}
+
+impl Default for SatConfig {
+    fn default() -> SatConfig {
+        let mut dram = DramConfig::preset("DDR4-2400");
+        dram.org.channels = Some(4);
+        SatConfig {
+            clock_mhz: 200.0,
+            rows: 32,
+            cols: 32,
+            dataflow: Dataflow::Ws,
+            word_bytes: 2,
+            acc_bytes: 4,
+            max_m: 16,
+            weight_buffer: BufferConfig::new(1024, 32, 2),
+            activation_buffer: BufferConfig::new(2048, 128, 1),
+            gradient_buffer: BufferConfig::new(2048, 128, 1),
+            output_buffer: BufferConfig::new(1024, 32, 2),
+            double_buffered: true,
+            generator_groups_per_cycle: 8,
+            update_lanes: 32,
+            interleave: true,
+            pregenerate: true,
+            offline_schedule: true,
+            dram,
+        }
+    }
+}
+
+impl SatConfig {
+    /// Checks every value; errors name `sat.<key>`. Returns the resolved DRAM.
+    pub fn check(&self) -> Result<DramSpec, Invalid> {
+        if !(self.clock_mhz.is_finite() && self.clock_mhz > 0.0 && self.clock_mhz <= 10_000.0) {
+            return Err(Invalid::new(
+                "sat.clock_mhz",
+                self.clock_mhz,
+                "must be a clock in MHz above 0 and at most 10000",
+            ));
+        }
+        require_in("sat.rows", self.rows, 1, 4096, "PEs per column")?;
+        require_in("sat.cols", self.cols, 1, 4096, "PEs per row")?;
+        for (k, v) in [("sat.word_bytes", self.word_bytes), ("sat.acc_bytes", self.acc_bytes)] {
+            if ![1, 2, 4, 8].contains(&v) {
+                return Err(Invalid::new(k, v, "must be 1, 2, 4 or 8 bytes"));
+            }
+        }
+        require_in(
+            "sat.max_m",
+            self.max_m,
+            2,
+            16,
+            "the multiplexer picks one of M candidates, N:M with M <= 16",
+        )?;
+        let halves = if self.double_buffered { 2 } else { 1 };
+        for (key, b, tile) in [
+            (
+                "sat.weight_buffer",
+                &self.weight_buffer,
+                // One stationary tile: R x C words with their indices.
+                self.rows * self.cols * (self.word_bytes + 1),
+            ),
+            (
+                "sat.activation_buffer",
+                &self.activation_buffer,
+                // One row of the stream: M candidates per array row.
+                self.rows * self.max_m * self.word_bytes,
+            ),
+            (
+                "sat.gradient_buffer",
+                &self.gradient_buffer,
+                self.rows * self.max_m * self.word_bytes,
+            ),
+            (
+                "sat.output_buffer",
+                &self.output_buffer,
+                // One row of partial sums.
+                self.cols * self.acc_bytes,
+            ),
+        ] {
+            require_at_least(&format!("{key}.banks"), b.banks, 1)?;
+            require_at_least(&format!("{key}.ports"), b.ports, 1)?;
+            require_in(&format!("{key}.kib"), b.kib, 1, 1 << 22, "KiB")?;
+            if b.bytes() < halves * tile {
+                return Err(Invalid::new(
+                    format!("{key}.kib"),
+                    b.kib,
+                    format!(
+                        "too small for one tile: {} bytes{} are needed on a {} x {} array; give at least {} KiB",
+                        halves * tile,
+                        if halves == 2 { " (two halves, double-buffered)" } else { "" },
+                        self.rows,
+                        self.cols,
+                        (halves * tile).div_ceil(1024)
+                    ),
+                ));
+            }
+        }
+        require_in(
+            "sat.generator_groups_per_cycle",
+            self.generator_groups_per_cycle,
+            1,
+            1 << 20,
+            "groups",
+        )?;
+        require_in("sat.update_lanes", self.update_lanes, 1, 1 << 20, "lanes")?;
+        self.dram.resolve("sat.dram")
+    }
+
+    /// Bits of one N:M index (which of M): ceil(log2 M).
+    pub fn index_bits(m: u64) -> u64 {
+        64 - (m - 1).leading_zeros() as u64
+    }
+}
+
+/// A sparsity pattern: `N` kept of every `M`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Nm {
+    /// Kept.
+    pub n: u64,
+    /// Group size.
+    pub m: u64,
+}
+
+impl Nm {
+    /// Parses `"dense"` (None) or `"N:M"` with 1 <= N < M <= `max_m`.
+    pub fn parse(s: &str, max_m: u64) -> Result<Option<Nm>, String> {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("dense") {
+            return Ok(None);
+        }
+        let fix = format!("write \"dense\" or N:M with 1 <= N < M <= {max_m} (e.g. \"2:8\")");
+        let (a, b) = s.split_once(':').ok_or_else(|| fix.clone())?;
+        let (n, m) = match (a.trim().parse::<u64>(), b.trim().parse::<u64>()) {
+            (Ok(n), Ok(m)) => (n, m),
+            _ => return Err(fix),
+        };
+        if n == 0 || n >= m {
+            return Err(format!("N must be at least 1 and below M: {fix}"));
+        }
+        if m > max_m {
+            return Err(format!(
+                "M = {m} exceeds the sparse PE's multiplexer (sat.max_m = {max_m}): {fix}"
+            ));
+        }
+        Ok(Some(Nm { n, m }))
+    }
+
+    /// As written: `N:M`.
+    pub fn name(&self) -> String {
+        format!("{}:{}", self.n, self.m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_check_and_bad_values_name_their_key() {
+        SatConfig::default().check().unwrap();
+        let mut c = SatConfig::default();
+        c.weight_buffer.kib = 1;
+        let e = c.check().unwrap_err().to_string();
+        assert!(e.contains("sat.weight_buffer.kib") && e.contains("too small for one tile"), "{e}");
+        let c = SatConfig {
+            max_m: 17,
+            ..Default::default()
+        };
+        assert!(c.check().unwrap_err().to_string().contains("sat.max_m"));
+    }
+
+    #[test]
+    fn n_m_parses_and_refuses_what_the_pe_cannot_do() {
+        assert_eq!(Nm::parse("2:8", 16), Ok(Some(Nm { n: 2, m: 8 })));
+        assert_eq!(Nm::parse("Dense", 16), Ok(None));
+        for bad in ["8:8", "0:4", "2:32", "2-8", "a:b", ""] {
+            assert!(Nm::parse(bad, 16).is_err(), "{bad}");
+        }
+        assert_eq!(SatConfig::index_bits(8), 3);
+        assert_eq!(SatConfig::index_bits(4), 2);
+        assert_eq!(SatConfig::index_bits(5), 3);
+    }
+}
