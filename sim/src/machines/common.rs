@@ -55,11 +55,11 @@ impl LimitsConfig {
     pub fn check(&self) -> Result<(), Invalid> {
         require_at_least("limits.watchdog_cycles", self.watchdog_cycles, 1)?;
         if let Some(s) = self.wall_clock_s {
-            if !(s.is_finite() && s > 0.0) {
+            if !(s.is_finite() && s > 0.0 && s <= 1e9) {
                 return Err(Invalid::new(
                     "limits.wall_clock_s",
                     s,
-                    "must be a positive number of seconds (leave it out for no limit)",
+                    "must be a positive number of seconds, at most 1e9 (leave it out for no limit)",
                 ));
             }
         }

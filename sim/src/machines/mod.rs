@@ -144,8 +144,8 @@ pub enum RunResult {
     Matrix(Csr),
 }
 
-/// Why loading or running an experiment failed. Everything but [`ExperimentError::Run`] is bad
-/// input.
+/// Why loading or running an experiment failed. Everything but [`ExperimentError::Run`] and
+/// [`ExperimentError::Check`] is bad input.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ExperimentError {
@@ -161,12 +161,16 @@ pub enum ExperimentError {
     /// The simulation got stuck.
     #[error(transparent)]
     Run(#[from] RunError),
+    /// A model's functional check failed: its computed values differ from the reference (a bug
+    /// in sparsim, not in the input).
+    #[error("functional check failed: {0}")]
+    Check(String),
 }
 
 impl ExperimentError {
     /// True for bad input (exit code 2), false for a simulation that failed (exit code 1).
     pub fn is_bad_input(&self) -> bool {
-        !matches!(self, ExperimentError::Run(_))
+        !matches!(self, ExperimentError::Run(_) | ExperimentError::Check(_))
     }
 }
 

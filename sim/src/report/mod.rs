@@ -308,11 +308,19 @@ pub fn render_dir(dir: &Path) -> Result<PathBuf, String> {
         let stem = t["name"].as_str().unwrap_or("table");
         let columns: Vec<String> = t["columns"]
             .as_array()
-            .map(|c| c.iter().map(|v| v.as_str().unwrap_or("").to_string()).collect())
+            .map(|c| {
+                c.iter()
+                    .map(|v| v.as_str().unwrap_or("").to_string())
+                    .collect()
+            })
             .unwrap_or_default();
         let rows: Vec<Vec<serde_json::Value>> = t["rows"]
             .as_array()
-            .map(|rs| rs.iter().map(|r| r.as_array().cloned().unwrap_or_default()).collect())
+            .map(|rs| {
+                rs.iter()
+                    .map(|r| r.as_array().cloned().unwrap_or_default())
+                    .collect()
+            })
             .unwrap_or_default();
         let table = ReportTable {
             name: stem.to_string(),

@@ -304,12 +304,14 @@ impl Network {
                     "a layer of this name is above; names must be unique".into(),
                 ));
             }
-            let positive = |col: &str, v: Option<u64>, default: Option<u64>| {
-                match v.or(default) {
-                    None => Err(bad(col, &"(empty)", format!("a {} layer needs its {col}", r.op))),
-                    Some(0) => Err(bad(col, &0, "must be at least 1".into())),
-                    Some(v) => Ok(v),
-                }
+            let positive = |col: &str, v: Option<u64>, default: Option<u64>| match v.or(default) {
+                None => Err(bad(
+                    col,
+                    &"(empty)",
+                    format!("a {} layer needs its {col}", r.op),
+                )),
+                Some(0) => Err(bad(col, &0, "must be at least 1".into())),
+                Some(v) => Ok(v),
             };
             if r.op == "input" {
                 let c = positive("channels", r.channels, None)?;
@@ -341,8 +343,7 @@ impl Network {
                         return Err(bad(
                             "from",
                             &"(empty)",
-                            "the first layer must be an `input` row (or name what it reads)"
-                                .into(),
+                            "the first layer must be an `input` row (or name what it reads)".into(),
                         ))
                     }
                     n => vec![n - 1],
@@ -394,7 +395,11 @@ impl Network {
             };
             let kernel = |global_ok: bool| -> Result<(u64, u64), ConfigError> {
                 let Some(k) = r.kernel.as_deref() else {
-                    return Err(bad("kernel", &"(empty)", format!("a {} layer needs its kernel (K or KHxKW)", r.op)));
+                    return Err(bad(
+                        "kernel",
+                        &"(empty)",
+                        format!("a {} layer needs its kernel (K or KHxKW)", r.op),
+                    ));
                 };
                 if global_ok && k.eq_ignore_ascii_case("global") {
                     return Ok((0, 0));
@@ -472,7 +477,8 @@ impl Network {
                     return Err(bad(
                         "op",
                         &other,
-                        "unknown op; use input, conv, fc, maxpool, avgpool, add or attention".into(),
+                        "unknown op; use input, conv, fc, maxpool, avgpool, add or attention"
+                            .into(),
                     ))
                 }
             };
@@ -557,14 +563,20 @@ mod tests {
         for (body, want) in [
             ("x,input,,3,0,8\nc,conv,,4,,,3", "line 2, column height"),
             ("x,input,,3,8,8\nc,conv,,4,,,9", "larger than its input"),
-            ("x,input,,3,8,8\nc,conv,,4,,,3,1,1,2", "must divide the input channels"),
+            (
+                "x,input,,3,8,8\nc,conv,,4,,,3,1,1,2",
+                "must divide the input channels",
+            ),
             ("x,input,,3,8,8\nc,conv,,0,,,3", "line 3, column channels"),
             ("x,input,,3,8,8\nc,conv,,4,,,3x", "KHxKW"),
             ("x,input,,3,8,8\nc,conv,y,4,,,3", "no layer of this name"),
             ("x,input,,3,8,8\nc,relu,,4", "unknown op"),
             ("x,input,,3,8,8\nc,conv,,-4,,,3", "whole number"),
             ("x,input,,3,8,8\nx,conv,,4,,,3", "unique"),
-            ("x,input,,3,8,8\na,conv,,4,,,3\nb,conv,x+a,4,,,1", "equal shapes"),
+            (
+                "x,input,,3,8,8\na,conv,,4,,,3\nb,conv,x+a,4,,,1",
+                "equal shapes",
+            ),
             ("x,input,,3,8,8\np,maxpool,,,,,2,2", "no conv or fc"),
             ("c,conv,,4,,,3", "input"),
             ("x,input,,3,8,8,1,1,1,1,1", "fields for 10 columns"),
@@ -572,9 +584,13 @@ mod tests {
             let e = err(body);
             assert!(e.contains("t.csv") && e.contains(want), "{body:?}: {e}");
         }
-        let e = parse("name,op,size\n", Path::new("t.csv")).unwrap_err().to_string();
+        let e = parse("name,op,size\n", Path::new("t.csv"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("unknown column"), "{e}");
-        let e = parse("# only a comment\n", Path::new("t.csv")).unwrap_err().to_string();
+        let e = parse("# only a comment\n", Path::new("t.csv"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("header row"), "{e}");
     }
 }
@@ -604,8 +620,14 @@ mod bundled {
         ] {
             let n = load(&dir.join(file)).unwrap();
             let (m, p) = (n.macs() as f64, n.params() as f64);
-            assert!((m / macs - 1.0).abs() < 0.01, "{file}: {m} MACs, want {macs}");
-            assert!((p / params - 1.0).abs() < 0.01, "{file}: {p} weights, want {params}");
+            assert!(
+                (m / macs - 1.0).abs() < 0.01,
+                "{file}: {m} MACs, want {macs}"
+            );
+            assert!(
+                (p / params - 1.0).abs() < 0.01,
+                "{file}: {p} weights, want {params}"
+            );
         }
     }
 }

@@ -287,3 +287,63 @@ fn issue_20_validate_checks_each_file_as_what_it_is() {
         );
     }
 }
+
+/// Issue 17: a SAT experiment with an impossible pattern, shape or buffer is refused before it
+/// runs, exit code 2, naming the file, the key (or line and column) and the fix.
+#[test]
+fn issue_17_bad_sat_inputs_are_refused_naming_the_key_and_fix() {
+    let d = tempfile::tempdir().unwrap();
+    let exp = root()
+        .join("configs/experiments/sat-resnet18-2to8.toml")
+        .display()
+        .to_string();
+    for (set, expect) in [
+        ("sparsity=\"8:8\"", "N must be at least 1 and below M"),
+        ("sparsity=\"2:32\"", "exceeds the sparse PE's multiplexer"),
+        ("sparsity=\"2/8\"", "write \"dense\" or N:M"),
+        ("sat.dataflow=\"xs\"", "sat.dataflow"),
+        ("sat.dataflow=\"os\"", "only weight-stationary"),
+        ("sat.weight_buffer.kib=2", "too small for one tile"),
+        ("sat.max_m=17", "sat.max_m"),
+        ("batch=0", "batch"),
+        ("network=\"nope.csv\"", "not a readable file"),
+        (
+            "dense_layers=[\"conv9\"]",
+            "no layer with weights of this name",
+        ),
+    ] {
+        let (code, _, err) = sparsim(&["run", &exp, "--out", "r", "--set", set], d.path());
+        assert_eq!(code, 2, "{set}: {err}");
+        assert!(err.contains(expect), "{set}: {err}");
+        assert!(!err.contains("panicked"), "{set}: {err}");
+    }
+    // A layer table with a filter larger than its input names the table, line and column.
+    let table = d.path().join("net.csv");
+    std::fs::write(
+        &table,
+        "name,op,from,channels,height,width,kernel,stride,padding,groups\nx,input,,3,8,8\nc,conv,,8,,,11,1,0,1\n",
+    )
+    .unwrap();
+    let (code, _, err) = sparsim(
+        &[
+            "run",
+            &exp,
+            "--out",
+            "r",
+            "--set",
+            &format!("network={:?}", table.display().to_string()),
+        ],
+        d.path(),
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("net.csv")
+            && err.contains("line 3, column kernel")
+            && err.contains("larger than its input"),
+        "{err}"
+    );
+    assert!(
+        !d.path().join("r").exists(),
+        "nothing written for refused input"
+    );
+}

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::blocks::dram::{DramConfig, DramSpec};
-use crate::config::{require_at_least, require_in, Invalid};
+use crate::config::{require_in, Invalid};
 use crate::machines::sat::array::Dataflow;
 
 /// One on-chip buffer: its size and how many words it delivers per cycle (banks x ports, one word
@@ -172,8 +172,8 @@ impl SatConfig {
                 self.cols * self.acc_bytes,
             ),
         ] {
-            require_at_least(&format!("{key}.banks"), b.banks, 1)?;
-            require_at_least(&format!("{key}.ports"), b.ports, 1)?;
+            require_in(&format!("{key}.banks"), b.banks, 1, 1 << 16, "banks")?;
+            require_in(&format!("{key}.ports"), b.ports, 1, 16, "ports per bank")?;
             require_in(&format!("{key}.kib"), b.kib, 1, 1 << 22, "KiB")?;
             if b.bytes() < halves * tile {
                 return Err(Invalid::new(

@@ -11,6 +11,7 @@
 
 pub mod array;
 pub mod config;
+pub mod functional;
 pub mod reproduce;
 pub mod scalesim;
 pub mod step;
@@ -198,22 +199,55 @@ impl SatRun {
     }
 
     /// Runs it into an outcome (borrowing, so a study can reuse it).
-    pub fn run_ref(&self) -> Outcome {
+    pub fn run_ref(&self) -> Result<Outcome, ExperimentError> {
         let t0 = Instant::now();
         let transfer = TransferModel::calibrate(&self.dram);
         let step = self.step(&transfer);
         let wall = t0.elapsed();
+        let checked = self.check(&step)?;
         let cycles = step.schedule.makespan;
-        let report = self.report(&step, &transfer);
-        Outcome {
+        let report = self.report(&step, &transfer, checked);
+        Ok(Outcome {
             report,
             wall,
             work: (cycles, "cycles"),
             result: None,
-        }
+        })
     }
 
-    fn report(&self, step: &Step, transfer: &TransferModel) -> RunReport {
+    /// Computes a slice of every pass on the array's functional model (4 rows, up to one column
+    /// fold, the reduction up to 1,024, seeded values) and compares it with the plain GEMM of the
+    /// masked weights.
+    fn check(&self, step: &Step) -> Result<u64, ExperimentError> {
+        let cfg = &self.exp.sat;
+        let mut outputs = 0;
+        for (i, p) in step.passes.iter().enumerate() {
+            let nm = match (p.sparse, self.nm) {
+                (true, Some(nm)) => nm,
+                _ => Nm { n: 1, m: 1 },
+            };
+            let k = (p.gemm.k.min(1024) / nm.m * nm.m).max(nm.m) as usize;
+            outputs += functional::check_slice(
+                p.gemm.m.min(4) as usize,
+                p.gemm.n.min(cfg.cols) as usize,
+                k,
+                nm,
+                cfg.rows as usize,
+                cfg.cols as usize,
+                self.exp.seed.wrapping_add(i as u64),
+            )
+            .map_err(|e| {
+                ExperimentError::Check(format!(
+                    "{} {}: {e}",
+                    self.net.layers[p.layer].name,
+                    p.pass.name()
+                ))
+            })?;
+        }
+        Ok(outputs)
+    }
+
+    fn report(&self, step: &Step, transfer: &TransferModel, checked: u64) -> RunReport {
         let cfg = &self.exp.sat;
         let s = &step.schedule;
         let cycles = s.makespan;
@@ -263,6 +297,7 @@ impl SatRun {
         put("sat.updater.busy_cycles", busy(2), Unit::Cycles, "Cycles the update unit holds a task");
         put("dram.bytes_read", tsum(&|t| t.dram_read), Unit::Bytes, "Bytes read from DRAM");
         put("dram.bytes_written", tsum(&|t| t.dram_write), Unit::Bytes, "Bytes written to DRAM");
+        put("sat.check.outputs", checked, Unit::Count, "Output values of the sparse array's functional model checked against a plain GEMM of the masked weights (a slice of every pass)");
         let g = |k: &str| stats.get(k).unwrap_or(0) as f64;
         let pes = (cfg.rows * cfg.cols) as f64;
         let mut d = Derived::default();
@@ -415,7 +450,7 @@ impl Experiment for SatRun {
     }
 
     fn run(self: Box<Self>) -> Result<Outcome, ExperimentError> {
-        Ok(self.run_ref())
+        self.run_ref()
     }
 }
 

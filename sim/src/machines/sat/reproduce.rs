@@ -209,10 +209,11 @@ impl Study for SatStudy {
             |j| {
                 let run = experiment(j, &set).expect("checked in plan");
                 let keep = NETWORKS[j.net].0 == "resnet18" && j.pattern == "2:8" && j.off.is_none();
-                cell(&run.run_ref(), keep)
+                run.run_ref().map(|o| cell(&o, keep))
             },
             |_| progress(),
         );
+        let results: Vec<Cell> = results.into_iter().collect::<Result<_, _>>()?;
         let find = |net: usize, pattern: &str, off: Option<&str>| {
             jobs.iter()
                 .zip(&results)
