@@ -2,7 +2,7 @@
 # Runs SCALE-Sim v3 (from PyPI, in a venv outside the repository) and `sparsim scalesim` on the
 # same configs and topologies, and compares COMPUTE_REPORT.csv's "Total Cycles" layer by layer,
 # for the three dataflows on a square and two non-square arrays, on a GEMM topology and a
-# convolution one; then times both on one GEMM.
+# convolution one, dense and N:M sparse (with SPARSE_REPORT.csv); then times both on one GEMM.
 #
 #   scripts/scalesim/compare.sh            # venv in $SCALESIM_VENV (default /tmp/sparsim-scalesim-venv)
 #
@@ -90,6 +90,43 @@ for topo in gemm conv; do
             mark=same
             [[ $a == "$b" ]] || { mark=DIFFERENT; status=1; }
             printf '%-26s %-6s %8s %14s %14s  %s\n' "$topo.csv" "$shape" "$df" "$a" "$b" "$mark"
+        done
+    done
+done
+# Sparsity: N:M in the topology, layer-wise and row-wise (OptimizedMapping), ELLPACK and CSR
+# storage: compute cycles and SPARSE_REPORT.csv (which sparsim writes except for row-wise CSR/CSC,
+# whose storage follows SCALE-Sim's random N per column).
+printf 'Layer, M, N, K, Sparsity,\nS1, 100, 40, 70, 2:4,\nS2, 64, 48, 96, 1:8,\nS3, 7, 30, 33, 3:4,\n' >sgemm.csv
+layout S1 S2 S3 >sgemm-layout.csv
+printf 'Layer, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides, Sparsity,\nSConv1, 35, 35, 5, 5, 3, 20, 2, 2:4,\nSConv2, 16, 16, 3, 3, 20, 30, 1, 1:4,\n' >sconv.csv
+layout SConv1 SConv2 >sconv-layout.csv
+for topo in sgemm sconv; do
+    kind=gemm
+    [[ $topo == sconv ]] && kind=conv
+    for rep in ellpack_block csr; do
+        for rowwise in false true; do
+            run="${topo}_${rep}_rowwise-${rowwise}"
+            sed -e "s/RUN/$run/" -e "s/ROWS/8/" -e "s/COLS/16/" -e "s/DF/ws/" \
+                -e "s/SparsitySupport : false/SparsitySupport : true/" \
+                -e "s/SparseRep : ellpack_block/SparseRep : $rep/" \
+                -e "s/OptimizedMapping : false/OptimizedMapping : $rowwise/" base.cfg >"$run.cfg"
+            "$venv/bin/python" -m scalesim.scale -c "$run.cfg" -t "$topo.csv" -l "$topo-layout.csv" \
+                -p ss -i "$kind" -s N >"$run.ss.log" 2>&1 || { cat "$run.ss.log" >&2; exit 1; }
+            "$sparsim" scalesim -c "$run.cfg" -t "$topo.csv" -p sp -i "$kind" >"$run.sp.log" 2>&1 ||
+                { cat "$run.sp.log" >&2; exit 1; }
+            a=$(awk -F', ' 'NR > 1 { printf "%s ", $3 }' "ss/$run/COMPUTE_REPORT.csv")
+            b=$(awk -F', ' 'NR > 1 { printf "%s ", $3 }' "sp/$run/COMPUTE_REPORT.csv")
+            mark=same
+            [[ $a == "$b" ]] || { mark=DIFFERENT; status=1; }
+            if [[ -f sp/$run/SPARSE_REPORT.csv ]]; then
+                if cmp -s "ss/$run/SPARSE_REPORT.csv" "sp/$run/SPARSE_REPORT.csv"; then
+                    mark="$mark, SPARSE_REPORT identical"
+                else
+                    mark="$mark, SPARSE_REPORT DIFFERENT"
+                    status=1
+                fi
+            fi
+            printf '%-26s %-6s %8s %14s %14s  %s\n' "$topo.csv $rep" "8x16" "rw=$rowwise" "$a" "$b" "$mark"
         done
     done
 done

@@ -66,8 +66,8 @@ pub fn run(args: ScalesimArgs) -> Result<()> {
     for w in &cfg.warnings {
         eprintln!("warning: {w}");
     }
-    if layers.iter().any(|l| l.nm != (1, 1)) {
-        eprintln!("warning: N:M sparsity in the topology is not modelled by this front end yet; layers run dense");
+    if cfg.sparsity.is_none() && layers.iter().any(|l| l.nm != (1, 1)) {
+        eprintln!("warning: the topology gives N:M sparsity but [sparsity] SparsitySupport is not true: layers run dense, as in SCALE-Sim");
     }
     check_writable(&args.out)?;
     let started = Instant::now();
@@ -78,6 +78,11 @@ pub fn run(args: ScalesimArgs) -> Result<()> {
         dir.join("COMPUTE_REPORT.csv"),
         scalesim::compute_report(&results),
     )?;
+    if let Some(sparse) = scalesim::sparse_report(&cfg, &layers, &results) {
+        std::fs::write(dir.join("SPARSE_REPORT.csv"), sparse)?;
+    } else if cfg.sparsity.is_some() {
+        eprintln!("warning: row-wise CSR/CSC storage depends on SCALE-Sim's random N per column: no SPARSE_REPORT.csv");
+    }
     let cycles: u64 = results.iter().map(|c| c.cycles).sum();
     println!(
         "{}: {} layers on a {} x {} {} array, {cycles} compute cycles (no memory stalls modelled)",

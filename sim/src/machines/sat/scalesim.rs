@@ -8,8 +8,10 @@
 //! `name, M, N, K[, N:M],`; a convolution whose name contains `DP` is depthwise and runs as one
 //! single-channel layer per channel. Outputs are not padded: `ofmap = ceil((ifmap - filt +
 //! stride) / stride)`.
-//! A key that is read but not modelled here (memory sizes and bandwidths, layouts, sparsity) is
-//! named in a warning.
+//! With `[sparsity] SparsitySupport: true` the filter matrix is condensed as SCALE-Sim condenses
+//! it (layer-wise from the topology's N:M, or row-wise to half the reduction), and
+//! `SPARSE_REPORT.csv` gives its storage. A key that is read but not modelled here (memory sizes
+//! and bandwidths, layouts) is named in a warning.
 
 use std::path::Path;
 
@@ -28,8 +30,22 @@ pub struct ScaleConfig {
     pub cols: u64,
     /// `Dataflow`.
     pub dataflow: Dataflow,
+    /// `[sparsity]` with `SparsitySupport: true`; None: layers run dense whatever their N:M.
+    pub sparsity: Option<Sparsity>,
     /// Keys read but not modelled, and keys not known at all, each with a note.
     pub warnings: Vec<String>,
+}
+
+/// SCALE-Sim's sparsity settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sparsity {
+    /// `SparseRep`: `csr`, `csc` or `ellpack_block` (storage in SPARSE_REPORT.csv).
+    pub rep: String,
+    /// `OptimizedMapping`: row-wise N:M with M = `BlockSize` (the reduction condensed to K/2);
+    /// otherwise layer-wise, each layer's N:M from the topology.
+    pub row_wise: bool,
+    /// `BlockSize`: M of the row-wise mode.
+    pub block: u64,
 }
 
 /// The keys SCALE-Sim v3 reads, by section, lower-case (configparser's default).
@@ -81,7 +97,16 @@ const KNOWN: &[(&str, &[&str])] = &[
 ];
 
 /// The keys this front end models.
-const MODELLED: &[&str] = &["run_name", "arrayheight", "arraywidth", "dataflow"];
+const MODELLED: &[&str] = &[
+    "run_name",
+    "arrayheight",
+    "arraywidth",
+    "dataflow",
+    "sparsitysupport",
+    "sparserep",
+    "optimizedmapping",
+    "blocksize",
+];
 
 /// Reads a SCALE-Sim `.cfg` (`file` names it in errors).
 pub fn parse_config(text: &str, file: &Path) -> Result<ScaleConfig, ConfigError> {
@@ -132,7 +157,7 @@ pub fn parse_config(text: &str, file: &Path) -> Result<ScaleConfig, ConfigError>
     }
     if !unmodelled.is_empty() {
         warnings.push(format!(
-            "{}: read but not modelled by sparsim's front end, which times compute only (no buffers, DRAM, layouts or sparsity yet): {}",
+            "{}: read but not modelled by sparsim's front end, which times compute only (no buffers, DRAM or layouts): {}",
             file.display(),
             unmodelled.join(", ")
         ));
@@ -174,11 +199,51 @@ pub fn parse_config(text: &str, file: &Path) -> Result<ScaleConfig, ConfigError>
             "must be ws, os or is (weight-, output- or input-stationary)",
         )
     })?;
+    let flag = |key: &str| -> Result<bool, ConfigError> {
+        match get("sparsity", key).map(|v| v.to_ascii_lowercase()) {
+            None => Ok(false),
+            Some(v) if v == "true" => Ok(true),
+            Some(v) if v == "false" => Ok(false),
+            Some(v) => Err(bad(&format!("sparsity.{key}"), &v, "must be true or false")),
+        }
+    };
+    let sparsity = if flag("sparsitysupport")? {
+        let rep = get("sparsity", "sparserep")
+            .unwrap_or("ellpack_block")
+            .to_ascii_lowercase();
+        if !["csr", "csc", "ellpack_block"].contains(&rep.as_str()) {
+            return Err(bad(
+                "sparsity.sparserep",
+                &rep,
+                "must be csr, csc or ellpack_block",
+            ));
+        }
+        let row_wise = flag("optimizedmapping")?;
+        let b = get("sparsity", "blocksize").unwrap_or("4");
+        let block = match b.parse::<u64>() {
+            Ok(n) if (2..=16).contains(&n) && (!row_wise || n <= rows) => n,
+            _ => {
+                return Err(bad(
+                    "sparsity.blocksize",
+                    b,
+                    "must be a whole number from 2 to 16, and at most ArrayHeight with OptimizedMapping",
+                ))
+            }
+        };
+        Some(Sparsity {
+            rep,
+            row_wise,
+            block,
+        })
+    } else {
+        None
+    };
     Ok(ScaleConfig {
         run_name,
         rows,
         cols,
         dataflow,
+        sparsity,
         warnings,
     })
 }
@@ -340,12 +405,82 @@ pub fn parse_topology(text: &str, file: &Path, gemm: bool) -> Result<Vec<Layer>,
     Ok(layers)
 }
 
-/// Each layer's compute on the configured array.
+/// The reduction the array runs for `layer` under `cfg`'s sparsity, and the M of its groups (1
+/// for dense), as SCALE-Sim condenses the filter matrix: layer-wise, the first N of every M rows
+/// of each column kept (a last, shorter group keeps at most N) and trailing all-zero rows
+/// dropped; row-wise, K padded to a multiple of 2 x BlockSize and halved, whatever each column's
+/// N.
+pub fn condensed_k(cfg: &ScaleConfig, layer: &Layer) -> (u64, u64) {
+    let k = layer.gemm().k;
+    match &cfg.sparsity {
+        None => (k, 1),
+        Some(s) if s.row_wise => (k.div_ceil(2 * s.block) * s.block, s.block),
+        Some(_) => {
+            let (n, m) = layer.nm;
+            (k / m * n + (k % m).min(n), m)
+        }
+    }
+}
+
+/// Each layer's compute on the configured array. With sparsity, the array runs the condensed
+/// reduction, and utilisation counts dense MACs (as SCALE-Sim's does: above 100 % when sparse).
 pub fn run(cfg: &ScaleConfig, layers: &[Layer]) -> Vec<Compute> {
     layers
         .iter()
-        .map(|l| compute(l.gemm(), cfg.rows, cfg.cols, cfg.dataflow))
+        .map(|l| {
+            let g = l.gemm();
+            let (k, _) = condensed_k(cfg, l);
+            let mut c = compute(Gemm { k, ..g }, cfg.rows, cfg.cols, cfg.dataflow);
+            c.utilisation = (g.m * g.n * g.k) as f64 / (cfg.rows * cfg.cols * c.cycles).max(1) as f64;
+            c
+        })
         .collect()
+}
+
+/// `SPARSE_REPORT.csv` in SCALE-Sim's format, storage in words, for layer-wise sparsity, or
+/// row-wise with `ellpack_block` (row-wise CSR and CSC storage depends on SCALE-Sim's random N per
+/// column, which sparsim does not draw: None).
+pub fn sparse_report(cfg: &ScaleConfig, layers: &[Layer], results: &[Compute]) -> Option<String> {
+    let s = cfg.sparsity.as_ref()?;
+    if s.row_wise && s.rep != "ellpack_block" {
+        return None;
+    }
+    let mut out = String::from("LayerID, Sparsity Representation, Original Filter Storage, New Storage (Filter+Metadata), Filter Metadata Storage, Avg FILTER Metadata SRAM BW, \n");
+    for (i, (l, c)) in layers.iter().zip(results).enumerate() {
+        let g = l.gemm();
+        let (k_eff, _) = condensed_k(cfg, l);
+        let original = g.k * g.n;
+        let (new, meta) = match s.rep.as_str() {
+            "ellpack_block" => {
+                // Index bits from the topology's M, in row-wise mode too (as SCALE-Sim does).
+                let bits = (l.nm.1 as f64).log2().ceil();
+                let meta = (k_eff * g.n) as f64 * bits / 32.0;
+                let new = (k_eff * g.n) as f64 + meta;
+                (py_num(new), py_num(meta))
+            }
+            rep => {
+                // Kept entries of the layer-wise pattern, and the pointer array's length.
+                let nnz = k_eff * g.n;
+                let ptr = if rep == "csr" { g.k + 1 } else { g.n + 1 };
+                ((2 * nnz + ptr).to_string(), (nnz + ptr).to_string())
+            }
+        };
+        let meta_bw = meta.parse::<f64>().unwrap_or(0.0) / c.cycles.max(1) as f64;
+        out.push_str(&format!(
+            "{i}, {}, {original}, {new}, {meta}, {meta_bw},\n",
+            s.rep
+        ));
+    }
+    Some(out)
+}
+
+/// A number as Python prints it: integers of a float with `.0`.
+fn py_num(v: f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v}")
+    }
 }
 
 /// `COMPUTE_REPORT.csv` in SCALE-Sim's format (", " between values, a trailing comma). With no
@@ -449,5 +584,48 @@ mod tests {
         assert_eq!(lines.next().unwrap(), "LayerID, Total Cycles (incl. prefetch), Total Cycles, Stall Cycles, Overall Util %, Mapping Efficiency %, Compute Util %,");
         // SCALE-Sim 3.0.0 on the same inputs: "0, ..., 3587, 0, 60.98..., 80.12..., 60.96...,".
         assert!(lines.next().unwrap().starts_with("0, 3587, 3587, 0, 60.98"));
+    }
+
+    fn sparse_cfg(rep: &str, row_wise: bool, rows: u64, block: u64) -> ScaleConfig {
+        let text = format!("[general]\nrun_name = s\n[architecture_presets]\nArrayHeight: {rows}\nArrayWidth: {}\nDataflow : ws\n[sparsity]\nSparsitySupport : true\nSparseRep : {rep}\nOptimizedMapping : {row_wise}\nBlockSize : {block}\n", if rows == 8 { 16 } else { rows });
+        parse_config(&text, Path::new("s.cfg")).unwrap()
+    }
+
+    /// SCALE-Sim 3.0.0's outputs, recorded once (`scripts/scalesim/compare.sh`'s sparse cases):
+    /// "Total Cycles" and SPARSE_REPORT.csv rows, layer-wise and row-wise, and its golden
+    /// `test/sparsity/golden_trace` (AlexNet conv1 1:4 on 128 x 128, row-wise, BlockSize 8).
+    #[test]
+    fn sparse_layers_condense_as_scale_sim_does() {
+        let topo = "Layer, M, N, K, Sparsity,\nS1, 100, 40, 70, 2:4,\nS2, 64, 48, 96, 1:8,\nS3, 7, 30, 33, 3:4,\n";
+        let layers = parse_topology(topo, Path::new("t.csv"), true).unwrap();
+        let cycles = |cfg: &ScaleConfig| run(cfg, &layers).iter().map(|c| c.cycles).collect::<Vec<_>>();
+        let layer_wise = sparse_cfg("ellpack_block", false, 8, 8);
+        assert_eq!(cycles(&layer_wise), [1949, 563, 295]);
+        assert_eq!(
+            sparse_report(&layer_wise, &layers, &run(&layer_wise, &layers)).unwrap(),
+            "LayerID, Sparsity Representation, Original Filter Storage, New Storage (Filter+Metadata), Filter Metadata Storage, Avg FILTER Metadata SRAM BW, \n\
+             0, ellpack_block, 2800, 1530.0, 90.0, 0.046177526936890714,\n\
+             1, ellpack_block, 4608, 630.0, 54.0, 0.09591474245115453,\n\
+             2, ellpack_block, 990, 796.875, 46.875, 0.15889830508474576,\n"
+        );
+        let csr = sparse_cfg("csr", false, 8, 8);
+        assert!(sparse_report(&csr, &layers, &run(&csr, &layers))
+            .unwrap()
+            .contains("0, csr, 2800, 2951, 1511, 0.7752693689071318,\n"));
+        let row_wise = sparse_cfg("ellpack_block", true, 8, 8);
+        assert_eq!(cycles(&row_wise), [1949, 1691, 221]);
+        assert!(sparse_report(&sparse_cfg("csr", true, 8, 8), &layers, &[]).is_none());
+        // Without SparsitySupport the N:M column is ignored.
+        let dense = parse_config(CFG, Path::new("d.cfg")).unwrap();
+        assert!(dense.sparsity.is_none());
+        let golden = parse_topology(
+            "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides, Sparsity,\nConv1, 224, 224, 11, 11, 3, 96, 4, 1:4,\n",
+            Path::new("alexnet_part.csv"),
+            false,
+        )
+        .unwrap();
+        assert_eq!(run(&sparse_cfg("ellpack_block", true, 128, 8), &golden)[0].cycles, 6813);
+        let e = parse_config("[general]\nrun_name = s\n[architecture_presets]\nArrayHeight: 4\nArrayWidth: 4\nDataflow : ws\n[sparsity]\nSparsitySupport : true\nOptimizedMapping : true\nBlockSize : 8\n", Path::new("b.cfg")).unwrap_err().to_string();
+        assert!(e.contains("sparsity.blocksize") && e.contains("ArrayHeight"), "{e}");
     }
 }
