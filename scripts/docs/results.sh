@@ -2,14 +2,15 @@
 # Writes the figures the docs quote, as data under docs/results/, each from the command that
 # measures it (release build):
 #   docs/results/reproduce-smash.md        `sparsim reproduce smash` (about 15 min with 2 cores)
+#   docs/results/reproduce-sat.md          `sparsim reproduce sat` (a few seconds)
 #   docs/results/piuma-thread-scaling.csv  `sparsim sweep configs/sweeps/piuma-thread-scaling.toml` (about 20 s)
 #   docs/results/bench.txt                 `sparsim bench` (about 1 min; host speed, see docs/performance.md)
 #
-#   scripts/docs/results.sh [reproduce|scaling|bench]...   (default: all three)
+#   scripts/docs/results.sh [reproduce|sat|scaling|bench]...   (default: all four)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 what=("$@")
-[[ ${#what[@]} -gt 0 ]] || what=(reproduce scaling bench)
+[[ ${#what[@]} -gt 0 ]] || what=(reproduce sat scaling bench)
 cargo build --release --quiet
 bin=target/release/sparsim
 tmp=$(mktemp -d)
@@ -23,6 +24,10 @@ for w in "${what[@]}"; do
         "$bin" reproduce smash --out "$tmp" >/dev/null
         { header "sparsim reproduce smash"; echo; cat "$tmp/reproduce-smash/summary.md"; } >docs/results/reproduce-smash.md
         ;;
+    sat)
+        "$bin" reproduce sat --out "$tmp" >/dev/null
+        { header "sparsim reproduce sat"; echo; cat "$tmp/reproduce-sat/summary.md"; } >docs/results/reproduce-sat.md
+        ;;
     scaling)
         "$bin" sweep configs/sweeps/piuma-thread-scaling.toml --quiet --dir "$tmp/scaling" >/dev/null
         cp "$tmp/scaling/results.csv" docs/results/piuma-thread-scaling.csv
@@ -31,7 +36,7 @@ for w in "${what[@]}"; do
         { header "sparsim bench"; "$bin" bench; } >docs/results/bench.txt
         ;;
     *)
-        echo "unknown: $w (reproduce, scaling or bench)" >&2
+        echo "unknown: $w (reproduce, sat, scaling or bench)" >&2
         exit 2
         ;;
     esac

@@ -1,5 +1,5 @@
 //! `sparsim bench`: the simulator's own speed on fixed workloads (events, cache accesses, PIUMA
-//! instructions, DRAM requests, sweep points per second).
+//! instructions, SAT training steps, DRAM requests, sweep points per second).
 
 use std::time::Instant;
 
@@ -88,6 +88,21 @@ pub fn run(args: BenchArgs) -> Result<()> {
         println!(
             "{:<44} {:>10.2} M instructions/s  ({} in {s:.2} s)",
             format!("piuma: SMASH V1 on bcsstk13, {} cycles", n(1e6).max(1)),
+            out.work.0 as f64 / s / 1e6,
+            out.work.0
+        );
+    }
+    let sat = bundled("configs/experiments/sat-resnet50-2to8.toml");
+    if sat.exists() {
+        // A whole ResNet-50 training step on SAT, timed from load (layer table, DRAM
+        // calibration on first use, the step, the functional checks and the report).
+        let t = Instant::now();
+        let exp = sparsim::experiment::load(&sat, &[]).map_err(experiment_error)?;
+        let out = exp.run().map_err(experiment_error)?;
+        let s = t.elapsed().as_secs_f64();
+        println!(
+            "{:<44} {:>10.2} M cycles/s  ({} simulated cycles in {s:.3} s; target: a step under 10 s)",
+            "sat: ResNet-50 2:8 training step, batch 32",
             out.work.0 as f64 / s / 1e6,
             out.work.0
         );

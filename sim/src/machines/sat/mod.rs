@@ -203,8 +203,8 @@ impl SatRun {
         let t0 = Instant::now();
         let transfer = TransferModel::calibrate(&self.dram);
         let step = self.step(&transfer);
-        let wall = t0.elapsed();
         let checked = self.check(&step)?;
+        let wall = t0.elapsed();
         let cycles = step.schedule.makespan;
         let report = self.report(&step, &transfer, checked);
         Ok(Outcome {
