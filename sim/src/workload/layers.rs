@@ -230,14 +230,15 @@ pub fn parse(text: &str, file: &Path) -> Result<Network, ConfigError> {
         let num = |name: &str| -> Result<Option<u64>, ConfigError> {
             match get(name) {
                 None => Ok(None),
-                Some(s) => s.parse::<u64>().map(Some).map_err(|_| {
-                    Invalid::new(
+                Some(s) => match s.parse::<u64>() {
+                    Ok(v) if v <= 1 << 24 => Ok(Some(v)),
+                    _ => Err(Invalid::new(
                         format!("line {line}, column {name}"),
                         s,
-                        "must be a whole number of at least 0",
+                        "must be a whole number from 0 to 16777216",
                     )
-                    .in_file(file)
-                }),
+                    .in_file(file)),
+                },
             }
         };
         rows.push(Row {
@@ -482,15 +483,36 @@ impl Network {
                     ))
                 }
             };
-            index.insert(&r.name, layers.len());
-            layers.push(Layer {
+            let layer = Layer {
                 name: r.name.clone(),
                 op,
                 from,
                 input,
                 output,
                 line,
-            });
+            };
+            // Bounds that keep every count of a step (batch up to 65536) within 64 bits; the
+            // largest real layers are about 10^9 MACs per sample.
+            let (c, h, w) = output;
+            let params = match op {
+                LayerOp::Conv { kh, kw, groups, .. } => {
+                    kh as u128 * kw as u128 * (cin / groups) as u128 * c as u128
+                }
+                LayerOp::Fc => cin as u128 * c as u128,
+                _ => 0,
+            };
+            let size = c as u128 * h as u128 * w as u128;
+            if params > 1 << 36 || params * (h as u128 * w as u128) > 1 << 40 || size > 1 << 36 {
+                return Err(bad(
+                    "channels",
+                    &c,
+                    format!(
+                        "the layer is too large to model ({params} weights, {c} x {h} x {w} outputs): at most 2^36 weights or outputs and 2^40 MACs per sample"
+                    ),
+                ));
+            }
+            index.insert(&r.name, layers.len());
+            layers.push(layer);
         }
         if !layers.iter().any(Layer::has_weights) {
             return Err(Invalid::new(
@@ -572,6 +594,14 @@ mod tests {
             ("x,input,,3,8,8\nc,conv,y,4,,,3", "no layer of this name"),
             ("x,input,,3,8,8\nc,relu,,4", "unknown op"),
             ("x,input,,3,8,8\nc,conv,,-4,,,3", "whole number"),
+            (
+                "x,input,,3,8,8\nc,conv,,4,,,3,1,99999999",
+                "from 0 to 16777216",
+            ),
+            (
+                "x,input,,4096,4096,4096\nc,conv,,4096,,,3,1,1",
+                "too large to model",
+            ),
             ("x,input,,3,8,8\nx,conv,,4,,,3", "unique"),
             (
                 "x,input,,3,8,8\na,conv,,4,,,3\nb,conv,x+a,4,,,1",

@@ -129,6 +129,36 @@ fn parse_piuma_experiment(b: &[u8]) {
     }
 }
 
+fn parse_sat_experiment(b: &[u8]) {
+    let Some(t) = text(b) else { return };
+    if let Ok(e) = sparsim::config::parse::<sparsim::machines::sat::SatExperiment>(t, name(), &[]) {
+        let _ = e.sat.check();
+        let _ = sparsim::machines::sat::Nm::parse(&e.sparsity, e.sat.max_m);
+    }
+}
+
+fn parse_layer_table(b: &[u8]) {
+    let Some(t) = text(b) else { return };
+    if let Ok(n) = sparsim::workload::layers::parse(t, name()) {
+        let _ = n.with_input(7);
+        let _ = (n.params(), n.macs());
+    }
+}
+
+fn parse_scalesim_config(b: &[u8]) {
+    let Some(t) = text(b) else { return };
+    let _ = sparsim::machines::sat::scalesim::parse_config(t, name());
+}
+
+fn parse_scalesim_topology(b: &[u8]) {
+    let Some(t) = text(b) else { return };
+    for gemm in [false, true] {
+        if let Ok(layers) = sparsim::machines::sat::scalesim::parse_topology(t, name(), gemm) {
+            let _: Vec<_> = layers.iter().take(64).map(|l| l.gemm()).collect();
+        }
+    }
+}
+
 fn parse_hierarchy(b: &[u8]) {
     let Some(t) = text(b) else { return };
     if let Ok(c) =
@@ -239,6 +269,30 @@ fn targets() -> Vec<Target> {
             parse: parse_sweep,
             extra_bytes: 1 << 20,
         },
+        Target {
+            name: "sat-experiment",
+            seeds: files("configs/experiments", "toml", 100_000),
+            parse: parse_sat_experiment,
+            extra_bytes: 1 << 20,
+        },
+        Target {
+            name: "layer-table",
+            seeds: files("workloads/dnn", "csv", 100_000),
+            parse: parse_layer_table,
+            extra_bytes: 1 << 20,
+        },
+        Target {
+            name: "scalesim-config",
+            seeds: files("configs/scalesim", "cfg", 100_000),
+            parse: parse_scalesim_config,
+            extra_bytes: 1 << 20,
+        },
+        Target {
+            name: "scalesim-topology",
+            seeds: files("workloads/scalesim", "csv", 100_000),
+            parse: parse_scalesim_topology,
+            extra_bytes: 1 << 20,
+        },
     ]
 }
 
@@ -247,6 +301,17 @@ const TOKENS: &[&[u8]] = &[
     b"%%MatrixMarket matrix coordinate real general\n",
     b"%%MatrixMarket matrix array real symmetric\n",
     b"%%GraphBLAS type int8\n",
+    b",conv,",
+    b",input,",
+    b",add,a+b",
+    b"global",
+    b"3x3",
+    b"2:8",
+    b"16:4",
+    b"SparsitySupport : true\n",
+    b"OptimizedMapping : true\n",
+    b"[sparsity]\n",
+    b"DP",
     b"pattern",
     b"skew-symmetric",
     b"hermitian",

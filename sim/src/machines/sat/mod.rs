@@ -113,11 +113,11 @@ impl SatRun {
             return Err(bad("kind", format!("{:?}", exp.kind), "must be \"sat\"".into()));
         }
         let dram = exp.sat.check().map_err(|e| e.in_file(file))?;
-        if exp.batch == 0 || exp.batch > 1 << 20 {
+        if exp.batch == 0 || exp.batch > 1 << 16 {
             return Err(bad(
                 "batch",
                 exp.batch.to_string(),
-                "must be in 1..=1048576 samples".into(),
+                "must be in 1..=65536 samples".into(),
             ));
         }
         let nm = Nm::parse(&exp.sparsity, exp.sat.max_m)
@@ -143,11 +143,11 @@ impl SatRun {
         }
         let mut net = layers::load(&path)?;
         if let Some(res) = exp.resolution {
-            if res == 0 || res > 1 << 16 {
+            if res == 0 || res > 1 << 14 {
                 return Err(bad(
                     "resolution",
                     res.to_string(),
-                    "must be in 1..=65536".into(),
+                    "must be in 1..=16384".into(),
                 ));
             }
             net = net.with_input(res)?;

@@ -358,8 +358,9 @@ impl StepSpec<'_> {
         // the one that moves fewer bytes.
         let chunks = (stream_tensor / g).div_ceil(usable(stream_buf)).max(1);
         let refetch = if chunks > 1 { col_folds } else { 1 };
-        let (stationary, refetch) = if chunks > 1 && stationary * chunks + stream_tensor
-            < stationary + stream_tensor * refetch
+        let (stationary, refetch) = if chunks > 1
+            && stationary.saturating_mul(chunks).saturating_add(stream_tensor)
+                < stationary.saturating_add(stream_tensor.saturating_mul(refetch))
         {
             (stationary * chunks, 1)
         } else {
@@ -374,7 +375,7 @@ impl StepSpec<'_> {
         } else {
             g * (row_folds - 1) * gemm.m * gemm.n * c.acc_bytes
         };
-        let dram_read = stationary + stream_tensor * refetch + spill;
+        let dram_read = stationary + stream_tensor.saturating_mul(refetch) + spill;
         let dram_write = out_tensor + spill;
         // On-chip: what the array reads and writes, and the tiles loaded into the buffers.
         let (stream_words, stat_words, psum_writes) = match c.dataflow {
