@@ -93,10 +93,10 @@ pub struct SatRun {
     pub exp: SatExperiment,
     /// The network, shapes resolved at the experiment's resolution.
     pub net: Network,
-    /// The pattern (None: dense).
+    /// The experiment's pattern (None: dense).
     pub nm: Option<Nm>,
-    /// Per layer: kept dense.
-    pub keep_dense: Vec<bool>,
+    /// Per layer: the pattern its weights take (None: dense, as `dense_layers` keeps them).
+    pub patterns: Vec<Option<Nm>>,
     /// The DRAM, resolved.
     pub dram: crate::blocks::dram::DramSpec,
     /// The energy table, with the name the report gives it.
@@ -178,7 +178,7 @@ impl SatRun {
             exp,
             net,
             nm,
-            keep_dense,
+            patterns: keep_dense.iter().map(|&d| if d { None } else { nm }).collect(),
             dram,
             energy,
         })
@@ -190,8 +190,7 @@ impl SatRun {
             cfg: &self.exp.sat,
             net: &self.net,
             batch: self.exp.batch,
-            nm: self.nm,
-            keep_dense: self.keep_dense.clone(),
+            patterns: self.patterns.clone(),
             mode: self.exp.mode,
             transfer,
         }
@@ -222,10 +221,7 @@ impl SatRun {
         let cfg = &self.exp.sat;
         let mut outputs = 0;
         for (i, p) in step.passes.iter().enumerate() {
-            let nm = match (p.sparse, self.nm) {
-                (true, Some(nm)) => nm,
-                _ => Nm { n: 1, m: 1 },
-            };
+            let nm = p.pattern.unwrap_or(Nm { n: 1, m: 1 });
             let k = (p.gemm.k.min(1024) / nm.m * nm.m).max(nm.m) as usize;
             outputs += functional::check_slice(
                 p.gemm.m.min(4) as usize,
@@ -381,7 +377,7 @@ impl SatRun {
                     task.kind.into(),
                     format!("{}x{}x{}", p.gemm.m, p.gemm.n, p.gemm.k).into(),
                     p.groups.into(),
-                    if p.sparse { self.nm.map_or("dense".into(), |n| n.name()) } else { "dense".into() }.into(),
+                    p.pattern.map_or("dense".into(), |n| n.name()).into(),
                     s.start[t].into(),
                     cycles.into(),
                     p.compute_cycles.into(),

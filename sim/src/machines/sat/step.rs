@@ -96,10 +96,8 @@ pub struct StepSpec<'a> {
     pub net: &'a Network,
     /// Samples per step.
     pub batch: u64,
-    /// The N:M pattern, or dense.
-    pub nm: Option<Nm>,
-    /// Per layer: kept dense whatever `nm` says.
-    pub keep_dense: Vec<bool>,
+    /// Per layer: its weights' N:M pattern, or dense (None).
+    pub patterns: Vec<Option<Nm>>,
     /// Training or inference.
     pub mode: Mode,
     /// The calibrated DRAM transfers.
@@ -121,6 +119,8 @@ pub struct PassCost {
     pub k_eff: u64,
     /// Whether sparse PEs skip pruned weights in it.
     pub sparse: bool,
+    /// The pattern they skip by.
+    pub pattern: Option<Nm>,
     /// Folds over all groups.
     pub folds: u64,
     /// Array cycles, buffer-rate stretches included.
@@ -296,15 +296,9 @@ impl StepSpec<'_> {
                 layer.params() * w,
             ),
         };
-        let nm = self
-            .nm
-            .filter(|nm| {
-                pass != Pass::Wg
-                    && c.dataflow == Dataflow::Ws
-                    && !self.keep_dense[l]
-                    && group_dim % nm.m == 0
-            })
-            .map(|nm| (nm.n, nm.m));
+        let pattern = self.patterns[l]
+            .filter(|nm| pass != Pass::Wg && c.dataflow == Dataflow::Ws && group_dim % nm.m == 0);
+        let nm = pattern.map(|nm| (nm.n, nm.m));
         let (sn, sm) = nm.unwrap_or((1, 1));
         let k_eff = gemm.k / sm * sn;
         let (r, cc) = (c.rows, c.cols);
@@ -406,6 +400,7 @@ impl StepSpec<'_> {
             groups: g,
             k_eff,
             sparse: nm.is_some(),
+            pattern,
             folds: g * one.folds,
             compute_cycles,
             buffer_stall_cycles,
@@ -460,7 +455,7 @@ impl StepSpec<'_> {
     /// Builds and schedules the step.
     pub fn run(&self) -> Step {
         let layers = &self.net.layers;
-        let sparse_run = self.nm.is_some() && self.mode == Mode::Train;
+        let training = self.mode == Mode::Train;
         let mut passes: Vec<PassCost> = Vec::new();
         let mut tasks: Vec<TaskCost> = Vec::new();
         let mut g = TaskGraph::new();
@@ -489,7 +484,7 @@ impl StepSpec<'_> {
         };
         // A generator task making `dirs` compressed copies of layer l's weights.
         let gen_task = |spec: &StepSpec, l: usize, kind: &'static str, dirs: u64| {
-            let nm = spec.nm.expect("generator tasks only in sparse runs");
+            let nm = spec.patterns[l].expect("generator tasks only for sparse layers");
             let params = layers[l].params();
             let groups = dirs * params / nm.m;
             let compute = groups.div_ceil(spec.cfg.generator_groups_per_cycle);
@@ -514,9 +509,8 @@ impl StepSpec<'_> {
             )
         };
         let sparse_layer = |l: usize| {
-            sparse_run
-                && !self.keep_dense[l]
-                && self.nm.is_some_and(|nm| {
+            training
+                && self.patterns[l].is_some_and(|nm| {
                     let (cin, cout, gr) = (layers[l].input.0, layers[l].output.0, layers[l].groups());
                     (cin / gr) % nm.m == 0 || (cout / gr) % nm.m == 0
                 })
@@ -759,8 +753,7 @@ mod tests {
             cfg,
             net: n,
             batch: 32,
-            nm,
-            keep_dense: vec![false; n.layers.len()],
+            patterns: vec![nm; n.layers.len()],
             mode,
             transfer: &t,
         }
