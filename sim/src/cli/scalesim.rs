@@ -12,7 +12,9 @@ use sparsim::machines::sat::scalesim;
 use super::{bad, check_writable};
 
 /// Run SCALE-Sim v3 inputs (its .cfg and topology CSV) on sparsim's systolic array: writes
-/// COMPUTE_REPORT.csv with SCALE-Sim's columns under OUTDIR/<run_name>/.
+/// COMPUTE_REPORT.csv (and SPARSE_REPORT.csv) with SCALE-Sim's columns and cycles under
+/// OUTDIR/<run_name>/, and BANDWIDTH_REPORT.csv and sparsim's report (sparsim/) from the SAT
+/// model with buffers and DRAM.
 #[derive(Args)]
 #[command(after_help = "Example:
   sparsim scalesim -c scale.cfg -t gemm.csv -i gemm -p results")]
@@ -83,6 +85,9 @@ pub fn run(args: ScalesimArgs) -> Result<()> {
     } else if cfg.sparsity.is_some() {
         eprintln!("warning: row-wise CSR/CSC storage depends on SCALE-Sim's random N per column: no SPARSE_REPORT.csv");
     }
+    // The same layers on the SAT model in inference mode, with its buffers and DRAM: SCALE-Sim's
+    // BANDWIDTH_REPORT.csv columns from it, and sparsim's own report beside.
+    let sat_dir = sat_model(&args, &cfg, &layers, &dir)?;
     let cycles: u64 = results.iter().map(|c| c.cycles).sum();
     println!(
         "{}: {} layers on a {} x {} {} array, {cycles} compute cycles (no memory stalls modelled)",
@@ -97,5 +102,76 @@ pub fn run(args: ScalesimArgs) -> Result<()> {
         cycles as f64 / secs.max(1e-9)
     );
     println!("report: {}", dir.join("COMPUTE_REPORT.csv").display());
+    if let Some(d) = sat_dir {
+        println!("the SAT model's report (buffers and DRAM): {}", d.display());
+    }
     Ok(())
+}
+
+/// Runs the topology on the SAT model (inference, batch 1) and writes BANDWIDTH_REPORT.csv into
+/// `dir` and sparsim's report into `dir/sparsim/`. A config whose SRAMs are too small for the SAT
+/// model's tiles gets a warning instead.
+fn sat_model(
+    args: &ScalesimArgs,
+    cfg: &scalesim::ScaleConfig,
+    layers: &[scalesim::Layer],
+    dir: &std::path::Path,
+) -> Result<Option<PathBuf>> {
+    use sparsim::machines::sat::{transfer::TransferModel, Mode, SatExperiment, SatRun};
+    let sat_cfg = scalesim::sat_config(cfg);
+    let dram = match sat_cfg.check() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("warning: no SAT-model run beside: {e}");
+            return Ok(None);
+        }
+    };
+    let (net, patterns) = scalesim::network(cfg, layers, &args.topology);
+    let run = SatRun {
+        exp: SatExperiment {
+            kind: "sat".into(),
+            name: cfg.run_name.clone(),
+            seed: 1,
+            network: args.topology.clone(),
+            batch: 1,
+            resolution: None,
+            mode: Mode::Inference,
+            sparsity: if cfg.sparsity.is_some() {
+                "per layer (SCALE-Sim topology)"
+            } else {
+                "dense"
+            }
+            .into(),
+            dense_layers: None,
+            sat: sat_cfg,
+            energy_table: None,
+        },
+        net,
+        nm: None,
+        patterns,
+        dram,
+        energy: None,
+    };
+    let step = run.step(&TransferModel::calibrate(&run.dram));
+    let passes: Vec<_> = step
+        .tasks
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.kind == "ff")
+        .map(|(i, t)| {
+            let p = &step.passes[t.passes[0]];
+            (
+                step.schedule.end[i] - step.schedule.start[i],
+                p.buffer_read_by_operand,
+                p.dram_by_operand,
+                p.buffer_write - p.dram_read,
+            )
+        })
+        .collect();
+    std::fs::write(
+        dir.join("BANDWIDTH_REPORT.csv"),
+        scalesim::bandwidth_report(cfg, &passes),
+    )?;
+    let outcome = run.run_ref().map_err(super::experiment_error)?;
+    Ok(Some(outcome.report.write_as(dir, "sparsim")?))
 }

@@ -267,10 +267,23 @@ pub fn parse(text: &str, file: &Path) -> Result<Network, ConfigError> {
 }
 
 impl Network {
+    /// A network of layers built elsewhere (shapes already resolved), named by `file`. It cannot
+    /// be resized: [`Network::with_input`] returns it unchanged.
+    pub fn from_layers(file: &Path, layers: Vec<Layer>) -> Network {
+        Network {
+            file: file.to_path_buf(),
+            rows: Vec::new(),
+            layers,
+        }
+    }
+
     /// The same network with every input resized to `resolution` (square images; a sequence,
     /// written `tokens x 1`, gets `resolution` tokens), shapes propagated again.
     pub fn with_input(&self, resolution: u64) -> Result<Network, ConfigError> {
         let mut n = self.clone();
+        if n.rows.is_empty() {
+            return Ok(n);
+        }
         n.layers = n.resolve(Some(resolution))?;
         Ok(n)
     }

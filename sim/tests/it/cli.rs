@@ -114,3 +114,86 @@ fn trace_convert_round_trips_and_refuses_to_overwrite() {
         "binary and lackey forms of one trace give the same statistics"
     );
 }
+
+/// `sparsim scalesim` takes SCALE-Sim's files and writes its report files, and the SAT model's
+/// report beside; a bad dataflow or a row without its trailing comma is refused with exit 2.
+#[test]
+fn scalesim_writes_scale_sim_s_reports_and_the_sat_model_s_beside() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = root().join("configs/scalesim/example.cfg");
+    let topo = root().join("workloads/scalesim/conv.csv");
+    let (code, out, err) = sparsim(
+        &[
+            "scalesim",
+            "-c",
+            &cfg.display().to_string(),
+            "-t",
+            &topo.display().to_string(),
+            "-p",
+            "out",
+        ],
+        d.path(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("11 layers"),
+        "the DP layer splits into 8: {out}"
+    );
+    let run = d.path().join("out/example");
+    let compute = std::fs::read_to_string(run.join("COMPUTE_REPORT.csv")).unwrap();
+    assert_eq!(compute.lines().count(), 12);
+    let bw = std::fs::read_to_string(run.join("BANDWIDTH_REPORT.csv")).unwrap();
+    assert!(bw.starts_with(
+        "LayerID, Avg IFMAP SRAM BW, Avg FILTER SRAM BW, Avg FILTER Metadata SRAM BW,"
+    ));
+    assert_eq!(bw.lines().count(), 12);
+    assert!(run.join("SPARSE_REPORT.csv").is_file());
+    assert!(
+        run.join("sparsim/report.json").is_file() && run.join("sparsim/timeline.json").is_file()
+    );
+    let bad_cfg = d.path().join("bad.cfg");
+    std::fs::write(
+        &bad_cfg,
+        std::fs::read_to_string(&cfg)
+            .unwrap()
+            .replace("Dataflow : ws", "Dataflow : xs"),
+    )
+    .unwrap();
+    let (code, _, err) = sparsim(
+        &[
+            "scalesim",
+            "-c",
+            "bad.cfg",
+            "-t",
+            &topo.display().to_string(),
+            "-p",
+            "o2",
+        ],
+        d.path(),
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("bad.cfg") && err.contains("dataflow") && err.contains("ws, os or is"),
+        "{err}"
+    );
+    std::fs::write(d.path().join("t.csv"), "Layer, M, N, K,\nG1, 8, 8, 8\n").unwrap();
+    let (code, _, err) = sparsim(
+        &[
+            "scalesim",
+            "-c",
+            &cfg.display().to_string(),
+            "-t",
+            "t.csv",
+            "-p",
+            "o3",
+            "-i",
+            "gemm",
+        ],
+        d.path(),
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("t.csv") && err.contains("line 2") && err.contains("trailing comma"),
+        "{err}"
+    );
+}

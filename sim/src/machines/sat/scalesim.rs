@@ -18,6 +18,8 @@ use std::path::Path;
 use crate::config::{ConfigError, Invalid};
 
 use super::array::{compute, Compute, Dataflow, Gemm};
+use super::config::{Nm, SatConfig};
+use crate::workload::layers::{Layer as NetLayer, LayerOp, Network};
 
 /// What `sparsim scalesim` takes from a SCALE-Sim `.cfg`.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +34,9 @@ pub struct ScaleConfig {
     pub dataflow: Dataflow,
     /// `[sparsity]` with `SparsitySupport: true`; None: layers run dense whatever their N:M.
     pub sparsity: Option<Sparsity>,
+    /// `IfmapSramSzkB`, `FilterSramSzkB`, `OfmapSramSzkB` (KiB), where given: the SAT model's
+    /// activation, weight and output buffers.
+    pub sram_kib: [Option<u64>; 3],
     /// Keys read but not modelled, and keys not known at all, each with a note.
     pub warnings: Vec<String>,
 }
@@ -102,6 +107,9 @@ const MODELLED: &[&str] = &[
     "arrayheight",
     "arraywidth",
     "dataflow",
+    "ifmapsramszkb",
+    "filtersramszkb",
+    "ofmapsramszkb",
     "sparsitysupport",
     "sparserep",
     "optimizedmapping",
@@ -157,7 +165,7 @@ pub fn parse_config(text: &str, file: &Path) -> Result<ScaleConfig, ConfigError>
     }
     if !unmodelled.is_empty() {
         warnings.push(format!(
-            "{}: read but not modelled by sparsim's front end, which times compute only (no buffers, DRAM or layouts): {}",
+            "{}: read but not modelled (SCALE-Sim's DRAM interface, addresses and layouts; the SAT model's run beside uses its own DDR4): {}",
             file.display(),
             unmodelled.join(", ")
         ));
@@ -238,12 +246,31 @@ pub fn parse_config(text: &str, file: &Path) -> Result<ScaleConfig, ConfigError>
     } else {
         None
     };
+    let mut sram_kib = [None; 3];
+    for (slot, key) in sram_kib
+        .iter_mut()
+        .zip(["ifmapsramszkb", "filtersramszkb", "ofmapsramszkb"])
+    {
+        if let Some(v) = get("architecture_presets", key) {
+            match v.parse::<u64>() {
+                Ok(n) if (1..=1 << 22).contains(&n) => *slot = Some(n),
+                _ => {
+                    return Err(bad(
+                        &format!("architecture_presets.{key}"),
+                        v,
+                        "must be a whole number of KiB from 1 to 4194304",
+                    ))
+                }
+            }
+        }
+    }
     Ok(ScaleConfig {
         run_name,
         rows,
         cols,
         dataflow,
         sparsity,
+        sram_kib,
         warnings,
     })
 }
@@ -472,6 +499,107 @@ pub fn sparse_report(cfg: &ScaleConfig, layers: &[Layer], results: &[Compute]) -
         ));
     }
     Some(out)
+}
+
+/// The topology as a network for the SAT model: each layer its own input (channels, height,
+/// width) and a convolution with SCALE-Sim's output size (no padding, `ceil((in - filter +
+/// stride) / stride)`), each with its pattern: layer-wise its N:M (dense at 1:1), row-wise
+/// BlockSize/2 of BlockSize (what the condensed reduction amounts to).
+pub fn network(cfg: &ScaleConfig, layers: &[Layer], file: &Path) -> (Network, Vec<Option<Nm>>) {
+    let mut net = Vec::new();
+    let mut patterns = Vec::new();
+    for (i, l) in layers.iter().enumerate() {
+        let out = |inp: u64, f: u64| (inp - f + l.stride).div_ceil(l.stride);
+        let input = (l.channels, l.ifmap_h, l.ifmap_w);
+        net.push(NetLayer {
+            name: format!("input{i}"),
+            op: LayerOp::Input,
+            from: Vec::new(),
+            input,
+            output: input,
+            line: i + 2,
+        });
+        net.push(NetLayer {
+            name: l.name.clone(),
+            op: LayerOp::Conv {
+                kh: l.filt_h,
+                kw: l.filt_w,
+                stride: l.stride,
+                padding: 0,
+                groups: 1,
+            },
+            from: vec![net.len() - 1],
+            input,
+            output: (l.filters, out(l.ifmap_h, l.filt_h), out(l.ifmap_w, l.filt_w)),
+            line: i + 2,
+        });
+        let nm = match &cfg.sparsity {
+            None => None,
+            Some(s) if s.row_wise => Some(Nm {
+                n: s.block / 2,
+                m: s.block,
+            }),
+            Some(_) => (l.nm.0 < l.nm.1).then_some(Nm {
+                n: l.nm.0,
+                m: l.nm.1,
+            }),
+        };
+        patterns.extend([None, nm]);
+    }
+    (Network::from_layers(file, net), patterns)
+}
+
+/// The SAT machine for a SCALE-Sim config: its array and dataflow, its SRAM sizes as the
+/// activation, weight and output buffers, one-byte words (partial sums too) as SCALE-Sim counts
+/// them; everything else as SAT's defaults.
+pub fn sat_config(cfg: &ScaleConfig) -> SatConfig {
+    let mut c = SatConfig {
+        rows: cfg.rows,
+        cols: cfg.cols,
+        dataflow: cfg.dataflow,
+        word_bytes: 1,
+        acc_bytes: 1,
+        ..SatConfig::default()
+    };
+    let [ifmap, filter, ofmap] = cfg.sram_kib;
+    for (buf, kib) in [
+        (&mut c.activation_buffer, ifmap),
+        (&mut c.weight_buffer, filter),
+        (&mut c.output_buffer, ofmap),
+    ] {
+        if let Some(k) = kib {
+            buf.kib = k;
+        }
+    }
+    c
+}
+
+/// `BANDWIDTH_REPORT.csv` with SCALE-Sim's columns, from the SAT model's forward passes (one per
+/// layer, in order): words (bytes) per cycle of the layer's task, SRAM reads of the ifmap and the
+/// filter (and its indices, with sparsity), SRAM writes of the ofmap, and DRAM traffic of each.
+/// The values are the SAT model's (its buffers, loop order and DDR4), not SCALE-Sim's.
+pub fn bandwidth_report(cfg: &ScaleConfig, passes: &[(u64, [u64; 3], [u64; 3], u64)]) -> String {
+    let sparse = cfg.sparsity.is_some();
+    let mut s = String::from("LayerID, Avg IFMAP SRAM BW, Avg FILTER SRAM BW, ");
+    if sparse {
+        s.push_str("Avg FILTER Metadata SRAM BW, ");
+    }
+    s.push_str("Avg OFMAP SRAM BW, Avg IFMAP DRAM BW, Avg FILTER DRAM BW, Avg OFMAP DRAM BW,\n");
+    for (i, (cycles, sram, dram, ofmap_sram)) in passes.iter().enumerate() {
+        let bw = |x: u64| x as f64 / (*cycles).max(1) as f64;
+        s.push_str(&format!("{i}, {}, {}, ", bw(sram[0]), bw(sram[1])));
+        if sparse {
+            s.push_str(&format!("{}, ", bw(sram[2])));
+        }
+        s.push_str(&format!(
+            "{}, {}, {}, {},\n",
+            bw(*ofmap_sram),
+            bw(dram[0]),
+            bw(dram[1]),
+            bw(dram[2])
+        ));
+    }
+    s
 }
 
 /// A number as Python prints it: integers of a float with `.0`.

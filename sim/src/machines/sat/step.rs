@@ -139,6 +139,12 @@ pub struct PassCost {
     pub dram_read: u64,
     /// Bytes written to DRAM.
     pub dram_write: u64,
+    /// Of `buffer_read`: the A operand's (M x K: activations or output gradients), the B
+    /// operand's (K x N: weights, or activations in WG) and the N:M indices.
+    pub buffer_read_by_operand: [u64; 3],
+    /// DRAM bytes of the A operand's tensor and of the B operand's (reads), and of the outputs
+    /// (written, and spilled partial sums read back).
+    pub dram_by_operand: [u64; 3],
 }
 
 /// A scheduled task's account.
@@ -372,26 +378,29 @@ impl StepSpec<'_> {
         let dram_read = stationary + stream_tensor.saturating_mul(refetch) + spill;
         let dram_write = out_tensor + spill;
         // On-chip: what the array reads and writes, and the tiles loaded into the buffers.
-        let (stream_words, stat_words, psum_writes) = match c.dataflow {
+        // Words of A (M x K, all K candidates) and of B (K' x N) the array reads.
+        let (a_words, b_words, psum_writes) = match c.dataflow {
             Dataflow::Ws => (
                 col_folds * gemm.m * gemm.k,
                 k_eff * gemm.n,
                 row_folds * gemm.m * gemm.n,
             ),
             Dataflow::Os => (
-                col_folds * gemm.m * gemm.k + row_folds * k_eff * gemm.n,
-                0,
+                col_folds * gemm.m * gemm.k,
+                row_folds * k_eff * gemm.n,
                 gemm.m * gemm.n,
             ),
             Dataflow::Is => (
-                col_folds * k_eff * gemm.n,
                 gemm.k * gemm.m,
+                col_folds * k_eff * gemm.n,
                 row_folds * gemm.m * gemm.n,
             ),
         };
+        let (stream_words, stat_words) = (a_words + b_words, 0);
         let psum_reads = psum_writes - gemm.m * gemm.n;
-        let buffer_read = g * ((stream_words + stat_words) * w + psum_reads * c.acc_bytes)
-            + (g * stat_words * idx_bytes_x8).div_ceil(8);
+        let meta_read = (g * b_words * idx_bytes_x8).div_ceil(8);
+        let buffer_read =
+            g * ((stream_words + stat_words) * w + psum_reads * c.acc_bytes) + meta_read;
         let buffer_write = dram_read + g * psum_writes * c.acc_bytes;
         PassCost {
             layer: l,
@@ -410,6 +419,12 @@ impl StepSpec<'_> {
             buffer_write,
             dram_read,
             dram_write,
+            buffer_read_by_operand: [g * a_words * w, g * b_words * w, meta_read],
+            dram_by_operand: [
+                stream_tensor.saturating_mul(refetch),
+                stationary,
+                dram_write + spill,
+            ],
         }
     }
 
