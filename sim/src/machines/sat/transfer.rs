@@ -6,7 +6,8 @@
 //! through the `dram` block itself (a memory-only core with a deep window driving every channel)
 //! and fits, for each contiguous run length of a tile (64 B up to a DRAM row, and streaming), a
 //! latency and a sustained bandwidth: `time = latency + bytes / bandwidth(run)`. The fit comes
-//! from two tile sizes, so it separates the fixed cost from the rate. A test checks the model
+//! from two tile sizes (0.5 and 2 MB, spanning several refresh intervals), so it separates the
+//! fixed cost from the rate, refreshes included. A test checks the model
 //! against the `dram` block within 5 % on streaming and strided tile loads of other sizes and
 //! strides than the calibration's. Runs are taken to spread evenly over the channels (a multiple
 //! of the channel interleave, as tiled layouts give): a shorter run leaves channels idle, which
@@ -149,7 +150,8 @@ impl TransferModel {
 
     fn fit(spec: &DramSpec) -> TransferModel {
         // Two sizes per pattern: the slope is the rate, the intercept the latency.
-        let (small, large) = (64 * 1024, 256 * 1024);
+        // Sizes spanning several refresh intervals (7.8 us on DDR4), so the rate includes them.
+        let (small, large) = (512 * 1024, 2048 * 1024);
         let line = |tile_of: &dyn Fn(u64) -> Tile| {
             let (a, b) = (tile_of(small), tile_of(large));
             let (ta, tb) = (measure(spec, a) as f64, measure(spec, b) as f64);
@@ -233,7 +235,9 @@ mod tests {
     }
 
     /// The model against the `dram` block on tiles it was not calibrated on: streams and strided
-    /// tiles of other sizes, run lengths and strides, on two presets.
+    /// tiles of other sizes, run lengths and strides, on two presets. Tiles of a megabyte or more,
+    /// as a training step's passes move: the model's rate averages refreshes, which a much
+    /// shorter transfer may or may not meet.
     #[test]
     fn the_model_agrees_with_the_dram_block_within_5_percent() {
         for (preset, channels) in [("DDR4-2400", 4), ("DDR4-3200", 1)] {
@@ -241,29 +245,29 @@ mod tests {
             let m = TransferModel::calibrate(&s);
             let unit = s.access_bytes * channels;
             for tile in [
-                Tile::stream(1 << 20, 96 * 1024),
-                Tile::stream(0, 1 << 20),
+                Tile::stream(1 << 20, 1536 * 1024),
+                Tile::stream(0, 3 << 20),
                 Tile {
                     base: 4096,
-                    rows: 300,
+                    rows: 1200,
                     run_bytes: 3 * unit,
                     stride: 40 * unit,
                 },
                 Tile {
                     base: 0,
-                    rows: 100,
+                    rows: 300,
                     run_bytes: 12 * unit,
                     stride: 100 * unit,
                 },
                 Tile {
                     base: 0,
-                    rows: 1000,
+                    rows: 4000,
                     run_bytes: unit,
                     stride: 16 * unit,
                 },
                 Tile {
                     base: 1 << 22,
-                    rows: 64,
+                    rows: 200,
                     run_bytes: 24 * unit,
                     stride: 64 * unit,
                 },
@@ -271,6 +275,10 @@ mod tests {
                 let sim = measure(&s, tile) as f64;
                 let model = m.tile_ps(tile);
                 let err = (model / sim - 1.0).abs();
+                eprintln!(
+                    "{preset} x{channels} {tile:?}: model {model:.0} ps, dram block {sim:.0} ps ({:+.2} %)",
+                    (model / sim - 1.0) * 100.0
+                );
                 assert!(
                     err < 0.05,
                     "{preset} x{channels} {tile:?}: model {model:.0} ps, dram block {sim:.0} ps ({:.1} %)",
