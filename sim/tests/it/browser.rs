@@ -172,9 +172,33 @@ fn index_pages_load_cleanly_and_show_their_plots() {
         );
     }
 
+    // A SAT run: its page and its schedule's Gantt chart, as an SVG in a page of its own.
+    let sat = root().join("configs/experiments/sat-resnet18-2to8.toml");
+    let (code, _, err) = sparsim(
+        &[
+            "run",
+            &sat.display().to_string(),
+            "--out",
+            &out.display().to_string(),
+        ],
+        d.path(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let gantt = d.path().join("gantt/index.html");
+    std::fs::create_dir_all(gantt.parent().unwrap()).unwrap();
+    std::fs::write(
+        &gantt,
+        format!(
+            "<!DOCTYPE html><html><body style=\"margin:0\"><img src=\"file://{}\" width=\"1000\" height=\"600\"></body></html>",
+            out.join("sat-resnet18-2to8/plots/schedule.svg").display()
+        ),
+    )
+    .unwrap();
     for page in [
         out.join("tiny/index.html"),
         out.join("cachegrind/index.html"),
+        out.join("sat-resnet18-2to8/index.html"),
+        gantt,
     ] {
         let (console, shot) = render(&page, d.path());
         assert!(
