@@ -3,6 +3,7 @@
 //! A [`Program`] yields the next [`Op`] when its core asks. A recorded trace is a program that replays
 //! a file ([`trace`]). Reading streams: memory use does not grow with trace length.
 
+pub mod aarch64;
 pub mod trace;
 
 /// The class of an operation, which decides the functional unit or memory path it uses.

@@ -1,0 +1,138 @@
+//! Drivers: how a kernel's memory and arguments are laid out before it is called. Every bundled
+//! kernel has the C signature `void kernel(float *a, float *b, float *c, long m, long n, long k)`,
+//! which `scripts/aarch64/harness.c` calls under qemu with the same memory.
+//!
+//! - `gemm`: A (m x k), B (k x n) and C (m x n) row-major f32; A and B seeded random values in
+//!   [-1, 1), C zero.
+//! - `loop`: a micro-kernel's buffers: `a` of n seeded random floats, `b` of 16, `c` of 64 zero
+//!   floats; m is the iteration count.
+//!
+//! Regions sit at fixed addresses (A 0x1000_0000, B 0x2000_0000, C 0x3000_0000, a 64 KiB stack
+//! ending at 0x7000_0000); an access outside them is an error naming the instruction.
+
+use rand_core::{RngCore, SeedableRng};
+
+use super::exec::Memory;
+
+/// Base addresses of the regions.
+pub const A_BASE: u64 = 0x1000_0000;
+/// B's base.
+pub const B_BASE: u64 = 0x2000_0000;
+/// C's base.
+pub const C_BASE: u64 = 0x3000_0000;
+/// The stack's top (it grows down from here).
+pub const STACK_TOP: u64 = 0x7000_0000;
+const STACK_BYTES: u64 = 64 * 1024;
+
+/// A driver's layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// A GEMM of m x k by k x n.
+    Gemm {
+        /// Rows of A and C.
+        m: u64,
+        /// Columns of B and C.
+        n: u64,
+        /// Columns of A, rows of B.
+        k: u64,
+    },
+    /// A micro-kernel: `iterations` (m) over a buffer of `floats` (n).
+    Loop {
+        /// m.
+        iterations: u64,
+        /// n.
+        floats: u64,
+    },
+}
+
+/// Memory and arguments ready for a call.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    /// The regions: `A`, `B`, `C`, `stack`.
+    pub mem: Memory,
+    /// x0-x5.
+    pub args: [u64; 6],
+    /// The stack pointer.
+    pub sp: u64,
+}
+
+/// The largest region a driver lays out, in floats (256 MiB).
+pub const MAX_FLOATS: u64 = 1 << 26;
+
+fn floats(rng: &mut rand_pcg::Pcg64, n: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4 * n as usize);
+    for _ in 0..n {
+        // Uniform in [-1, 1): 24 random bits scaled, exactly representable.
+        let v = (rng.next_u32() >> 8) as f32 / (1u32 << 23) as f32 - 1.0;
+        out.extend(v.to_le_bytes());
+    }
+    out
+}
+
+impl Layout {
+    /// Checks the sizes; errors say which and why.
+    pub fn check(&self) -> Result<(), String> {
+        let sizes: Vec<(&str, u64)> = match *self {
+            Layout::Gemm { m, n, k } => vec![
+                ("m x k", m.saturating_mul(k)),
+                ("k x n", k.saturating_mul(n)),
+                ("m x n", m.saturating_mul(n)),
+            ],
+            Layout::Loop { floats, .. } => vec![("n", floats)],
+        };
+        for (what, s) in sizes {
+            if s == 0 || s > MAX_FLOATS {
+                return Err(format!("{what} = {s} floats: must be 1 to {MAX_FLOATS}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Lays out memory with values from `seed`.
+    pub fn launch(&self, seed: u64) -> Launch {
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
+        let mut mem = Memory::default();
+        let args = match *self {
+            Layout::Gemm { m, n, k } => {
+                mem.add("A", A_BASE, floats(&mut rng, m * k));
+                mem.add("B", B_BASE, floats(&mut rng, k * n));
+                mem.add("C", C_BASE, vec![0; 4 * (m * n) as usize]);
+                [A_BASE, B_BASE, C_BASE, m, n, k]
+            }
+            Layout::Loop {
+                iterations,
+                floats: nf,
+            } => {
+                mem.add("A", A_BASE, floats(&mut rng, nf));
+                mem.add("B", B_BASE, floats(&mut rng, 16));
+                mem.add("C", C_BASE, vec![0; 4 * 64]);
+                [A_BASE, B_BASE, C_BASE, iterations, nf, 0]
+            }
+        };
+        mem.add(
+            "stack",
+            STACK_TOP - STACK_BYTES,
+            vec![0; STACK_BYTES as usize],
+        );
+        Launch {
+            mem,
+            args,
+            sp: STACK_TOP,
+        }
+    }
+}
+
+/// The file `scripts/aarch64/harness.c` reads: magic, then A, B and C (each a little-endian u64
+/// byte count and the bytes), then m, n, k as little-endian i64.
+pub fn inputs_file(launch: &Launch) -> Vec<u8> {
+    let mut out = b"SPARSIMK".to_vec();
+    for name in ["A", "B", "C"] {
+        let r = launch.mem.region(name).expect("drivers lay out A, B and C");
+        out.extend((r.bytes.len() as u64).to_le_bytes());
+        out.extend(&r.bytes);
+    }
+    for a in &launch.args[3..6] {
+        out.extend(a.to_le_bytes());
+    }
+    out
+}

@@ -1,0 +1,223 @@
+//! The bundled kernels against plain Rust references, and bad kernels refused.
+
+use std::path::{Path, PathBuf};
+
+use super::driver::Layout;
+use super::exec::{ExecError, Machine};
+use super::parse::parse;
+use super::Kernel;
+
+fn bundled(name: &str) -> (Kernel, PathBuf) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../workloads/kernels/aarch64")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap();
+    (parse(&text, &path).unwrap(), path)
+}
+
+/// Runs `kernel` under `layout`; returns the machine after it returned.
+fn run<'k>(kernel: &'k Kernel, layout: Layout, seed: u64) -> Machine<'k> {
+    let l = layout.launch(seed);
+    let mut m = Machine::new(kernel, &l.args, l.sp, l.mem);
+    m.run(1 << 32, |_| {}).unwrap();
+    m
+}
+
+fn f32s(bytes: &[u8]) -> Vec<f32> {
+    bytes
+        .chunks(4)
+        .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+        .collect()
+}
+
+#[test]
+fn every_bundled_kernel_parses() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workloads/kernels/aarch64");
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "s") {
+            let k = parse(&std::fs::read_to_string(&p).unwrap(), &p).unwrap();
+            assert!(k.symbol.is_some(), "{}: no .global entry", p.display());
+            n += 1;
+        }
+    }
+    assert!(n >= 7);
+}
+
+/// sgemm_4x4 against a plain triple loop that accumulates k in order with fused multiply-adds,
+/// as the kernel does: bit-identical.
+#[test]
+fn sgemm_computes_the_product() {
+    let (k, _) = bundled("sgemm_4x4.s");
+    for (mm, nn, kk) in [(4, 4, 1), (8, 8, 16), (4, 12, 7), (12, 8, 33)] {
+        let m = run(
+            &k,
+            Layout::Gemm {
+                m: mm,
+                n: nn,
+                k: kk,
+            },
+            3,
+        );
+        let a = f32s(&m.mem.region("A").unwrap().bytes);
+        let b = f32s(&m.mem.region("B").unwrap().bytes);
+        let c = f32s(&m.mem.region("C").unwrap().bytes);
+        for i in 0..mm as usize {
+            for j in 0..nn as usize {
+                let mut acc = 0f32;
+                for p in 0..kk as usize {
+                    acc = a[i * kk as usize + p].mul_add(b[p * nn as usize + j], acc);
+                }
+                assert_eq!(
+                    c[i * nn as usize + j].to_bits(),
+                    acc.to_bits(),
+                    "C[{i}][{j}] of {mm}x{nn}x{kk}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn micro_kernels_compute_what_they_say() {
+    // fmla_chain_acc: v0 += v1*v2 then v0 += v2*v1, 8 per iteration.
+    let (k, _) = bundled("fmla_chain_acc.s");
+    let m = run(
+        &k,
+        Layout::Loop {
+            iterations: 3,
+            floats: 32,
+        },
+        5,
+    );
+    let a = f32s(&m.mem.region("A").unwrap().bytes);
+    let c = f32s(&m.mem.region("C").unwrap().bytes);
+    for lane in 0..4 {
+        let (mut v0, v1, v2) = (a[lane], a[4 + lane], a[8 + lane]);
+        for _ in 0..24 {
+            v0 = v1.mul_add(v2, v0);
+        }
+        assert_eq!(c[lane].to_bits(), v0.to_bits());
+    }
+    // load_chain: a pointer to itself, chased: offset 0.
+    let (k, _) = bundled("load_chain.s");
+    let m = run(
+        &k,
+        Layout::Loop {
+            iterations: 4,
+            floats: 16,
+        },
+        1,
+    );
+    assert_eq!(&m.mem.region("C").unwrap().bytes[..8], &[0; 8]);
+    assert_eq!(m.executed, 2 + 4 * 10 + 3);
+    // branchy: counts the non-negative floats, m times.
+    let (k, _) = bundled("branchy.s");
+    let m = run(
+        &k,
+        Layout::Loop {
+            iterations: 2,
+            floats: 100,
+        },
+        9,
+    );
+    let a = f32s(&m.mem.region("A").unwrap().bytes);
+    let pos = a.iter().filter(|v| v.to_bits() as i32 >= 0).count() as u64;
+    let got = u64::from_le_bytes(m.mem.region("C").unwrap().bytes[..8].try_into().unwrap());
+    assert_eq!(got, 2 * pos);
+    // stream_sum: four lane-wise partial sums, then added pairwise.
+    let (k, _) = bundled("stream_sum.s");
+    let m = run(
+        &k,
+        Layout::Loop {
+            iterations: 2,
+            floats: 64,
+        },
+        2,
+    );
+    let a = f32s(&m.mem.region("A").unwrap().bytes);
+    let mut acc = [[0f32; 4]; 4];
+    for _ in 0..2 {
+        for chunk in a.chunks(16) {
+            for r in 0..4 {
+                for l in 0..4 {
+                    acc[r][l] += chunk[4 * r + l];
+                }
+            }
+        }
+    }
+    let c = f32s(&m.mem.region("C").unwrap().bytes);
+    for l in 0..4 {
+        let want = (acc[0][l] + acc[1][l]) + (acc[2][l] + acc[3][l]);
+        assert_eq!(c[l].to_bits(), want.to_bits());
+    }
+}
+
+#[test]
+fn bad_kernels_name_the_file_line_and_fix() {
+    for (src, want) in [
+        (
+            "f:\n  fdiv v0.4s, v1.4s, v2.4s\n",
+            "t.s:2: `fdiv v0.4s, v1.4s, v2.4s`: unsupported instruction",
+        ),
+        ("f:\n  b nowhere\n", "t.s:2: `b nowhere`: undefined label"),
+        ("f:\n  add x0, x1\n", "t.s:2"),
+        ("f:\n  ldr q0, [w1]\n", "must be an x register"),
+        ("f:\n  fmla v0.4s, v1.8h, v2.4s\n", "arrangement .4s"),
+        ("f:\n  ld1 {v0.4s, v2.4s}, [x0]\n", "consecutive"),
+        ("f:\n  .weird 3\n", "directive .weird"),
+        ("f:\n  mov x0, #1\nf:\n  ret\n", "defined twice"),
+        ("f:\n  b.xx f\n", "unknown condition"),
+        ("f:\n  b 1b\n", "no numeric label 1"),
+    ] {
+        let e = parse(src, Path::new("t.s")).unwrap_err().to_string();
+        assert!(e.contains(want), "{src:?}: {e}");
+    }
+}
+
+#[test]
+fn a_stray_access_and_a_runaway_loop_stop_with_where() {
+    let k = parse("f:\n  ldr q0, [x0, #-16]\n  ret\n", Path::new("t.s")).unwrap();
+    let l = Layout::Loop {
+        iterations: 1,
+        floats: 16,
+    }
+    .launch(1);
+    let mut m = Machine::new(&k, &l.args, l.sp, l.mem);
+    let e = m.run(100, |_| {}).unwrap_err();
+    assert!(matches!(e, ExecError::OutOfBounds { line: 2, .. }), "{e}");
+    assert!(e
+        .to_string()
+        .contains("outside the memory its driver laid out"));
+    let k = parse("f:\n1:\n  add x0, x0, #1\n  b 1b\n", Path::new("t.s")).unwrap();
+    let l = Layout::Loop {
+        iterations: 1,
+        floats: 16,
+    }
+    .launch(1);
+    let mut m = Machine::new(&k, &l.args, l.sp, l.mem);
+    let e = m.run(1000, |_| {}).unwrap_err().to_string();
+    assert!(
+        e.contains("after 1000 instructions without returning") && e.contains("t.s:"),
+        "{e}"
+    );
+}
+
+#[test]
+fn flags_follow_the_architecture() {
+    // subs of equal values sets Z and C; a signed compare of -1 with 1 is "lt".
+    let k = parse(
+        "f:\n  mov x9, #5\n  subs x10, x9, #5\n  b.ne 1f\n  mov x11, #-1\n  cmp x11, #1\n  b.ge 1f\n  b.hs 2f\n1:\n  mov x0, #0\n  ret\n2:\n  mov x0, #7\n  ret\n",
+        Path::new("t.s"),
+    )
+    .unwrap();
+    let l = Layout::Loop {
+        iterations: 1,
+        floats: 16,
+    }
+    .launch(1);
+    let mut m = Machine::new(&k, &l.args, l.sp, l.mem);
+    m.run(100, |_| {}).unwrap();
+    assert_eq!(m.x[0], 7, "-1 is unsigned-higher than 1, and signed-less");
+}
