@@ -40,6 +40,14 @@ enum Cmd {
         #[command(subcommand)]
         cmd: cli::workload::WorkloadCmd,
     },
+    /// Run AArch64 kernels functionally and list what they execute.
+    #[command(
+        after_help = "Example:\n  sparsim kernel listing workloads/kernels/aarch64/sgemm_4x4.s --driver gemm --m 8 --n 8 --k 16"
+    )]
+    Kernel {
+        #[command(subcommand)]
+        cmd: cli::kernel::KernelCmd,
+    },
     /// List the machines with their kernels and studies, DRAM presets, policies and bundled
     /// configs.
     #[command(after_help = "Example:\n  sparsim list")]
@@ -65,6 +73,7 @@ fn main() -> ExitCode {
         Cmd::Report(a) => cli::report::run(a),
         Cmd::Trace { cmd } => cli::trace::run(cmd),
         Cmd::Workload { cmd } => cli::workload::run(cmd),
+        Cmd::Kernel { cmd } => cli::kernel::run(cmd),
         Cmd::List => cli::list::run(),
         Cmd::Bench(a) => cli::bench::run(a),
     };

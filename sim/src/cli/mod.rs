@@ -3,6 +3,7 @@
 //! bar, and `--jobs`.
 
 pub mod bench;
+pub mod kernel;
 pub mod list;
 pub mod report;
 pub mod reproduce;

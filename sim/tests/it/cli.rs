@@ -197,3 +197,67 @@ fn scalesim_writes_scale_sim_s_reports_and_the_sat_model_s_beside() {
         "{err}"
     );
 }
+
+/// `sparsim kernel`: a kernel runs under its driver and lists what it executed; a bad kernel, a
+/// stray access or a runaway loop exits with 2 naming the file and line, and leaves no output.
+#[test]
+fn kernel_runs_lists_and_refuses_bad_kernels() {
+    let d = tempfile::tempdir().unwrap();
+    let gemm = root().join("workloads/kernels/aarch64/sgemm_4x4.s");
+    let g = gemm.display().to_string();
+    let (code, out, err) = sparsim(
+        &[
+            "kernel", "run", &g, "--m", "8", "--n", "8", "--k", "16", "--inputs", "in.bin",
+            "--output", "c.bin",
+        ],
+        d.path(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("instructions executed") && out.contains("fma_elem 256"),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::metadata(d.path().join("c.bin")).unwrap().len(),
+        8 * 8 * 4
+    );
+    let (code, out, _) = sparsim(
+        &["kernel", "listing", &g, "--m", "4", "--n", "4", "--k", "3"],
+        d.path(),
+    );
+    assert_eq!(code, 0);
+    assert!(
+        out.lines()
+            .any(|l| l.contains("fma_elem") && l.contains(" 3 ")),
+        "{out}"
+    );
+    // An existing output is never overwritten.
+    let (code, _, err) = sparsim(&["kernel", "run", &g, "--output", "c.bin"], d.path());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("exists already"), "{err}");
+    for (src, want) in [
+        ("f:\n  fsqrt v0.4s, v1.4s\n  ret\n", "bad.s:2"),
+        (
+            "f:\n  ldr q0, [x2, #4096]\n  ret\n",
+            "outside the memory its driver laid out",
+        ),
+        ("f:\n1:\n  b 1b\n", "without returning"),
+    ] {
+        std::fs::write(d.path().join("bad.s"), src).unwrap();
+        let (code, _, err) = sparsim(
+            &[
+                "kernel", "run", "bad.s", "--budget", "1000", "--output", "o.bin",
+            ],
+            d.path(),
+        );
+        assert_eq!(code, 2, "{src:?}: {err}");
+        assert!(
+            err.contains(want) && !err.contains("panicked"),
+            "{src:?}: {err}"
+        );
+        assert!(
+            !d.path().join("o.bin").exists(),
+            "{src:?}: output left behind"
+        );
+    }
+}

@@ -1,0 +1,156 @@
+//! `sparsim kernel`: run an AArch64 kernel functionally under a driver, and show what it executes.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+
+use sparsim::program::aarch64::driver::{inputs_file, Layout};
+use sparsim::program::aarch64::{parse, Kernel, Machine};
+
+use super::{bad, create_new};
+
+/// Run AArch64 kernels functionally and list what they execute.
+#[derive(Subcommand)]
+pub enum KernelCmd {
+    /// Execute a kernel under a driver; print the instruction count and mix; optionally write the
+    /// driver's inputs (for scripts/aarch64/harness.c) and the kernel's output C.
+    #[command(
+        after_help = "Example:\n  sparsim kernel run workloads/kernels/aarch64/sgemm_4x4.s --driver gemm --m 8 --n 8 --k 16 --inputs in.bin --output c.bin"
+    )]
+    Run(KernelArgs),
+    /// Print each instruction of a kernel with its line, its class and how often a run under
+    /// the driver executed it.
+    #[command(
+        after_help = "Example:\n  sparsim kernel listing workloads/kernels/aarch64/sgemm_4x4.s --driver gemm --m 8 --n 8 --k 16"
+    )]
+    Listing(KernelArgs),
+}
+
+/// A kernel and its driver.
+#[derive(Args)]
+pub struct KernelArgs {
+    /// The kernel: AArch64 assembly in GNU syntax (workloads/kernels/aarch64/*.s).
+    file: PathBuf,
+    /// Driver: `gemm` (A m x k, B k x n, C m x n) or `loop` (a buffer of n floats, m iterations).
+    #[arg(long, default_value = "gemm")]
+    driver: String,
+    /// m: rows of A and C (gemm) or iterations (loop).
+    #[arg(long, default_value_t = 8)]
+    m: u64,
+    /// n: columns of B and C (gemm) or floats in the buffer (loop).
+    #[arg(long, default_value_t = 8)]
+    n: u64,
+    /// k: columns of A (gemm).
+    #[arg(long, default_value_t = 8)]
+    k: u64,
+    /// Seed of the input values.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Stop a kernel that has not returned after this many instructions.
+    #[arg(long, default_value_t = 1_000_000_000)]
+    budget: u64,
+    /// Write the driver's inputs here (a new file), in harness.c's format.
+    #[arg(long)]
+    inputs: Option<PathBuf>,
+    /// Write the output region C here (a new file), raw bytes.
+    #[arg(long)]
+    output: Option<PathBuf>,
+}
+
+impl KernelArgs {
+    fn layout(&self) -> Result<Layout> {
+        let l = match self.driver.as_str() {
+            "gemm" => Layout::Gemm {
+                m: self.m,
+                n: self.n,
+                k: self.k,
+            },
+            "loop" => Layout::Loop {
+                iterations: self.m,
+                floats: self.n,
+            },
+            other => return Err(bad(format!("--driver {other:?}: use gemm or loop"))),
+        };
+        l.check()
+            .map_err(|e| bad(format!("--driver {}: {e}", self.driver)))?;
+        Ok(l)
+    }
+
+    fn kernel(&self) -> Result<Kernel> {
+        let text = std::fs::read_to_string(&self.file)
+            .map_err(|e| bad(format!("{}: cannot read: {e}", self.file.display())))?;
+        parse(&text, &self.file).map_err(bad)
+    }
+}
+
+/// `sparsim kernel`.
+pub fn run(cmd: KernelCmd) -> Result<()> {
+    let (args, listing) = match cmd {
+        KernelCmd::Run(a) => (a, false),
+        KernelCmd::Listing(a) => (a, true),
+    };
+    let kernel = args.kernel()?;
+    let layout = args.layout()?;
+    let inputs = args.inputs.as_deref().map(create_new).transpose()?;
+    let output = args.output.as_deref().map(create_new).transpose()?;
+    let launch = layout.launch(args.seed);
+    if let Some(mut f) = inputs {
+        f.write_all(&inputs_file(&launch))?;
+    }
+    let mut m = Machine::new(&kernel, &launch.args, launch.sp, launch.mem);
+    let mut counts = vec![0u64; kernel.insts.len()];
+    let mut by_class: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let t = std::time::Instant::now();
+    let executed = m
+        .run(args.budget, |d| {
+            counts[d.index as usize] += 1;
+            *by_class.entry(d.class.name()).or_default() += 1;
+        })
+        .map_err(|e| {
+            // Leave no half-written outputs.
+            for p in [&args.inputs, &args.output].into_iter().flatten() {
+                let _ = std::fs::remove_file(p);
+            }
+            bad(e)
+        })?;
+    let secs = t.elapsed().as_secs_f64();
+    if listing {
+        println!(
+            "{} ({}), entry {}: {} instructions executed",
+            args.file.display(),
+            args.driver,
+            kernel.symbol.as_deref().unwrap_or("(first instruction)"),
+            executed
+        );
+        println!(
+            "{:>6} {:>12} {:<9} instruction",
+            "line", "executed", "class"
+        );
+        for (i, (line, text)) in kernel.lines.iter().enumerate() {
+            println!(
+                "{line:>6} {:>12} {:<9} {text}",
+                counts[i],
+                kernel.insts[i].class().name()
+            );
+        }
+    } else {
+        let mix: Vec<String> = by_class.iter().map(|(c, n)| format!("{c} {n}")).collect();
+        println!(
+            "{}: {executed} instructions executed in {secs:.3} s ({:.1} M/s functional); mix: {}",
+            args.file.display(),
+            executed as f64 / secs.max(1e-9) / 1e6,
+            mix.join(", ")
+        );
+    }
+    if let Some(mut f) = output {
+        f.write_all(&m.mem.region("C").expect("drivers lay out C").bytes)?;
+        println!(
+            "C written to {}",
+            args.output.as_ref().expect("given").display()
+        );
+    }
+    Ok(())
+}
