@@ -7,5 +7,6 @@ pub mod dataflow;
 pub mod dma;
 pub mod dram;
 pub mod noc;
+pub mod pipeline;
 pub mod spad;
 pub mod trace_core;
