@@ -18,6 +18,7 @@ mod config;
 mod stats;
 #[cfg(test)]
 mod tests;
+pub mod transfer;
 
 use std::any::Any;
 use std::collections::VecDeque;

@@ -15,7 +15,7 @@ pub mod functional;
 pub mod reproduce;
 pub mod scalesim;
 pub mod step;
-pub mod transfer;
+
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -36,7 +36,7 @@ use crate::workload::layers::{self, Network};
 
 pub use config::{Nm, SatConfig};
 pub use step::{Mode, Pass, Step, StepSpec};
-use transfer::TransferModel;
+use crate::blocks::dram::transfer::TransferModel;
 
 /// The SAT machine.
 pub struct Sat;

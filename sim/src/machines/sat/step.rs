@@ -53,7 +53,7 @@
 use crate::blocks::dataflow::{Priority, ResourceId, Schedule, Task, TaskGraph, TaskId};
 use crate::machines::sat::array::{self, Dataflow, Gemm};
 use crate::machines::sat::config::{BufferConfig, Nm, SatConfig};
-use crate::machines::sat::transfer::TransferModel;
+use crate::blocks::dram::transfer::TransferModel;
 use crate::workload::layers::{Layer, Network};
 
 /// A pass of a layer.

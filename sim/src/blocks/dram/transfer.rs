@@ -1,5 +1,5 @@
-//! Tile transfers between DRAM and the on-chip buffers, timed by a model calibrated against the
-//! `dram` block.
+//! Bulk transfers timed by a model calibrated against the `dram` block itself, for machines whose
+//! other parts are timed in closed form or in one pass (SAT's tile transfers).
 //!
 //! A training step moves gigabytes in thousands of tiles; simulating each request through the
 //! `dram` block would take minutes. Instead, at load, [`TransferModel::calibrate`] runs tile loads
@@ -13,8 +13,8 @@
 //! of the channel interleave, as tiled layouts give): a shorter run leaves channels idle, which
 //! the model does not see.
 //!
-//! Not modelled: interference between transfers that run at the same time (the scheduler gives
-//! each transfer a share of the channels, see `step`), and writes (timed as reads of the same
+//! Not modelled: interference between transfers that run at the same time (a caller gives each
+//! transfer a share of the channels), and writes (timed as reads of the same
 //! size: the `dram` block's read and write bursts take the same bus time).
 
 use std::collections::HashMap;
