@@ -33,7 +33,7 @@ macro_rules! register {
     };
 }
 
-register!(cachesim::Cachesim, piuma::Piuma, sat::Sat);
+register!(cachesim::Cachesim, piuma::Piuma, sat::Sat, mobile::Mobile);
 
 /// A machine sparsim can run. Every method is mandatory but [`Machine::experiment_from_flags`],
 /// [`Machine::studies`] and [`Machine::recognises_config`], whose defaults say "none".

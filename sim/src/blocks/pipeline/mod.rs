@@ -156,6 +156,13 @@ impl PipelineConfig {
             "cycles",
         )?;
         require_in(
+            &format!("{prefix}.dispatch_latency"),
+            self.dispatch_latency as u64,
+            0,
+            1000,
+            "cycles",
+        )?;
+        require_in(
             &format!("{prefix}.predictor_entries"),
             self.predictor_entries as u64,
             0,

@@ -1,0 +1,100 @@
+//! The bundled cores on the micro-kernels: closed forms through the whole machine.
+
+use std::path::{Path, PathBuf};
+
+use crate::machines::ExperimentError;
+use crate::report::RunReport;
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/experiments/mobile-a76-sgemm.toml")
+}
+
+fn run(set: &[&str]) -> Result<RunReport, ExperimentError> {
+    let set: Vec<String> = set.iter().map(|s| s.to_string()).collect();
+    let exp = crate::experiment::load(&example(), &set)?;
+    Ok(exp.run()?.report)
+}
+
+fn stat(r: &RunReport, name: &str) -> u64 {
+    r.stats.iter().find(|e| e.name == name).map_or(0, |e| e.value)
+}
+
+/// Cycles per loop iteration of micro-kernel `kernel` on `core`, from two iteration counts.
+fn per_iteration(kernel: &str, core: &str, floats: u64) -> f64 {
+    let cycles = |iters: u64| {
+        let r = run(&[
+            &format!("kernel=\"../../workloads/kernels/aarch64/{kernel}\""),
+            &format!("core=\"../mobile/{core}\""),
+            "driver=\"loop\"",
+            &format!("m={iters}"),
+            &format!("n={floats}"),
+        ])
+        .unwrap();
+        stat(&r, "core.cycles")
+    };
+    (cycles(300) - cycles(100)) as f64 / 200.0
+}
+
+#[test]
+fn the_big_core_meets_its_fmla_and_load_latencies() {
+    let a76 = "cortex-a76.toml";
+    // Eight FMLAs an iteration.
+    assert_eq!(per_iteration("fmla_chain_mul.s", a76, 32), 8.0 * 4.0, "FMLA latency 4");
+    assert_eq!(per_iteration("fmla_chain_acc.s", a76, 32), 8.0 * 2.0, "accumulator forwarding 2");
+    assert_eq!(per_iteration("fmla_independent.s", a76, 32), 4.0, "two ASIMD pipes: 2 a cycle");
+    // Eight dependent L1-hitting loads an iteration at the load-to-use latency.
+    assert_eq!(per_iteration("load_chain.s", a76, 16), 8.0 * 4.0);
+}
+
+#[test]
+fn the_little_core_has_no_forwarding_and_one_q_fmla_a_cycle() {
+    let a55 = "cortex-a55.toml";
+    assert_eq!(per_iteration("fmla_chain_acc.s", a55, 32), 8.0 * 4.0);
+    assert_eq!(per_iteration("fmla_independent.s", a55, 32), 8.0);
+}
+
+#[test]
+fn an_l1_resident_loop_makes_no_l2_traffic_beyond_its_first_pass() {
+    // 16 KB read 10 and 20 times: the same L2 accesses (its 256 lines once, the prefetches
+    // 512 B past its end, C's line), none more for the extra passes.
+    let l2 = |passes: u64| {
+        let r = run(&[
+            "kernel=\"../../workloads/kernels/aarch64/stream_sum.s\"",
+            "driver=\"loop\"",
+            &format!("m={passes}"),
+            "n=4096",
+        ])
+        .unwrap();
+        assert_eq!(stat(&r, "l1d.accesses") - stat(&r, "l1d.hits"), stat(&r, "l2.accesses"));
+        stat(&r, "l2.accesses")
+    };
+    let (ten, twenty) = (l2(10), l2(20));
+    assert_eq!(ten, twenty);
+    assert!((256..=272).contains(&ten), "{ten} L2 accesses");
+}
+
+#[test]
+fn a_streaming_loop_is_bounded_by_the_dram() {
+    // 16 MB, eight times the L3: every line from DRAM once, no faster than the calibrated stream.
+    let r = run(&[
+        "kernel=\"../../workloads/kernels/aarch64/stream_sum.s\"",
+        "driver=\"loop\"",
+        "m=1",
+        "n=4194304",
+    ])
+    .unwrap();
+    let lines = stat(&r, "dram.lines_read");
+    assert!((262_144..=262_160).contains(&lines), "{lines} lines");
+    let bw = r.derived["dram.bandwidth_gb_s"].value;
+    let peak = r.derived["dram.stream_gb_s"].value;
+    assert!(bw <= peak * 1.001 && bw > 0.2 * peak, "{bw} GB/s against {peak}");
+}
+
+#[test]
+fn a_gemm_kernel_that_does_not_compute_the_product_fails_its_check() {
+    let r = run(&[]).unwrap();
+    // Against a product summed in f64: the f32 kernel is within rounding.
+    assert!(r.derived["check.max_rel_error"].value < 1e-6);
+    let e = run(&["kernel=\"../../workloads/kernels/aarch64/fmla_chain_acc.s\"", "m=4", "n=4", "k=4"]).unwrap_err();
+    assert!(matches!(e, ExperimentError::Check(_)) && !e.is_bad_input(), "{e}");
+}
