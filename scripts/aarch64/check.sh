@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every bundled AArch64 kernel twice on the same inputs: in sparsim (functional execution,
 # `sparsim kernel run`) and natively under qemu-aarch64 (assembled by Debian's cross GCC, linked
-# with harness.c), and checks that the output regions are byte-identical.
+# with harness.c), and checks that the output regions are byte-identical; the same for kernels as
+# the WebAssembly profile rewrites them (`sparsim kernel lower`).
 #
 #   scripts/aarch64/check.sh        # installs gcc-aarch64-linux-gnu and qemu-user if missing (Debian)
 #
@@ -18,7 +19,7 @@ cargo build --release --quiet
 sparsim=$PWD/target/release/sparsim
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-# kernel, driver, m, n, k: each bundled kernel with one or more shapes.
+# kernel, driver, m, n, k[, WebAssembly profile]: each bundled kernel with one or more shapes.
 cases=(
     "sgemm_4x4 gemm 4 4 1"
     "sgemm_4x4 gemm 8 8 16"
@@ -30,22 +31,36 @@ cases=(
     "load_chain loop 20 16 0"
     "stream_sum loop 3 4096 0"
     "branchy loop 2 1000 0"
+    "sgemm_4x4 gemm 12 20 33 guard"
+    "sgemm_4x4 gemm 12 20 33 explicit --relaxed-simd"
+    "fmla_independent loop 50 32 0 guard"
+    "stream_sum loop 3 4096 0 explicit"
+    "branchy loop 2 1000 0 explicit"
 )
 status=0
 n=0
 for c in "${cases[@]}"; do
-    read -r name driver m nn k <<<"$c"
+    read -r name driver m nn k wasm relaxed <<<"$c"
     src=workloads/kernels/aarch64/$name.s
-    exe=$work/$name
-    [[ -x $exe ]] || aarch64-linux-gnu-gcc -O2 -static -DKERNEL="$name" -o "$exe" scripts/aarch64/harness.c "$src"
+    profile=()
     tag="$name-$driver-$m-$nn-$k"
-    "$sparsim" kernel run "$src" --driver "$driver" --m "$m" --n "$nn" --k "$k" --seed 7 \
+    if [[ -n ${wasm:-} ]]; then
+        profile=(--wasm "$wasm" ${relaxed:+"$relaxed"})
+        tag="$tag-wasm-$wasm${relaxed:+-relaxed}"
+        "$sparsim" kernel lower "$src" "${profile[@]}" >"$work/$tag.s"
+        asm=$work/$tag.s
+    else
+        asm=$src
+    fi
+    exe=$work/$tag.exe
+    aarch64-linux-gnu-gcc -O2 -static -DKERNEL="$name" -o "$exe" scripts/aarch64/harness.c "$asm"
+    "$sparsim" kernel run "$src" "${profile[@]}" --driver "$driver" --m "$m" --n "$nn" --k "$k" --seed 7 \
         --inputs "$work/$tag.in" --output "$work/$tag.sparsim" >/dev/null
     qemu-aarch64 "$exe" "$work/$tag.in" "$work/$tag.qemu"
     if cmp -s "$work/$tag.sparsim" "$work/$tag.qemu"; then
-        printf '%-40s identical (%s bytes)\n' "$tag" "$(stat -c %s "$work/$tag.qemu")"
+        printf '%-56s identical (%s bytes)\n' "$tag" "$(stat -c %s "$work/$tag.qemu")"
     else
-        printf '%-40s DIFFERENT\n' "$tag"
+        printf '%-56s DIFFERENT\n' "$tag"
         status=1
     fi
     n=$((n + 1))

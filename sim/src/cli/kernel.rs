@@ -8,6 +8,7 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 
 use sparsim::program::aarch64::driver::{inputs_file, Layout};
+use sparsim::program::aarch64::wasm::{lower, Bounds, WasmProfile};
 use sparsim::program::aarch64::{parse, Kernel, Machine};
 
 use super::{bad, create_new};
@@ -27,6 +28,11 @@ pub enum KernelCmd {
         after_help = "Example:\n  sparsim kernel listing workloads/kernels/aarch64/sgemm_4x4.s --driver gemm --m 8 --n 8 --k 16"
     )]
     Listing(KernelArgs),
+    /// Print a kernel as the WebAssembly profile rewrites it (--wasm), as GNU assembly.
+    #[command(
+        after_help = "Example:\n  sparsim kernel lower workloads/kernels/aarch64/sgemm_4x4.s --wasm explicit > sgemm_wasm.s"
+    )]
+    Lower(KernelArgs),
 }
 
 /// A kernel and its driver.
@@ -58,6 +64,13 @@ pub struct KernelArgs {
     /// Write the output region C here (a new file), raw bytes.
     #[arg(long)]
     output: Option<PathBuf>,
+    /// Run the kernel as the WebAssembly profile lowers it, with bounds checks `guard` (none) or
+    /// `explicit` (a compare and branch per access).
+    #[arg(long, value_name = "guard|explicit")]
+    wasm: Option<String>,
+    /// With --wasm: relaxed SIMD is available (fused multiply-add kept).
+    #[arg(long)]
+    relaxed_simd: bool,
 }
 
 impl KernelArgs {
@@ -79,10 +92,31 @@ impl KernelArgs {
         Ok(l)
     }
 
-    fn kernel(&self) -> Result<Kernel> {
+    /// The kernel's text, lowered by the WebAssembly profile if asked.
+    fn text(&self) -> Result<String> {
         let text = std::fs::read_to_string(&self.file)
             .map_err(|e| bad(format!("{}: cannot read: {e}", self.file.display())))?;
-        parse(&text, &self.file).map_err(bad)
+        let bounds = match self.wasm.as_deref() {
+            None => {
+                if self.relaxed_simd {
+                    return Err(bad("--relaxed-simd goes with --wasm guard|explicit"));
+                }
+                return Ok(text);
+            }
+            Some("guard") => Bounds::Guard,
+            Some("explicit") => Bounds::Explicit,
+            Some(other) => return Err(bad(format!("--wasm {other:?}: use guard or explicit"))),
+        };
+        let profile = WasmProfile {
+            relaxed_simd: self.relaxed_simd,
+            bounds_checks: bounds,
+            vector_registers: 32,
+        };
+        lower(&text, &self.file, &profile).map_err(bad)
+    }
+
+    fn kernel(&self) -> Result<Kernel> {
+        parse(&self.text()?, &self.file).map_err(bad)
     }
 }
 
@@ -91,6 +125,13 @@ pub fn run(cmd: KernelCmd) -> Result<()> {
     let (args, listing) = match cmd {
         KernelCmd::Run(a) => (a, false),
         KernelCmd::Listing(a) => (a, true),
+        KernelCmd::Lower(a) => {
+            if a.wasm.is_none() {
+                return Err(bad("kernel lower needs --wasm guard|explicit"));
+            }
+            print!("{}", a.text()?);
+            return Ok(());
+        }
     };
     let kernel = args.kernel()?;
     let layout = args.layout()?;

@@ -26,6 +26,7 @@ use crate::engine::StopReason;
 use crate::machines::common::{assemble_report, flatten_keys, Derived, ReportMeta, RunEnd};
 use crate::machines::{Experiment, ExperimentError, Machine, Outcome};
 use crate::program::aarch64::driver::Layout;
+use crate::program::aarch64::wasm::{lower, WasmProfile};
 use crate::program::aarch64::{parse, Class, Kernel};
 use crate::report::{fmt_num, RunReport};
 use crate::stats::{StatEntry, StatTree, Unit};
@@ -65,6 +66,8 @@ pub struct MobileExperiment {
     pub budget: u64,
     /// Energy table, relative to this file. Default: none.
     pub energy_table: Option<PathBuf>,
+    /// Run the kernel as the WebAssembly profile lowers it. Default: native.
+    pub wasm: Option<WasmProfile>,
 }
 
 fn one() -> u64 {
@@ -75,8 +78,21 @@ fn budget() -> u64 {
 }
 
 /// Overrides of these keys go to the experiment file; all others to its core file.
-pub const EXPERIMENT_KEYS: [&str; 11] = [
-    "kind", "name", "kernel", "core", "driver", "m", "n", "k", "seed", "budget", "energy_table",
+pub const EXPERIMENT_KEYS: [&str; 14] = [
+    "kind",
+    "name",
+    "kernel",
+    "core",
+    "driver",
+    "m",
+    "n",
+    "k",
+    "seed",
+    "budget",
+    "energy_table",
+    "wasm.relaxed_simd",
+    "wasm.bounds_checks",
+    "wasm.vector_registers",
 ];
 
 /// A mobile experiment, loaded and checked.
@@ -282,9 +298,14 @@ impl Experiment for MobileRun {
 
     fn describe(&self) -> String {
         format!(
-            "{}: {} ({} driver, m {} n {} k {}) on {} at {} GHz",
+            "{}: {}{} ({} driver, m {} n {} k {}) on {} at {} GHz",
             self.exp.name,
             self.exp.kernel.display(),
+            self.exp.wasm.map_or(String::new(), |w| format!(
+                " as WebAssembly (relaxed SIMD {}, bounds checks {:?})",
+                if w.relaxed_simd { "on" } else { "off" },
+                w.bounds_checks
+            )),
             self.exp.driver,
             self.exp.m,
             self.exp.n,
@@ -352,6 +373,23 @@ impl Machine for Mobile {
             file: kpath.clone(),
             source,
         })?;
+        let to_config = |e: crate::program::aarch64::ParseError| {
+            ExperimentError::Config(crate::config::ConfigError::Invalid {
+                file: kpath.clone(),
+                invalid: Invalid::new(format!("line {}", e.line), e.text.clone(), e.msg.clone()),
+            })
+        };
+        let ktext = match &exp.wasm {
+            Some(w) => {
+                if w.vector_registers == 0 || w.vector_registers > 32 {
+                    return Err(Invalid::new("wasm.vector_registers", w.vector_registers, "must be 1 to 32")
+                        .in_file(file)
+                        .into());
+                }
+                lower(&ktext, &kpath, w).map_err(to_config)?
+            }
+            None => ktext,
+        };
         let kernel = parse(&ktext, &kpath).map_err(|e| {
             ExperimentError::Config(crate::config::ConfigError::Invalid {
                 file: kpath.clone(),

@@ -24,6 +24,7 @@ pub mod exec;
 pub mod parse;
 #[cfg(test)]
 mod tests;
+pub mod wasm;
 
 pub use exec::{DynInst, ExecError, Machine, Memory};
 pub use parse::{parse, ParseError};

@@ -20,7 +20,7 @@ pub struct ParseError {
 }
 
 /// A label reference waiting for its target.
-enum Target {
+pub(super) enum Target {
     Named(String),
     /// A numeric label `n`, backwards (`nb`) or forwards (`nf`).
     Local(u64, bool),
@@ -203,7 +203,7 @@ fn operands(s: &str) -> Vec<String> {
     out
 }
 
-type R<T> = Result<T, String>;
+pub(super) type R<T> = Result<T, String>;
 
 fn gp(s: &str) -> R<(Gp, Width)> {
     let s = s.trim().to_ascii_lowercase();
@@ -443,7 +443,7 @@ fn count(ops: &[String], n: usize, form: &str) -> R<()> {
 }
 
 /// One instruction (and its branch target, resolved later).
-fn instruction(stmt: &str) -> R<(Inst, Option<Target>)> {
+pub(super) fn instruction(stmt: &str) -> R<(Inst, Option<Target>)> {
     let (mn, rest) = stmt.split_once(char::is_whitespace).unwrap_or((stmt, ""));
     let mn = mn.to_ascii_lowercase();
     let ops = operands(rest);
