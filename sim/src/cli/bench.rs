@@ -1,5 +1,6 @@
 //! `sparsim bench`: the simulator's own speed on fixed workloads (events, cache accesses, PIUMA
-//! instructions, SAT training steps, DRAM requests, sweep points per second).
+//! instructions, SAT training steps, mobile-core instructions, DRAM requests, sweep points per
+//! second).
 
 use std::time::Instant;
 
@@ -106,6 +107,28 @@ pub fn run(args: BenchArgs) -> Result<()> {
             out.work.0 as f64 / s / 1e6,
             out.work.0
         );
+    }
+    let mobile = bundled("configs/experiments/mobile-a76-sgemm.toml");
+    if mobile.exists() {
+        // The out-of-order core on a 128^3 SGEMM: functional execution and timing of every
+        // instruction, as `run` times itself (the DRAM calibration before the clock starts).
+        for core in ["cortex-a76", "cortex-a55"] {
+            let set = [
+                "m=128".to_string(),
+                "n=128".into(),
+                "k=128".into(),
+                format!("core=\"../mobile/{core}.toml\""),
+            ];
+            let exp = sparsim::experiment::load(&mobile, &set).map_err(experiment_error)?;
+            let out = exp.run().map_err(experiment_error)?;
+            let s = out.wall.as_secs_f64();
+            println!(
+                "{:<44} {:>10.2} M instructions/s  ({} in {s:.2} s; target 3 M/s for the out-of-order core)",
+                format!("mobile: {core} on SGEMM 128^3"),
+                out.work.0 as f64 / s / 1e6,
+                out.work.0
+            );
+        }
     }
     for preset in ["DDR4-3200", "DDR5-4400", "HBM2"] {
         time(
