@@ -423,8 +423,13 @@ impl Machine for Mobile {
             .iter()
             .filter_map(|(k, v)| k.strip_suffix(".miss_rate").map(|p| format!("{p} {}", fmt_num(v.value))))
             .collect();
+        let energy = if r.energy.total_pj > 0.0 {
+            format!("; energy {} uJ", fmt_num(r.energy.total_pj / 1e6))
+        } else {
+            String::new()
+        };
         vec![
-            format!("{} cycles ({} us), IPC {}; pipe utilisation: {}", m("cycles"), m("time_us"), m("ipc"), pipes.join(", ")),
+            format!("{} cycles ({} us), IPC {}{energy}; pipe utilisation: {}", m("cycles"), m("time_us"), m("ipc"), pipes.join(", ")),
             format!("miss rates: {}; DRAM {} GB/s; mispredicts {}", misses.join(", "), m("dram.bandwidth_gb_s"), m("mispredict_rate")),
         ]
     }
