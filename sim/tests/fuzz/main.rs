@@ -159,6 +159,39 @@ fn parse_scalesim_topology(b: &[u8]) {
     }
 }
 
+fn parse_kernel(b: &[u8]) {
+    use sparsim::program::aarch64::{driver::Layout, parse, wasm, Machine};
+    let Some(t) = text(b) else { return };
+    if let Ok(k) = parse(t, name()) {
+        let l = Layout::Loop {
+            iterations: 3,
+            floats: 64,
+        }
+        .launch(1);
+        let mut m = Machine::new(&k, &l.args, l.sp, l.mem);
+        let _ = m.run(10_000, |_| {});
+        for bounds in [wasm::Bounds::Guard, wasm::Bounds::Explicit] {
+            let p = wasm::WasmProfile {
+                relaxed_simd: false,
+                bounds_checks: bounds,
+                vector_registers: 24,
+            };
+            if let Ok(lowered) = wasm::lower(t, name(), &p) {
+                let _ = parse(&lowered, name());
+            }
+        }
+    }
+}
+
+fn parse_core(b: &[u8]) {
+    let Some(t) = text(b) else { return };
+    if let Ok(c) =
+        sparsim::config::parse::<sparsim::machines::mobile::config::CoreConfig>(t, name(), &[])
+    {
+        let _ = c.resolve();
+    }
+}
+
 fn parse_hierarchy(b: &[u8]) {
     let Some(t) = text(b) else { return };
     if let Ok(c) =
@@ -282,6 +315,18 @@ fn targets() -> Vec<Target> {
             extra_bytes: 1 << 20,
         },
         Target {
+            name: "aarch64-kernel",
+            seeds: files("workloads/kernels/aarch64", "s", 100_000),
+            parse: parse_kernel,
+            extra_bytes: 1 << 20,
+        },
+        Target {
+            name: "mobile-core",
+            seeds: files("configs/mobile", "toml", 100_000),
+            parse: parse_core,
+            extra_bytes: 1 << 20,
+        },
+        Target {
             name: "scalesim-config",
             seeds: files("configs/scalesim", "cfg", 100_000),
             parse: parse_scalesim_config,
@@ -312,6 +357,13 @@ const TOKENS: &[&[u8]] = &[
     b"OptimizedMapping : true\n",
     b"[sparsity]\n",
     b"DP",
+    b"fmla v0.4s, v1.4s, v2.s[3]\n",
+    b"ldr q0, [x0], #16\n",
+    b"[x1, x2, lsl #3]",
+    b"b.ne 1b\n",
+    b"1:\n",
+    b"ret\n",
+    b"#-1",
     b"pattern",
     b"skew-symmetric",
     b"hermitian",
