@@ -34,7 +34,15 @@ use crate::program::aarch64::Class;
 pub trait DataMemory {
     /// An access of `size` bytes at `addr` issued at cycle `at`.
     fn access(&mut self, addr: u64, size: u32, kind: Access, at: u64) -> u64;
+
+    /// Which level served the last access (0: the first). Default 0.
+    fn last_level(&self) -> usize {
+        0
+    }
 }
+
+/// Levels of a data memory the pipeline tells apart when it attributes cycles.
+pub const MAX_LEVELS: usize = 8;
 
 /// What a memory access is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -294,6 +302,13 @@ crate::stats_struct! {
         issue_wait_operands: Cycles = "Cycles instructions waited in the queue for their operands (summed)",
         issue_wait_pipe: Cycles = "Cycles instructions waited, operands ready, for a free pipe or an issue slot (summed)",
         load_cycles: Cycles = "Cycles from load issue to data (summed over loads)",
+        stack_frontend: Cycles = "Cycles attributed to the front end: the instruction retiring next was not decoded yet (width, redirects)",
+        stack_window: Cycles = "Cycles attributed to a full window or issue queue: decoded, not dispatched",
+        stack_dependency: Cycles = "Cycles attributed to waiting for operands",
+        stack_pipe: Cycles = "Cycles attributed to waiting for a free pipe or issue slot (operands ready)",
+        stack_execute: Cycles = "Cycles attributed to execution latency (an L1 hit included)",
+        stack_memory: Cycles = "Cycles attributed to memory beyond L1 (see memory_cycles by level)",
+        stack_retire: Cycles = "Cycles attributed to the retire width",
     }
 }
 
@@ -306,6 +321,10 @@ pub struct Pipeline<'c> {
     pub group_busy: Vec<u64>,
     /// Instructions per class, indexed as [`Class::ALL`].
     pub class_count: [u64; 14],
+    /// Of the memory cycles of the stack, those per level that served the access.
+    pub memory_cycles: [u64; MAX_LEVELS],
+    /// Of the pipe cycles of the stack, those per pipe group.
+    pub pipe_cycles: Vec<u64>,
     ready: [u64; N_REGS],
     ready_acc: [u64; N_REGS],
     calendars: Vec<Calendar>,
@@ -333,6 +352,8 @@ impl<'c> Pipeline<'c> {
             stats: PipelineStats::default(),
             group_busy: vec![0; cfg.groups.len()],
             class_count: [0; 14],
+            memory_cycles: [0; MAX_LEVELS],
+            pipe_cycles: vec![0; cfg.groups.len()],
             ready: [0; N_REGS],
             ready_acc: [0; N_REGS],
             calendars: cfg.groups.iter().map(|g| Calendar::new(g.count)).collect(),
@@ -451,11 +472,14 @@ impl<'c> Pipeline<'c> {
         self.iq_rings[g][iq_slot] = issue;
         self.iq_pos[g] += 1;
         // Execute.
-        let mut done = issue + t.latency as u64;
+        let executed = issue + t.latency as u64;
+        let mut done = executed;
+        let mut level = 0;
         match d.class {
             Class::Load | Class::VecLoad | Class::LoadDup => {
                 self.stats.loads += 1;
                 done = mem.access(d.addr, d.size, Access::Load, issue + t.latency as u64);
+                level = mem.last_level().min(MAX_LEVELS - 1);
                 self.stats.load_cycles += done - issue;
             }
             Class::Prefetch => {
@@ -500,6 +524,7 @@ impl<'c> Pipeline<'c> {
             }
         }
         // Retire in order, retire_width a cycle.
+        let prev = self.last_retire;
         let mut retire = done.max(self.last_retire);
         if retire == self.last_retire {
             if self.retire_used == cfg.retire_width {
@@ -510,6 +535,23 @@ impl<'c> Pipeline<'c> {
             self.retire_used = 0;
         }
         self.retire_used += 1;
+        // Where the cycles since the last retirement went: the part of this instruction's
+        // timeline each falls in.
+        if retire > prev {
+            let part = |a: u64, b: u64| b.min(retire).saturating_sub(a.max(prev));
+            let st = &mut self.stats;
+            st.stack_frontend += part(0, decoded);
+            st.stack_window += part(decoded, dispatch);
+            st.stack_dependency += part(dispatch, ready);
+            let p = part(ready, issue);
+            st.stack_pipe += p;
+            self.pipe_cycles[g] += p;
+            st.stack_execute += part(issue, executed);
+            let m = part(executed, done);
+            st.stack_memory += m;
+            self.memory_cycles[level] += m;
+            st.stack_retire += part(done, u64::MAX);
+        }
         self.last_retire = retire;
         self.retire_ring[rob_slot] = retire;
         self.seq += 1;

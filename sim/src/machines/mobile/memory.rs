@@ -73,6 +73,7 @@ pub struct Hierarchy {
     line_cycles: f64,
     dram_latency: u64,
     pending: HashMap<u64, u64>,
+    last_level: usize,
     /// DRAM-side counters.
     pub dram: DramSideStats,
 }
@@ -99,6 +100,7 @@ impl Hierarchy {
             line_cycles,
             dram_latency,
             pending: HashMap::new(),
+            last_level: 0,
             dram: DramSideStats::default(),
         }
     }
@@ -126,8 +128,9 @@ impl Hierarchy {
         }
     }
 
-    /// One line's access at cycle `at`; returns when its data is ready.
-    fn line(&mut self, line: u64, store: bool, at: u64) -> u64 {
+    /// One line's access at cycle `at`; returns when its data is ready and which level served
+    /// it (the number of levels for DRAM).
+    fn line(&mut self, line: u64, store: bool, at: u64) -> (u64, usize) {
         if let Some(&ready) = self.pending.get(&line) {
             if ready > at {
                 let l1 = &mut self.levels[0];
@@ -136,7 +139,7 @@ impl Hierarchy {
                 if store {
                     l1.tags.access(line, false, true);
                 }
-                return ready;
+                return (ready, 0);
             }
         }
         let l1_latency = self.levels[0].latency;
@@ -152,7 +155,7 @@ impl Hierarchy {
             lvl.stats.misses += 1;
         }
         if hit_at == Some(0) {
-            return at;
+            return (at, 0);
         }
         // A miss in L1: wait for a miss-status register.
         let l1 = &mut self.levels[0];
@@ -188,7 +191,14 @@ impl Hierarchy {
             self.pending.retain(|_, r| *r > at);
         }
         self.pending.insert(line, ready);
-        ready
+        (ready, hit_at.unwrap_or(self.levels.len()))
+    }
+
+    /// Names of what [`DataMemory::last_level`] counts: the levels, then `dram`.
+    pub fn level_names(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.levels.iter().map(|l| l.name.clone()).collect();
+        v.push("dram".into());
+        v
     }
 }
 
@@ -197,14 +207,23 @@ impl DataMemory for Hierarchy {
         let first = addr >> self.line_shift;
         let last = (addr + size.max(1) as u64 - 1) >> self.line_shift;
         let mut ready = at;
+        let mut level = 0;
         for line in first..=last {
-            let r = self.line(line, kind == Access::Store, at);
-            ready = ready.max(r);
+            let (r, l) = self.line(line, kind == Access::Store, at);
+            if r >= ready {
+                ready = r;
+                level = level.max(l);
+            }
         }
+        self.last_level = level;
         match kind {
             // A store retires into the store buffer; a prefetch is not waited for.
             Access::Store | Access::Prefetch => at,
             Access::Load => ready,
         }
+    }
+
+    fn last_level(&self) -> usize {
+        self.last_level
     }
 }

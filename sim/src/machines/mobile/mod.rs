@@ -225,6 +225,22 @@ impl MobileRun {
                 doc: "Pipe-cycles the group's pipes were busy (summed over its pipes)",
             });
         }
+        for (g, c) in self.resolved.pipeline.groups.iter().zip(&p.pipe_cycles) {
+            stats.entries.push(StatEntry {
+                name: format!("core.stack_pipe.{}", g.name),
+                value: *c,
+                unit: Unit::Cycles,
+                doc: "Of the pipe cycles of the stack, those waiting for this group",
+            });
+        }
+        for (i, n) in mem.level_names().iter().enumerate().take(crate::blocks::pipeline::MAX_LEVELS) {
+            stats.entries.push(StatEntry {
+                name: format!("core.stack_memory.{n}"),
+                value: p.memory_cycles[i],
+                unit: Unit::Cycles,
+                doc: "Of the memory cycles of the stack, those of accesses this level served",
+            });
+        }
         for l in &mem.levels {
             stats.add(&l.name, &l.stats);
         }
@@ -255,6 +271,20 @@ impl MobileRun {
         }
         d.put("dram.bandwidth_gb_s", (g("dram.bytes_read") + g("dram.bytes_written")) / secs / 1e9, "GB/s", "DRAM bytes over the run's time");
         d.put("dram.stream_gb_s", transfer.stream_rate * 1e3, "GB/s", "Sustained streaming bandwidth of the DRAM, as calibrated on the dram block");
+        d.put(
+            "decode_utilisation",
+            p.stats.instructions as f64 / (cycles as f64 * self.resolved.pipeline.decode_width as f64),
+            "ratio",
+            "Instructions over decode slots: near 1, the front end's width bounds the run",
+        );
+        for part in ["frontend", "window", "dependency", "pipe", "execute", "memory", "retire"] {
+            d.put(
+                format!("cycles_share.{part}"),
+                g(&format!("core.stack_{part}")) / cycles as f64,
+                "ratio",
+                "Share of the cycles between retirements attributed to this: what the instruction retiring next was doing then (a throughput limit with a window that is not full shows as its execution: see the utilisations)",
+            );
+        }
         d.put("mispredict_rate", g("core.mispredicts") / g("core.branches").max(1.0), "ratio", "Mispredicted over conditional branches");
         if let Some(e) = check {
             d.put("check.max_rel_error", e, "ratio", "Largest error of C against a plain product, over the sum of its terms' magnitudes");
