@@ -243,3 +243,38 @@ fn configs_refuse_zero_widths_small_windows_and_zero_latencies() {
     big().check("core").unwrap();
     little().check("core").unwrap();
 }
+
+/// Every cycle is attributed once: the stack sums to the cycles, on both kinds of core.
+#[test]
+fn the_cycle_stack_adds_up_to_the_cycles() {
+    for cfg in [big(), little()] {
+        for kernel in ["stream_sum.s", "branchy.s", "fmla_chain_mul.s"] {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../workloads/kernels/aarch64")
+                .join(kernel);
+            let k = parse(&std::fs::read_to_string(&path).unwrap(), &path).unwrap();
+            let l = Layout::Loop {
+                iterations: 3,
+                floats: 512,
+            }
+            .launch(1);
+            let mut m = Machine::new(&k, &l.args, l.sp, l.mem);
+            let mut p = Pipeline::new(&cfg);
+            let mut mem = FixedLatency(3);
+            while let Some(d) = m.step(1 << 30).unwrap() {
+                p.push(&d, &mut mem);
+            }
+            let s = &p.stats;
+            let sum = s.stack_frontend
+                + s.stack_window
+                + s.stack_dependency
+                + s.stack_pipe
+                + s.stack_execute
+                + s.stack_memory
+                + s.stack_retire;
+            assert_eq!(sum, s.cycles, "{kernel}");
+            assert_eq!(p.pipe_cycles.iter().sum::<u64>(), s.stack_pipe);
+            assert_eq!(p.memory_cycles.iter().sum::<u64>(), s.stack_memory);
+        }
+    }
+}
