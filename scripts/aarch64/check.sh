@@ -19,7 +19,8 @@ cargo build --release --quiet
 sparsim=$PWD/target/release/sparsim
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-# kernel, driver, m, n, k[, WebAssembly profile]: each bundled kernel with one or more shapes.
+# kernel, driver, m, n, k[, WebAssembly profile and its options]: each bundled kernel with one or
+# more shapes.
 cases=(
     "sgemm_4x4 gemm 4 4 1"
     "sgemm_4x4 gemm 8 8 16"
@@ -36,17 +37,20 @@ cases=(
     "fmla_independent loop 50 32 0 guard"
     "stream_sum loop 3 4096 0 explicit"
     "branchy loop 2 1000 0 explicit"
+    "sgemm_4x4 gemm 12 20 33 explicit --vector-registers 16"
+    "fmla_independent loop 50 32 0 guard --vector-registers 12"
 )
 status=0
 n=0
 for c in "${cases[@]}"; do
-    read -r name driver m nn k wasm relaxed <<<"$c"
+    read -r name driver m nn k wasm options <<<"$c"
     src=workloads/kernels/aarch64/$name.s
     profile=()
     tag="$name-$driver-$m-$nn-$k"
     if [[ -n ${wasm:-} ]]; then
-        profile=(--wasm "$wasm" ${relaxed:+"$relaxed"})
-        tag="$tag-wasm-$wasm${relaxed:+-relaxed}"
+        # shellcheck disable=SC2206 # the options are words
+        profile=(--wasm "$wasm" ${options:-})
+        tag="$tag-wasm-$wasm$(echo "${options:-}" | tr -d ' -' | sed 's/^/-/;s/^-$//')"
         "$sparsim" kernel lower "$src" "${profile[@]}" >"$work/$tag.s"
         asm=$work/$tag.s
     else

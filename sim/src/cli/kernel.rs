@@ -71,6 +71,9 @@ pub struct KernelArgs {
     /// With --wasm: relaxed SIMD is available (fused multiply-add kept).
     #[arg(long)]
     relaxed_simd: bool,
+    /// With --wasm: vector registers kept in registers (v0 up); the rest are spilled.
+    #[arg(long, default_value_t = 32)]
+    vector_registers: u8,
 }
 
 impl KernelArgs {
@@ -98,8 +101,10 @@ impl KernelArgs {
             .map_err(|e| bad(format!("{}: cannot read: {e}", self.file.display())))?;
         let bounds = match self.wasm.as_deref() {
             None => {
-                if self.relaxed_simd {
-                    return Err(bad("--relaxed-simd goes with --wasm guard|explicit"));
+                if self.relaxed_simd || self.vector_registers != 32 {
+                    return Err(bad(
+                        "--relaxed-simd and --vector-registers go with --wasm guard|explicit",
+                    ));
                 }
                 return Ok(text);
             }
@@ -107,10 +112,16 @@ impl KernelArgs {
             Some("explicit") => Bounds::Explicit,
             Some(other) => return Err(bad(format!("--wasm {other:?}: use guard or explicit"))),
         };
+        if !(1..=32).contains(&self.vector_registers) {
+            return Err(bad(format!(
+                "--vector-registers {}: 1 to 32",
+                self.vector_registers
+            )));
+        }
         let profile = WasmProfile {
             relaxed_simd: self.relaxed_simd,
             bounds_checks: bounds,
-            vector_registers: 32,
+            vector_registers: self.vector_registers,
         };
         lower(&text, &self.file, &profile).map_err(bad)
     }

@@ -115,7 +115,7 @@ pub enum ExecError {
         regions: String,
     },
     /// No `ret` within the budget.
-    #[error("{file}:{line}: stopped at `{text}` (instruction {index}) after {executed} instructions without returning: the kernel runs away, or raise the instruction budget")]
+    #[error("{file}:{line}: stopped at `{text}` (instruction {index}, address entry + {:#x}) after {executed} instructions without returning: the kernel runs away, or raise the instruction budget", .index * 4)]
     Runaway {
         /// Kernel file.
         file: String,
