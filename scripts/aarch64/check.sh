@@ -32,6 +32,8 @@ cases=(
     "load_chain loop 20 16 0"
     "stream_sum loop 3 4096 0"
     "branchy loop 2 1000 0"
+    "spmm_16x1 spmm 64 24 40"
+    "spmm_16x1 spmm 16 7 9"
     "sgemm_4x4 gemm 12 20 33 guard"
     "sgemm_4x4 gemm 12 20 33 explicit --relaxed-simd"
     "fmla_independent loop 50 32 0 guard"
@@ -39,6 +41,7 @@ cases=(
     "branchy loop 2 1000 0 explicit"
     "sgemm_4x4 gemm 12 20 33 explicit --vector-registers 16"
     "fmla_independent loop 50 32 0 guard --vector-registers 12"
+    "spmm_16x1 spmm 64 24 40 explicit"
 )
 status=0
 n=0

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 
-use sparsim::program::aarch64::driver::{inputs_file, Layout};
+use sparsim::program::aarch64::driver::{inputs_file, permille, Layout};
 use sparsim::program::aarch64::wasm::{lower, Bounds, WasmProfile};
 use sparsim::program::aarch64::{parse, Kernel, Machine};
 
@@ -40,7 +40,8 @@ pub enum KernelCmd {
 pub struct KernelArgs {
     /// The kernel: AArch64 assembly in GNU syntax (workloads/kernels/aarch64/*.s).
     file: PathBuf,
-    /// Driver: `gemm` (A m x k, B k x n, C m x n) or `loop` (a buffer of n floats, m iterations).
+    /// Driver: `gemm` (A m x k, B k x n, C m x n), `spmm` (a sparse 1x1 convolution: m pixels,
+    /// n output and k input channels, CHW) or `loop` (a buffer of n floats, m iterations).
     #[arg(long, default_value = "gemm")]
     driver: String,
     /// m: rows of A and C (gemm) or iterations (loop).
@@ -55,6 +56,9 @@ pub struct KernelArgs {
     /// Seed of the input values.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// With the spmm driver: the share of zero weights, in [0, 1).
+    #[arg(long, default_value_t = 0.7)]
+    sparsity: f64,
     /// Stop a kernel that has not returned after this many instructions.
     #[arg(long, default_value_t = 1_000_000_000)]
     budget: u64,
@@ -88,7 +92,14 @@ impl KernelArgs {
                 iterations: self.m,
                 floats: self.n,
             },
-            other => return Err(bad(format!("--driver {other:?}: use gemm or loop"))),
+            "spmm" => Layout::Spmm {
+                hw: self.m,
+                cout: self.n,
+                cin: self.k,
+                sparsity_permille: permille(self.sparsity)
+                    .map_err(|e| bad(format!("--sparsity: {e}")))?,
+            },
+            other => return Err(bad(format!("--driver {other:?}: use gemm, spmm or loop"))),
         };
         l.check()
             .map_err(|e| bad(format!("--driver {}: {e}", self.driver)))?;

@@ -66,6 +66,9 @@ pub struct MobileExperiment {
     pub budget: u64,
     /// Energy table, relative to this file. Default: none.
     pub energy_table: Option<PathBuf>,
+    /// With the `spmm` driver: the share of zero weights, in [0, 1). Default 0.7.
+    #[serde(default = "seventy")]
+    pub sparsity: f64,
     /// Run the kernel as the WebAssembly profile lowers it. Default: native.
     pub wasm: Option<WasmProfile>,
 }
@@ -73,12 +76,16 @@ pub struct MobileExperiment {
 fn one() -> u64 {
     1
 }
+fn seventy() -> f64 {
+    0.7
+}
 fn budget() -> u64 {
     1_000_000_000
 }
 
 /// Overrides of these keys go to the experiment file; all others to its core file.
-pub const EXPERIMENT_KEYS: [&str; 14] = [
+pub const EXPERIMENT_KEYS: [&str; 15] = [
+    "sparsity",
     "kind",
     "name",
     "kernel",
@@ -117,8 +124,15 @@ impl MobileRun {
                 iterations: exp.m,
                 floats: exp.n,
             },
+            "spmm" => Layout::Spmm {
+                hw: exp.m,
+                cout: exp.n,
+                cin: exp.k,
+                sparsity_permille: crate::program::aarch64::driver::permille(exp.sparsity)
+                    .map_err(|e| Invalid::new("sparsity", exp.sparsity, e).in_file(file))?,
+            },
             other => {
-                return Err(Invalid::new("driver", format!("{other:?}"), "use gemm or loop")
+                return Err(Invalid::new("driver", format!("{other:?}"), "use gemm, spmm or loop")
                     .in_file(file)
                     .into())
             }
@@ -169,6 +183,9 @@ impl MobileRun {
     /// magnitudes of its terms (0 when bit-identical); a kernel that computes something else
     /// fails the run.
     fn check(&self, m: &crate::program::aarch64::Machine) -> Result<Option<f64>, ExperimentError> {
+        if let Layout::Spmm { hw, cout, cin, sparsity_permille } = self.layout {
+            return self.check_spmm(m, hw as usize, cout as usize, cin as usize, sparsity_permille);
+        }
         let Layout::Gemm { m: mm, n, k } = self.layout else {
             return Ok(None);
         };
@@ -201,6 +218,49 @@ impl MobileRun {
                     )));
                 }
                 worst = worst.max(err);
+            }
+        }
+        Ok(Some(worst))
+    }
+
+    /// For the SpMM driver: the output against a plain 1x1 convolution of the pruned weights.
+    fn check_spmm(
+        &self,
+        m: &crate::program::aarch64::Machine,
+        hw: usize,
+        cout: usize,
+        cin: usize,
+        permille: u64,
+    ) -> Result<Option<f64>, ExperimentError> {
+        use rand_core::SeedableRng;
+        let f = |b: &[u8]| -> Vec<f32> {
+            b.chunks(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect()
+        };
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(self.exp.seed);
+        let x = f(&crate::program::aarch64::driver::floats(&mut rng, (hw * cin) as u64));
+        let w = crate::program::aarch64::driver::prune(
+            &f(&crate::program::aarch64::driver::floats(&mut rng, (cout * cin) as u64)),
+            permille,
+        );
+        let c = f(&m.mem.region("C").expect("spmm lays out C").bytes);
+        let mut worst = 0f64;
+        for co in 0..cout {
+            for p in 0..hw {
+                let (mut acc, mut mag) = (0f64, 0f64);
+                for ci in 0..cin {
+                    let t = x[ci * hw + p] as f64 * w[co * cin + ci] as f64;
+                    acc += t;
+                    mag += t.abs();
+                }
+                let err = (c[co * hw + p] as f64 - acc).abs() / mag.max(f64::MIN_POSITIVE);
+                if err.is_nan() || (err > 1e-5 && mag > 0.0) || (mag == 0.0 && c[co * hw + p] != 0.0) {
+                    return Err(ExperimentError::Check(format!(
+                        "{}: out[{co}][{p}] = {} but the sparse convolution gives {acc}",
+                        self.kernel.file.display(),
+                        c[co * hw + p]
+                    )));
+                }
+                worst = worst.max(if mag > 0.0 { err } else { 0.0 });
             }
         }
         Ok(Some(worst))

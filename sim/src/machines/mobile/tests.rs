@@ -98,3 +98,25 @@ fn a_gemm_kernel_that_does_not_compute_the_product_fails_its_check() {
     let e = run(&["kernel=\"../../workloads/kernels/aarch64/fmla_chain_acc.s\"", "m=4", "n=4", "k=4"]).unwrap_err();
     assert!(matches!(e, ExperimentError::Check(_)) && !e.is_bad_input(), "{e}");
 }
+
+#[test]
+fn the_sparse_kernel_runs_checked_and_skips_pruned_weights() {
+    let spmm = |s: &str| {
+        run(&[
+            "kernel=\"../../workloads/kernels/aarch64/spmm_16x1.s\"",
+            "driver=\"spmm\"",
+            "m=64",
+            "n=32",
+            "k=64",
+            &format!("sparsity={s}"),
+        ])
+    };
+    let dense = spmm("0.0").unwrap();
+    let sparse = spmm("0.75").unwrap();
+    assert!(sparse.derived["check.max_rel_error"].value < 1e-6);
+    // A quarter of the non-zeros: a quarter of the FMLAs.
+    assert_eq!(stat(&sparse, "core.class.fma") * 4, stat(&dense, "core.class.fma"));
+    assert!(stat(&sparse, "core.cycles") < stat(&dense, "core.cycles"));
+    let e = spmm("1.0").unwrap_err();
+    assert!(e.is_bad_input() && e.to_string().contains("sparsity"), "{e}");
+}

@@ -4,6 +4,8 @@
 //!
 //! - `gemm`: A (m x k), B (k x n) and C (m x n) row-major f32; A and B seeded random values in
 //!   [-1, 1), C zero.
+//! - `spmm`: an unstructured sparse 1x1 convolution in CHW (input cin x hw, output cout x hw),
+//!   weights pruned by magnitude from seeded values and laid out as XNNPACK's SpMM takes them;
 //! - `loop`: a micro-kernel's buffers: `a` of n seeded random floats, `b` of 16, `c` of 64 zero
 //!   floats; m is the iteration count.
 //!
@@ -36,6 +38,19 @@ pub enum Layout {
         /// Columns of A, rows of B.
         k: u64,
     },
+    /// An unstructured sparse 1x1 convolution in CHW layout: input `cin` x `hw`, weights
+    /// `cout` x `cin` pruned by magnitude to `sparsity` (zeros over all weights), output
+    /// `cout` x `hw`; the weights in XNNPACK's SpMM format (see `spmm_16x1.s`).
+    Spmm {
+        /// Pixels (m; a multiple of 16).
+        hw: u64,
+        /// Output channels (n).
+        cout: u64,
+        /// Input channels (k).
+        cin: u64,
+        /// Share of zero weights, in thousandths (0 to 999).
+        sparsity_permille: u64,
+    },
     /// A micro-kernel: `iterations` (m) over a buffer of `floats` (n).
     Loop {
         /// m.
@@ -59,7 +74,7 @@ pub struct Launch {
 /// The largest region a driver lays out, in floats (256 MiB).
 pub const MAX_FLOATS: u64 = 1 << 26;
 
-fn floats(rng: &mut rand_pcg::Pcg64, n: u64) -> Vec<u8> {
+pub(crate) fn floats(rng: &mut rand_pcg::Pcg64, n: u64) -> Vec<u8> {
     let mut out = Vec::with_capacity(4 * n as usize);
     for _ in 0..n {
         // Uniform in [-1, 1): 24 random bits scaled, exactly representable.
@@ -79,6 +94,27 @@ impl Layout {
                 ("m x n", m.saturating_mul(n)),
             ],
             Layout::Loop { floats, .. } => vec![("n", floats)],
+            Layout::Spmm {
+                hw,
+                cout,
+                cin,
+                sparsity_permille,
+            } => {
+                if hw % 16 != 0 {
+                    return Err(format!("m = {hw} pixels: the SpMM kernels take blocks of 16; give a multiple of 16"));
+                }
+                if sparsity_permille >= 1000 {
+                    return Err(format!(
+                        "sparsity {}: must be in [0, 1)",
+                        sparsity_permille as f64 / 1000.0
+                    ));
+                }
+                vec![
+                    ("m x k", hw.saturating_mul(cin)),
+                    ("m x n", hw.saturating_mul(cout)),
+                    ("n x k", cout.saturating_mul(cin)),
+                ]
+            }
         };
         for (what, s) in sizes {
             if s == 0 || s > MAX_FLOATS {
@@ -98,6 +134,25 @@ impl Layout {
                 mem.add("B", B_BASE, floats(&mut rng, k * n));
                 mem.add("C", C_BASE, vec![0; 4 * (m * n) as usize]);
                 [A_BASE, B_BASE, C_BASE, m, n, k]
+            }
+            Layout::Spmm {
+                hw,
+                cout,
+                cin,
+                sparsity_permille,
+            } => {
+                mem.add("A", A_BASE, floats(&mut rng, hw * cin));
+                let w: Vec<f32> = floats(&mut rng, cout * cin)
+                    .chunks(4)
+                    .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
+                    .collect();
+                mem.add(
+                    "B",
+                    B_BASE,
+                    spmm_blob(&prune(&w, sparsity_permille), cout, cin, hw),
+                );
+                mem.add("C", C_BASE, vec![0; 4 * (hw * cout) as usize]);
+                [A_BASE, B_BASE, C_BASE, hw, cout, cin]
             }
             Layout::Loop {
                 iterations,
@@ -135,4 +190,62 @@ pub fn inputs_file(launch: &Launch) -> Vec<u8> {
         out.extend(a.to_le_bytes());
     }
     out
+}
+
+/// `w` with the `permille` thousandths of its entries of smallest magnitude set to zero (ties:
+/// the later entry first), as magnitude pruning does.
+pub fn prune(w: &[f32], permille: u64) -> Vec<f32> {
+    let zeros = (w.len() as u64 * permille / 1000) as usize;
+    let mut order: Vec<usize> = (0..w.len()).collect();
+    order.sort_by(|&a, &b| w[a].abs().total_cmp(&w[b].abs()).then(b.cmp(&a)));
+    let mut out = w.to_vec();
+    for &i in &order[..zeros] {
+        out[i] = 0.0;
+    }
+    out
+}
+
+/// The SpMM weights blob of a dense `cout` x `cin` matrix `w` (its zeros skipped), for inputs of
+/// `hw` pixels a channel: see `spmm_16x1.s`.
+pub fn spmm_blob(w: &[f32], cout: u64, cin: u64, hw: u64) -> Vec<u8> {
+    let mut values = Vec::new();
+    let mut counts = Vec::new();
+    let mut chans = Vec::new();
+    for co in 0..cout as usize {
+        let mut n = 0u32;
+        for ci in 0..cin as usize {
+            let v = w[co * cin as usize + ci];
+            if v != 0.0 {
+                values.push(v);
+                chans.push(ci as i64);
+                n += 1;
+            }
+        }
+        counts.push(n);
+    }
+    let stride = 4 * hw as i64;
+    let first = chans.first().copied().unwrap_or(0);
+    let mut out = Vec::new();
+    out.extend((values.len() as u32).to_le_bytes());
+    out.extend(((first * stride) as u32).to_le_bytes());
+    out.extend([0u8; 8]);
+    for v in &values {
+        out.extend(v.to_le_bytes());
+    }
+    for c in &counts {
+        out.extend(c.to_le_bytes());
+    }
+    for (i, &c) in chans.iter().enumerate() {
+        let next = chans.get(i + 1).copied().unwrap_or(first);
+        out.extend((((next - c) * stride) as i32).to_le_bytes());
+    }
+    out
+}
+
+/// A sparsity in [0, 1) as thousandths.
+pub fn permille(s: f64) -> Result<u64, String> {
+    if !(s.is_finite() && (0.0..1.0).contains(&s)) {
+        return Err(format!("{s} must be in [0, 1)"));
+    }
+    Ok((s * 1000.0).round().min(999.0) as u64)
 }

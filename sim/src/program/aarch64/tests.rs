@@ -221,3 +221,70 @@ fn flags_follow_the_architecture() {
     m.run(100, |_| {}).unwrap();
     assert_eq!(m.x[0], 7, "-1 is unsigned-higher than 1, and signed-less");
 }
+
+/// The XNNPACK-style SpMM against a plain 1x1 convolution of the same pruned weights, summing the
+/// non-zeros in input-channel order with fused multiply-adds as the kernel does: bit-identical.
+#[test]
+fn spmm_computes_the_sparse_convolution() {
+    use rand_core::SeedableRng;
+    let (k, _) = bundled("spmm_16x1.s");
+    for (hw, cout, cin, permille) in [
+        (16, 4, 8, 0),
+        (32, 8, 16, 700),
+        (48, 5, 33, 900),
+        (16, 3, 7, 999),
+    ] {
+        let layout = Layout::Spmm {
+            hw,
+            cout,
+            cin,
+            sparsity_permille: permille,
+        };
+        layout.check().unwrap();
+        let m = run(&k, layout, 11);
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(11);
+        let x = f32s(&super::driver::floats(&mut rng, hw * cin));
+        let w = super::driver::prune(
+            &f32s(&super::driver::floats(&mut rng, cout * cin)),
+            permille,
+        );
+        let zeros = w.iter().filter(|v| **v == 0.0).count();
+        assert_eq!(zeros, (cout * cin * permille / 1000) as usize);
+        let c = f32s(&m.mem.region("C").unwrap().bytes);
+        let (hw, cout, cin) = (hw as usize, cout as usize, cin as usize);
+        for co in 0..cout {
+            for p in 0..hw {
+                let mut acc = 0f32;
+                for ci in 0..cin {
+                    let wv = w[co * cin + ci];
+                    if wv != 0.0 {
+                        acc = x[ci * hw + p].mul_add(wv, acc);
+                    }
+                }
+                assert_eq!(
+                    c[co * hw + p].to_bits(),
+                    acc.to_bits(),
+                    "out[{co}][{p}] at {permille} per mille"
+                );
+            }
+        }
+    }
+    assert!(Layout::Spmm {
+        hw: 20,
+        cout: 4,
+        cin: 4,
+        sparsity_permille: 0
+    }
+    .check()
+    .unwrap_err()
+    .contains("multiple of 16"));
+    assert!(Layout::Spmm {
+        hw: 16,
+        cout: 4,
+        cin: 4,
+        sparsity_permille: 1000
+    }
+    .check()
+    .unwrap_err()
+    .contains("[0, 1)"));
+}
