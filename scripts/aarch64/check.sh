@@ -34,6 +34,8 @@ cases=(
     "branchy loop 2 1000 0"
     "spmm_16x1 spmm 64 24 40"
     "spmm_16x1 spmm 16 7 9"
+    "spmm_16x4 spmm4 64 24 40"
+    "spmm_16x4 spmm4 32 8 13"
     "sgemm_4x4 gemm 12 20 33 guard"
     "sgemm_4x4 gemm 12 20 33 explicit --relaxed-simd"
     "fmla_independent loop 50 32 0 guard"
@@ -42,6 +44,7 @@ cases=(
     "sgemm_4x4 gemm 12 20 33 explicit --vector-registers 16"
     "fmla_independent loop 50 32 0 guard --vector-registers 12"
     "spmm_16x1 spmm 64 24 40 explicit"
+    "spmm_16x4 spmm4 64 24 40 guard"
 )
 status=0
 n=0

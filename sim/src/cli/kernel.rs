@@ -41,7 +41,8 @@ pub struct KernelArgs {
     /// The kernel: AArch64 assembly in GNU syntax (workloads/kernels/aarch64/*.s).
     file: PathBuf,
     /// Driver: `gemm` (A m x k, B k x n, C m x n), `spmm` (a sparse 1x1 convolution: m pixels,
-    /// n output and k input channels, CHW) or `loop` (a buffer of n floats, m iterations).
+    /// n output and k input channels, CHW), `spmm4` (the same pruned in blocks of 4 output
+    /// channels) or `loop` (a buffer of n floats, m iterations).
     #[arg(long, default_value = "gemm")]
     driver: String,
     /// m: rows of A and C (gemm) or iterations (loop).
@@ -92,14 +93,19 @@ impl KernelArgs {
                 iterations: self.m,
                 floats: self.n,
             },
-            "spmm" => Layout::Spmm {
+            "spmm" | "spmm4" => Layout::Spmm {
                 hw: self.m,
                 cout: self.n,
                 cin: self.k,
                 sparsity_permille: permille(self.sparsity)
                     .map_err(|e| bad(format!("--sparsity: {e}")))?,
+                block: if self.driver == "spmm4" { 4 } else { 1 },
             },
-            other => return Err(bad(format!("--driver {other:?}: use gemm, spmm or loop"))),
+            other => {
+                return Err(bad(format!(
+                    "--driver {other:?}: use gemm, spmm, spmm4 or loop"
+                )))
+            }
         };
         l.check()
             .map_err(|e| bad(format!("--driver {}: {e}", self.driver)))?;

@@ -66,7 +66,7 @@ pub struct MobileExperiment {
     pub budget: u64,
     /// Energy table, relative to this file. Default: none.
     pub energy_table: Option<PathBuf>,
-    /// With the `spmm` driver: the share of zero weights, in [0, 1). Default 0.7.
+    /// With the `spmm` and `spmm4` drivers: the share of zero weights, in [0, 1). Default 0.7.
     #[serde(default = "seventy")]
     pub sparsity: f64,
     /// Run the kernel as the WebAssembly profile lowers it. Default: native.
@@ -124,15 +124,16 @@ impl MobileRun {
                 iterations: exp.m,
                 floats: exp.n,
             },
-            "spmm" => Layout::Spmm {
+            "spmm" | "spmm4" => Layout::Spmm {
                 hw: exp.m,
                 cout: exp.n,
                 cin: exp.k,
                 sparsity_permille: crate::program::aarch64::driver::permille(exp.sparsity)
                     .map_err(|e| Invalid::new("sparsity", exp.sparsity, e).in_file(file))?,
+                block: if exp.driver == "spmm4" { 4 } else { 1 },
             },
             other => {
-                return Err(Invalid::new("driver", format!("{other:?}"), "use gemm, spmm or loop")
+                return Err(Invalid::new("driver", format!("{other:?}"), "use gemm, spmm, spmm4 or loop")
                     .in_file(file)
                     .into())
             }
@@ -183,8 +184,15 @@ impl MobileRun {
     /// magnitudes of its terms (0 when bit-identical); a kernel that computes something else
     /// fails the run.
     fn check(&self, m: &crate::program::aarch64::Machine) -> Result<Option<f64>, ExperimentError> {
-        if let Layout::Spmm { hw, cout, cin, sparsity_permille } = self.layout {
-            return self.check_spmm(m, hw as usize, cout as usize, cin as usize, sparsity_permille);
+        if let Layout::Spmm {
+            hw,
+            cout,
+            cin,
+            sparsity_permille,
+            block,
+        } = self.layout
+        {
+            return self.check_spmm(m, hw as usize, cout as usize, cin as usize, sparsity_permille, block);
         }
         let Layout::Gemm { m: mm, n, k } = self.layout else {
             return Ok(None);
@@ -231,6 +239,7 @@ impl MobileRun {
         cout: usize,
         cin: usize,
         permille: u64,
+        block: u64,
     ) -> Result<Option<f64>, ExperimentError> {
         use rand_core::SeedableRng;
         let f = |b: &[u8]| -> Vec<f32> {
@@ -238,10 +247,12 @@ impl MobileRun {
         };
         let mut rng = rand_pcg::Pcg64::seed_from_u64(self.exp.seed);
         let x = f(&crate::program::aarch64::driver::floats(&mut rng, (hw * cin) as u64));
-        let w = crate::program::aarch64::driver::prune(
-            &f(&crate::program::aarch64::driver::floats(&mut rng, (cout * cin) as u64)),
-            permille,
-        );
+        let dense = f(&crate::program::aarch64::driver::floats(&mut rng, (cout * cin) as u64));
+        let w = if block == 4 {
+            crate::program::aarch64::driver::prune_blocks(&dense, cout as u64, cin as u64, permille)
+        } else {
+            crate::program::aarch64::driver::prune(&dense, permille)
+        };
         let c = f(&m.mem.region("C").expect("spmm lays out C").bytes);
         let mut worst = 0f64;
         for co in 0..cout {

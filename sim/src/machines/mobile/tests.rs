@@ -120,3 +120,21 @@ fn the_sparse_kernel_runs_checked_and_skips_pruned_weights() {
     let e = spmm("1.0").unwrap_err();
     assert!(e.is_bad_input() && e.to_string().contains("sparsity"), "{e}");
 }
+
+#[test]
+fn the_group_sparse_kernel_drives_sixteen_fmlas_per_index() {
+    let r = run(&[
+        "kernel=\"../../workloads/kernels/aarch64/spmm_16x4.s\"",
+        "driver=\"spmm4\"",
+        "m=64",
+        "n=32",
+        "k=64",
+        "sparsity=0.75",
+    ])
+    .unwrap();
+    assert!(r.derived["check.max_rel_error"].value < 1e-6);
+    // A quarter of the 8 x 64 blocks kept, each 16 FMLAs per 16 pixels, over 4 pixel blocks.
+    assert_eq!(stat(&r, "core.class.fma_elem"), 8 * 64 / 4 * 16 * 4);
+    let e = run(&["kernel=\"../../workloads/kernels/aarch64/spmm_16x4.s\"", "driver=\"spmm4\"", "m=64", "n=30", "k=64"]).unwrap_err();
+    assert!(e.is_bad_input() && e.to_string().contains("multiple of 4"), "{e}");
+}

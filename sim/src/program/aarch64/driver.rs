@@ -4,6 +4,8 @@
 //!
 //! - `gemm`: A (m x k), B (k x n) and C (m x n) row-major f32; A and B seeded random values in
 //!   [-1, 1), C zero.
+//! - `spmm4`: the same with weights pruned in blocks of 4 output channels x 1 input channel
+//!   (group-sparse), for `spmm_16x4.s`;
 //! - `spmm`: an unstructured sparse 1x1 convolution in CHW (input cin x hw, output cout x hw),
 //!   weights pruned by magnitude from seeded values and laid out as XNNPACK's SpMM takes them;
 //! - `loop`: a micro-kernel's buffers: `a` of n seeded random floats, `b` of 16, `c` of 64 zero
@@ -50,6 +52,8 @@ pub enum Layout {
         cin: u64,
         /// Share of zero weights, in thousandths (0 to 999).
         sparsity_permille: u64,
+        /// Output channels a pruned block spans: 1 (unstructured, `spmm`) or 4 (`spmm4`).
+        block: u64,
     },
     /// A micro-kernel: `iterations` (m) over a buffer of `floats` (n).
     Loop {
@@ -99,7 +103,16 @@ impl Layout {
                 cout,
                 cin,
                 sparsity_permille,
+                block,
             } => {
+                if block != 1 && block != 4 {
+                    return Err(format!("blocks of {block} output channels: 1 or 4"));
+                }
+                if cout % block != 0 {
+                    return Err(format!(
+                        "n = {cout} output channels: blocks of {block} need a multiple of {block}"
+                    ));
+                }
                 if hw % 16 != 0 {
                     return Err(format!("m = {hw} pixels: the SpMM kernels take blocks of 16; give a multiple of 16"));
                 }
@@ -140,17 +153,24 @@ impl Layout {
                 cout,
                 cin,
                 sparsity_permille,
+                block,
             } => {
                 mem.add("A", A_BASE, floats(&mut rng, hw * cin));
                 let w: Vec<f32> = floats(&mut rng, cout * cin)
                     .chunks(4)
                     .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
                     .collect();
-                mem.add(
-                    "B",
-                    B_BASE,
-                    spmm_blob(&prune(&w, sparsity_permille), cout, cin, hw),
-                );
+                let blob = if block == 1 {
+                    spmm_blob(&prune(&w, sparsity_permille), cout, cin, hw)
+                } else {
+                    spmm4_blob(
+                        &prune_blocks(&w, cout, cin, sparsity_permille),
+                        cout,
+                        cin,
+                        hw,
+                    )
+                };
+                mem.add("B", B_BASE, blob);
                 mem.add("C", C_BASE, vec![0; 4 * (hw * cout) as usize]);
                 [A_BASE, B_BASE, C_BASE, hw, cout, cin]
             }
@@ -248,4 +268,66 @@ pub fn permille(s: f64) -> Result<u64, String> {
         return Err(format!("{s} must be in [0, 1)"));
     }
     Ok((s * 1000.0).round().min(999.0) as u64)
+}
+
+/// `w` (cout x cin) with whole blocks of 4 output channels x 1 input channel set to zero: the
+/// `permille` thousandths of the blocks of smallest magnitude (sum of |w|; ties: the later block
+/// first).
+pub fn prune_blocks(w: &[f32], cout: u64, cin: u64, permille: u64) -> Vec<f32> {
+    let (cout, cin) = (cout as usize, cin as usize);
+    let groups = cout / 4;
+    let norm = |b: usize| -> f32 {
+        let (g, ci) = (b / cin, b % cin);
+        (0..4).map(|o| w[(4 * g + o) * cin + ci].abs()).sum()
+    };
+    let n = groups * cin;
+    let zeros = n * permille as usize / 1000;
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| norm(a).total_cmp(&norm(b)).then(b.cmp(&a)));
+    let mut out = w.to_vec();
+    for &b in &order[..zeros] {
+        let (g, ci) = (b / cin, b % cin);
+        for o in 0..4 {
+            out[(4 * g + o) * cin + ci] = 0.0;
+        }
+    }
+    out
+}
+
+/// The blob of `spmm_16x4.s`: blocks of 4 output channels x 1 input channel that are not all
+/// zero.
+pub fn spmm4_blob(w: &[f32], cout: u64, cin: u64, hw: u64) -> Vec<u8> {
+    let (cout, cin) = (cout as usize, cin as usize);
+    let mut values = Vec::new();
+    let mut counts = Vec::new();
+    let mut chans: Vec<i64> = Vec::new();
+    for g in 0..cout / 4 {
+        let mut n = 0u32;
+        for ci in 0..cin {
+            let block: Vec<f32> = (0..4).map(|o| w[(4 * g + o) * cin + ci]).collect();
+            if block.iter().any(|v| *v != 0.0) {
+                values.extend(block);
+                chans.push(ci as i64);
+                n += 1;
+            }
+        }
+        counts.push(n);
+    }
+    let stride = 4 * hw as i64;
+    let first = chans.first().copied().unwrap_or(0);
+    let mut out = Vec::new();
+    out.extend((chans.len() as u32).to_le_bytes());
+    out.extend(((first * stride) as u32).to_le_bytes());
+    out.extend([0u8; 8]);
+    for v in &values {
+        out.extend(v.to_le_bytes());
+    }
+    for c in &counts {
+        out.extend(c.to_le_bytes());
+    }
+    for (i, &c) in chans.iter().enumerate() {
+        let next = chans.get(i + 1).copied().unwrap_or(first);
+        out.extend((((next - c) * stride) as i32).to_le_bytes());
+    }
+    out
 }

@@ -166,7 +166,14 @@ pub fn lower(text: &str, file: &Path, profile: &WasmProfile) -> Result<String, P
     }
     let slot = |v: u8| spilled.iter().position(|&x| x == v).map(|i| 16 * i);
     let frame = 16 * spilled.len();
-    let scratch = (0..limit).rev().find(|&v| !used[v as usize]);
+    // A scratch register the caller does not expect preserved: v16-v31, then v0-v7, and v8-v15
+    // (callee-saved in their low halves) only as a last resort.
+    let scratch = (16..32)
+        .rev()
+        .chain((0..8).rev())
+        .chain((8..16).rev())
+        .filter(|&v| v < limit)
+        .find(|&v| !used[v as usize]);
     let needs_scratch = kernel.insts.iter().any(|i| {
         matches!(i, Inst::Vec(VecOp::Fmla | VecOp::Fmls, ..))
             && (!profile.relaxed_simd || matches!(i, Inst::Vec(_, _, _, _, Some(_))))
