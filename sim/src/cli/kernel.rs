@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 
-use sparsim::program::aarch64::driver::{inputs_file, permille, Layout};
+use sparsim::program::aarch64::driver::{inputs_file, Layout};
 use sparsim::program::aarch64::wasm::{lower, Bounds, WasmProfile};
 use sparsim::program::aarch64::{parse, Kernel, Machine};
 
@@ -83,33 +83,12 @@ pub struct KernelArgs {
 
 impl KernelArgs {
     fn layout(&self) -> Result<Layout> {
-        let l = match self.driver.as_str() {
-            "gemm" => Layout::Gemm {
-                m: self.m,
-                n: self.n,
-                k: self.k,
+        Layout::from_driver(&self.driver, self.m, self.n, self.k, self.sparsity).map_err(
+            |(key, e)| match key {
+                "sparsity" => bad(format!("--sparsity: {e}")),
+                _ => bad(format!("--driver {:?}: {e}", self.driver)),
             },
-            "loop" => Layout::Loop {
-                iterations: self.m,
-                floats: self.n,
-            },
-            "spmm" | "spmm4" => Layout::Spmm {
-                hw: self.m,
-                cout: self.n,
-                cin: self.k,
-                sparsity_permille: permille(self.sparsity)
-                    .map_err(|e| bad(format!("--sparsity: {e}")))?,
-                block: if self.driver == "spmm4" { 4 } else { 1 },
-            },
-            other => {
-                return Err(bad(format!(
-                    "--driver {other:?}: use gemm, spmm, spmm4 or loop"
-                )))
-            }
-        };
-        l.check()
-            .map_err(|e| bad(format!("--driver {}: {e}", self.driver)))?;
-        Ok(l)
+        )
     }
 
     /// The kernel's text, lowered by the WebAssembly profile if asked.

@@ -84,6 +84,16 @@ impl StatTree {
         }
     }
 
+    /// Adds one statistic that no counter struct declares (one per pipe group, per layer).
+    pub fn push(&mut self, name: impl Into<String>, value: u64, unit: Unit, doc: &'static str) {
+        self.entries.push(StatEntry {
+            name: name.into(),
+            value,
+            unit,
+            doc,
+        });
+    }
+
     /// The value of a statistic by its full name.
     pub fn get(&self, name: &str) -> Option<u64> {
         self.entries

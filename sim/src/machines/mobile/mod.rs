@@ -29,7 +29,7 @@ use crate::program::aarch64::driver::Layout;
 use crate::program::aarch64::wasm::{lower, WasmProfile};
 use crate::program::aarch64::{parse, Class, Kernel};
 use crate::report::{fmt_num, RunReport};
-use crate::stats::{StatEntry, StatTree, Unit};
+use crate::stats::{StatTree, Unit};
 
 use config::{CoreConfig, Resolved};
 use memory::Hierarchy;
@@ -114,32 +114,16 @@ pub struct MobileRun {
 
 impl MobileRun {
     fn layout(exp: &MobileExperiment, file: &Path) -> Result<Layout, ExperimentError> {
-        let l = match exp.driver.as_str() {
-            "gemm" => Layout::Gemm {
-                m: exp.m,
-                n: exp.n,
-                k: exp.k,
+        let l = Layout::from_driver(&exp.driver, exp.m, exp.n, exp.k, exp.sparsity).map_err(
+            |(key, e)| {
+                let value = if key == "sparsity" {
+                    exp.sparsity.to_string()
+                } else {
+                    format!("{:?}", exp.driver)
+                };
+                Invalid::new(key, value, e).in_file(file)
             },
-            "loop" => Layout::Loop {
-                iterations: exp.m,
-                floats: exp.n,
-            },
-            "spmm" | "spmm4" => Layout::Spmm {
-                hw: exp.m,
-                cout: exp.n,
-                cin: exp.k,
-                sparsity_permille: crate::program::aarch64::driver::permille(exp.sparsity)
-                    .map_err(|e| Invalid::new("sparsity", exp.sparsity, e).in_file(file))?,
-                block: if exp.driver == "spmm4" { 4 } else { 1 },
-            },
-            other => {
-                return Err(Invalid::new("driver", format!("{other:?}"), "use gemm, spmm, spmm4 or loop")
-                    .in_file(file)
-                    .into())
-            }
-        };
-        l.check()
-            .map_err(|e| Invalid::new("driver", &exp.driver, e).in_file(file))?;
+        )?;
         if exp.budget == 0 || exp.budget > 1 << 40 {
             return Err(Invalid::new("budget", exp.budget, "must be 1 to 2^40 instructions").in_file(file).into());
         }
@@ -248,11 +232,8 @@ impl MobileRun {
         let mut rng = rand_pcg::Pcg64::seed_from_u64(self.exp.seed);
         let x = f(&crate::program::aarch64::driver::floats(&mut rng, (hw * cin) as u64));
         let dense = f(&crate::program::aarch64::driver::floats(&mut rng, (cout * cin) as u64));
-        let w = if block == 4 {
-            crate::program::aarch64::driver::prune_blocks(&dense, cout as u64, cin as u64, permille)
-        } else {
-            crate::program::aarch64::driver::prune(&dense, permille)
-        };
+        let w =
+            crate::program::aarch64::driver::prune(&dense, cout as u64, cin as u64, block, permille);
         let c = f(&m.mem.region("C").expect("spmm lays out C").bytes);
         let mut worst = 0f64;
         for co in 0..cout {
@@ -281,36 +262,16 @@ impl MobileRun {
         let mut stats = StatTree::default();
         stats.add("core", &p.stats);
         for (i, c) in Class::ALL.iter().enumerate() {
-            stats.entries.push(StatEntry {
-                name: format!("core.class.{}", c.name()),
-                value: p.class_count[i],
-                unit: Unit::Count,
-                doc: "Instructions of this class executed",
-            });
+            stats.push(format!("core.class.{}", c.name()), p.class_count[i], Unit::Count, "Instructions of this class executed");
         }
         for (g, busy) in self.resolved.pipeline.groups.iter().zip(&p.group_busy) {
-            stats.entries.push(StatEntry {
-                name: format!("core.pipe.{}.busy_cycles", g.name),
-                value: *busy,
-                unit: Unit::Cycles,
-                doc: "Pipe-cycles the group's pipes were busy (summed over its pipes)",
-            });
+            stats.push(format!("core.pipe.{}.busy_cycles", g.name), *busy, Unit::Cycles, "Pipe-cycles the group's pipes were busy (summed over its pipes)");
         }
         for (g, c) in self.resolved.pipeline.groups.iter().zip(&p.pipe_cycles) {
-            stats.entries.push(StatEntry {
-                name: format!("core.stack_pipe.{}", g.name),
-                value: *c,
-                unit: Unit::Cycles,
-                doc: "Of the pipe cycles of the stack, those waiting for this group",
-            });
+            stats.push(format!("core.stack_pipe.{}", g.name), *c, Unit::Cycles, "Of the pipe cycles of the stack, those waiting for this group");
         }
         for (i, n) in mem.level_names().iter().enumerate().take(crate::blocks::pipeline::MAX_LEVELS) {
-            stats.entries.push(StatEntry {
-                name: format!("core.stack_memory.{n}"),
-                value: p.memory_cycles[i],
-                unit: Unit::Cycles,
-                doc: "Of the memory cycles of the stack, those of accesses this level served",
-            });
+            stats.push(format!("core.stack_memory.{n}"), p.memory_cycles[i], Unit::Cycles, "Of the memory cycles of the stack, those of accesses this level served");
         }
         for l in &mem.levels {
             stats.add(&l.name, &l.stats);

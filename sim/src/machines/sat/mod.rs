@@ -31,7 +31,7 @@ use crate::machines::common::{
 };
 use crate::machines::{Experiment, ExperimentError, Machine, Outcome, Study};
 use crate::report::{fmt_num, ReportTable, RunReport};
-use crate::stats::{StatEntry, StatTree, Unit};
+use crate::stats::{StatTree, Unit};
 use crate::workload::layers::{self, Network};
 
 pub use config::{Nm, SatConfig};
@@ -250,14 +250,8 @@ impl SatRun {
         let period_ps = 1e6 / cfg.clock_mhz;
         let seconds = cycles as f64 * period_ps / 1e12;
         let mut stats = StatTree::default();
-        let mut put = |name: &str, value: u64, unit: Unit, doc: &'static str| {
-            stats.entries.push(StatEntry {
-                name: name.into(),
-                value,
-                unit,
-                doc,
-            })
-        };
+        let mut put =
+            |name: &str, value: u64, unit: Unit, doc: &'static str| stats.push(name, value, unit, doc);
         let sum = |f: &dyn Fn(&step::PassCost) -> u64| step.passes.iter().map(f).sum::<u64>();
         let busy = |r: usize| -> u64 {
             (0..step.tasks.len())

@@ -160,17 +160,8 @@ impl Layout {
                     .chunks(4)
                     .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
                     .collect();
-                let blob = if block == 1 {
-                    spmm_blob(&prune(&w, sparsity_permille), cout, cin, hw)
-                } else {
-                    spmm4_blob(
-                        &prune_blocks(&w, cout, cin, sparsity_permille),
-                        cout,
-                        cin,
-                        hw,
-                    )
-                };
-                mem.add("B", B_BASE, blob);
+                let pruned = prune(&w, cout, cin, block, sparsity_permille);
+                mem.add("B", B_BASE, spmm_blob(&pruned, cout, cin, hw, block));
                 mem.add("C", C_BASE, vec![0; 4 * (hw * cout) as usize]);
                 [A_BASE, B_BASE, C_BASE, hw, cout, cin]
             }
@@ -212,103 +203,44 @@ pub fn inputs_file(launch: &Launch) -> Vec<u8> {
     out
 }
 
-/// `w` with the `permille` thousandths of its entries of smallest magnitude set to zero (ties:
-/// the later entry first), as magnitude pruning does.
-pub fn prune(w: &[f32], permille: u64) -> Vec<f32> {
-    let zeros = (w.len() as u64 * permille / 1000) as usize;
-    let mut order: Vec<usize> = (0..w.len()).collect();
-    order.sort_by(|&a, &b| w[a].abs().total_cmp(&w[b].abs()).then(b.cmp(&a)));
-    let mut out = w.to_vec();
-    for &i in &order[..zeros] {
-        out[i] = 0.0;
-    }
-    out
-}
-
-/// The SpMM weights blob of a dense `cout` x `cin` matrix `w` (its zeros skipped), for inputs of
-/// `hw` pixels a channel: see `spmm_16x1.s`.
-pub fn spmm_blob(w: &[f32], cout: u64, cin: u64, hw: u64) -> Vec<u8> {
-    let mut values = Vec::new();
-    let mut counts = Vec::new();
-    let mut chans = Vec::new();
-    for co in 0..cout as usize {
-        let mut n = 0u32;
-        for ci in 0..cin as usize {
-            let v = w[co * cin as usize + ci];
-            if v != 0.0 {
-                values.push(v);
-                chans.push(ci as i64);
-                n += 1;
-            }
-        }
-        counts.push(n);
-    }
-    let stride = 4 * hw as i64;
-    let first = chans.first().copied().unwrap_or(0);
-    let mut out = Vec::new();
-    out.extend((values.len() as u32).to_le_bytes());
-    out.extend(((first * stride) as u32).to_le_bytes());
-    out.extend([0u8; 8]);
-    for v in &values {
-        out.extend(v.to_le_bytes());
-    }
-    for c in &counts {
-        out.extend(c.to_le_bytes());
-    }
-    for (i, &c) in chans.iter().enumerate() {
-        let next = chans.get(i + 1).copied().unwrap_or(first);
-        out.extend((((next - c) * stride) as i32).to_le_bytes());
-    }
-    out
-}
-
-/// A sparsity in [0, 1) as thousandths.
-pub fn permille(s: f64) -> Result<u64, String> {
-    if !(s.is_finite() && (0.0..1.0).contains(&s)) {
-        return Err(format!("{s} must be in [0, 1)"));
-    }
-    Ok((s * 1000.0).round().min(999.0) as u64)
-}
-
-/// `w` (cout x cin) with whole blocks of 4 output channels x 1 input channel set to zero: the
-/// `permille` thousandths of the blocks of smallest magnitude (sum of |w|; ties: the later block
-/// first).
-pub fn prune_blocks(w: &[f32], cout: u64, cin: u64, permille: u64) -> Vec<f32> {
-    let (cout, cin) = (cout as usize, cin as usize);
-    let groups = cout / 4;
-    let norm = |b: usize| -> f32 {
-        let (g, ci) = (b / cin, b % cin);
-        (0..4).map(|o| w[(4 * g + o) * cin + ci].abs()).sum()
-    };
-    let n = groups * cin;
+/// `w` (cout x cin) with whole blocks of `block` output channels x 1 input channel set to zero:
+/// the `permille` thousandths of the blocks of smallest magnitude (sum of |w|; ties: the later
+/// block first), as magnitude pruning does (`block` 1: single weights).
+pub fn prune(w: &[f32], cout: u64, cin: u64, block: u64, permille: u64) -> Vec<f32> {
+    let (cin, block) = (cin as usize, block as usize);
+    let at = |b: usize, o: usize| (block * (b / cin) + o) * cin + b % cin;
+    let norm = |b: usize| -> f32 { (0..block).map(|o| w[at(b, o)].abs()).sum() };
+    let n = cout as usize / block * cin;
     let zeros = n * permille as usize / 1000;
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| norm(a).total_cmp(&norm(b)).then(b.cmp(&a)));
     let mut out = w.to_vec();
     for &b in &order[..zeros] {
-        let (g, ci) = (b / cin, b % cin);
-        for o in 0..4 {
-            out[(4 * g + o) * cin + ci] = 0.0;
+        for o in 0..block {
+            out[at(b, o)] = 0.0;
         }
     }
     out
 }
 
-/// The blob of `spmm_16x4.s`: blocks of 4 output channels x 1 input channel that are not all
-/// zero.
-pub fn spmm4_blob(w: &[f32], cout: u64, cin: u64, hw: u64) -> Vec<u8> {
-    let (cout, cin) = (cout as usize, cin as usize);
+/// The SpMM weights blob of a `cout` x `cin` matrix `w` in blocks of `block` output channels x
+/// 1 input channel (all-zero blocks skipped), for inputs of `hw` pixels a channel: see
+/// `spmm_16x1.s` (`block` 1) and `spmm_16x4.s` (`block` 4).
+pub fn spmm_blob(w: &[f32], cout: u64, cin: u64, hw: u64, block: u64) -> Vec<u8> {
+    let (cout, cin, block) = (cout as usize, cin as usize, block as usize);
     let mut values = Vec::new();
     let mut counts = Vec::new();
     let mut chans: Vec<i64> = Vec::new();
-    for g in 0..cout / 4 {
+    for g in 0..cout / block {
         let mut n = 0u32;
         for ci in 0..cin {
-            let block: Vec<f32> = (0..4).map(|o| w[(4 * g + o) * cin + ci]).collect();
-            if block.iter().any(|v| *v != 0.0) {
-                values.extend(block);
+            let first = values.len();
+            values.extend((0..block).map(|o| w[(block * g + o) * cin + ci]));
+            if values[first..].iter().any(|v| *v != 0.0) {
                 chans.push(ci as i64);
                 n += 1;
+            } else {
+                values.truncate(first);
             }
         }
         counts.push(n);
@@ -330,4 +262,43 @@ pub fn spmm4_blob(w: &[f32], cout: u64, cin: u64, hw: u64) -> Vec<u8> {
         out.extend((((next - c) * stride) as i32).to_le_bytes());
     }
     out
+}
+
+impl Layout {
+    /// The layout of driver `name` with sizes m, n, k and `sparsity` (used by `spmm` and
+    /// `spmm4`), checked; an error gives the parameter at fault (`driver` or `sparsity`) and the
+    /// fix.
+    pub fn from_driver(
+        name: &str,
+        m: u64,
+        n: u64,
+        k: u64,
+        sparsity: f64,
+    ) -> Result<Layout, (&'static str, String)> {
+        let l = match name {
+            "gemm" => Layout::Gemm { m, n, k },
+            "loop" => Layout::Loop {
+                iterations: m,
+                floats: n,
+            },
+            "spmm" | "spmm4" => Layout::Spmm {
+                hw: m,
+                cout: n,
+                cin: k,
+                sparsity_permille: permille(sparsity).map_err(|e| ("sparsity", e))?,
+                block: if name == "spmm4" { 4 } else { 1 },
+            },
+            _ => return Err(("driver", "use gemm, spmm, spmm4 or loop".into())),
+        };
+        l.check().map_err(|e| ("driver", e))?;
+        Ok(l)
+    }
+}
+
+/// A sparsity in [0, 1) as thousandths.
+pub fn permille(s: f64) -> Result<u64, String> {
+    if !(s.is_finite() && (0.0..1.0).contains(&s)) {
+        return Err(format!("{s} must be in [0, 1)"));
+    }
+    Ok((s * 1000.0).round().min(999.0) as u64)
 }

@@ -247,6 +247,9 @@ fn spmm_computes_the_sparse_convolution() {
         let x = f32s(&super::driver::floats(&mut rng, hw * cin));
         let w = super::driver::prune(
             &f32s(&super::driver::floats(&mut rng, cout * cin)),
+            cout,
+            cin,
+            1,
             permille,
         );
         let zeros = w.iter().filter(|v| **v == 0.0).count();
@@ -310,10 +313,11 @@ fn spmm4_computes_the_group_sparse_convolution() {
         let m = run(&k, layout, 5);
         let mut rng = rand_pcg::Pcg64::seed_from_u64(5);
         let x = f32s(&super::driver::floats(&mut rng, hw * cin));
-        let w = super::driver::prune_blocks(
+        let w = super::driver::prune(
             &f32s(&super::driver::floats(&mut rng, cout * cin)),
             cout,
             cin,
+            4,
             permille,
         );
         let (hw, cout, cin) = (hw as usize, cout as usize, cin as usize);
