@@ -372,17 +372,10 @@ impl<'c> Pipeline<'c> {
         }
     }
 
-    fn class_index(c: Class) -> usize {
-        Class::ALL
-            .iter()
-            .position(|&x| x == c)
-            .expect("every class is listed")
-    }
-
     /// Times one instruction, in program order; returns its retire cycle.
     pub fn push(&mut self, d: &DynInst, mem: &mut dyn DataMemory) -> u64 {
         let cfg = self.cfg;
-        let ci = Self::class_index(d.class);
+        let ci = d.class.index();
         let t = cfg.classes[ci];
         self.class_count[ci] += 1;
         // Decode: width a cycle, not before a redirect.

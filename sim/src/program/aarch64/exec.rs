@@ -70,11 +70,12 @@ impl Memory {
         self.regions.iter().find(|r| r.name == name)
     }
 
-    fn find(&mut self, addr: u64, size: u64) -> Option<&mut [u8]> {
-        self.regions.iter_mut().find_map(|r| {
+    /// The region holding `size` bytes at `addr`, and the offset of `addr` in it.
+    fn locate(&self, addr: u64, size: u64) -> Option<(usize, usize)> {
+        self.regions.iter().enumerate().find_map(|(i, r)| {
             let off = addr.checked_sub(r.base)?;
             let end = off.checked_add(size)?;
-            (end <= r.bytes.len() as u64).then(|| &mut r.bytes[off as usize..end as usize])
+            (end <= r.bytes.len() as u64).then_some((i, off as usize))
         })
     }
 
@@ -254,7 +255,7 @@ impl<'k> Machine<'k> {
     }
 
     fn access(&mut self, addr: u64, size: u64) -> Result<&mut [u8], ExecError> {
-        if self.mem.find(addr, size).is_none() {
+        let Some((r, off)) = self.mem.locate(addr, size) else {
             let regions = self.mem.describe();
             return Err(self.err_at(|file, line, text| ExecError::OutOfBounds {
                 file,
@@ -264,8 +265,8 @@ impl<'k> Machine<'k> {
                 size,
                 regions,
             }));
-        }
-        Ok(self.mem.find(addr, size).expect("checked"))
+        };
+        Ok(&mut self.mem.regions[r].bytes[off..off + size as usize])
     }
 
     /// The effective address of `a` and the base's value after write-back, if any.
@@ -389,7 +390,7 @@ impl<'k> Machine<'k> {
             taken: false,
         };
         let mut next = self.pc + 1;
-        match inst.clone() {
+        match *inst {
             Inst::MovImm(g, w, v) => {
                 self.set(g, w, v);
                 d.dst[0] = reg_id(g);

@@ -169,7 +169,7 @@ pub enum VecOp {
 }
 
 /// One static instruction.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Inst {
     /// `mov`/`movz` of an immediate.
     MovImm(Gp, Width, u64),
@@ -263,6 +263,11 @@ impl Class {
         Class::Fminmax,
         Class::VecMove,
     ];
+
+    /// Its position in [`Class::ALL`] (the declaration order).
+    pub fn index(self) -> usize {
+        self as usize
+    }
 
     /// Its name in configs and reports.
     pub fn name(self) -> &'static str {

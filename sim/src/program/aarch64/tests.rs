@@ -354,3 +354,10 @@ fn spmm4_computes_the_group_sparse_convolution() {
     .unwrap_err()
     .contains("multiple of 4"));
 }
+
+#[test]
+fn class_indices_follow_the_list() {
+    for (i, c) in super::Class::ALL.iter().enumerate() {
+        assert_eq!(c.index(), i, "{c:?}");
+    }
+}
