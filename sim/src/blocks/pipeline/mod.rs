@@ -118,60 +118,60 @@ pub struct PipelineConfig {
 }
 
 impl PipelineConfig {
-    /// Checks widths, sizes and latencies; errors name `{prefix}.key`.
+    /// Checks widths, sizes and latencies; errors name `{prefix}.key` (`key` for an empty
+    /// prefix, as in a core file).
     pub fn check(&self, prefix: &str) -> Result<(), crate::config::Invalid> {
+        let prefix = if prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{prefix}.")
+        };
         use crate::config::{require_in, Invalid};
         require_in(
-            &format!("{prefix}.decode_width"),
+            &format!("{prefix}decode_width"),
             self.decode_width as u64,
             1,
             16,
             "instructions a cycle",
         )?;
         require_in(
-            &format!("{prefix}.issue_width"),
+            &format!("{prefix}issue_width"),
             self.issue_width as u64,
             1,
             16,
             "instructions a cycle",
         )?;
         require_in(
-            &format!("{prefix}.retire_width"),
+            &format!("{prefix}retire_width"),
             self.retire_width as u64,
             1,
             16,
             "instructions a cycle",
         )?;
-        require_in(
-            &format!("{prefix}.rob"),
-            self.rob as u64,
-            1,
-            4096,
-            "entries",
-        )?;
+        require_in(&format!("{prefix}rob"), self.rob as u64, 1, 4096, "entries")?;
         if !self.in_order && self.rob < self.decode_width {
             return Err(Invalid::new(
-                format!("{prefix}.rob"),
+                format!("{prefix}rob"),
                 self.rob,
                 format!("a window smaller than the decode width ({}) cannot keep it busy; give at least that", self.decode_width),
             ));
         }
         require_in(
-            &format!("{prefix}.mispredict_penalty"),
+            &format!("{prefix}mispredict_penalty"),
             self.mispredict_penalty as u64,
             0,
             1000,
             "cycles",
         )?;
         require_in(
-            &format!("{prefix}.dispatch_latency"),
+            &format!("{prefix}dispatch_latency"),
             self.dispatch_latency as u64,
             0,
             1000,
             "cycles",
         )?;
         require_in(
-            &format!("{prefix}.predictor_entries"),
+            &format!("{prefix}predictor_entries"),
             self.predictor_entries as u64,
             0,
             1 << 20,
@@ -179,14 +179,14 @@ impl PipelineConfig {
         )?;
         for g in &self.groups {
             require_in(
-                &format!("{prefix}.pipes.{}.count", g.name),
+                &format!("{prefix}pipes.{}.count", g.name),
                 g.count as u64,
                 1,
                 16,
                 "pipes",
             )?;
             require_in(
-                &format!("{prefix}.pipes.{}.iq", g.name),
+                &format!("{prefix}pipes.{}.iq", g.name),
                 g.iq as u64,
                 1,
                 1024,
@@ -197,20 +197,20 @@ impl PipelineConfig {
             let name = Class::ALL[i].name();
             if c.group >= self.groups.len() {
                 return Err(Invalid::new(
-                    format!("{prefix}.classes.{name}.pipe"),
+                    format!("{prefix}classes.{name}.pipe"),
                     c.group,
                     "names no pipe group",
                 ));
             }
             require_in(
-                &format!("{prefix}.classes.{name}.latency"),
+                &format!("{prefix}classes.{name}.latency"),
                 c.latency as u64,
                 1,
                 1000,
                 "cycles",
             )?;
             require_in(
-                &format!("{prefix}.classes.{name}.interval"),
+                &format!("{prefix}classes.{name}.interval"),
                 c.interval as u64,
                 1,
                 1000,
@@ -218,7 +218,7 @@ impl PipelineConfig {
             )?;
             if let Some(a) = c.acc_latency {
                 require_in(
-                    &format!("{prefix}.classes.{name}.acc_latency"),
+                    &format!("{prefix}classes.{name}.acc_latency"),
                     a as u64,
                     1,
                     c.latency as u64,

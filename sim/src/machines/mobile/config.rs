@@ -199,7 +199,7 @@ impl CoreConfig {
             predictor_entries: self.predictor_entries,
             forbidden_pairs: forbidden,
         };
-        pipeline.check("core")?;
+        pipeline.check("")?;
         if self.cache.is_empty() {
             return Err(Invalid::new("cache", "[]", "give at least an L1 data cache"));
         }
