@@ -1,6 +1,7 @@
 // Unstructured sparse 1x1 convolution as XNNPACK's f32 SpMM does it (MR = 16 pixels, NR = 1
 // output channel; google/XNNPACK src/f32-spmm, without its bias and clamp): out[co][p] =
-// sum over the non-zeros w of row co of w * in[ci(w)][p], in CHW layout.
+// sum over the non-zeros w of row co of w * in[ci(w)][p], in CHW layout; hw >= 16
+// (a last partial block of pixels overlaps the one before).
 // The weights blob b (the spmm driver's format): u32 non-zeros, u32 byte offset of the first
 // non-zero's input channel, 8 bytes padding; the non-zero values (f32); per output channel its
 // count of non-zeros (u32); per non-zero the byte delta to the next non-zero's input channel
@@ -49,8 +50,14 @@ spmm_16x1:
     add     x5, x5, x14
     subs    x6, x6, #1
     b.ne    3b
-    add     x15, x15, #64
-    cmp     x15, x14
-    b.lt    1b
+    add     x15, x15, #64           // next block of 16 pixels; a last partial block
+    cmp     x15, x14                // is computed as the 16 pixels ending the plane
+    b.eq    6f
+    add     x3, x15, #64
+    cmp     x3, x14
+    b.le    1b
+    sub     x15, x14, #64
+    b       1b
+6:
     ret
     .size spmm_16x1, .-spmm_16x1

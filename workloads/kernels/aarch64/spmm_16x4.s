@@ -1,7 +1,7 @@
 // Group-sparse 1x1 convolution: weights pruned in blocks of 4 output channels x 1 input
 // channel, so one index drives 16 FMLAs (XNNPACK's 16x4 SpMM structure, MNN's Epx4 idea; our
 // reading of SparseByteNN's fine-grained groups along output channels). CHW layout, 16 pixels
-// a block, v16-v31 the 4 x 4 accumulators.
+// a block (a last partial block overlaps the one before), v16-v31 the 4 x 4 accumulators.
 // The weights blob b (the spmm4 driver's format): u32 blocks, u32 byte offset of the first
 // block's input channel, 8 bytes padding; per block its 4 values (output channels 4g..4g+3,
 // f32); per group of 4 output channels its count of blocks (u32); per block the byte delta to
@@ -81,8 +81,14 @@ spmm_16x4:
     add     x5, x5, x14
     subs    x6, x6, #1
     b.ne    3b
-    add     x15, x15, #64
-    cmp     x15, x14
-    b.lt    1b
+    add     x15, x15, #64           // next block of 16 pixels; a last partial block
+    cmp     x15, x14                // is computed as the 16 pixels ending the plane
+    b.eq    6f
+    add     x3, x15, #64
+    cmp     x3, x14
+    b.le    1b
+    sub     x15, x14, #64
+    b       1b
+6:
     ret
     .size spmm_16x4, .-spmm_16x4

@@ -178,6 +178,17 @@ impl MobileRun {
         {
             return self.check_spmm(m, hw as usize, cout as usize, cin as usize, sparsity_permille, block);
         }
+        if let Layout::Op(o) = self.layout {
+            let t = o.tensors(self.exp.seed);
+            let c = &m.mem.region("C").expect("drivers lay out C").bytes;
+            return o.compare(&t, c).map(Some).map_err(|(i, got, want)| {
+                ExperimentError::Check(format!(
+                    "{}: output float {i} is {got} but the plain {} gives {want}",
+                    self.kernel.file.display(),
+                    o.op.driver()
+                ))
+            });
+        }
         let Layout::Gemm { m: mm, n, k } = self.layout else {
             return Ok(None);
         };

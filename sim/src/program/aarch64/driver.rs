@@ -55,6 +55,8 @@ pub enum Layout {
         /// Output channels a pruned block spans: 1 (unstructured, `spmm`) or 4 (`spmm4`).
         block: u64,
     },
+    /// A DNN layer's operator or layout step (see [`super::conv`]).
+    Op(super::conv::OpLayout),
     /// A micro-kernel: `iterations` (m) over a buffer of `floats` (n).
     Loop {
         /// m.
@@ -98,6 +100,7 @@ impl Layout {
                 ("m x n", m.saturating_mul(n)),
             ],
             Layout::Loop { floats, .. } => vec![("n", floats)],
+            Layout::Op(o) => return o.check(),
             Layout::Spmm {
                 hw,
                 cout,
@@ -113,8 +116,10 @@ impl Layout {
                         "n = {cout} output channels: blocks of {block} need a multiple of {block}"
                     ));
                 }
-                if hw % 16 != 0 {
-                    return Err(format!("m = {hw} pixels: the SpMM kernels take blocks of 16; give a multiple of 16"));
+                if hw < 16 {
+                    return Err(format!(
+                        "m = {hw} pixels: the SpMM kernels take blocks of 16; give at least 16"
+                    ));
                 }
                 if sparsity_permille >= 1000 {
                     return Err(format!(
@@ -139,14 +144,27 @@ impl Layout {
 
     /// Lays out memory with values from `seed`.
     pub fn launch(&self, seed: u64) -> Launch {
+        self.launch_at(seed, [A_BASE, B_BASE, C_BASE])
+    }
+
+    /// Lays out memory with values from `seed`, with the regions A, B and C at `bases`.
+    pub fn launch_at(&self, seed: u64, bases: [u64; 3]) -> Launch {
+        let [a_base, b_base, c_base] = bases;
         let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
         let mut mem = Memory::default();
         let args = match *self {
+            Layout::Op(o) => {
+                let [a, b, c] = o.regions(&o.tensors(seed));
+                mem.add("A", a_base, a);
+                mem.add("B", b_base, b);
+                mem.add("C", c_base, c);
+                [a_base, b_base, c_base, o.m, o.n, o.k]
+            }
             Layout::Gemm { m, n, k } => {
-                mem.add("A", A_BASE, floats(&mut rng, m * k));
-                mem.add("B", B_BASE, floats(&mut rng, k * n));
-                mem.add("C", C_BASE, vec![0; 4 * (m * n) as usize]);
-                [A_BASE, B_BASE, C_BASE, m, n, k]
+                mem.add("A", a_base, floats(&mut rng, m * k));
+                mem.add("B", b_base, floats(&mut rng, k * n));
+                mem.add("C", c_base, vec![0; 4 * (m * n) as usize]);
+                [a_base, b_base, c_base, m, n, k]
             }
             Layout::Spmm {
                 hw,
@@ -155,24 +173,24 @@ impl Layout {
                 sparsity_permille,
                 block,
             } => {
-                mem.add("A", A_BASE, floats(&mut rng, hw * cin));
+                mem.add("A", a_base, floats(&mut rng, hw * cin));
                 let w: Vec<f32> = floats(&mut rng, cout * cin)
                     .chunks(4)
                     .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
                     .collect();
                 let pruned = prune(&w, cout, cin, block, sparsity_permille);
-                mem.add("B", B_BASE, spmm_blob(&pruned, cout, cin, hw, block));
-                mem.add("C", C_BASE, vec![0; 4 * (hw * cout) as usize]);
-                [A_BASE, B_BASE, C_BASE, hw, cout, cin]
+                mem.add("B", b_base, spmm_blob(&pruned, cout, cin, hw, block));
+                mem.add("C", c_base, vec![0; 4 * (hw * cout) as usize]);
+                [a_base, b_base, c_base, hw, cout, cin]
             }
             Layout::Loop {
                 iterations,
                 floats: nf,
             } => {
-                mem.add("A", A_BASE, floats(&mut rng, nf));
-                mem.add("B", B_BASE, floats(&mut rng, 16));
-                mem.add("C", C_BASE, vec![0; 4 * 64]);
-                [A_BASE, B_BASE, C_BASE, iterations, nf, 0]
+                mem.add("A", a_base, floats(&mut rng, nf));
+                mem.add("B", b_base, floats(&mut rng, 16));
+                mem.add("C", c_base, vec![0; 4 * 64]);
+                [a_base, b_base, c_base, iterations, nf, 0]
             }
         };
         mem.add(
@@ -288,7 +306,25 @@ impl Layout {
                 sparsity_permille: permille(sparsity).map_err(|e| ("sparsity", e))?,
                 block: if name == "spmm4" { 4 } else { 1 },
             },
-            _ => return Err(("driver", "use gemm, spmm, spmm4 or loop".into())),
+            _ => match super::conv::Op::from_driver(name) {
+                Some(op) => Layout::Op(super::conv::OpLayout {
+                    op,
+                    m,
+                    n,
+                    k,
+                    sparsity_permille: if op == super::conv::Op::Mnn4 {
+                        permille(sparsity).map_err(|e| ("sparsity", e))?
+                    } else {
+                        0
+                    },
+                }),
+                None => {
+                    return Err((
+                        "driver",
+                        "use gemm, spmm, spmm4, loop, conv3x3s2, dw3x3s1, dw3x3s2, conv1x1, mnn4, pad, nc4hw4, gavgpool or gemv".into(),
+                    ))
+                }
+            },
         };
         l.check().map_err(|e| ("driver", e))?;
         Ok(l)

@@ -601,6 +601,8 @@ impl<'k> Machine<'k> {
                         VecOp::Fsub => n[i] - b,
                         VecOp::Fmax => fminmax(n[i], b, true),
                         VecOp::Fmin => fminmax(n[i], b, false),
+                        VecOp::Uzp1 => [n[0], n[2], m[0], m[2]][i],
+                        VecOp::Uzp2 => [n[1], n[3], m[1], m[3]][i],
                     };
                 }
                 self.v[vd as usize] = out.map(f32::to_bits);

@@ -12,13 +12,14 @@
 //!   `[xn, xm{, lsl #s}]`; `prfm <op>, [xn{, #imm}]`;
 //! - NEON on `.4s` lanes of f32: `ld1`/`st1` of one to four consecutive registers (post-index by an
 //!   immediate or a register), `ld1r`, `fmla`/`fmls`/`fmul` by vector or by element (`v.s[i]`),
-//!   `fadd`, `fsub`, `fmax`, `fmin`, `dup` (from a `w` register or a lane), `movi` of zero
+//!   `fadd`, `fsub`, `fmax`, `fmin`, `uzp1`/`uzp2`, `dup` (from a `w` register or a lane), `movi` of zero
 //!   (`.4s`, `.16b`, `.2d`), `mov`/`orr`/`eor` of `.16b` registers;
 //! - labels (`name:`, numeric `1:` referred to as `1b`/`1f`); directives (`.text`, `.global`,
 //!   `.type`, `.size`, `.p2align`, `.align`, `.section`, `.arch`) are accepted and ignored.
 //!
 //! A kernel is a leaf function under AAPCS64: arguments in `x0`-`x7`, return by `ret` to `x30`.
 
+pub mod conv;
 pub mod driver;
 pub mod exec;
 pub mod parse;
@@ -166,6 +167,10 @@ pub enum VecOp {
     Fmax,
     /// `fmin` (NaN-propagating).
     Fmin,
+    /// `uzp1`: the even lanes of n then of m.
+    Uzp1,
+    /// `uzp2`: the odd lanes of n then of m.
+    Uzp2,
 }
 
 /// One static instruction.
@@ -320,6 +325,7 @@ impl Inst {
             Inst::Vec(VecOp::Fmul, ..) => Class::Fmul,
             Inst::Vec(VecOp::Fadd | VecOp::Fsub, ..) => Class::Fadd,
             Inst::Vec(VecOp::Fmax | VecOp::Fmin, ..) => Class::Fminmax,
+            Inst::Vec(VecOp::Uzp1 | VecOp::Uzp2, ..) => Class::VecMove,
             Inst::DupGp(..)
             | Inst::DupLane(..)
             | Inst::MoviZero(_)

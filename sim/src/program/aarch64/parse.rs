@@ -479,6 +479,8 @@ pub(super) fn instruction(stmt: &str) -> R<(Inst, Option<Target>)> {
             "fsub" => VecOp::Fsub,
             "fmax" => VecOp::Fmax,
             "fmin" => VecOp::Fmin,
+            "uzp1" => VecOp::Uzp1,
+            "uzp2" => VecOp::Uzp2,
             _ => return None,
         })
     };
