@@ -47,6 +47,8 @@ cases=(
     "spmm_16x4 spmm4 64 24 40 guard"
     "spmm_16x1 spmm 49 8 12"
     "spmm_16x4 spmm4 49 8 12"
+    "spmm_16x2 spmm2 49 8 12"
+    "spmm_16x2 spmm2 64 24 40 explicit"
     "conv3x3s2 conv3x3s2 14 6 3"
     "dwconv3x3s1 dw3x3s1 7 5 0"
     "dwconv3x3s2 dw3x3s2 14 3 0"

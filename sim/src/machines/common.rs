@@ -199,6 +199,7 @@ pub fn assemble_report(
         energy,
         tables: Vec::new(),
         timeline: None,
+        figures: Vec::new(),
     }
 }
 

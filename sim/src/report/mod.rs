@@ -62,6 +62,9 @@ pub struct RunReport {
     /// A schedule as Chrome trace-event JSON (written as `timeline.json`, drawn as a Gantt chart).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeline: Option<serde_json::Value>,
+    /// Machine-specific plots (file stem and figure), drawn into `plots/` and `index.html`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub figures: Vec<(String, plot::Figure)>,
 }
 
 /// A table of a report: named columns, rows of numbers or text.
@@ -234,10 +237,10 @@ pub fn render_dir(dir: &Path) -> Result<PathBuf, String> {
     let empty = serde_json::Map::new();
     let derived = r["derived"].as_object().unwrap_or(&empty);
     let by_comp = r["energy"]["by_component"].as_object().unwrap_or(&empty);
-    let mut figs = Vec::new();
+    let mut figs: Vec<(String, plot::Figure)> = Vec::new();
     if !by_comp.is_empty() {
         figs.push((
-            "energy",
+            "energy".to_string(),
             plot::Figure::Bars {
                 title: format!("{name}: energy by component"),
                 y_label: "energy (uJ)".into(),
@@ -260,7 +263,7 @@ pub fn render_dir(dir: &Path) -> Result<PathBuf, String> {
         .collect();
     if !ratios.is_empty() {
         figs.push((
-            "ratios",
+            "ratios".to_string(),
             plot::Figure::Bars {
                 title: format!("{name}: rates and shares"),
                 y_label: "ratio".into(),
@@ -299,9 +302,14 @@ pub fn render_dir(dir: &Path) -> Result<PathBuf, String> {
             })
             .collect();
         figs.push((
-            "schedule",
+            "schedule".to_string(),
             plot::Figure::gantt(&format!("{name}: schedule"), "cycles", &bars),
         ));
+    }
+    for f in r["figures"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+        if let Ok((stem, fig)) = serde_json::from_value::<(String, plot::Figure)>(f.clone()) {
+            figs.push((stem, fig));
+        }
     }
     let mut tables = String::new();
     for t in r["tables"].as_array().map(Vec::as_slice).unwrap_or(&[]) {

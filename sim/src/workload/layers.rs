@@ -64,6 +64,8 @@ pub enum LayerOp {
         stride: u64,
         /// Padding.
         padding: u64,
+        /// Max pooling (else average).
+        max: bool,
     },
 }
 
@@ -485,7 +487,16 @@ impl Network {
                     } else {
                         window(k, stride, padding)?
                     };
-                    (LayerOp::Pool { k, stride, padding }, (cin, h, w))
+                    let max = r.op == "maxpool";
+                    (
+                        LayerOp::Pool {
+                            k,
+                            stride,
+                            padding,
+                            max,
+                        },
+                        (cin, h, w),
+                    )
                 }
                 other => {
                     return Err(bad(
@@ -670,6 +681,23 @@ mod bundled {
             assert!(
                 (p / params - 1.0).abs() < 0.01,
                 "{file}: {p} weights, want {params}"
+            );
+        }
+        // Howard et al. Table 6, at 224: 0.75 MobileNet-1-224 325 M mult-adds and 2.6 M
+        // parameters, 0.5 149 M and 1.3 M; ours must round to the published figures.
+        for (file, macs, params) in [
+            ("mobilenet_v1_075.csv", 325.0, 2.6),
+            ("mobilenet_v1_050.csv", 149.0, 1.3),
+        ] {
+            let n = load(&dir.join(file)).unwrap();
+            let m = (n.macs() as f64 / 1e6).round();
+            let p = (n.params() as f64 / 1e5).round() / 10.0;
+            assert_eq!(
+                (m, p),
+                (macs, params),
+                "{file}: {} MACs, {} weights",
+                n.macs(),
+                n.params()
             );
         }
     }

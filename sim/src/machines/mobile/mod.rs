@@ -9,6 +9,7 @@
 
 pub mod config;
 pub mod memory;
+pub mod network;
 #[cfg(test)]
 mod tests;
 
@@ -33,6 +34,7 @@ use crate::stats::{StatTree, Unit};
 
 use config::{CoreConfig, Resolved};
 use memory::Hierarchy;
+use network::{Choice, Engine, Step};
 
 /// The mobile machine.
 pub struct Mobile;
@@ -45,15 +47,19 @@ pub struct MobileExperiment {
     pub kind: String,
     /// Run name.
     pub name: String,
-    /// The kernel, relative to this file.
-    pub kernel: PathBuf,
+    /// The kernel, relative to this file (or `network`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<PathBuf>,
     /// The core file, relative to this file.
     pub core: PathBuf,
-    /// Driver: `gemm` or `loop`.
+    /// The kernel's driver (see `program::aarch64::driver`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub driver: String,
     /// m (gemm rows; loop iterations).
+    #[serde(default)]
     pub m: u64,
     /// n (gemm columns; loop buffer floats).
+    #[serde(default)]
     pub n: u64,
     /// k (gemm reduction). Default 1.
     #[serde(default = "one")]
@@ -71,6 +77,25 @@ pub struct MobileExperiment {
     pub sparsity: f64,
     /// Run the kernel as the WebAssembly profile lowers it. Default: native.
     pub wasm: Option<WasmProfile>,
+    /// A layer table to run whole (instead of `kernel`), relative to this file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<PathBuf>,
+    /// With `network`: how its 1x1 convolutions run (dense, unstructured, group, mnn).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<Engine>,
+    /// With the `group` engine: output channels a group of weights spans (1, 2 or 4). Default 4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<u64>,
+    /// With `network`: the input image's height and width. Default: the table's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<u64>,
+    /// With the `mnn` engine: the share of zeros from which it takes its sparse path. Default
+    /// 0.3, as MNN does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mnn_threshold: Option<f64>,
+    /// With `network`: a directory to read the kernels from instead of the bundled ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernels: Option<PathBuf>,
 }
 
 fn one() -> u64 {
@@ -84,8 +109,14 @@ fn budget() -> u64 {
 }
 
 /// Overrides of these keys go to the experiment file; all others to its core file.
-pub const EXPERIMENT_KEYS: [&str; 15] = [
+pub const EXPERIMENT_KEYS: [&str; 21] = [
     "sparsity",
+    "network",
+    "engine",
+    "group",
+    "resolution",
+    "mnn_threshold",
+    "kernels",
     "kind",
     "name",
     "kernel",
@@ -107,9 +138,21 @@ pub struct MobileRun {
     exp: MobileExperiment,
     core: CoreConfig,
     resolved: Resolved,
-    kernel: Kernel,
-    layout: Layout,
+    work: Work,
     energy: Option<(String, EnergyTable)>,
+}
+
+/// What a run executes.
+enum Work {
+    /// One kernel under its driver.
+    Kernel { kernel: Kernel, layout: Layout },
+    /// A network's steps, with the kernels they call by file stem.
+    Network {
+        file: PathBuf,
+        steps: Vec<Step>,
+        kernels: BTreeMap<&'static str, Kernel>,
+        choice: Choice,
+    },
 }
 
 impl MobileRun {
@@ -124,13 +167,10 @@ impl MobileRun {
                 Invalid::new(key, value, e).in_file(file)
             },
         )?;
-        if exp.budget == 0 || exp.budget > 1 << 40 {
-            return Err(Invalid::new("budget", exp.budget, "must be 1 to 2^40 instructions").in_file(file).into());
-        }
         Ok(l)
     }
 
-    /// Runs the kernel on the core.
+    /// Runs the kernel, or the network, on the core.
     pub fn run_ref(&self) -> Result<Outcome, ExperimentError> {
         let r = &self.resolved;
         // Calibrated once per DRAM system and process, before the clock starts.
@@ -142,134 +182,184 @@ impl MobileRun {
         let dram_latency = (transfer.latency_ps / period_ps).ceil() as u64;
         let mut mem = Hierarchy::new(&r.levels, line_cycles, dram_latency);
         let mut pipe = Pipeline::new(&r.pipeline);
-        let launch = self.layout.launch(self.exp.seed);
-        let mut m = crate::program::aarch64::Machine::new(&self.kernel, &launch.args, launch.sp, launch.mem);
-        let bad_kernel = |e: crate::program::aarch64::ExecError| {
-            ExperimentError::Config(crate::config::ConfigError::Invalid {
-                file: self.kernel.file.clone(),
-                invalid: Invalid::new("kernel", "(run)", e.to_string()),
-            })
+        let report = match &self.work {
+            Work::Kernel { kernel, layout } => {
+                let launch = layout.launch(self.exp.seed);
+                let m = self.execute(kernel, launch, &mut pipe, &mut mem)?;
+                let check = check_output(layout, self.exp.seed, &m, &kernel.file)?;
+                self.report(&pipe, &mem, &transfer, check)
+            }
+            Work::Network { steps, kernels, .. } => self.run_network(steps, kernels, &mut pipe, &mut mem, &transfer)?,
         };
-        while let Some(d) = m.step(self.exp.budget).map_err(bad_kernel)? {
-            pipe.push(&d, &mut mem);
-        }
-        let wall = t0.elapsed();
-        let check = self.check(&m)?;
-        let report = self.report(&pipe, &mem, &transfer, check);
         Ok(Outcome {
             report,
-            wall,
+            wall: t0.elapsed(),
             work: (pipe.stats.instructions, "instructions"),
             result: None,
         })
     }
 
-    /// For a GEMM: the largest error of C against a plain product, relative to the sum of the
-    /// magnitudes of its terms (0 when bit-identical); a kernel that computes something else
-    /// fails the run.
-    fn check(&self, m: &crate::program::aarch64::Machine) -> Result<Option<f64>, ExperimentError> {
-        if let Layout::Spmm {
-            hw,
-            cout,
-            cin,
-            sparsity_permille,
-            block,
-        } = self.layout
-        {
-            return self.check_spmm(m, hw as usize, cout as usize, cin as usize, sparsity_permille, block);
-        }
-        if let Layout::Op(o) = self.layout {
-            let t = o.tensors(self.exp.seed);
-            let c = &m.mem.region("C").expect("drivers lay out C").bytes;
-            return o.compare(&t, c).map(Some).map_err(|(i, got, want)| {
-                ExperimentError::Check(format!(
-                    "{}: output float {i} is {got} but the plain {} gives {want}",
-                    self.kernel.file.display(),
-                    o.op.driver()
-                ))
-            });
-        }
-        let Layout::Gemm { m: mm, n, k } = self.layout else {
-            return Ok(None);
-        };
-        let f = |name: &str| -> Vec<f32> {
-            m.mem
-                .region(name)
-                .expect("gemm lays out A, B, C")
-                .bytes
-                .chunks(4)
-                .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
-                .collect()
-        };
-        let (a, b, c) = (f("A"), f("B"), f("C"));
-        let (mm, n, k) = (mm as usize, n as usize, k as usize);
-        let mut worst = 0f64;
-        for i in 0..mm {
-            for j in 0..n {
-                let (mut acc, mut mag) = (0f64, 0f64);
-                for p in 0..k {
-                    let t = a[i * k + p] as f64 * b[p * n + j] as f64;
-                    acc += t;
-                    mag += t.abs();
-                }
-                let err = (c[i * n + j] as f64 - acc).abs() / mag.max(f64::MIN_POSITIVE);
-                if err.is_nan() || err > 1e-5 {
-                    return Err(ExperimentError::Check(format!(
-                        "{}: C[{i}][{j}] = {} but the product is {acc} (the kernel does not compute A x B)",
-                        self.kernel.file.display(),
-                        c[i * n + j]
-                    )));
-                }
-                worst = worst.max(err);
-            }
-        }
-        Ok(Some(worst))
-    }
-
-    /// For the SpMM driver: the output against a plain 1x1 convolution of the pruned weights.
-    fn check_spmm(
+    /// Executes one kernel call, timing every instruction; returns the machine (its memory holds
+    /// the outputs).
+    fn execute<'k>(
         &self,
-        m: &crate::program::aarch64::Machine,
-        hw: usize,
-        cout: usize,
-        cin: usize,
-        permille: u64,
-        block: u64,
-    ) -> Result<Option<f64>, ExperimentError> {
-        use rand_core::SeedableRng;
-        let f = |b: &[u8]| -> Vec<f32> {
-            b.chunks(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect()
+        kernel: &'k Kernel,
+        launch: crate::program::aarch64::driver::Launch,
+        pipe: &mut Pipeline,
+        mem: &mut Hierarchy,
+    ) -> Result<crate::program::aarch64::Machine<'k>, ExperimentError> {
+        let mut m = crate::program::aarch64::Machine::new(kernel, &launch.args, launch.sp, launch.mem);
+        let bad_kernel = |e: crate::program::aarch64::ExecError| {
+            ExperimentError::Config(crate::config::ConfigError::Invalid {
+                file: kernel.file.clone(),
+                invalid: Invalid::new("kernel", "(run)", e.to_string()),
+            })
         };
-        let mut rng = rand_pcg::Pcg64::seed_from_u64(self.exp.seed);
-        let x = f(&crate::program::aarch64::driver::floats(&mut rng, (hw * cin) as u64));
-        let dense = f(&crate::program::aarch64::driver::floats(&mut rng, (cout * cin) as u64));
-        let w =
-            crate::program::aarch64::driver::prune(&dense, cout as u64, cin as u64, block, permille);
-        let c = f(&m.mem.region("C").expect("spmm lays out C").bytes);
-        let mut worst = 0f64;
-        for co in 0..cout {
-            for p in 0..hw {
-                let (mut acc, mut mag) = (0f64, 0f64);
-                for ci in 0..cin {
-                    let t = x[ci * hw + p] as f64 * w[co * cin + ci] as f64;
-                    acc += t;
-                    mag += t.abs();
-                }
-                let err = (c[co * hw + p] as f64 - acc).abs() / mag.max(f64::MIN_POSITIVE);
-                if err.is_nan() || (err > 1e-5 && mag > 0.0) || (mag == 0.0 && c[co * hw + p] != 0.0) {
-                    return Err(ExperimentError::Check(format!(
-                        "{}: out[{co}][{p}] = {} but the sparse convolution gives {acc}",
-                        self.kernel.file.display(),
-                        c[co * hw + p]
-                    )));
-                }
-                worst = worst.max(if mag > 0.0 { err } else { 0.0 });
-            }
+        while let Some(d) = m.step(self.exp.budget).map_err(bad_kernel)? {
+            pipe.push(&d, mem);
         }
-        Ok(Some(worst))
+        Ok(m)
     }
 
-    fn report(&self, p: &Pipeline, mem: &Hierarchy, transfer: &TransferModel, check: Option<f64>) -> RunReport {
+    /// Runs a network's steps back to back on one core and hierarchy, checks each step's output,
+    /// and reports per step (the `layers` table), per network and as a timeline.
+    fn run_network(
+        &self,
+        steps: &[Step],
+        kernels: &BTreeMap<&'static str, Kernel>,
+        pipe: &mut Pipeline,
+        mem: &mut Hierarchy,
+        transfer: &TransferModel,
+    ) -> Result<RunReport, ExperimentError> {
+        let fma_group = self.resolved.pipeline.classes[Class::Fma.index()].group;
+        let fma_pipes = self.resolved.pipeline.groups[fma_group].count as f64;
+        let level_names: Vec<String> = mem.levels.iter().map(|l| l.name.clone()).collect();
+        let mut rows = Vec::new();
+        let mut events = vec![serde_json::json!({"ph": "M", "pid": 1, "tid": 1, "name": "thread_name", "args": {"name": self.core.name}})];
+        let mut before = self.stat_tree(pipe, mem);
+        let mut busy_before = pipe.group_busy[fma_group];
+        let mut worst = 0f64;
+        let mut next_weights = network::WEIGHT_BASE;
+        let mut cur = 0;
+        let mut by_layer: Vec<(String, f64, f64)> = Vec::new();
+        let clock_hz = self.core.clock_ghz * 1e9;
+        for (i, st) in steps.iter().enumerate() {
+            let kernel = &kernels[st.kernel];
+            let seed = network::step_seed(self.exp.seed, i);
+            let bases = [network::ACT_BASES[cur], next_weights, network::ACT_BASES[1 - cur]];
+            let launch = st.driver.launch_at(seed, bases);
+            let b_len = launch.mem.region("B").map_or(0, |r| r.bytes.len() as u64);
+            next_weights += b_len.div_ceil(4096).max(1) * 4096;
+            cur = 1 - cur;
+            let start = before.get("core.cycles").unwrap_or(0);
+            let m = self.execute(kernel, launch, pipe, mem)?;
+            worst = worst.max(check_output(&st.driver, seed, &m, &kernel.file)?.unwrap_or(0.0));
+            let after = self.stat_tree(pipe, mem);
+            let d = |k: &str| after.get(k).unwrap_or(0) - before.get(k).unwrap_or(0);
+            let cycles = d("core.cycles");
+            let insts = d("core.instructions");
+            let busy = pipe.group_busy[fma_group] - busy_before;
+            let energy_uj = self.energy.as_ref().map(|(name, t)| {
+                let mut delta = StatTree::default();
+                for (a, b) in after.entries.iter().zip(&before.entries) {
+                    delta.entries.push(crate::stats::StatEntry {
+                        value: a.value - b.value,
+                        ..a.clone()
+                    });
+                }
+                t.price(name, &delta).total_pj / 1e6
+            });
+            let ms = cycles as f64 / clock_hz * 1e3;
+            let mut row = vec![
+                serde_json::json!(st.layer),
+                serde_json::json!(if st.layout_step { "layout" } else { "operator" }),
+                serde_json::json!(st.kernel),
+                serde_json::json!(st.macs),
+                serde_json::json!(insts),
+                serde_json::json!(cycles),
+                serde_json::json!(ms),
+                serde_json::json!(insts as f64 / cycles.max(1) as f64),
+                serde_json::json!(busy as f64 / (cycles.max(1) as f64 * fma_pipes)),
+            ];
+            for n in &level_names {
+                row.push(serde_json::json!(d(&format!("{n}.misses"))));
+            }
+            row.push(serde_json::json!(d("dram.bytes_read") + d("dram.bytes_written")));
+            row.push(serde_json::json!(energy_uj));
+            rows.push(row);
+            events.push(serde_json::json!({
+                "name": format!("{} ({})", st.layer, st.kernel),
+                "cat": if st.layout_step { "layout" } else { "operator" },
+                "ph": "X", "pid": 1, "tid": 1,
+                "ts": start as f64 / clock_hz * 1e6,
+                "dur": cycles as f64 / clock_hz * 1e6,
+                "args": {"start_cycle": start, "cycles": cycles, "instructions": insts},
+            }));
+            match by_layer.last_mut() {
+                Some(l) if l.0 == st.layer => {
+                    if st.layout_step { l.2 += ms } else { l.1 += ms }
+                }
+                _ => by_layer.push((st.layer.clone(), if st.layout_step { 0.0 } else { ms }, if st.layout_step { ms } else { 0.0 })),
+            }
+            before = after;
+            busy_before = pipe.group_busy[fma_group];
+        }
+        let mut report = self.report(pipe, mem, transfer, Some(worst));
+        let total: u64 = rows.iter().map(|r| r[5].as_u64().unwrap_or(0)).sum();
+        let layout: u64 = rows.iter().filter(|r| r[1] == "layout").map(|r| r[5].as_u64().unwrap_or(0)).sum();
+        let macs: u64 = steps.iter().map(|s| s.macs).sum();
+        let put = |r: &mut RunReport, k: &str, v: f64, unit: &str, doc: &str| {
+            r.derived.insert(k.into(), crate::report::Metric { value: v, unit: unit.into(), doc: doc.into() });
+        };
+        put(&mut report, "latency_ms", total as f64 / clock_hz * 1e3, "ms", "The network's latency at the core clock (one inference, one core)");
+        put(&mut report, "layout_share", layout as f64 / total.max(1) as f64, "ratio", "Share of the cycles spent in layout steps (padding, NC4HW4 to CHW)");
+        put(&mut report, "macs", macs as f64, "count", "Multiply-accumulates of the network, counted dense");
+        put(&mut report, "gmacs_per_s", macs as f64 / (total as f64 / clock_hz) / 1e9, "GMAC/s", "Dense-equivalent multiply-accumulates per second");
+        let mut columns: Vec<String> = ["layer", "step", "kernel", "macs", "instructions", "cycles", "ms", "ipc", "fma_pipe_utilisation"].iter().map(|c| c.to_string()).collect();
+        columns.extend(level_names.iter().map(|n| format!("{n}_misses")));
+        columns.push("dram_bytes".into());
+        columns.push("energy_uj".into());
+        report.tables.push(crate::report::ReportTable {
+            name: "layers".into(),
+            doc: "Per kernel call, in order: the layer, whether it is the layer's operator or a layout step before it, the kernel, the layer's dense MACs, instructions, cycles, milliseconds at the core clock, IPC, the FMLA pipes' utilisation, misses per cache level, DRAM bytes and energy (with an energy table).".into(),
+            columns,
+            rows,
+        });
+        report.figures.push((
+            "layers".into(),
+            crate::report::plot::Figure::Bars {
+                title: format!("{}: latency by layer", self.exp.name),
+                y_label: "ms".into(),
+                groups: by_layer.iter().map(|l| l.0.clone()).collect(),
+                series: vec![
+                    ("operator".into(), by_layer.iter().map(|l| Some(l.1)).collect()),
+                    ("layout".into(), by_layer.iter().map(|l| Some(l.2)).collect()),
+                ],
+                stacked: true,
+            },
+        ));
+        let mix: Vec<(String, u64)> = Class::ALL
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| pipe.class_count[*i] > 0)
+            .map(|(i, c)| (c.name().to_string(), pipe.class_count[i]))
+            .collect();
+        report.figures.push((
+            "instruction_mix".into(),
+            crate::report::plot::Figure::Bars {
+                title: format!("{}: instruction mix", self.exp.name),
+                y_label: "millions of instructions".into(),
+                groups: mix.iter().map(|m| m.0.clone()).collect(),
+                series: vec![("executed".into(), mix.iter().map(|m| Some(m.1 as f64 / 1e6)).collect())],
+                stacked: false,
+            },
+        ));
+        report.timeline = Some(serde_json::json!({ "traceEvents": events, "displayTimeUnit": "ms" }));
+        Ok(report)
+    }
+
+    /// Every statistic of the core and its memory, in a fixed order.
+    fn stat_tree(&self, p: &Pipeline, mem: &Hierarchy) -> StatTree {
         let mut stats = StatTree::default();
         stats.add("core", &p.stats);
         for (i, c) in Class::ALL.iter().enumerate() {
@@ -288,6 +378,11 @@ impl MobileRun {
             stats.add(&l.name, &l.stats);
         }
         stats.add("dram", &mem.dram);
+        stats
+    }
+
+    fn report(&self, p: &Pipeline, mem: &Hierarchy, transfer: &TransferModel, check: Option<f64>) -> RunReport {
+        let stats = self.stat_tree(p, mem);
         let cycles = p.stats.cycles.max(1);
         let secs = cycles as f64 / (self.core.clock_ghz * 1e9);
         let g = |k: &str| stats.get(k).unwrap_or(0) as f64;
@@ -333,11 +428,20 @@ impl MobileRun {
             d.put("check.max_rel_error", e, "ratio", "Largest error of C against a plain product, over the sum of its terms' magnitudes");
         }
         let mut inputs = BTreeMap::new();
-        inputs.insert("kernel".into(), self.exp.kernel.display().to_string());
+        let kind = match &self.work {
+            Work::Kernel { kernel, .. } => {
+                inputs.insert("kernel".into(), self.exp.kernel.as_deref().unwrap_or(Path::new("")).display().to_string());
+                format!("mobile/{}", kernel.symbol.clone().unwrap_or_else(|| "kernel".into()))
+            }
+            Work::Network { file, choice, .. } => {
+                inputs.insert("network".into(), file.display().to_string());
+                format!("mobile/network/{}", choice.engine.name())
+            }
+        };
         inputs.insert("core".into(), self.exp.core.display().to_string());
         let meta = ReportMeta {
             name: self.exp.name.clone(),
-            kind: format!("mobile/{}", self.kernel.symbol.clone().unwrap_or_else(|| "kernel".into())),
+            kind,
             seed: self.exp.seed,
             config: serde_json::json!({ "experiment": self.exp, "core": self.core }),
             inputs,
@@ -350,6 +454,124 @@ impl MobileRun {
         };
         assemble_report(meta, end, stats, d)
     }
+}
+
+/// Parses a kernel's text (lowered first for the WebAssembly profile); errors name the line.
+fn load_kernel(text: &str, path: &Path, wasm: Option<&WasmProfile>) -> Result<Kernel, ExperimentError> {
+    let to_config = |e: crate::program::aarch64::ParseError| {
+        ExperimentError::Config(crate::config::ConfigError::Invalid {
+            file: path.to_path_buf(),
+            invalid: Invalid::new(format!("line {}", e.line), e.text.clone(), e.msg.clone()),
+        })
+    };
+    let lowered;
+    let text = match wasm {
+        Some(w) => {
+            lowered = lower(text, path, w).map_err(to_config)?;
+            lowered.as_str()
+        }
+        None => text,
+    };
+    parse(text, path).map_err(to_config)
+}
+
+/// A network experiment's steps and kernels.
+fn network_work(exp: &MobileExperiment, file: &Path, table: &Path) -> Result<Work, ExperimentError> {
+    let bad = |key: &str, value: String, msg: String| -> ExperimentError { Invalid::new(key, value, msg).in_file(file).into() };
+    for key in ["driver", "m", "n"] {
+        let set = match key {
+            "driver" => !exp.driver.is_empty(),
+            "m" => exp.m != 0,
+            _ => exp.n != 0,
+        };
+        if set {
+            return Err(bad(key, "(with network)".into(), format!("{key} belongs to a kernel run; a network's layers give each kernel its driver and sizes")));
+        }
+    }
+    let engine = exp.engine.ok_or_else(|| bad("engine", "(missing)".into(), "a network run needs engine = \"dense\", \"unstructured\", \"group\" or \"mnn\"".into()))?;
+    let permille = crate::program::aarch64::driver::permille(exp.sparsity).map_err(|e| bad("sparsity", exp.sparsity.to_string(), e))?;
+    let group = exp.group.unwrap_or(4);
+    if ![1, 2, 4].contains(&group) {
+        return Err(bad("group", group.to_string(), "groups of 1, 2 or 4 output channels (the kernels spmm_16x1.s, spmm_16x2.s, spmm_16x4.s)".into()));
+    }
+    let threshold = exp.mnn_threshold.unwrap_or(0.3);
+    let mnn_threshold = crate::program::aarch64::driver::permille(threshold).map_err(|e| bad("mnn_threshold", threshold.to_string(), e))?;
+    let mut net = crate::workload::layers::load(table)?;
+    if let Some(r) = exp.resolution {
+        net = net.with_input(r).map_err(|e| match e {
+            crate::config::ConfigError::Invalid { invalid, .. } => ExperimentError::from(Invalid::new("resolution", r, invalid.to_string()).in_file(file)),
+            other => other.into(),
+        })?;
+    }
+    let choice = Choice {
+        engine,
+        group,
+        permille,
+        mnn_threshold,
+    };
+    let steps = network::plan(&net, choice).map_err(|(line, key, msg)| -> ExperimentError {
+        if key == "network" {
+            crate::config::ConfigError::Invalid {
+                file: table.to_path_buf(),
+                invalid: Invalid::new(format!("line {line}"), "(layer)", msg),
+            }
+            .into()
+        } else {
+            Invalid::new(key, group.to_string(), msg).in_file(file).into()
+        }
+    })?;
+    let dir = file.parent().unwrap_or(Path::new("."));
+    let mut kernels = BTreeMap::new();
+    for st in &steps {
+        if kernels.contains_key(st.kernel) {
+            continue;
+        }
+        let (path, text) = match &exp.kernels {
+            Some(d) => {
+                let path = dir.join(d).join(format!("{}.s", st.kernel));
+                let text = std::fs::read_to_string(&path).map_err(|source| crate::config::ConfigError::Io { file: path.clone(), source })?;
+                (path, text)
+            }
+            None => {
+                let (_, text) = network::BUNDLED.iter().find(|(n, _)| *n == st.kernel).expect("every step's kernel is bundled");
+                (PathBuf::from(format!("workloads/kernels/aarch64/{}.s (bundled)", st.kernel)), text.to_string())
+            }
+        };
+        kernels.insert(st.kernel, load_kernel(&text, &path, exp.wasm.as_ref())?);
+    }
+    Ok(Work::Network {
+        file: table.to_path_buf(),
+        steps,
+        kernels,
+        choice,
+    })
+}
+
+/// The output region of a kernel run on `layout`'s memory for `seed` against the plain
+/// computation: the largest relative error, or [`ExperimentError::Check`] naming the kernel.
+pub(crate) fn check_output(
+    layout: &Layout,
+    seed: u64,
+    m: &crate::program::aarch64::Machine,
+    kernel: &Path,
+) -> Result<Option<f64>, ExperimentError> {
+    let Some((want, mag)) = layout.expected(seed) else {
+        return Ok(None);
+    };
+    let got: Vec<f32> = m
+        .mem
+        .region("C")
+        .expect("drivers lay out C")
+        .bytes
+        .chunks(4)
+        .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
+        .collect();
+    crate::program::aarch64::conv::compare(&got, &want, &mag).map(Some).map_err(|(i, got, want)| {
+        ExperimentError::Check(format!(
+            "{}: output float {i} is {got} but the plain computation gives {want} (the kernel does not compute its operator)",
+            kernel.display()
+        ))
+    })
 }
 
 impl Experiment for MobileRun {
@@ -370,22 +592,36 @@ impl Experiment for MobileRun {
     }
 
     fn describe(&self) -> String {
-        format!(
-            "{}: {}{} ({} driver, m {} n {} k {}) on {} at {} GHz",
-            self.exp.name,
-            self.exp.kernel.display(),
-            self.exp.wasm.map_or(String::new(), |w| format!(
+        let wasm = self.exp.wasm.map_or(String::new(), |w| {
+            format!(
                 " as WebAssembly (relaxed SIMD {}, bounds checks {:?})",
                 if w.relaxed_simd { "on" } else { "off" },
                 w.bounds_checks
-            )),
-            self.exp.driver,
-            self.exp.m,
-            self.exp.n,
-            self.exp.k,
-            self.core.name,
-            self.core.clock_ghz
-        )
+            )
+        });
+        match &self.work {
+            Work::Kernel { .. } => format!(
+                "{}: {}{wasm} ({} driver, m {} n {} k {}) on {} at {} GHz",
+                self.exp.name,
+                self.exp.kernel.as_deref().unwrap_or(Path::new("")).display(),
+                self.exp.driver,
+                self.exp.m,
+                self.exp.n,
+                self.exp.k,
+                self.core.name,
+                self.core.clock_ghz
+            ),
+            Work::Network { file, steps, choice, .. } => format!(
+                "{}: {} ({} kernel calls), 1x1 convolutions {} at {} % zeros{wasm}, on {} at {} GHz",
+                self.exp.name,
+                file.display(),
+                steps.len(),
+                choice.engine.name(),
+                choice.permille as f64 / 10.0,
+                self.core.name,
+                self.core.clock_ghz
+            ),
+        }
     }
 
     fn run(self: Box<Self>) -> Result<Outcome, ExperimentError> {
@@ -425,7 +661,21 @@ impl Machine for Mobile {
             return Err(Invalid::new("kind", format!("{:?}", exp.kind), "must be \"mobile\"").in_file(file).into());
         }
         let dir = file.parent().unwrap_or(Path::new("."));
-        let mut files = vec![("kernel", &exp.kernel), ("core", &exp.core)];
+        let mut files = vec![("core", &exp.core)];
+        match (&exp.kernel, &exp.network) {
+            (Some(k), None) => files.push(("kernel", k)),
+            (None, Some(n)) => files.push(("network", n)),
+            (Some(_), Some(_)) => {
+                return Err(Invalid::new("network", "(with kernel)", "give either kernel (one kernel and its driver) or network (a layer table), not both")
+                    .in_file(file)
+                    .into())
+            }
+            (None, None) => {
+                return Err(Invalid::new("kernel", "(missing)", "give kernel = \"FILE.s\" with driver, m, n and k, or network = \"TABLE.csv\" with engine")
+                    .in_file(file)
+                    .into())
+            }
+        }
         if let Some(t) = &exp.energy_table {
             files.push(("energy_table", t));
         }
@@ -440,36 +690,30 @@ impl Machine for Mobile {
                 .into());
             }
         }
-        let (core, resolved) = config::load(&dir.join(&exp.core), &rest)?;
-        let kpath = dir.join(&exp.kernel);
-        let ktext = std::fs::read_to_string(&kpath).map_err(|source| crate::config::ConfigError::Io {
-            file: kpath.clone(),
-            source,
-        })?;
-        let to_config = |e: crate::program::aarch64::ParseError| {
-            ExperimentError::Config(crate::config::ConfigError::Invalid {
-                file: kpath.clone(),
-                invalid: Invalid::new(format!("line {}", e.line), e.text.clone(), e.msg.clone()),
-            })
-        };
-        let ktext = match &exp.wasm {
-            Some(w) => {
-                if w.vector_registers == 0 || w.vector_registers > 32 {
-                    return Err(Invalid::new("wasm.vector_registers", w.vector_registers, "must be 1 to 32")
-                        .in_file(file)
-                        .into());
-                }
-                lower(&ktext, &kpath, w).map_err(to_config)?
+        if exp.budget == 0 || exp.budget > 1 << 40 {
+            return Err(Invalid::new("budget", exp.budget, "must be 1 to 2^40 instructions").in_file(file).into());
+        }
+        if let Some(w) = &exp.wasm {
+            if w.vector_registers == 0 || w.vector_registers > 32 {
+                return Err(Invalid::new("wasm.vector_registers", w.vector_registers, "must be 1 to 32").in_file(file).into());
             }
-            None => ktext,
+        }
+        let (core, resolved) = config::load(&dir.join(&exp.core), &rest)?;
+        let work = match (&exp.kernel, &exp.network) {
+            (Some(k), _) => {
+                let kpath = dir.join(k);
+                let ktext = std::fs::read_to_string(&kpath).map_err(|source| crate::config::ConfigError::Io {
+                    file: kpath.clone(),
+                    source,
+                })?;
+                Work::Kernel {
+                    kernel: load_kernel(&ktext, &kpath, exp.wasm.as_ref())?,
+                    layout: MobileRun::layout(&exp, file)?,
+                }
+            }
+            (None, Some(n)) => network_work(&exp, file, &dir.join(n))?,
+            (None, None) => unreachable!("checked above"),
         };
-        let kernel = parse(&ktext, &kpath).map_err(|e| {
-            ExperimentError::Config(crate::config::ConfigError::Invalid {
-                file: kpath.clone(),
-                invalid: Invalid::new(format!("line {}", e.line), e.text.clone(), e.msg.clone()),
-            })
-        })?;
-        let layout = MobileRun::layout(&exp, file)?;
         let energy = match &exp.energy_table {
             Some(t) => Some((t.display().to_string(), EnergyTable::load(&dir.join(t))?)),
             None => None,
@@ -478,8 +722,7 @@ impl Machine for Mobile {
             exp,
             core,
             resolved,
-            kernel,
-            layout,
+            work,
             energy,
         }))
     }

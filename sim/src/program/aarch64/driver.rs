@@ -4,8 +4,9 @@
 //!
 //! - `gemm`: A (m x k), B (k x n) and C (m x n) row-major f32; A and B seeded random values in
 //!   [-1, 1), C zero.
-//! - `spmm4`: the same with weights pruned in blocks of 4 output channels x 1 input channel
-//!   (group-sparse), for `spmm_16x4.s`;
+//! - `spmm4`, `spmm2`: the same with weights pruned in blocks of 4 (2) output channels x 1 input
+//!   channel (group-sparse), for `spmm_16x4.s` (`spmm_16x2.s`);
+//! - the DNN-layer drivers of [`super::conv`] (`conv3x3s2`, `dw3x3s1`, ...);
 //! - `spmm`: an unstructured sparse 1x1 convolution in CHW (input cin x hw, output cout x hw),
 //!   weights pruned by magnitude from seeded values and laid out as XNNPACK's SpMM takes them;
 //! - `loop`: a micro-kernel's buffers: `a` of n seeded random floats, `b` of 16, `c` of 64 zero
@@ -108,8 +109,8 @@ impl Layout {
                 sparsity_permille,
                 block,
             } => {
-                if block != 1 && block != 4 {
-                    return Err(format!("blocks of {block} output channels: 1 or 4"));
+                if ![1, 2, 4].contains(&block) {
+                    return Err(format!("blocks of {block} output channels: 1, 2 or 4"));
                 }
                 if cout % block != 0 {
                     return Err(format!(
@@ -283,6 +284,61 @@ pub fn spmm_blob(w: &[f32], cout: u64, cin: u64, hw: u64, block: u64) -> Vec<u8>
 }
 
 impl Layout {
+    /// What the C region must hold after the kernel ran on [`Layout::launch`]'s memory for
+    /// `seed`, computed plainly in f64, with per float the sum of its terms' magnitudes (see
+    /// [`super::conv::compare`]); `None` for a micro-kernel's loop.
+    pub fn expected(&self, seed: u64) -> Option<(Vec<f64>, Vec<f64>)> {
+        let f = |b: Vec<u8>| -> Vec<f32> {
+            b.chunks(4)
+                .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
+                .collect()
+        };
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
+        // (rows, columns, inner, a(i, p), b(p, j)) of a product C = A B laid out row-major.
+        let (rows, cols, inner, a, b): (usize, usize, usize, Vec<f32>, Vec<f32>) = match *self {
+            Layout::Loop { .. } => return None,
+            Layout::Op(o) => return Some(o.reference(&o.tensors(seed))),
+            Layout::Gemm { m, n, k } => {
+                let a = f(floats(&mut rng, m * k));
+                let b = f(floats(&mut rng, k * n));
+                (m as usize, n as usize, k as usize, a, b)
+            }
+            Layout::Spmm {
+                hw,
+                cout,
+                cin,
+                sparsity_permille,
+                block,
+            } => {
+                // out (cout x hw) = W (cout x cin) X (cin x hw).
+                let x = f(floats(&mut rng, hw * cin));
+                let w = prune(
+                    &f(floats(&mut rng, cout * cin)),
+                    cout,
+                    cin,
+                    block,
+                    sparsity_permille,
+                );
+                (cout as usize, hw as usize, cin as usize, w, x)
+            }
+        };
+        let (mut out, mut mag) = (vec![0f64; rows * cols], vec![0f64; rows * cols]);
+        for i in 0..rows {
+            for p in 0..inner {
+                let av = a[i * inner + p] as f64;
+                if av == 0.0 {
+                    continue;
+                }
+                for j in 0..cols {
+                    let t = av * b[p * cols + j] as f64;
+                    out[i * cols + j] += t;
+                    mag[i * cols + j] += t.abs();
+                }
+            }
+        }
+        Some((out, mag))
+    }
+
     /// The layout of driver `name` with sizes m, n, k and `sparsity` (used by `spmm` and
     /// `spmm4`), checked; an error gives the parameter at fault (`driver` or `sparsity`) and the
     /// fix.
@@ -299,12 +355,16 @@ impl Layout {
                 iterations: m,
                 floats: n,
             },
-            "spmm" | "spmm4" => Layout::Spmm {
+            "spmm" | "spmm2" | "spmm4" => Layout::Spmm {
                 hw: m,
                 cout: n,
                 cin: k,
                 sparsity_permille: permille(sparsity).map_err(|e| ("sparsity", e))?,
-                block: if name == "spmm4" { 4 } else { 1 },
+                block: match name {
+                    "spmm4" => 4,
+                    "spmm2" => 2,
+                    _ => 1,
+                },
             },
             _ => match super::conv::Op::from_driver(name) {
                 Some(op) => Layout::Op(super::conv::OpLayout {
@@ -321,7 +381,7 @@ impl Layout {
                 None => {
                     return Err((
                         "driver",
-                        "use gemm, spmm, spmm4, loop, conv3x3s2, dw3x3s1, dw3x3s2, conv1x1, mnn4, pad, nc4hw4, gavgpool or gemv".into(),
+                        "use gemm, spmm, spmm2, spmm4, loop, conv3x3s2, dw3x3s1, dw3x3s2, conv1x1, mnn4, pad, nc4hw4, gavgpool or gemv".into(),
                     ))
                 }
             },

@@ -301,46 +301,48 @@ fn spmm_computes_the_sparse_convolution() {
 #[test]
 fn spmm4_computes_the_group_sparse_convolution() {
     use rand_core::SeedableRng;
-    let (k, _) = bundled("spmm_16x4.s");
-    for (hw, cout, cin, permille) in [(16, 4, 8, 0), (32, 8, 16, 700), (48, 12, 33, 900)] {
-        let layout = Layout::Spmm {
-            hw,
-            cout,
-            cin,
-            sparsity_permille: permille,
-            block: 4,
-        };
-        layout.check().unwrap();
-        let m = run(&k, layout, 5);
-        let mut rng = rand_pcg::Pcg64::seed_from_u64(5);
-        let x = f32s(&super::driver::floats(&mut rng, hw * cin));
-        let w = super::driver::prune(
-            &f32s(&super::driver::floats(&mut rng, cout * cin)),
-            cout,
-            cin,
-            4,
-            permille,
-        );
-        let (hw, cout, cin) = (hw as usize, cout as usize, cin as usize);
-        let zero_blocks = (0..cout / 4 * cin)
-            .filter(|b| (0..4).all(|o| w[(4 * (b / cin) + o) * cin + b % cin] == 0.0))
-            .count();
-        assert_eq!(zero_blocks, cout / 4 * cin * permille as usize / 1000);
-        let c = f32s(&m.mem.region("C").unwrap().bytes);
-        for co in 0..cout {
-            for p in 0..hw {
-                let mut acc = 0f32;
-                for ci in 0..cin {
-                    let blk = (0..4).any(|o| w[(4 * (co / 4) + o) * cin + ci] != 0.0);
-                    if blk {
-                        acc = x[ci * hw + p].mul_add(w[co * cin + ci], acc);
+    for (file, g) in [("spmm_16x4.s", 4usize), ("spmm_16x2.s", 2)] {
+        let (k, _) = bundled(file);
+        for (hw, cout, cin, permille) in [(16, 4, 8, 0), (32, 8, 16, 700), (49, 12, 33, 900)] {
+            let layout = Layout::Spmm {
+                hw,
+                cout,
+                cin,
+                sparsity_permille: permille,
+                block: g as u64,
+            };
+            layout.check().unwrap();
+            let m = run(&k, layout, 5);
+            let mut rng = rand_pcg::Pcg64::seed_from_u64(5);
+            let x = f32s(&super::driver::floats(&mut rng, hw * cin));
+            let w = super::driver::prune(
+                &f32s(&super::driver::floats(&mut rng, cout * cin)),
+                cout,
+                cin,
+                g as u64,
+                permille,
+            );
+            let (hw, cout, cin) = (hw as usize, cout as usize, cin as usize);
+            let zero_blocks = (0..cout / g * cin)
+                .filter(|b| (0..g).all(|o| w[(g * (b / cin) + o) * cin + b % cin] == 0.0))
+                .count();
+            assert_eq!(zero_blocks, cout / g * cin * permille as usize / 1000);
+            let c = f32s(&m.mem.region("C").unwrap().bytes);
+            for co in 0..cout {
+                for p in 0..hw {
+                    let mut acc = 0f32;
+                    for ci in 0..cin {
+                        let blk = (0..g).any(|o| w[(g * (co / g) + o) * cin + ci] != 0.0);
+                        if blk {
+                            acc = x[ci * hw + p].mul_add(w[co * cin + ci], acc);
+                        }
                     }
+                    assert_eq!(
+                        c[co * hw + p].to_bits(),
+                        acc.to_bits(),
+                        "{file}: out[{co}][{p}] at {permille} per mille"
+                    );
                 }
-                assert_eq!(
-                    c[co * hw + p].to_bits(),
-                    acc.to_bits(),
-                    "out[{co}][{p}] at {permille} per mille"
-                );
             }
         }
     }
