@@ -516,6 +516,12 @@ impl<'c> Pipeline<'c> {
                 };
             }
         }
+        if d.wb != NONE {
+            // A pre- or post-indexed base is written back by the address generation, a cycle
+            // after issue, whatever the data's latency.
+            self.ready[d.wb as usize] = issue + 1;
+            self.ready_acc[d.wb as usize] = issue + 1;
+        }
         // Retire in order, retire_width a cycle.
         let prev = self.last_retire;
         let mut retire = done.max(self.last_retire);

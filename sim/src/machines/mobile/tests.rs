@@ -44,6 +44,9 @@ fn the_big_core_meets_its_fmla_and_load_latencies() {
     assert_eq!(per_iteration("fmla_independent.s", a76, 32), 4.0, "two ASIMD pipes: 2 a cycle");
     // Eight dependent L1-hitting loads an iteration at the load-to-use latency.
     assert_eq!(per_iteration("load_chain.s", a76, 16), 8.0 * 4.0);
+    // Eight loads chained only through their written-back bases: one a cycle, not one per
+    // load latency (the write-back comes from the address generation).
+    assert_eq!(per_iteration("postindex_chain.s", a76, 16), 8.0);
 }
 
 #[test]
@@ -51,6 +54,8 @@ fn the_little_core_has_no_forwarding_and_one_q_fmla_a_cycle() {
     let a55 = "cortex-a55.toml";
     assert_eq!(per_iteration("fmla_chain_acc.s", a55, 32), 8.0 * 4.0);
     assert_eq!(per_iteration("fmla_independent.s", a55, 32), 8.0);
+    // Its one load pipe holds a 128-bit load 2 cycles: that, not the write-back chain, bounds it.
+    assert_eq!(per_iteration("postindex_chain.s", a55, 16), 16.0);
 }
 
 #[test]

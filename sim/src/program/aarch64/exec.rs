@@ -23,10 +23,13 @@ pub struct DynInst {
     pub index: u32,
     /// Its functional-unit class.
     pub class: Class,
-    /// Registers written ([`NONE`] for unused slots).
-    pub dst: [u8; 3],
+    /// Registers written with the result ([`NONE`] for unused slots).
+    pub dst: [u8; 4],
+    /// The base register a load or store writes back (pre- or post-indexed), ready when the
+    /// address is, not the data; or [`NONE`].
+    pub wb: u8,
     /// Registers read, except an accumulator.
-    pub src: [u8; 4],
+    pub src: [u8; 6],
     /// The accumulator an `fmla`/`fmls` reads (late-forwarded), or [`NONE`].
     pub acc: u8,
     /// The memory address, for loads, stores and prefetches.
@@ -382,8 +385,9 @@ impl<'k> Machine<'k> {
         let mut d = DynInst {
             index: self.pc as u32,
             class: inst.class(),
-            dst: [NONE; 3],
-            src: [NONE; 4],
+            dst: [NONE; 4],
+            wb: NONE,
+            src: [NONE; 6],
             acc: NONE,
             addr: 0,
             size: 0,
@@ -414,7 +418,7 @@ impl<'k> Machine<'k> {
                     }
                 };
                 self.set(rd, w, r);
-                d.dst = [reg_id(rd), if flags { FLAGS } else { NONE }, NONE];
+                d.dst = [reg_id(rd), if flags { FLAGS } else { NONE }, NONE, NONE];
                 d.src[0] = reg_id(rn);
             }
             Inst::IntReg(op, rd, rn, rm, sh, w, flags) => {
@@ -438,7 +442,7 @@ impl<'k> Machine<'k> {
                     },
                 };
                 self.set(rd, w, r);
-                d.dst = [reg_id(rd), if flags { FLAGS } else { NONE }, NONE];
+                d.dst = [reg_id(rd), if flags { FLAGS } else { NONE }, NONE, NONE];
                 d.src[..2].copy_from_slice(&[reg_id(rn), reg_id(rm)]);
             }
             Inst::Madd(rd, rn, rm, ra, w, sub) => {
@@ -509,7 +513,7 @@ impl<'k> Machine<'k> {
                 }
                 if let Some(b) = wb {
                     self.set(a.base(), Width::X, b);
-                    d.dst[1] = reg_id(a.base());
+                    d.wb = reg_id(a.base());
                 }
             }
             Inst::LdStPair(x1, x2, a, store) => {
@@ -533,7 +537,7 @@ impl<'k> Machine<'k> {
                 }
                 if let Some(b) = wb {
                     self.set(a.base(), Width::X, b);
-                    d.dst[2] = reg_id(a.base());
+                    d.wb = reg_id(a.base());
                 }
             }
             Inst::Prfm(a) => {
@@ -556,20 +560,21 @@ impl<'k> Machine<'k> {
                         bytes.extend(self.store_bytes(Xfer::V(r, 16)));
                     }
                     self.access(ea, n)?.copy_from_slice(&bytes);
-                    // Up to four data registers; the timing model reads the first and the count.
-                    d.src[2] = vid(first);
-                    d.src[3] = vid(first + count - 1);
+                    for (i, r) in (first..first + count).enumerate() {
+                        d.src[2 + i] = vid(r);
+                    }
                 } else {
                     let bytes = self.access(ea, n)?.to_vec();
                     for (i, r) in (first..first + count).enumerate() {
                         self.load_reg(Xfer::V(r, 16), &bytes[16 * i..16 * i + 16], false);
                     }
-                    d.dst[0] = vid(first);
-                    d.dst[1] = vid(first + count - 1);
+                    for (i, r) in (first..first + count).enumerate() {
+                        d.dst[i] = vid(r);
+                    }
                 }
                 if let Some(b) = wb {
                     self.set(a.base(), Width::X, b);
-                    d.dst[2] = reg_id(a.base());
+                    d.wb = reg_id(a.base());
                 }
             }
             Inst::Ld1r(v, a) => {
@@ -583,7 +588,7 @@ impl<'k> Machine<'k> {
                 d.dst[0] = vid(v);
                 if let Some(b) = wb {
                     self.set(a.base(), Width::X, b);
-                    d.dst[1] = reg_id(a.base());
+                    d.wb = reg_id(a.base());
                 }
             }
             Inst::Vec(op, vd, vn, vm, lane) => {
