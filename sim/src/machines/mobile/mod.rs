@@ -10,6 +10,7 @@
 pub mod config;
 pub mod memory;
 pub mod network;
+pub mod reproduce;
 #[cfg(test)]
 mod tests;
 
@@ -168,6 +169,83 @@ impl MobileRun {
             },
         )?;
         Ok(l)
+    }
+
+    /// Loads and checks an experiment file's text (overrides applied).
+    pub fn load(file: &Path, text: &str, overrides: &[String]) -> Result<MobileRun, ExperimentError> {
+        let (own, rest): (Vec<String>, Vec<String>) = overrides.iter().cloned().partition(|o| {
+            let key = o.split_once('=').map_or(o.as_str(), |(k, _)| k).trim();
+            EXPERIMENT_KEYS.contains(&key)
+        });
+        let exp: MobileExperiment = crate::config::parse(text, file, &own)?;
+        if exp.kind != "mobile" {
+            return Err(Invalid::new("kind", format!("{:?}", exp.kind), "must be \"mobile\"").in_file(file).into());
+        }
+        let dir = file.parent().unwrap_or(Path::new("."));
+        let mut files = vec![("core", &exp.core)];
+        match (&exp.kernel, &exp.network) {
+            (Some(k), None) => files.push(("kernel", k)),
+            (None, Some(n)) => files.push(("network", n)),
+            (Some(_), Some(_)) => {
+                return Err(Invalid::new("network", "(with kernel)", "give either kernel (one kernel and its driver) or network (a layer table), not both")
+                    .in_file(file)
+                    .into())
+            }
+            (None, None) => {
+                return Err(Invalid::new("kernel", "(missing)", "give kernel = \"FILE.s\" with driver, m, n and k, or network = \"TABLE.csv\" with engine")
+                    .in_file(file)
+                    .into())
+            }
+        }
+        if let Some(t) = &exp.energy_table {
+            files.push(("energy_table", t));
+        }
+        for (key, rel) in files {
+            if !dir.join(rel).is_file() {
+                return Err(Invalid::new(
+                    key,
+                    format!("{:?}", rel.display().to_string()),
+                    format!("{} is not a readable file; paths are relative to the experiment file", dir.join(rel).display()),
+                )
+                .in_file(file)
+                .into());
+            }
+        }
+        if exp.budget == 0 || exp.budget > 1 << 40 {
+            return Err(Invalid::new("budget", exp.budget, "must be 1 to 2^40 instructions").in_file(file).into());
+        }
+        if let Some(w) = &exp.wasm {
+            if w.vector_registers == 0 || w.vector_registers > 32 {
+                return Err(Invalid::new("wasm.vector_registers", w.vector_registers, "must be 1 to 32").in_file(file).into());
+            }
+        }
+        let (core, resolved) = config::load(&dir.join(&exp.core), &rest)?;
+        let work = match (&exp.kernel, &exp.network) {
+            (Some(k), _) => {
+                let kpath = dir.join(k);
+                let ktext = std::fs::read_to_string(&kpath).map_err(|source| crate::config::ConfigError::Io {
+                    file: kpath.clone(),
+                    source,
+                })?;
+                Work::Kernel {
+                    kernel: load_kernel(&ktext, &kpath, exp.wasm.as_ref())?,
+                    layout: MobileRun::layout(&exp, file)?,
+                }
+            }
+            (None, Some(n)) => network_work(&exp, file, &dir.join(n))?,
+            (None, None) => unreachable!("checked above"),
+        };
+        let energy = match &exp.energy_table {
+            Some(t) => Some((t.display().to_string(), EnergyTable::load(&dir.join(t))?)),
+            None => None,
+        };
+        Ok(MobileRun {
+            exp,
+            core,
+            resolved,
+            work,
+            energy,
+        })
     }
 
     /// Runs the kernel, or the network, on the core.
@@ -639,7 +717,14 @@ impl Machine for Mobile {
     }
 
     fn kernels(&self) -> Vec<&'static str> {
-        vec!["AArch64 assembly kernels (workloads/kernels/aarch64/*.s) under the gemm or loop driver"]
+        vec![
+            "AArch64 assembly kernels (workloads/kernels/aarch64/*.s) under their drivers (gemm, spmm, spmm2, spmm4, conv3x3s2, dw3x3s1, dw3x3s2, conv1x1, mnn4, pad, nc4hw4, gavgpool, gemv, loop)",
+            "whole networks from a layer table (network = ...): MobileNet-v1 with dense, unstructured, group-sparse or MNN-like 1x1 convolutions",
+        ]
+    }
+
+    fn studies(&self) -> Vec<&'static dyn crate::machines::Study> {
+        vec![&reproduce::SparseByteNnStudy]
     }
 
     fn example(&self) -> &'static str {
@@ -652,79 +737,7 @@ impl Machine for Mobile {
         text: &str,
         overrides: &[String],
     ) -> Result<Box<dyn Experiment>, ExperimentError> {
-        let (own, rest): (Vec<String>, Vec<String>) = overrides.iter().cloned().partition(|o| {
-            let key = o.split_once('=').map_or(o.as_str(), |(k, _)| k).trim();
-            EXPERIMENT_KEYS.contains(&key)
-        });
-        let exp: MobileExperiment = crate::config::parse(text, file, &own)?;
-        if exp.kind != "mobile" {
-            return Err(Invalid::new("kind", format!("{:?}", exp.kind), "must be \"mobile\"").in_file(file).into());
-        }
-        let dir = file.parent().unwrap_or(Path::new("."));
-        let mut files = vec![("core", &exp.core)];
-        match (&exp.kernel, &exp.network) {
-            (Some(k), None) => files.push(("kernel", k)),
-            (None, Some(n)) => files.push(("network", n)),
-            (Some(_), Some(_)) => {
-                return Err(Invalid::new("network", "(with kernel)", "give either kernel (one kernel and its driver) or network (a layer table), not both")
-                    .in_file(file)
-                    .into())
-            }
-            (None, None) => {
-                return Err(Invalid::new("kernel", "(missing)", "give kernel = \"FILE.s\" with driver, m, n and k, or network = \"TABLE.csv\" with engine")
-                    .in_file(file)
-                    .into())
-            }
-        }
-        if let Some(t) = &exp.energy_table {
-            files.push(("energy_table", t));
-        }
-        for (key, rel) in files {
-            if !dir.join(rel).is_file() {
-                return Err(Invalid::new(
-                    key,
-                    format!("{:?}", rel.display().to_string()),
-                    format!("{} is not a readable file; paths are relative to the experiment file", dir.join(rel).display()),
-                )
-                .in_file(file)
-                .into());
-            }
-        }
-        if exp.budget == 0 || exp.budget > 1 << 40 {
-            return Err(Invalid::new("budget", exp.budget, "must be 1 to 2^40 instructions").in_file(file).into());
-        }
-        if let Some(w) = &exp.wasm {
-            if w.vector_registers == 0 || w.vector_registers > 32 {
-                return Err(Invalid::new("wasm.vector_registers", w.vector_registers, "must be 1 to 32").in_file(file).into());
-            }
-        }
-        let (core, resolved) = config::load(&dir.join(&exp.core), &rest)?;
-        let work = match (&exp.kernel, &exp.network) {
-            (Some(k), _) => {
-                let kpath = dir.join(k);
-                let ktext = std::fs::read_to_string(&kpath).map_err(|source| crate::config::ConfigError::Io {
-                    file: kpath.clone(),
-                    source,
-                })?;
-                Work::Kernel {
-                    kernel: load_kernel(&ktext, &kpath, exp.wasm.as_ref())?,
-                    layout: MobileRun::layout(&exp, file)?,
-                }
-            }
-            (None, Some(n)) => network_work(&exp, file, &dir.join(n))?,
-            (None, None) => unreachable!("checked above"),
-        };
-        let energy = match &exp.energy_table {
-            Some(t) => Some((t.display().to_string(), EnergyTable::load(&dir.join(t))?)),
-            None => None,
-        };
-        Ok(Box::new(MobileRun {
-            exp,
-            core,
-            resolved,
-            work,
-            energy,
-        }))
+        Ok(Box::new(MobileRun::load(file, text, overrides)?))
     }
 
     fn headline(&self, r: &RunReport) -> Vec<String> {
