@@ -94,6 +94,10 @@ pub struct MobileExperiment {
     /// 0.3, as MNN does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mnn_threshold: Option<f64>,
+    /// With the `group` engine: rearrange each 1x1 layer's output channels before pruning so
+    /// groups hold channels with coinciding strong inputs (see `driver::rearranged`). Default false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rearrange: Option<bool>,
     /// With `network`: a directory to read the kernels from instead of the bundled ones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kernels: Option<PathBuf>,
@@ -110,8 +114,9 @@ fn budget() -> u64 {
 }
 
 /// Overrides of these keys go to the experiment file; all others to its core file.
-pub const EXPERIMENT_KEYS: [&str; 21] = [
+pub const EXPERIMENT_KEYS: [&str; 22] = [
     "sparsity",
+    "rearrange",
     "network",
     "engine",
     "group",
@@ -320,6 +325,7 @@ impl MobileRun {
         let mut next_weights = network::WEIGHT_BASE;
         let mut cur = 0;
         let mut by_layer: Vec<(String, f64, f64)> = Vec::new();
+        let (mut kept_sum, mut kept_n) = (0f64, 0f64);
         let clock_hz = self.core.clock_ghz * 1e9;
         for (i, st) in steps.iter().enumerate() {
             let kernel = &kernels[st.kernel];
@@ -364,6 +370,12 @@ impl MobileRun {
             }
             row.push(serde_json::json!(d("dram.bytes_read") + d("dram.bytes_written")));
             row.push(serde_json::json!(energy_uj));
+            let kept = st.driver.kept_magnitude(seed);
+            if let Some((k, n)) = kept {
+                kept_sum += k * n as f64;
+                kept_n += n as f64;
+            }
+            row.push(serde_json::json!(kept.map(|k| k.0)));
             rows.push(row);
             events.push(serde_json::json!({
                 "name": format!("{} ({})", st.layer, st.kernel),
@@ -391,15 +403,19 @@ impl MobileRun {
         };
         put(&mut report, "latency_ms", total as f64 / clock_hz * 1e3, "ms", "The network's latency at the core clock (one inference, one core)");
         put(&mut report, "layout_share", layout as f64 / total.max(1) as f64, "ratio", "Share of the cycles spent in layout steps (padding, NC4HW4 to CHW)");
+        if kept_n > 0.0 {
+            put(&mut report, "kept_magnitude", kept_sum / kept_n, "ratio", "Share of the pruned layers' weight magnitude that pruning keeps (over all their weights): an accuracy proxy, higher is better");
+        }
         put(&mut report, "macs", macs as f64, "count", "Multiply-accumulates of the network, counted dense");
         put(&mut report, "gmacs_per_s", macs as f64 / (total as f64 / clock_hz) / 1e9, "GMAC/s", "Dense-equivalent multiply-accumulates per second");
         let mut columns: Vec<String> = ["layer", "step", "kernel", "macs", "instructions", "cycles", "ms", "ipc", "fma_pipe_utilisation"].iter().map(|c| c.to_string()).collect();
         columns.extend(level_names.iter().map(|n| format!("{n}_misses")));
         columns.push("dram_bytes".into());
         columns.push("energy_uj".into());
+        columns.push("kept_magnitude".into());
         report.tables.push(crate::report::ReportTable {
             name: "layers".into(),
-            doc: "Per kernel call, in order: the layer, whether it is the layer's operator or a layout step before it, the kernel, the layer's dense MACs, instructions, cycles, milliseconds at the core clock, IPC, the FMLA pipes' utilisation, misses per cache level, DRAM bytes and energy (with an energy table).".into(),
+            doc: "Per kernel call, in order: the layer, whether it is the layer's operator or a layout step before it, the kernel, the layer's dense MACs, instructions, cycles, milliseconds at the core clock, IPC, the FMLA pipes' utilisation, misses per cache level, DRAM bytes, energy (with an energy table), and for pruned layers the share of the weights' magnitude kept.".into(),
             columns,
             rows,
         });
@@ -581,11 +597,16 @@ fn network_work(exp: &MobileExperiment, file: &Path, table: &Path) -> Result<Wor
             other => other.into(),
         })?;
     }
+    let rearrange = exp.rearrange.unwrap_or(false);
+    if rearrange && engine != Engine::Group {
+        return Err(bad("rearrange", "true".into(), "channel rearrangement groups output channels for the group engine; set engine = \"group\" or drop it".into()));
+    }
     let choice = Choice {
         engine,
         group,
         permille,
         mnn_threshold,
+        rearrange,
     };
     let steps = network::plan(&net, choice).map_err(|(line, key, msg)| -> ExperimentError {
         if key == "network" {

@@ -91,6 +91,8 @@ pub struct Choice {
     pub permille: u64,
     /// The MNN-like engine's sparse-path threshold, in thousandths.
     pub mnn_threshold: u64,
+    /// Rearrange output channels before group pruning (see [`crate::program::aarch64::driver::rearranged`]).
+    pub rearrange: bool,
 }
 
 /// The kernel calls of `net` under `choice`; an error gives the layer's line, the key at fault
@@ -170,6 +172,7 @@ pub fn plan(net: &Network, choice: Choice) -> Result<Vec<Step>, (usize, &'static
                     cin,
                     sparsity_permille: choice.permille,
                     block,
+                    rearrange: choice.rearrange,
                 };
                 match choice.engine {
                     Engine::Dense => push(false, op(Op::Conv1x1, hw, cout, cin, 0), "conv1x1_16x4")?,

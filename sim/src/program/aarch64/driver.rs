@@ -53,8 +53,12 @@ pub enum Layout {
         cin: u64,
         /// Share of zero weights, in thousandths (0 to 999).
         sparsity_permille: u64,
-        /// Output channels a pruned block spans: 1 (unstructured, `spmm`) or 4 (`spmm4`).
+        /// Output channels a pruned block spans: 1 (unstructured, `spmm`), 2 (`spmm2`) or 4
+        /// (`spmm4`).
         block: u64,
+        /// Output channels rearranged before pruning, so that those whose strongest input
+        /// channels coincide share blocks ([`rearranged`]).
+        rearrange: bool,
     },
     /// A DNN layer's operator or layout step (see [`super::conv`]).
     Op(super::conv::OpLayout),
@@ -108,6 +112,7 @@ impl Layout {
                 cin,
                 sparsity_permille,
                 block,
+                ..
             } => {
                 if ![1, 2, 4].contains(&block) {
                     return Err(format!("blocks of {block} output channels: 1, 2 or 4"));
@@ -173,13 +178,14 @@ impl Layout {
                 cin,
                 sparsity_permille,
                 block,
+                rearrange,
             } => {
                 mem.add("A", a_base, floats(&mut rng, hw * cin));
                 let w: Vec<f32> = floats(&mut rng, cout * cin)
                     .chunks(4)
                     .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
                     .collect();
-                let pruned = prune(&w, cout, cin, block, sparsity_permille);
+                let pruned = prune_layer(&w, cout, cin, block, sparsity_permille, rearrange);
                 mem.add("B", b_base, spmm_blob(&pruned, cout, cin, hw, block));
                 mem.add("C", c_base, vec![0; 4 * (hw * cout) as usize]);
                 [a_base, b_base, c_base, hw, cout, cin]
@@ -240,6 +246,88 @@ pub fn prune(w: &[f32], cout: u64, cin: u64, block: u64, permille: u64) -> Vec<f
         }
     }
     out
+}
+
+/// A layer's weights as the SpMM drivers prune them: rows rearranged first if asked
+/// ([`rearranged`]), then [`prune`]d.
+pub fn prune_layer(
+    w: &[f32],
+    cout: u64,
+    cin: u64,
+    block: u64,
+    permille: u64,
+    rearrange: bool,
+) -> Vec<f32> {
+    if rearrange && block > 1 {
+        prune(
+            &rearranged(w, cout, cin, block, permille),
+            cout,
+            cin,
+            block,
+            permille,
+        )
+    } else {
+        prune(w, cout, cin, block, permille)
+    }
+}
+
+/// `w` (cout x cin) with its output channels (rows) reordered so that each run of `block` rows
+/// (a group of the group-sparse kernels) holds channels whose strongest input channels coincide:
+/// each row's mask of the input channels that unstructured pruning to `permille` would keep;
+/// rows taken by decreasing magnitude, each starting a group that it fills with the unplaced
+/// rows whose masks share the most bits with it (ties: the lower index). Our interpretation of
+/// SparseByteNN's channel rearrangement (its method is unpublished): free at run time, as the
+/// permutation is folded into this layer's output channels and the next layers' inputs.
+pub fn rearranged(w: &[f32], cout: u64, cin: u64, block: u64, permille: u64) -> Vec<f32> {
+    let (cout, cin, block) = (cout as usize, cin as usize, block as usize);
+    let words = cin.div_ceil(64);
+    let keep = cin - cin * permille as usize / 1000;
+    let mut masks = vec![0u64; cout * words];
+    let mut norms = vec![0f32; cout];
+    for o in 0..cout {
+        let row = &w[o * cin..][..cin];
+        let mut order: Vec<usize> = (0..cin).collect();
+        order.sort_by(|&a, &b| row[b].abs().total_cmp(&row[a].abs()).then(a.cmp(&b)));
+        for &i in &order[..keep] {
+            masks[o * words + i / 64] |= 1 << (i % 64);
+        }
+        norms[o] = row.iter().map(|v| v.abs()).sum();
+    }
+    let mut by_norm: Vec<usize> = (0..cout).collect();
+    by_norm.sort_by(|&a, &b| norms[b].total_cmp(&norms[a]).then(a.cmp(&b)));
+    let mut placed = vec![false; cout];
+    let mut order = Vec::with_capacity(cout);
+    for &seed in &by_norm {
+        if placed[seed] {
+            continue;
+        }
+        placed[seed] = true;
+        order.push(seed);
+        for _ in 1..block {
+            let overlap = |o: usize| -> u32 {
+                (0..words)
+                    .map(|k| (masks[seed * words + k] & masks[o * words + k]).count_ones())
+                    .sum()
+            };
+            let best = (0..cout)
+                .filter(|&o| !placed[o])
+                .max_by(|&a, &b| overlap(a).cmp(&overlap(b)).then(b.cmp(&a)));
+            let Some(b) = best else { break };
+            placed[b] = true;
+            order.push(b);
+        }
+    }
+    order
+        .iter()
+        .flat_map(|&o| w[o * cin..][..cin].iter().copied())
+        .collect()
+}
+
+/// The share of `w`'s magnitude that `pruned` keeps.
+pub fn kept_magnitude(w: &[f32], pruned: &[f32]) -> f64 {
+    let all: f64 = w.iter().map(|v| v.abs() as f64).sum();
+    let kept: f64 = pruned.iter().map(|v| v.abs() as f64).sum();
+    kept / all.max(f64::MIN_POSITIVE)
 }
 
 /// The SpMM weights blob of a `cout` x `cin` matrix `w` in blocks of `block` output channels x
@@ -309,15 +397,17 @@ impl Layout {
                 cin,
                 sparsity_permille,
                 block,
+                rearrange,
             } => {
                 // out (cout x hw) = W (cout x cin) X (cin x hw).
                 let x = f(floats(&mut rng, hw * cin));
-                let w = prune(
+                let w = prune_layer(
                     &f(floats(&mut rng, cout * cin)),
                     cout,
                     cin,
                     block,
                     sparsity_permille,
+                    rearrange,
                 );
                 (cout as usize, hw as usize, cin as usize, w, x)
             }
@@ -337,6 +427,41 @@ impl Layout {
             }
         }
         Some((out, mag))
+    }
+
+    /// For a pruned layer: the weights' magnitude share that pruning keeps, and their count.
+    pub fn kept_magnitude(&self, seed: u64) -> Option<(f64, u64)> {
+        let f = |b: Vec<u8>| -> Vec<f32> {
+            b.chunks(4)
+                .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
+                .collect()
+        };
+        match *self {
+            Layout::Spmm {
+                hw,
+                cout,
+                cin,
+                sparsity_permille,
+                block,
+                rearrange,
+            } => {
+                let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
+                let _x = floats(&mut rng, hw * cin);
+                let w = f(floats(&mut rng, cout * cin));
+                let p = prune_layer(&w, cout, cin, block, sparsity_permille, rearrange);
+                Some((kept_magnitude(&w, &p), cout * cin))
+            }
+            Layout::Op(o) if o.op == super::conv::Op::Mnn4 => {
+                let dense = super::conv::OpLayout {
+                    sparsity_permille: 0,
+                    ..o
+                }
+                .tensors(seed);
+                let pruned = o.tensors(seed);
+                Some((kept_magnitude(&dense.w, &pruned.w), o.n * o.k))
+            }
+            _ => None,
+        }
     }
 
     /// The layout of driver `name` with sizes m, n, k and `sparsity` (used by `spmm` and
@@ -365,6 +490,7 @@ impl Layout {
                     "spmm2" => 2,
                     _ => 1,
                 },
+                rearrange: false,
             },
             _ => match super::conv::Op::from_driver(name) {
                 Some(op) => Layout::Op(super::conv::OpLayout {

@@ -241,6 +241,7 @@ fn spmm_computes_the_sparse_convolution() {
             cin,
             sparsity_permille: permille,
             block: 1,
+            rearrange: false,
         };
         layout.check().unwrap();
         let m = run(&k, layout, 11);
@@ -279,7 +280,8 @@ fn spmm_computes_the_sparse_convolution() {
         cout: 4,
         cin: 4,
         sparsity_permille: 0,
-        block: 1
+        block: 1,
+        rearrange: false,
     }
     .check()
     .unwrap_err()
@@ -289,7 +291,8 @@ fn spmm_computes_the_sparse_convolution() {
         cout: 4,
         cin: 4,
         sparsity_permille: 1000,
-        block: 1
+        block: 1,
+        rearrange: false,
     }
     .check()
     .unwrap_err()
@@ -310,6 +313,7 @@ fn spmm4_computes_the_group_sparse_convolution() {
                 cin,
                 sparsity_permille: permille,
                 block: g as u64,
+                rearrange: false,
             };
             layout.check().unwrap();
             let m = run(&k, layout, 5);
@@ -351,7 +355,8 @@ fn spmm4_computes_the_group_sparse_convolution() {
         cout: 6,
         cin: 4,
         sparsity_permille: 0,
-        block: 4
+        block: 4,
+        rearrange: false,
     }
     .check()
     .unwrap_err()
@@ -444,4 +449,40 @@ fn layer_references_hold_by_hand() {
     };
     let (out, _) = g.reference(&t);
     assert_eq!(out, vec![0.0, 1.0, 2.0, 3.0]);
+}
+
+/// Channel rearrangement: a permutation of the rows that groups rows with coinciding strong
+/// inputs, so group pruning keeps more of the magnitude when such rows exist.
+#[test]
+fn rearrangement_groups_rows_with_coinciding_strong_inputs() {
+    use super::driver::{kept_magnitude, prune, rearranged};
+    // Even rows strong on inputs 0-3, odd rows on inputs 4-7.
+    let (cout, cin) = (8u64, 8u64);
+    let w: Vec<f32> = (0..cout * cin)
+        .map(|i| {
+            let (o, c) = (i / cin, i % cin);
+            let strong = (o % 2 == 0) == (c < 4);
+            if strong {
+                1.0 + (i % 3) as f32 * 0.1
+            } else {
+                0.01
+            }
+        })
+        .collect();
+    let r = rearranged(&w, cout, cin, 4, 500);
+    let mut rows: Vec<Vec<u32>> = (0..8)
+        .map(|o| w[o * 8..o * 8 + 8].iter().map(|v| v.to_bits()).collect())
+        .collect();
+    let mut got: Vec<Vec<u32>> = (0..8)
+        .map(|o| r[o * 8..o * 8 + 8].iter().map(|v| v.to_bits()).collect())
+        .collect();
+    rows.sort();
+    got.sort();
+    assert_eq!(rows, got, "a permutation of the rows");
+    let plain = kept_magnitude(&w, &prune(&w, cout, cin, 4, 500));
+    let better = kept_magnitude(&r, &prune(&r, cout, cin, 4, 500));
+    assert!(
+        better > 0.99 && plain < 0.75,
+        "kept {plain} plain, {better} rearranged"
+    );
 }
