@@ -54,6 +54,8 @@ cases=(
     "dwconv3x3s2 dw3x3s2 14 3 0"
     "conv1x1_16x4 conv1x1 49 8 12"
     "mnn_16x4 mnn4 49 12 20"
+    "mnn_16x1 mnn1 49 12 20"
+    "mnn_16x1 mnn1 36 8 9 explicit"
     "pad_chw pad 7 3 0"
     "nc4hw4_chw nc4hw4 7 8 1"
     "gavgpool_chw gavgpool 49 8 0"

@@ -3,14 +3,16 @@
 # measures it (release build):
 #   docs/results/reproduce-smash.md        `sparsim reproduce smash` (about 15 min with 2 cores)
 #   docs/results/reproduce-sat.md          `sparsim reproduce sat` (a few seconds)
+#   docs/results/reproduce-sparsebytenn.md `sparsim reproduce sparsebytenn` (about 12 min with 2 cores),
+#                                          its plots in docs/results/sparsebytenn/
 #   docs/results/piuma-thread-scaling.csv  `sparsim sweep configs/sweeps/piuma-thread-scaling.toml` (about 20 s)
 #   docs/results/bench.txt                 `sparsim bench` (about 1 min; host speed, see docs/performance.md)
 #
-#   scripts/docs/results.sh [reproduce|sat|scaling|bench]...   (default: all four)
+#   scripts/docs/results.sh [reproduce|sat|sparsebytenn|scaling|bench]...   (default: all five)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 what=("$@")
-[[ ${#what[@]} -gt 0 ]] || what=(reproduce sat scaling bench)
+[[ ${#what[@]} -gt 0 ]] || what=(reproduce sat sparsebytenn scaling bench)
 cargo build --release --quiet
 bin=target/release/sparsim
 tmp=$(mktemp -d)
@@ -28,6 +30,13 @@ for w in "${what[@]}"; do
         "$bin" reproduce sat --out "$tmp" >/dev/null
         { header "sparsim reproduce sat"; echo; cat "$tmp/reproduce-sat/summary.md"; } >docs/results/reproduce-sat.md
         ;;
+    sparsebytenn)
+        "$bin" reproduce sparsebytenn --out "$tmp" >/dev/null
+        { header "sparsim reproduce sparsebytenn"; echo; cat "$tmp/reproduce-sparsebytenn/summary.md"; } >docs/results/reproduce-sparsebytenn.md
+        rm -rf docs/results/sparsebytenn
+        mkdir -p docs/results/sparsebytenn
+        cp "$tmp"/reproduce-sparsebytenn/*.svg docs/results/sparsebytenn/
+        ;;
     scaling)
         "$bin" sweep configs/sweeps/piuma-thread-scaling.toml --quiet --dir "$tmp/scaling" >/dev/null
         cp "$tmp/scaling/results.csv" docs/results/piuma-thread-scaling.csv
@@ -36,7 +45,7 @@ for w in "${what[@]}"; do
         { header "sparsim bench"; "$bin" bench; } >docs/results/bench.txt
         ;;
     *)
-        echo "unknown: $w (reproduce, sat, scaling or bench)" >&2
+        echo "unknown: $w (reproduce, sat, sparsebytenn, scaling or bench)" >&2
         exit 2
         ;;
     esac

@@ -347,3 +347,153 @@ fn issue_17_bad_sat_inputs_are_refused_naming_the_key_and_fix() {
         "nothing written for refused input"
     );
 }
+
+/// Issue 19: a MobileNet-v1 network runs every kernel checked, reports per layer, and bad
+/// network inputs are refused naming the file and key, exit code 2.
+#[test]
+fn issue_19_a_network_runs_checked_per_layer_and_bad_inputs_are_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let exp = root()
+        .join("configs/experiments/mobile-a76-mobilenet-group30.toml")
+        .display()
+        .to_string();
+    let small = root()
+        .join("workloads/dnn/mobilenet_v1_050.csv")
+        .display()
+        .to_string();
+    let net = format!("network={small:?}");
+    // Every engine, natively and as WebAssembly, at 128 x 128 (the smallest input whose last
+    // layers still hold 16 pixels).
+    for (engine, extra) in [
+        ("dense", None),
+        ("unstructured", None),
+        ("group", Some("wasm.bounds_checks=\"explicit\"")),
+        ("mnn", Some("wasm.relaxed_simd=true")),
+    ] {
+        let mut args = vec![
+            "run",
+            &exp,
+            "--out",
+            "r",
+            "--set",
+            "resolution=128",
+            "--set",
+            &net,
+        ];
+        let e = format!("engine=\"{engine}\"");
+        args.extend(["--set", &e]);
+        if let Some(x) = extra {
+            args.extend(["--set", x]);
+        }
+        let name = format!("name=\"{engine}\"");
+        args.extend(["--set", &name]);
+        let (code, out, err) = sparsim(&args, d.path());
+        assert_eq!(code, 0, "{engine}: {err}");
+        assert!(out.contains("kernel calls"), "{out}");
+    }
+    let dir = std::fs::read_dir(d.path().join("r"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.display().to_string().contains("mnn"))
+        .unwrap();
+    let layers = std::fs::read_to_string(dir.join("layers.csv")).unwrap();
+    // 28 layers and the pool: 29 operator rows; the MNN-like engine's NC4HW4 outputs are
+    // converted before each depthwise layer and the pool.
+    assert_eq!(
+        layers.lines().filter(|l| l.contains(",operator,")).count(),
+        29,
+        "{layers}"
+    );
+    assert!(layers.contains(",layout,nc4hw4_chw,"), "{layers}");
+    assert!(
+        layers.lines().next().unwrap().contains("l1d_misses"),
+        "{layers}"
+    );
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert!(
+        html.contains("latency by layer") && html.contains("instruction mix"),
+        "plots in the page"
+    );
+    for (set, key, expect) in [
+        ("sparsity=1.0", "sparsity", "must be in [0, 1)"),
+        ("sparsity=-0.1", "sparsity", "must be in [0, 1)"),
+        ("group=3", "group", "1, 2 or 4"),
+        ("engine=\"fast\"", "engine", "unknown variant"),
+        ("rearrange=true", "rearrange", "group engine"),
+        ("mnn_threshold=1.5", "mnn_threshold", "must be in [0, 1)"),
+        ("driver=\"gemm\"", "driver", "belongs to a kernel run"),
+    ] {
+        let mut args = vec!["run", &exp, "--out", "bad", "--set", set];
+        if set.starts_with("rearrange") {
+            args.extend(["--set", "engine=\"dense\""]);
+        }
+        let (code, _, err) = sparsim(&args, d.path());
+        assert_eq!(code, 2, "{set}: {err}");
+        assert!(
+            err.contains(key)
+                && err.contains(expect)
+                && err.contains("mobile-a76-mobilenet-group30.toml"),
+            "{set}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{set}: {err}");
+    }
+    // An input size the kernels cannot take names the layer and the resolution.
+    let (code, _, err) = sparsim(
+        &["run", &exp, "--out", "bad", "--set", "resolution=100"],
+        d.path(),
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("mobilenet_v1.csv: line 14 = conv4_dw")
+            && err.contains("with resolution = 100"),
+        "{err}"
+    );
+    // Groups that do not divide a layer's channels; a layer no mobile kernel runs; shapes that
+    // do not chain: each names the table or the key, and the line.
+    let table = d.path().join("net.csv");
+    for (rows, set, expect) in [
+        (
+            "x,input,,3,32,32\nc,conv,,8,,,3,2,1,1\np,conv,,6,,,1,1,0,1\n",
+            "group=4",
+            "groups of 4 output channels do not divide its 6",
+        ),
+        (
+            "x,input,,3,32,32\nc,conv,,8,,,5,1,2,1\n",
+            "group=4",
+            "line 3",
+        ),
+        (
+            "x,input,,3,32,32\nc,conv,,8,,,3,2,1,1\nd,conv,,8,,,3,1,1,4\n",
+            "group=4",
+            "line 4",
+        ),
+        (
+            "x,input,,3,32,32\nc,conv,,8,,,3,2,1,1\nd,conv,,8,,,17,1,0,8\n",
+            "group=4",
+            "larger than its input",
+        ),
+        (
+            "x,input,,3,32,32\nc,conv,,8,,,3,2,1,1\nd,maxpool,,,,,2,2\n",
+            "group=4",
+            "a 2x2 max pool",
+        ),
+    ] {
+        std::fs::write(
+            &table,
+            format!("name,op,from,channels,height,width,kernel,stride,padding,groups\n{rows}"),
+        )
+        .unwrap();
+        let n = format!("network={:?}", table.display().to_string());
+        let (code, _, err) = sparsim(
+            &["run", &exp, "--out", "bad", "--set", &n, "--set", set],
+            d.path(),
+        );
+        assert_eq!(code, 2, "{rows}: {err}");
+        assert!(err.contains(expect), "{rows}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    assert!(
+        !d.path().join("bad").exists(),
+        "nothing written for refused input"
+    );
+}

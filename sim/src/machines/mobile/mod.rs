@@ -84,7 +84,8 @@ pub struct MobileExperiment {
     /// With `network`: how its 1x1 convolutions run (dense, unstructured, group, mnn).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engine: Option<Engine>,
-    /// With the `group` engine: output channels a group of weights spans (1, 2 or 4). Default 4.
+    /// Output channels a pruned group spans: the `group` engine's groups (1, 2 or 4) or the `mnn`
+    /// engine's blocks (1 or 4). Default 4.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<u64>,
     /// With `network`: the input image's height and width. Default: the table's.
@@ -585,6 +586,9 @@ fn network_work(exp: &MobileExperiment, file: &Path, table: &Path) -> Result<Wor
     let engine = exp.engine.ok_or_else(|| bad("engine", "(missing)".into(), "a network run needs engine = \"dense\", \"unstructured\", \"group\" or \"mnn\"".into()))?;
     let permille = crate::program::aarch64::driver::permille(exp.sparsity).map_err(|e| bad("sparsity", exp.sparsity.to_string(), e))?;
     let group = exp.group.unwrap_or(4);
+    if engine == Engine::Mnn && ![1, 4].contains(&group) {
+        return Err(bad("group", group.to_string(), "the MNN-like engine takes blocks of 1 or 4 output channels (mnn_16x1.s, mnn_16x4.s), as MNN's sparseBlockOC".into()));
+    }
     if ![1, 2, 4].contains(&group) {
         return Err(bad("group", group.to_string(), "groups of 1, 2 or 4 output channels (the kernels spmm_16x1.s, spmm_16x2.s, spmm_16x4.s)".into()));
     }
@@ -610,13 +614,16 @@ fn network_work(exp: &MobileExperiment, file: &Path, table: &Path) -> Result<Wor
     };
     let steps = network::plan(&net, choice).map_err(|(line, key, msg)| -> ExperimentError {
         if key == "network" {
+            let (layer, fix) = msg.split_once('|').unwrap_or(("", &msg));
+            let at = exp.resolution.map_or(String::new(), |r| format!(" (with resolution = {r})"));
             crate::config::ConfigError::Invalid {
                 file: table.to_path_buf(),
-                invalid: Invalid::new(format!("line {line}"), "(layer)", msg),
+                invalid: Invalid::new(format!("line {line}"), layer, format!("{fix}{at}")),
             }
             .into()
         } else {
-            Invalid::new(key, group.to_string(), msg).in_file(file).into()
+            let value = if key == "group" { group.to_string() } else { format!("{:?}", engine.name()) };
+            Invalid::new(key, value, msg).in_file(file).into()
         }
     })?;
     let dir = file.parent().unwrap_or(Path::new("."));

@@ -8,7 +8,7 @@
 //! | --- | --- | --- |
 //! | 3x3 stride-2 convolution of the 3-channel image | `conv3x3s2.s` | CHW (the image given zero-padded), CHW |
 //! | depthwise 3x3, stride 1 or 2 | `pad_chw.s` (or `nc4hw4_chw.s` after an MNN-like layer), then `dwconv3x3s{1,2}.s` | CHW padded by 1, CHW |
-//! | 1x1 convolution | by engine: `conv1x1_16x4.s` (dense), `spmm_16x1.s` (unstructured), `spmm_16x{1,2,4}.s` (group), `mnn_16x4.s` (MNN-like, dense below its threshold) | CHW; NC4HW4 out of `mnn_16x4.s` |
+//! | 1x1 convolution | by engine: `conv1x1_16x4.s` (dense), `spmm_16x1.s` (unstructured), `spmm_16x{1,2,4}.s` (group), `mnn_16x{4,1}.s` (MNN-like, dense below its threshold) | CHW; NC4HW4 out of `mnn_16x*.s` |
 //! | global average pool | (`nc4hw4_chw.s`, then) `gavgpool_chw.s` | CHW, C floats |
 //! | fully connected | `gemv_16.s` | C floats |
 //!
@@ -39,8 +39,9 @@ pub enum Engine {
     /// Group-sparse: weights pruned in groups of `group` output channels x 1 input channel, one
     /// index driving `16 x group` FMLAs (`spmm_16x4.s`, `spmm_16x2.s`, `spmm_16x1.s`).
     Group,
-    /// MNN-like: blocks of 4 output channels, per-tile packing, NC4HW4 output (`mnn_16x4.s`);
-    /// the dense kernel below `mnn_threshold` zeros, as MNN takes its sparse path only from 30 %.
+    /// MNN-like: blocks of `group` (4 or 1) output channels, per-tile packing, NC4HW4 output
+    /// (`mnn_16x4.s`, `mnn_16x1.s`); the dense kernel below `mnn_threshold` zeros, as MNN takes its
+    /// sparse path only from 30 %.
     Mnn,
 }
 
@@ -85,7 +86,7 @@ enum Act {
 pub struct Choice {
     /// The engine of the 1x1 convolutions.
     pub engine: Engine,
-    /// Output channels of a group (`group` engine): 1, 2 or 4.
+    /// Output channels of a group (`group` engine: 1, 2 or 4) or block (`mnn` engine: 1 or 4).
     pub group: u64,
     /// Zeros among the 1x1 convolutions' weights, in thousandths.
     pub permille: u64,
@@ -96,14 +97,14 @@ pub struct Choice {
 }
 
 /// The kernel calls of `net` under `choice`; an error gives the layer's line, the key at fault
-/// (`network`, `group`) and the fix.
+/// (`network`, `group`) and the fix (for `network`: the layer's name, `|`, the fix).
 pub fn plan(net: &Network, choice: Choice) -> Result<Vec<Step>, (usize, &'static str, String)> {
     let mut steps = Vec::new();
     let mut act = Act::Chw;
     for l in &net.layers {
         let (cin, h, w) = l.input;
         let (cout, ho, wo) = l.output;
-        let bad = |msg: String| (l.line, "network", format!("layer {}: {msg}", l.name));
+        let bad = |msg: String| (l.line, "network", format!("{}|{msg}", l.name));
         let mut push = |layout_step: bool, driver: Layout, kernel: &'static str| -> Result<(), (usize, &'static str, String)> {
             driver.check().map_err(&bad)?;
             steps.push(Step {
@@ -196,7 +197,18 @@ pub fn plan(net: &Network, choice: Choice) -> Result<Vec<Step>, (usize, &'static
                         push(false, spmm(choice.group), k)?;
                     }
                     Engine::Mnn if choice.permille >= choice.mnn_threshold => {
-                        push(false, op(Op::Mnn4, hw, cout, cin, choice.permille), "mnn_16x4")?;
+                        if cout % 4 != 0 {
+                            return Err((
+                                l.line,
+                                "engine",
+                                format!("layer {}: the MNN-like kernels write NC4HW4, which needs output channels in fours; it has {cout}", l.name),
+                            ));
+                        }
+                        if choice.group == 1 {
+                            push(false, op(Op::Mnn1, hw, cout, cin, choice.permille), "mnn_16x1")?;
+                        } else {
+                            push(false, op(Op::Mnn4, hw, cout, cin, choice.permille), "mnn_16x4")?;
+                        }
                         act = Act::Nc4hw4;
                     }
                     Engine::Mnn => push(false, op(Op::Conv1x1, hw, cout, cin, 0), "conv1x1_16x4")?,
@@ -216,8 +228,8 @@ pub fn plan(net: &Network, choice: Choice) -> Result<Vec<Step>, (usize, &'static
             }
             _ => {
                 return Err(bad(format!(
-                    "{:?} on {cin} x {h} x {w}: no mobile kernel runs it; the mobile machine runs MobileNet-v1's operators (the 3x3 stride-2 convolution of the 3-channel image, depthwise 3x3 of stride 1 or 2 with padding 1, 1x1 convolutions, a global average pool and a fully connected layer on it)",
-                    l.op
+                    "{} on {cin} x {h} x {w}: no mobile kernel runs it; the mobile machine runs MobileNet-v1's operators (the 3x3 stride-2 convolution of the 3-channel image, depthwise 3x3 of stride 1 or 2 with padding 1, 1x1 convolutions, a global average pool and a fully connected layer on it)",
+                    describe(&l.op)
                 )));
             }
         }
@@ -228,9 +240,31 @@ pub fn plan(net: &Network, choice: Choice) -> Result<Vec<Step>, (usize, &'static
     Ok(steps)
 }
 
+/// A layer's operator in words, for errors.
+fn describe(op: &LayerOp) -> String {
+    match *op {
+        LayerOp::Conv {
+            kh,
+            kw,
+            stride,
+            padding,
+            groups,
+        } => format!("a {kh}x{kw} convolution (stride {stride}, padding {padding}, {groups} groups)"),
+        LayerOp::Pool { k, max, .. } => format!(
+            "a {} {} pool",
+            if k == (0, 0) { "global".to_string() } else { format!("{}x{}", k.0, k.1) },
+            if max { "max" } else { "average" }
+        ),
+        LayerOp::Fc => "a fully connected layer".into(),
+        LayerOp::Add => "an element-wise sum".into(),
+        LayerOp::Attention => "attention".into(),
+        LayerOp::Input => "an input".into(),
+    }
+}
+
 /// The bundled kernels a network may call, by file stem (compiled in, so a network runs from any
 /// directory; `kernels = DIR` in an experiment reads them from DIR instead).
-pub const BUNDLED: [(&str, &str); 12] = [
+pub const BUNDLED: [(&str, &str); 13] = [
     ("conv3x3s2", include_str!("../../../../workloads/kernels/aarch64/conv3x3s2.s")),
     ("dwconv3x3s1", include_str!("../../../../workloads/kernels/aarch64/dwconv3x3s1.s")),
     ("dwconv3x3s2", include_str!("../../../../workloads/kernels/aarch64/dwconv3x3s2.s")),
@@ -241,6 +275,7 @@ pub const BUNDLED: [(&str, &str); 12] = [
     ("spmm_16x2", include_str!("../../../../workloads/kernels/aarch64/spmm_16x2.s")),
     ("spmm_16x4", include_str!("../../../../workloads/kernels/aarch64/spmm_16x4.s")),
     ("mnn_16x4", include_str!("../../../../workloads/kernels/aarch64/mnn_16x4.s")),
+    ("mnn_16x1", include_str!("../../../../workloads/kernels/aarch64/mnn_16x1.s")),
     ("gavgpool_chw", include_str!("../../../../workloads/kernels/aarch64/gavgpool_chw.s")),
     ("gemv_16", include_str!("../../../../workloads/kernels/aarch64/gemv_16.s")),
 ];

@@ -29,11 +29,13 @@ pub const NETWORKS: [(&str, &str); 3] = [
 const CORES: [(&str, &str); 2] = [("cortex-a76", "big (A76-like)"), ("cortex-a55", "little (A55-like)")];
 
 /// The sparse engines, as in experiment files, and their names in tables.
-const ENGINES: [(&str, &str); 3] = [
+const ENGINES: [(&str, &str); 4] = [
     ("unstructured", "unstructured (XNNPACK 16x1)"),
+    ("mnn1", "MNN-like (1x1 blocks)"),
     ("mnn", "MNN-like (4x1 blocks)"),
     ("group", "group-sparse (groups of 4)"),
 ];
+
 
 /// Sparsities of the curves, in percent.
 const SPARSITIES: [u32; 4] = [30, 50, 70, 90];
@@ -91,12 +93,15 @@ fn experiment(job: &Job, set: &[String]) -> Result<MobileRun, ExperimentError> {
         job.wasm.map_or(String::new(), |w| format!("-wasm{w}")),
         repo(&format!("workloads/dnn/{stem}.csv")).display().to_string(),
         repo(&format!("configs/mobile/{core}.toml")).display().to_string(),
-        job.engine,
+        if job.engine == "mnn1" { "mnn" } else { job.engine },
         job.sparsity as f64 / 100.0,
         repo("configs/energy/mobile-45nm.toml").display().to_string(),
     );
     if job.rearrange {
         text.push_str("rearrange = true\n");
+    }
+    if job.engine == "mnn1" {
+        text.push_str("group = 1\n");
     }
     if let Some(w) = job.wasm {
         let (relaxed, bounds, _) = WASM[w];
@@ -236,7 +241,7 @@ impl Study for SparseByteNnStudy {
         let mut md = String::from(
             "# SparseByteNN: group-sparse MobileNet-v1 inference on a mobile core\n\n\
              One inference at batch 1 on one core, every instruction executed and timed (full detail). Only the 1x1 convolutions are pruned (by magnitude, under each kernel's structure, from seeded weights); the first convolution, the depthwise layers and the classifier stay dense. \
-             Engines differ only in the 1x1 kernels: dense `conv1x1_16x4.s`; unstructured `spmm_16x1.s` (XNNPACK's SpMM); MNN-like `mnn_16x4.s` (blocks of 4 output channels, a per-tile pack, NC4HW4 output converted back for the depthwise layers; dense below 30 % zeros); group-sparse `spmm_16x4.s` (groups of 4 output channels x 1 input channel). See docs/machines/mobile.md.\n\n",
+             Engines differ only in the 1x1 kernels: dense `conv1x1_16x4.s`; unstructured `spmm_16x1.s` (XNNPACK's SpMM); MNN-like `mnn_16x1.s` and `mnn_16x4.s` (blocks of 1 or 4 output channels as MNN's sparseBlockOC, a per-tile pack, NC4HW4 output converted back for the depthwise layers; dense below 30 % zeros); group-sparse `spmm_16x4.s` (groups of 4 output channels x 1 input channel). See docs/machines/mobile.md.\n\n",
         );
         if !set.is_empty() {
             md.push_str(&format!("Overrides: {}\n\n", set.join(", ")));
@@ -248,32 +253,35 @@ impl Study for SparseByteNnStudy {
             v.dedup();
             v
         };
-        md.push_str("## The headline: 30 % sparse, big core\n\n| network | dense (ms) | unstructured (ms) | MNN-like (ms) | group-sparse (ms) | group vs dense | group vs MNN-like | group vs unstructured |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        md.push_str("## The headline: 30 % sparse, big core\n\n| network | dense (ms) | unstructured (ms) | MNN-like 1x1 (ms) | MNN-like 4x1 (ms) | group-sparse (ms) | group vs dense | group vs MNN-like 1x1 | group vs MNN-like 4x1 | group vs unstructured |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         for &n in &nets {
             let c = |e: &str, s: u32| find(n, 0, e, s, None).expect("ran");
-            let (d, u, m, g) = (c("dense", 0), c("unstructured", 30), c("mnn", 30), c("group", 30));
+            let (d, u, m1, m, g) = (c("dense", 0), c("unstructured", 30), c("mnn1", 30), c("mnn", 30), c("group", 30));
             md.push_str(&format!(
-                "| {} | {:.2} | {:.2} | {:.2} | {:.2} | **{:.3}x** | **{:.3}x** | {:.3}x |\n",
+                "| {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | **{:.3}x** | **{:.3}x** | **{:.3}x** | {:.3}x |\n",
                 NETWORKS[n].1,
                 d.ms,
                 u.ms,
+                m1.ms,
                 m.ms,
                 g.ms,
                 d.ms / g.ms,
+                m1.ms / g.ms,
                 m.ms / g.ms,
                 u.ms / g.ms
             ));
         }
         md.push_str(&format!("\nThe paper (Snapdragon 855, threads not stated): **{OVER_DENSE}x** over dense and **{OVER_MNN}x** over MNN's sparse engine.\n\n"));
         // Mechanisms.
-        if let (Some(d), Some(m), Some(g), Some(u)) = (
+        if let (Some(d), Some(m), Some(g), Some(u), Some(m1)) = (
             find(0, 0, "dense", 0, None),
             find(0, 0, "mnn", 30, None),
             find(0, 0, "group", 30, None),
             find(0, 0, "unstructured", 30, None),
+            find(0, 0, "mnn1", 30, None),
         ) {
             md.push_str("### What bounds each engine (MobileNet-v1 1.0, big core)\n\n| engine | instructions (M) | IPC | vec-pipe utilisation | layout steps | cycle stack: front end / window / dependency / pipe / execute / memory | L1D / L2 / L3 misses (M) | DRAM (MB) | energy (mJ) |\n| --- | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: |\n");
-            for (name, c) in [("dense", d), ("unstructured 30 %", u), ("MNN-like 30 %", m), ("group-sparse 30 %", g)] {
+            for (name, c) in [("dense", d), ("unstructured 30 %", u), ("MNN-like 1x1 30 %", m1), ("MNN-like 4x1 30 %", m), ("group-sparse 30 %", g)] {
                 let shares: Vec<String> = c.shares.iter().map(|(_, v)| format!("{:.2}", v)).collect();
                 let misses: Vec<String> = c.misses.iter().map(|(_, v)| format!("{:.2}", v / 1e6)).collect();
                 md.push_str(&format!(
@@ -291,13 +299,13 @@ impl Study for SparseByteNnStudy {
             md.push('\n');
             if let Some((_, r)) = jobs.iter().zip(&results).find(|(j, _)| j.rearrange) {
                 md.push_str(&format!(
-                    "### Pruning under each structure: weight magnitude kept at 30 % zeros (an accuracy proxy)\n\n| unstructured | MNN-like 4x1 blocks | group-sparse, groups of 4 | group-sparse with channel rearrangement |\n| ---: | ---: | ---: | ---: |\n| {:.4} | {:.4} | {:.4} | {:.4} |\n\n\
+                    "### Pruning under each structure: weight magnitude kept at 30 % zeros (an accuracy proxy)\n\n| unstructured | MNN-like 1x1 blocks | MNN-like 4x1 blocks | group-sparse, groups of 4 | group-sparse with channel rearrangement |\n| ---: | ---: | ---: | ---: | ---: |\n| {:.4} | {:.4} | {:.4} | {:.4} | {:.4} |\n\n\
                      With channel rearrangement (our interpretation: output channels whose strongest inputs coincide share a group; free at run time) the group-sparse network runs in {:.2} ms ({:.3}x of the plain group-sparse time). The weights are seeded random values, so which channels coincide is chance: a trained network's structure may gain more.\n\n",
-                    u.kept, m.kept, g.kept, r.kept, r.ms, g.ms / r.ms
+                    u.kept, m1.kept, m.kept, g.kept, r.kept, r.ms, g.ms / r.ms
                 ));
             }
             let groups: Vec<String> = d.layers.iter().map(|l| l.0.clone()).collect();
-            let series = [("dense", d), ("MNN-like 30 %", m), ("group-sparse 30 %", g)]
+            let series = [("dense", d), ("MNN-like 1x1 30 %", m1), ("MNN-like 4x1 30 %", m), ("group-sparse 30 %", g)]
                 .iter()
                 .map(|(n, c)| (n.to_string(), c.layers.iter().map(|l| Some(l.1)).collect()))
                 .collect();

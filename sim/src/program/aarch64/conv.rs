@@ -7,7 +7,7 @@
 //! | `conv3x3s2` | dense 3x3 stride-2 convolution, CHW | input height = width (even) | output channels | input channels (3) |
 //! | `dw3x3s1`, `dw3x3s2` | depthwise 3x3, CHW | input height = width | channels | - |
 //! | `conv1x1` | dense 1x1 convolution, CHW | pixels | output channels | input channels |
-//! | `mnn4` | MNN-like block-sparse 1x1, CHW in, NC4HW4 out | pixels | output channels | input channels |
+//! | `mnn4`, `mnn1` | MNN-like sparse 1x1 (blocks of 4 or 1 output channels), CHW in, NC4HW4 out | pixels | output channels | input channels |
 //! | `pad` | CHW to CHW zero-padded by 1 | height = width | channels | - |
 //! | `nc4hw4` | NC4HW4 to CHW, padded by k | height = width | channels | padding (0 or 1) |
 //! | `gavgpool` | global average pooling, CHW | pixels | channels | - |
@@ -31,6 +31,8 @@ pub enum Op {
     Conv1x1,
     /// MNN-like block-sparse 1x1 convolution, blocks of 4 output channels (`mnn_16x4.s`).
     Mnn4,
+    /// MNN-like sparse 1x1 convolution, blocks of 1 output channel (`mnn_16x1.s`).
+    Mnn1,
     /// Zero padding by 1 of CHW planes (`pad_chw.s`).
     Pad,
     /// NC4HW4 to CHW, padded by k (`nc4hw4_chw.s`).
@@ -50,6 +52,7 @@ impl Op {
             Op::Dw3x3(_) => "dw3x3s2",
             Op::Conv1x1 => "conv1x1",
             Op::Mnn4 => "mnn4",
+            Op::Mnn1 => "mnn1",
             Op::Pad => "pad",
             Op::Nc4hw4 => "nc4hw4",
             Op::Gavgpool => "gavgpool",
@@ -65,6 +68,7 @@ impl Op {
             "dw3x3s2" => Op::Dw3x3(2),
             "conv1x1" => Op::Conv1x1,
             "mnn4" => Op::Mnn4,
+            "mnn1" => Op::Mnn1,
             "pad" => Op::Pad,
             "nc4hw4" => Op::Nc4hw4,
             "gavgpool" => Op::Gavgpool,
@@ -81,6 +85,7 @@ impl Op {
             Op::Dw3x3(_) => "dwconv3x3s2",
             Op::Conv1x1 => "conv1x1_16x4",
             Op::Mnn4 => "mnn_16x4",
+            Op::Mnn1 => "mnn_16x1",
             Op::Pad => "pad_chw",
             Op::Nc4hw4 => "nc4hw4_chw",
             Op::Gavgpool => "gavgpool_chw",
@@ -100,7 +105,7 @@ pub struct OpLayout {
     pub n: u64,
     /// k.
     pub k: u64,
-    /// Share of zero weights (`mnn4`), in thousandths.
+    /// Share of zero weights (`mnn4`, `mnn1`), in thousandths.
     pub sparsity_permille: u64,
 }
 
@@ -163,7 +168,7 @@ impl OpLayout {
                 m % 2 == 0 && m >= 8,
                 "m (the input height and width) must be even and at least 8",
             )?,
-            Op::Conv1x1 | Op::Mnn4 => {
+            Op::Conv1x1 | Op::Mnn4 | Op::Mnn1 => {
                 need(
                     m >= 16,
                     "m (pixels) must be at least 16, the kernel's block",
@@ -221,7 +226,7 @@ impl OpLayout {
         match self.op {
             Op::Conv3x3s2 => k * m.saturating_mul(m),
             Op::Dw3x3(_) | Op::Pad | Op::Nc4hw4 => n.saturating_mul(m).saturating_mul(m),
-            Op::Conv1x1 | Op::Mnn4 => k.saturating_mul(m),
+            Op::Conv1x1 | Op::Mnn4 | Op::Mnn1 => k.saturating_mul(m),
             Op::Gavgpool => n.saturating_mul(m),
             Op::Gemv => k,
         }
@@ -232,7 +237,7 @@ impl OpLayout {
         match self.op {
             Op::Conv3x3s2 => n * k * 9,
             Op::Dw3x3(_) => n * 9,
-            Op::Conv1x1 | Op::Mnn4 | Op::Gemv => n.saturating_mul(k),
+            Op::Conv1x1 | Op::Mnn4 | Op::Mnn1 | Op::Gemv => n.saturating_mul(k),
             Op::Pad | Op::Nc4hw4 | Op::Gavgpool => 0,
         }
     }
@@ -242,7 +247,7 @@ impl OpLayout {
         let (m, n) = (self.m as usize, self.n as usize);
         match self.op {
             Op::Conv3x3s2 | Op::Dw3x3(_) => n.saturating_mul(self.hw_out()),
-            Op::Conv1x1 | Op::Mnn4 => n.saturating_mul(m),
+            Op::Conv1x1 | Op::Mnn4 | Op::Mnn1 => n.saturating_mul(m),
             Op::Pad => n.saturating_mul((m + 2) * (m + 2)),
             Op::Nc4hw4 => {
                 let hp = m + 2 * self.k as usize;
@@ -257,8 +262,10 @@ impl OpLayout {
         let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
         let x = to_f32(&floats(&mut rng, self.input_len() as u64));
         let mut w = to_f32(&floats(&mut rng, self.weights_len() as u64));
-        if self.op == Op::Mnn4 {
-            w = prune(&w, self.n, self.k, 4, self.sparsity_permille);
+        match self.op {
+            Op::Mnn4 => w = prune(&w, self.n, self.k, 4, self.sparsity_permille),
+            Op::Mnn1 => w = prune(&w, self.n, self.k, 1, self.sparsity_permille),
+            _ => {}
         }
         Tensors { x, w }
     }
@@ -293,7 +300,8 @@ impl OpLayout {
                 }
                 [bytes(&t.x), bytes(&b), c]
             }
-            Op::Mnn4 => [bytes(&t.x), mnn_blob(&t.w, n, k), c],
+            Op::Mnn4 => [bytes(&t.x), mnn_blob(&t.w, n, k, 4), c],
+            Op::Mnn1 => [bytes(&t.x), mnn_blob(&t.w, n, k, 1), c],
             Op::Pad | Op::Nc4hw4 => [bytes(&t.x), Vec::new(), c],
             Op::Gavgpool => {
                 let r = m % 4;
@@ -348,7 +356,7 @@ impl OpLayout {
                     }
                 }
             }
-            Op::Conv1x1 | Op::Mnn4 => {
+            Op::Conv1x1 | Op::Mnn4 | Op::Mnn1 => {
                 for co in 0..n {
                     for ci in 0..k {
                         let wv = t.w[co * k + ci];
@@ -356,7 +364,7 @@ impl OpLayout {
                             continue;
                         }
                         for p in 0..m {
-                            let at = if self.op == Op::Mnn4 {
+                            let at = if matches!(self.op, Op::Mnn4 | Op::Mnn1) {
                                 (co / 4 * m + p) * 4 + co % 4
                             } else {
                                 co * m + p
@@ -426,15 +434,16 @@ pub fn compare(got: &[f32], want: &[f64], mag: &[f64]) -> Result<f64, (usize, f3
     Ok(worst)
 }
 
-/// The `mnn4` weights blob for pruned `w` (cout x cin): see `mnn_16x4.s`.
-fn mnn_blob(w: &[f32], cout: usize, cin: usize) -> Vec<u8> {
+/// The `mnn4` (`mnn1`) weights blob for pruned `w` (cout x cin) in blocks of `b` output
+/// channels: see `mnn_16x4.s` (`mnn_16x1.s`).
+fn mnn_blob(w: &[f32], cout: usize, cin: usize, b: usize) -> Vec<u8> {
     let mut values = Vec::new();
     let mut counts = Vec::new();
     let mut chans: Vec<i64> = Vec::new();
-    for g in 0..cout / 4 {
+    for g in 0..cout / b {
         let mut n = 0u32;
         for ci in 0..cin {
-            let block: Vec<f32> = (0..4).map(|o| w[(4 * g + o) * cin + ci]).collect();
+            let block: Vec<f32> = (0..b).map(|o| w[(b * g + o) * cin + ci]).collect();
             if block.iter().any(|v| *v != 0.0) {
                 values.extend(block);
                 chans.push(ci as i64);

@@ -451,7 +451,7 @@ impl Layout {
                 let p = prune_layer(&w, cout, cin, block, sparsity_permille, rearrange);
                 Some((kept_magnitude(&w, &p), cout * cin))
             }
-            Layout::Op(o) if o.op == super::conv::Op::Mnn4 => {
+            Layout::Op(o) if matches!(o.op, super::conv::Op::Mnn4 | super::conv::Op::Mnn1) => {
                 let dense = super::conv::OpLayout {
                     sparsity_permille: 0,
                     ..o
@@ -498,7 +498,7 @@ impl Layout {
                     m,
                     n,
                     k,
-                    sparsity_permille: if op == super::conv::Op::Mnn4 {
+                    sparsity_permille: if matches!(op, super::conv::Op::Mnn4 | super::conv::Op::Mnn1) {
                         permille(sparsity).map_err(|e| ("sparsity", e))?
                     } else {
                         0
@@ -507,7 +507,7 @@ impl Layout {
                 None => {
                     return Err((
                         "driver",
-                        "use gemm, spmm, spmm2, spmm4, loop, conv3x3s2, dw3x3s1, dw3x3s2, conv1x1, mnn4, pad, nc4hw4, gavgpool or gemv".into(),
+                        "use gemm, spmm, spmm2, spmm4, loop, conv3x3s2, dw3x3s1, dw3x3s2, conv1x1, mnn4, mnn1, pad, nc4hw4, gavgpool or gemv".into(),
                     ))
                 }
             },
