@@ -30,6 +30,7 @@ cases=(
     "fmla_chain_acc loop 50 32 0"
     "fmla_independent loop 50 32 0"
     "load_chain loop 20 16 0"
+    "postindex_chain loop 50 16 0"
     "stream_sum loop 3 4096 0"
     "branchy loop 2 1000 0"
     "spmm_16x1 spmm 64 24 40"
