@@ -145,6 +145,37 @@ fn parse_layer_table(b: &[u8]) {
     }
 }
 
+fn plan_mobile_network(b: &[u8]) {
+    use sparsim::machines::mobile::network::{plan, Choice, Engine};
+    let Some(t) = text(b) else { return };
+    if let Ok(n) = sparsim::workload::layers::parse(t, name()) {
+        for net in [Some(n.clone()), n.with_input(128).ok()]
+            .into_iter()
+            .flatten()
+        {
+            for (engine, group) in [
+                (Engine::Dense, 4),
+                (Engine::Unstructured, 1),
+                (Engine::Group, 4),
+                (Engine::Group, 2),
+                (Engine::Mnn, 1),
+                (Engine::Mnn, 4),
+            ] {
+                let _ = plan(
+                    &net,
+                    Choice {
+                        engine,
+                        group,
+                        permille: 300,
+                        mnn_threshold: 300,
+                        rearrange: false,
+                    },
+                );
+            }
+        }
+    }
+}
+
 fn parse_scalesim_config(b: &[u8]) {
     let Some(t) = text(b) else { return };
     let _ = sparsim::machines::sat::scalesim::parse_config(t, name());
@@ -324,6 +355,12 @@ fn targets() -> Vec<Target> {
             name: "mobile-core",
             seeds: files("configs/mobile", "toml", 100_000),
             parse: parse_core,
+            extra_bytes: 1 << 20,
+        },
+        Target {
+            name: "mobile-network",
+            seeds: files("workloads/dnn", "csv", 100_000),
+            parse: plan_mobile_network,
             extra_bytes: 1 << 20,
         },
         Target {

@@ -118,7 +118,8 @@ pub struct Tensors {
     pub w: Vec<f32>,
 }
 
-fn to_f32(b: &[u8]) -> Vec<f32> {
+/// Little-endian f32s from bytes.
+pub fn to_f32(b: &[u8]) -> Vec<f32> {
     b.chunks(4)
         .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
         .collect()

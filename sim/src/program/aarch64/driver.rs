@@ -17,6 +17,7 @@
 
 use rand_core::{RngCore, SeedableRng};
 
+use super::conv::to_f32;
 use super::exec::Memory;
 
 /// Base addresses of the regions.
@@ -176,16 +177,15 @@ impl Layout {
                 hw,
                 cout,
                 cin,
-                sparsity_permille,
                 block,
-                rearrange,
+                ..
             } => {
-                mem.add("A", a_base, floats(&mut rng, hw * cin));
-                let w: Vec<f32> = floats(&mut rng, cout * cin)
-                    .chunks(4)
-                    .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
-                    .collect();
-                let pruned = prune_layer(&w, cout, cin, block, sparsity_permille, rearrange);
+                let (x, _, pruned) = self.spmm_weights(seed).expect("an SpMM layout");
+                mem.add(
+                    "A",
+                    a_base,
+                    x.iter().flat_map(|v| v.to_le_bytes()).collect(),
+                );
                 mem.add("B", b_base, spmm_blob(&pruned, cout, cin, hw, block));
                 mem.add("C", c_base, vec![0; 4 * (hw * cout) as usize]);
                 [a_base, b_base, c_base, hw, cout, cin]
@@ -376,11 +376,7 @@ impl Layout {
     /// `seed`, computed plainly in f64, with per float the sum of its terms' magnitudes (see
     /// [`super::conv::compare`]); `None` for a micro-kernel's loop.
     pub fn expected(&self, seed: u64) -> Option<(Vec<f64>, Vec<f64>)> {
-        let f = |b: Vec<u8>| -> Vec<f32> {
-            b.chunks(4)
-                .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
-                .collect()
-        };
+        let f = |b: Vec<u8>| to_f32(&b);
         let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
         // (rows, columns, inner, a(i, p), b(p, j)) of a product C = A B laid out row-major.
         let (rows, cols, inner, a, b): (usize, usize, usize, Vec<f32>, Vec<f32>) = match *self {
@@ -391,24 +387,9 @@ impl Layout {
                 let b = f(floats(&mut rng, k * n));
                 (m as usize, n as usize, k as usize, a, b)
             }
-            Layout::Spmm {
-                hw,
-                cout,
-                cin,
-                sparsity_permille,
-                block,
-                rearrange,
-            } => {
+            Layout::Spmm { hw, cout, cin, .. } => {
                 // out (cout x hw) = W (cout x cin) X (cin x hw).
-                let x = f(floats(&mut rng, hw * cin));
-                let w = prune_layer(
-                    &f(floats(&mut rng, cout * cin)),
-                    cout,
-                    cin,
-                    block,
-                    sparsity_permille,
-                    rearrange,
-                );
+                let (x, _, w) = self.spmm_weights(seed).expect("an SpMM layout");
                 (cout as usize, hw as usize, cin as usize, w, x)
             }
         };
@@ -429,26 +410,32 @@ impl Layout {
         Some((out, mag))
     }
 
+    /// For an SpMM layout: the seeded input, the dense weights and the weights as pruned, as
+    /// [`Layout::launch`] lays them out.
+    fn spmm_weights(&self, seed: u64) -> Option<(Vec<f32>, Vec<f32>, Vec<f32>)> {
+        let Layout::Spmm {
+            hw,
+            cout,
+            cin,
+            sparsity_permille,
+            block,
+            rearrange,
+        } = *self
+        else {
+            return None;
+        };
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
+        let x = to_f32(&floats(&mut rng, hw * cin));
+        let w = to_f32(&floats(&mut rng, cout * cin));
+        let pruned = prune_layer(&w, cout, cin, block, sparsity_permille, rearrange);
+        Some((x, w, pruned))
+    }
+
     /// For a pruned layer: the weights' magnitude share that pruning keeps, and their count.
     pub fn kept_magnitude(&self, seed: u64) -> Option<(f64, u64)> {
-        let f = |b: Vec<u8>| -> Vec<f32> {
-            b.chunks(4)
-                .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
-                .collect()
-        };
         match *self {
-            Layout::Spmm {
-                hw,
-                cout,
-                cin,
-                sparsity_permille,
-                block,
-                rearrange,
-            } => {
-                let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
-                let _x = floats(&mut rng, hw * cin);
-                let w = f(floats(&mut rng, cout * cin));
-                let p = prune_layer(&w, cout, cin, block, sparsity_permille, rearrange);
+            Layout::Spmm { cout, cin, .. } => {
+                let (_, w, p) = self.spmm_weights(seed)?;
                 Some((kept_magnitude(&w, &p), cout * cin))
             }
             Layout::Op(o) if matches!(o.op, super::conv::Op::Mnn4 | super::conv::Op::Mnn1) => {
