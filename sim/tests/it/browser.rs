@@ -194,11 +194,42 @@ fn index_pages_load_cleanly_and_show_their_plots() {
         ),
     )
     .unwrap();
+    // A MobileNet-v1 run on a mobile core: its page and its latency-by-layer plot.
+    let mobile = root().join("configs/experiments/mobile-a76-mobilenet-group30.toml");
+    let small = root().join("workloads/dnn/mobilenet_v1_050.csv");
+    let (code, _, err) = sparsim(
+        &[
+            "run",
+            &mobile.display().to_string(),
+            "--out",
+            &out.display().to_string(),
+            "--name",
+            "mobilenet",
+            "--set",
+            "resolution=128",
+            "--set",
+            &format!("network={:?}", small.display().to_string()),
+        ],
+        d.path(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let layers = d.path().join("layers/index.html");
+    std::fs::create_dir_all(layers.parent().unwrap()).unwrap();
+    std::fs::write(
+        &layers,
+        format!(
+            "<!DOCTYPE html><html><body style=\"margin:0\"><img src=\"file://{}\" width=\"1000\" height=\"600\"></body></html>",
+            out.join("mobilenet/plots/layers.svg").display()
+        ),
+    )
+    .unwrap();
     for page in [
         out.join("tiny/index.html"),
         out.join("cachegrind/index.html"),
         out.join("sat-resnet18-2to8/index.html"),
         gantt,
+        out.join("mobilenet/index.html"),
+        layers,
     ] {
         let (console, shot) = render(&page, d.path());
         assert!(

@@ -364,12 +364,18 @@ fn issue_19_a_network_runs_checked_per_layer_and_bad_inputs_are_refused() {
     let net = format!("network={small:?}");
     // Every engine, natively and as WebAssembly, at 128 x 128 (the smallest input whose last
     // layers still hold 16 pixels).
-    for (engine, extra) in [
-        ("dense", None),
-        ("unstructured", None),
-        ("group", Some("wasm.bounds_checks=\"explicit\"")),
-        ("mnn", Some("wasm.relaxed_simd=true")),
-    ] {
+    let a55 = "core=\"../mobile/cortex-a55.toml\"";
+    for (i, (engine, extra)) in [
+        ("dense", vec![]),
+        ("unstructured", vec![]),
+        ("group", vec!["wasm.bounds_checks=\"explicit\""]),
+        ("mnn", vec!["wasm.relaxed_simd=true"]),
+        ("group", vec![a55]),
+        ("mnn", vec![a55, "wasm.bounds_checks=\"guard\""]),
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let mut args = vec![
             "run",
             &exp,
@@ -382,11 +388,11 @@ fn issue_19_a_network_runs_checked_per_layer_and_bad_inputs_are_refused() {
         ];
         let e = format!("engine=\"{engine}\"");
         args.extend(["--set", &e]);
-        if let Some(x) = extra {
+        for x in &extra {
             args.extend(["--set", x]);
         }
-        let name = format!("name=\"{engine}\"");
-        args.extend(["--set", &name]);
+        let name = format!("{engine}{i}");
+        args.extend(["--name", &name]);
         let (code, out, err) = sparsim(&args, d.path());
         assert_eq!(code, 0, "{engine}: {err}");
         assert!(out.contains("kernel calls"), "{out}");
@@ -394,7 +400,7 @@ fn issue_19_a_network_runs_checked_per_layer_and_bad_inputs_are_refused() {
     let dir = std::fs::read_dir(d.path().join("r"))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.display().to_string().contains("mnn"))
+        .find(|p| p.display().to_string().ends_with("mnn3"))
         .unwrap();
     let layers = std::fs::read_to_string(dir.join("layers.csv")).unwrap();
     // 28 layers and the pool: 29 operator rows; the MNN-like engine's NC4HW4 outputs are
