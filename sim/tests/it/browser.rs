@@ -194,9 +194,10 @@ fn index_pages_load_cleanly_and_show_their_plots() {
         ),
     )
     .unwrap();
-    // A MobileNet-v1 run on a mobile core: its page and its latency-by-layer plot.
+    // A MobileNet-shaped run on a mobile core: its page and its latency-by-layer plot.
     let mobile = root().join("configs/experiments/mobile-a76-mobilenet-group30.toml");
-    let small = root().join("workloads/dnn/mobilenet_v1_050.csv");
+    let small = d.path().join("mini.csv");
+    std::fs::write(&small, crate::regression::MINI_MOBILENET).unwrap();
     let (code, _, err) = sparsim(
         &[
             "run",
@@ -205,8 +206,6 @@ fn index_pages_load_cleanly_and_show_their_plots() {
             &out.display().to_string(),
             "--name",
             "mobilenet",
-            "--set",
-            "resolution=128",
             "--set",
             &format!("network={:?}", small.display().to_string()),
         ],
