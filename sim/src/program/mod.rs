@@ -5,6 +5,7 @@
 
 pub mod aarch64;
 pub mod trace;
+pub mod traffic;
 
 /// The class of an operation, which decides the functional unit or memory path it uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -512,3 +512,85 @@ fn issue_19_a_network_runs_checked_per_layer_and_bad_inputs_are_refused() {
         "nothing written for refused input"
     );
 }
+
+/// Issue 21 (started): `trace generate` makes DRAMsim3-style traffic that a DRAM-only hierarchy
+/// runs, reporting bandwidth, row hits and read latency; bad options are refused, exit code 2.
+#[test]
+fn issue_21_generated_traffic_runs_straight_into_the_dram() {
+    let d = tempfile::tempdir().unwrap();
+    let hier = root()
+        .join("configs/cachesim/dram-only-ddr4-3200.toml")
+        .display()
+        .to_string();
+    for (pattern, hits) in [("random", false), ("stream", true)] {
+        let (code, _, err) = sparsim(
+            &[
+                "trace",
+                "generate",
+                "--pattern",
+                pattern,
+                "--requests",
+                "3000",
+                "--mix",
+                "2:1",
+                &format!("{pattern}.trace"),
+            ],
+            d.path(),
+        );
+        assert_eq!(code, 0, "{err}");
+        let (code, out, err) = sparsim(
+            &[
+                "cachesim",
+                &hier,
+                &format!("{pattern}.trace"),
+                "--out",
+                "r",
+                "--name",
+                pattern,
+            ],
+            d.path(),
+        );
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            out.contains("GB/s") && out.contains("avg read latency"),
+            "{out}"
+        );
+        let r: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(d.path().join(format!("r/{pattern}/report.json"))).unwrap(),
+        )
+        .unwrap();
+        let rate = r["derived"]["dram.row_hit_rate"]["value"].as_f64().unwrap();
+        // Random lines over 16 GiB almost never share a row; the stream's 64-byte steps mostly do.
+        assert_eq!(rate > 0.5, hits, "{pattern}: row hit rate {rate}");
+    }
+    for (args, expect) in [
+        (vec!["--pattern", "zigzag", "--requests", "10"], "--pattern"),
+        (
+            vec!["--pattern", "random", "--requests", "10", "--mix", "2/1"],
+            "--mix",
+        ),
+        (vec!["--pattern", "random", "--requests", "0"], "--requests"),
+        (
+            vec![
+                "--pattern",
+                "random",
+                "--requests",
+                "10",
+                "--footprint",
+                "4096",
+            ],
+            "footprint",
+        ),
+    ] {
+        let mut a = vec!["trace", "generate"];
+        a.extend(args);
+        a.push("bad.trace");
+        let (code, _, err) = sparsim(&a, d.path());
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains(expect), "{err}");
+        assert!(
+            !d.path().join("bad.trace").exists(),
+            "nothing written for refused options"
+        );
+    }
+}
