@@ -186,6 +186,26 @@ pub struct DramConfig {
     /// Whether refresh is modelled. Default true.
     #[serde(default = "yes")]
     pub refresh: bool,
+    /// Write-buffer entries per channel; 0 (the default) = none, reads and writes share the
+    /// scheduler window. With a buffer, writes wait in it (a read of a buffered line is answered
+    /// from it) and the window serves reads until the buffer reaches `write_high`, then writes
+    /// until it falls to `write_low` (write-drain mode, as DRAMsim3, Ramulator and real
+    /// controllers do); with no read waiting, a buffer above `write_idle` drains too.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub write_buffer: u64,
+    /// Entries at which draining starts. Default: the buffer's size (DRAMsim3: when full).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_high: Option<u64>,
+    /// Entries at which draining stops. Default 0 (DRAMsim3 drains what it held).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub write_low: u64,
+    /// With no read waiting, drain once the buffer holds more than this. Default 0 (DRAMsim3: 8).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub write_idle: u64,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
 
 fn default_queue() -> u64 {
@@ -236,6 +256,22 @@ pub struct DramSpec {
     pub mapping_lsb_first: Vec<(Field, u32)>,
     /// Whether refresh is modelled.
     pub refresh: bool,
+    /// Write buffer per channel: entries (0 = none), drain-start and drain-stop marks, and the
+    /// level above which it drains when no read waits.
+    pub write_buffer: WriteBuffer,
+}
+
+/// A channel's write buffer (see [`DramConfig::write_buffer`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WriteBuffer {
+    /// Entries; 0 = no buffer.
+    pub entries: usize,
+    /// Draining starts at this many.
+    pub high: usize,
+    /// Draining stops at this many.
+    pub low: usize,
+    /// With no read waiting, draining starts above this many.
+    pub idle: usize,
 }
 
 impl DramSpec {
@@ -262,6 +298,10 @@ impl DramConfig {
             queue_size: default_queue(),
             mapping: default_mapping(),
             refresh: true,
+            write_buffer: 0,
+            write_high: None,
+            write_low: 0,
+            write_idle: 0,
         }
     }
 
@@ -355,6 +395,58 @@ impl DramConfig {
         let burst_cycles = beats.div_ceil(2).max(1);
         let mapping_lsb_first =
             self.parse_mapping(&key("mapping"), &org, row_bytes / access_bytes)?;
+        let write_buffer = if self.write_buffer == 0 {
+            for (k, set) in [
+                ("write_high", self.write_high.is_some()),
+                ("write_low", self.write_low > 0),
+                ("write_idle", self.write_idle > 0),
+            ] {
+                if set {
+                    return Err(Invalid::new(
+                        key(k),
+                        "(set)",
+                        "applies to a write buffer; set write_buffer (entries) too",
+                    ));
+                }
+            }
+            WriteBuffer::default()
+        } else {
+            require_in(
+                &key("write_buffer"),
+                self.write_buffer,
+                1,
+                1 << 16,
+                "write-buffer entries",
+            )?;
+            let high = self.write_high.unwrap_or(self.write_buffer);
+            require_in(
+                &key("write_high"),
+                high,
+                1,
+                self.write_buffer,
+                "entries at which draining starts (at most write_buffer)",
+            )?;
+            if self.write_low >= high {
+                return Err(Invalid::new(
+                    key("write_low"),
+                    self.write_low,
+                    format!("must be below write_high ({high})"),
+                ));
+            }
+            if self.write_idle >= self.write_buffer {
+                return Err(Invalid::new(
+                    key("write_idle"),
+                    self.write_idle,
+                    format!("must be below write_buffer ({})", self.write_buffer),
+                ));
+            }
+            WriteBuffer {
+                entries: self.write_buffer as usize,
+                high: high as usize,
+                low: self.write_low as usize,
+                idle: self.write_idle as usize,
+            }
+        };
         Ok(DramSpec {
             name: preset.name,
             org,
@@ -365,6 +457,7 @@ impl DramConfig {
             queue_size: self.queue_size as usize,
             mapping_lsb_first,
             refresh: self.refresh,
+            write_buffer,
         })
     }
 

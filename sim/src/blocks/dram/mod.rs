@@ -7,8 +7,14 @@
 //! (tRTRS), tRFC, tREFI; one command per channel per cycle. [`checker`] replays the command log and
 //! verifies every rule independently.
 //!
-//! Not modelled: power-down states, per-bank or same-bank refresh, write-drain watermarks (reads and
-//! writes share one FR-FCFS queue), on-die ECC, command/address two-cycle commands of DDR5.
+//! Optionally (`write_buffer` > 0), a write buffer per channel drained between watermarks: writes
+//! wait in it while the window serves reads, a read of a buffered access is answered from it, a
+//! write to a buffered access merges with it, and once the buffer reaches its high mark (or no
+//! read waits) the window takes writes until it falls to its low mark. Without one, reads and
+//! writes share one FR-FCFS window.
+//!
+//! Not modelled: power-down states, per-bank or same-bank refresh, on-die ECC, command/address
+//! two-cycle commands of DDR5.
 //!
 //! Refresh is lazy while a channel is idle: when a request arrives after idle time, the refreshes that
 //! fell due meanwhile are issued at their due times first, so an idle system does not keep the run alive.
@@ -21,10 +27,11 @@ mod tests;
 pub mod transfer;
 
 use std::any::Any;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 pub use config::{
     check_preset_text, preset_names, DramConfig, DramOrg, DramSpec, DramTiming, Field, PagePolicy,
+    WriteBuffer,
 };
 pub use stats::DramStats;
 
@@ -217,6 +224,14 @@ struct Channel {
     wake_at: Option<u64>,
     /// Banks (flat index) to close as soon as legal under the closed-page policy.
     to_close: Vec<usize>,
+    /// Writes waiting in the write buffer (not yet in the window), oldest first.
+    write_buf: VecDeque<Entry>,
+    /// The buffered writes by access (bank, row, column), for forwarding and merging.
+    buffered: HashMap<(u32, u32, u32), u32>,
+    /// Writes in the window.
+    writes_in_window: usize,
+    /// Write-drain mode: the window takes writes from the buffer, not reads.
+    draining: bool,
 }
 
 impl Channel {
@@ -231,6 +246,7 @@ impl Channel {
         }
         self.bank_queues[bi].push_back(e);
         self.n_queued += 1;
+        self.writes_in_window += e.is_write as usize;
         self.banks[bi].cand_valid = false;
     }
 
@@ -319,12 +335,14 @@ impl Channel {
         }
     }
 
-    /// Removes access `i` of bank `bi`'s queue and refills the window from the backlog.
-    fn take(&mut self, bi: usize, i: usize) -> Entry {
+    /// Removes access `i` of bank `bi`'s queue and, without a write buffer, refills the window
+    /// from the backlog (with one, [`Dram::pump`] does).
+    fn take(&mut self, bi: usize, i: usize, refill: bool) -> Entry {
         let e = self.bank_queues[bi]
             .remove(i)
             .expect("index from a scan of this queue");
         self.n_queued -= 1;
+        self.writes_in_window -= e.is_write as usize;
         self.banks[bi].cand_valid = false;
         if self.bank_queues[bi].is_empty() {
             let k = self
@@ -334,8 +352,10 @@ impl Channel {
                 .expect("a non-empty bank is active");
             self.active.swap_remove(k);
         }
-        if let Some(b) = self.backlog.pop_front() {
-            self.enqueue(b);
+        if refill {
+            if let Some(b) = self.backlog.pop_front() {
+                self.enqueue(b);
+            }
         }
         e
     }
@@ -366,6 +386,11 @@ pub struct Dram {
     ccd_l: u64,
     /// `(ways, granule)`: this DRAM holds one granule in `ways` of a wider interleave.
     fold: Option<(u64, u64)>,
+    /// Write-buffer counters (reported only with a buffer): reads answered from it, writes
+    /// merged into it, drain episodes.
+    wb_forwards: u64,
+    wb_merges: u64,
+    wb_drains: u64,
 }
 
 impl Dram {
@@ -443,6 +468,10 @@ impl Dram {
             next_cmd: 0,
             wake_at: None,
             to_close: Vec::new(),
+            write_buf: VecDeque::with_capacity(spec.write_buffer.entries),
+            buffered: HashMap::new(),
+            writes_in_window: 0,
+            draining: false,
         };
         let rtw = t.cl + spec.burst_cycles + 2 - t.cwl.min(t.cl + spec.burst_cycles + 2);
         Dram {
@@ -458,6 +487,9 @@ impl Dram {
             ccd_s: t.ccd_s.max(spec.burst_cycles),
             ccd_l: t.ccd_l.max(spec.burst_cycles),
             fold: None,
+            wb_forwards: 0,
+            wb_merges: 0,
+            wb_drains: 0,
             spec,
         }
     }
@@ -475,6 +507,11 @@ impl Dram {
     /// Counters so far.
     pub fn stats(&self) -> &DramStats {
         &self.stats
+    }
+
+    /// With a write buffer: reads answered from it, writes merged into it, and drain episodes.
+    pub fn write_buffer_counts(&self) -> (u64, u64, u64) {
+        (self.wb_forwards, self.wb_merges, self.wb_drains)
     }
 
     /// The resolved spec.
@@ -543,7 +580,17 @@ impl Dram {
                 needed_act: false,
             };
             c.n_arrived += 1;
-            if c.n_queued < self.spec.queue_size {
+            if self.spec.write_buffer.entries > 0 {
+                c.backlog.push_back(e);
+                self.pump(ch, now_cycle);
+                if self.channels[ch]
+                    .backlog
+                    .back()
+                    .is_some_and(|b| b.seq == e.seq)
+                {
+                    self.stats.queue_full_waits += 1;
+                }
+            } else if c.n_queued < self.spec.queue_size {
                 c.enqueue(e);
             } else {
                 c.backlog.push_back(e);
@@ -551,6 +598,84 @@ impl Dram {
             }
             self.wake(ch, now_cycle, ctx);
         }
+        if !self.finished.is_empty() {
+            self.answer_finished(ctx);
+        }
+    }
+
+    /// With a write buffer: moves arrivals from the backlog into the buffer (a write; merged
+    /// with a buffered write of the same access) or the window (a read, outside draining; a read
+    /// of a buffered access is answered from the buffer), switches write-drain mode at the
+    /// watermarks, and while draining fills the window from the buffer. Returns whether the
+    /// window changed.
+    fn pump(&mut self, ch: usize, cycle: u64) -> bool {
+        let wb = self.spec.write_buffer;
+        let window = self.spec.queue_size;
+        let mut changed = false;
+        let mut done: Vec<u32> = Vec::new();
+        for _ in 0..2 {
+            let c = &mut self.channels[ch];
+            while let Some(&e) = c.backlog.front() {
+                let key = (e.bank, e.addr.row, e.addr.column);
+                if e.is_write && c.buffered.contains_key(&key) {
+                    self.wb_merges += 1;
+                    done.push(e.slot);
+                } else if e.is_write && c.write_buf.len() < wb.entries {
+                    c.write_buf.push_back(e);
+                    *c.buffered.entry(key).or_default() += 1;
+                } else if !e.is_write && c.buffered.contains_key(&key) {
+                    self.wb_forwards += 1;
+                    done.push(e.slot);
+                } else if !e.is_write && !c.draining && c.n_queued < window {
+                    c.enqueue(e);
+                    changed = true;
+                } else {
+                    break;
+                }
+                c.backlog.pop_front();
+            }
+            let reads_waiting = c.n_queued > c.writes_in_window || !c.backlog.is_empty();
+            let idle = c.n_queued == 0 && c.backlog.is_empty();
+            if !c.draining
+                && !c.write_buf.is_empty()
+                && (c.write_buf.len() >= wb.high
+                    || (!reads_waiting && (c.write_buf.len() > wb.idle || idle)))
+            {
+                c.draining = true;
+                self.wb_drains += 1;
+            }
+            if !c.draining {
+                break;
+            }
+            while c.n_queued < window {
+                let Some(e) = c.write_buf.pop_front() else {
+                    break;
+                };
+                let key = (e.bank, e.addr.row, e.addr.column);
+                match c.buffered.get_mut(&key) {
+                    Some(n) if *n > 1 => *n -= 1,
+                    _ => {
+                        c.buffered.remove(&key);
+                    }
+                }
+                c.enqueue(e);
+                changed = true;
+            }
+            if c.write_buf.len() + c.writes_in_window > wb.low {
+                break;
+            }
+            // Drained: reads may enter again.
+            c.draining = false;
+        }
+        for s in done {
+            let slot = &mut self.slots[s as usize];
+            slot.remaining -= 1;
+            slot.done_cycle = slot.done_cycle.max(cycle + 1);
+            if slot.remaining == 0 {
+                self.finished.push(s);
+            }
+        }
+        changed
     }
 
     /// Makes sure channel `ch` is woken no later than `cycle`.
@@ -830,8 +955,12 @@ impl Dram {
         let mut recheck_all = n_ready > 1;
         let issued_bank = if let Some((_, bi, idx)) = best_col {
             recheck_all |= !self.channels[ch].backlog.is_empty();
-            let e = self.channels[ch].take(bi, idx as usize);
+            let buffered = self.spec.write_buffer.entries > 0;
+            let e = self.channels[ch].take(bi, idx as usize, !buffered);
             self.issue_column(ch, e, t);
+            if buffered {
+                recheck_all |= self.pump(ch, t);
+            }
             Some(bi)
         } else if let Some((_, bi, is_act)) = best_row {
             let front = &mut self.channels[ch].bank_queues[bi][0];
@@ -902,7 +1031,7 @@ impl Dram {
 
     fn has_work(&self, ch: usize) -> bool {
         let c = &self.channels[ch];
-        c.n_queued > 0 || !c.to_close.is_empty()
+        c.n_queued > 0 || !c.to_close.is_empty() || !c.write_buf.is_empty()
     }
 
     fn on_wake(&mut self, ch: usize, cycle: u64, ctx: &mut Ctx) {
@@ -988,6 +1117,27 @@ impl Component for Dram {
     }
     fn collect_stats(&self, prefix: &str, out: &mut crate::stats::StatTree) {
         out.add(prefix, &self.stats);
+        if self.spec.write_buffer.entries > 0 {
+            use crate::stats::Unit;
+            out.push(
+                format!("{prefix}.write_buffer_forwards"),
+                self.wb_forwards,
+                Unit::Count,
+                "Reads answered from the write buffer",
+            );
+            out.push(
+                format!("{prefix}.write_buffer_merges"),
+                self.wb_merges,
+                Unit::Count,
+                "Writes merged into a buffered write of the same access",
+            );
+            out.push(
+                format!("{prefix}.write_drains"),
+                self.wb_drains,
+                Unit::Count,
+                "Times the write buffer started draining",
+            );
+        }
     }
     fn as_any(&self) -> &dyn Any {
         self

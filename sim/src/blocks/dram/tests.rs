@@ -157,6 +157,69 @@ fn no_timing_violation_for_any_preset_under_random_and_streaming_traffic() {
     }
 }
 
+/// With a write buffer drained between watermarks: still no timing violation, every access either
+/// issued once or answered from the buffer, and the buffer really drains in episodes.
+#[test]
+fn a_write_buffer_keeps_timing_legal_and_loses_no_access() {
+    for name in preset_names() {
+        for (page, ranks, entries, high, low, idle) in [
+            (PagePolicy::Open, 2, 32, None, 0, 8),
+            (PagePolicy::Closed, 1, 16, Some(12), 4, 0),
+        ] {
+            let mut cfg = DramConfig::preset(name);
+            cfg.page_policy = page;
+            cfg.org.ranks = Some(ranks);
+            cfg.write_buffer = entries;
+            cfg.write_high = high;
+            cfg.write_low = low;
+            cfg.write_idle = idle;
+            let spec = cfg.resolve("dram").unwrap();
+            for random in [true, false] {
+                let mut f = Feeder::new(4000, 48, random, spec.access_bytes);
+                f.write_every = 3;
+                let mut b = SimBuilder::new();
+                let fi = b.add(Box::new(f));
+                let mut dram = Dram::new("dram", spec.clone(), 1);
+                dram.enable_command_log();
+                let d = b.add(Box::new(dram));
+                b.connect(fi, "mem", d, ("up", 0), Tick(1));
+                let fin = b
+                    .build()
+                    .unwrap()
+                    .run(RunLimits {
+                        watchdog: Some(Tick(1_000_000_000)),
+                        ..Default::default()
+                    })
+                    .unwrap();
+                let dram = fin.get::<Dram>(d).unwrap();
+                let feeder = fin.get::<Feeder>(fi).unwrap();
+                let errors = check(&spec, dram.command_log().unwrap());
+                assert!(
+                    errors.is_empty(),
+                    "{name} {page:?} random {random}: {:#?}",
+                    &errors[..errors.len().min(5)]
+                );
+                let (fwd, merged, drains) = dram.write_buffer_counts();
+                let st = dram.stats();
+                assert_eq!(
+                    st.reads + st.writes + fwd + merged,
+                    4000,
+                    "{name}: every access accounted for"
+                );
+                assert_eq!(
+                    feeder.answered,
+                    feeder.n - feeder.n / 3,
+                    "{name}: every read answered"
+                );
+                assert!(
+                    drains > 1,
+                    "{name}: the buffer drained in episodes ({drains})"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn narrow_8_byte_accesses_are_counted_as_such_and_obey_timing() {
     let mut cfg = DramConfig::preset("DDR5-4400");
@@ -310,4 +373,32 @@ fn eight_byte_accesses_stay_under_the_column_rate_bound_and_reads_come_within_re
         mixed < reads - 0.1,
         "with writes {mixed:.3}, reads only {reads:.3}"
     );
+}
+
+#[test]
+fn write_buffer_keys_are_checked_naming_the_key() {
+    let mut c = DramConfig::preset("DDR4-3200");
+    c.write_idle = 8;
+    assert!(c
+        .resolve("dram")
+        .unwrap_err()
+        .to_string()
+        .contains("dram.write_idle"));
+    c.write_buffer = 16;
+    c.write_high = Some(20);
+    assert!(c
+        .resolve("dram")
+        .unwrap_err()
+        .to_string()
+        .contains("dram.write_high"));
+    c.write_high = Some(8);
+    c.write_low = 8;
+    assert!(c
+        .resolve("dram")
+        .unwrap_err()
+        .to_string()
+        .contains("dram.write_low"));
+    c.write_low = 2;
+    let wb = c.resolve("dram").unwrap().write_buffer;
+    assert_eq!((wb.entries, wb.high, wb.low, wb.idle), (16, 8, 2, 8));
 }
