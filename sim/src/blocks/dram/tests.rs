@@ -96,7 +96,18 @@ impl Component for Feeder {
     }
 }
 
-fn run(spec: DramSpec, feeder: Feeder) -> (DramStats, Vec<IssuedCommand>, Tick, Option<Tick>) {
+/// What a run of the feeder against one DRAM leaves: its statistics, the command log, the end
+/// time, the first response, the write-buffer counts and the reads answered.
+struct Ran {
+    stats: DramStats,
+    log: Vec<IssuedCommand>,
+    end: Tick,
+    first_resp: Option<Tick>,
+    write_buffer: (u64, u64, u64),
+    answered: u64,
+}
+
+fn run_all(spec: DramSpec, feeder: Feeder) -> Ran {
     let mut b = SimBuilder::new();
     let f = b.add(Box::new(feeder));
     let mut dram = Dram::new("dram", spec, 1);
@@ -113,12 +124,19 @@ fn run(spec: DramSpec, feeder: Feeder) -> (DramStats, Vec<IssuedCommand>, Tick, 
         .unwrap();
     let dram = fin.get::<Dram>(d).unwrap();
     let feeder = fin.get::<Feeder>(f).unwrap();
-    (
-        *dram.stats(),
-        dram.command_log().unwrap().to_vec(),
-        fin.now(),
-        feeder.first_resp,
-    )
+    Ran {
+        stats: *dram.stats(),
+        log: dram.command_log().unwrap().to_vec(),
+        end: fin.now(),
+        first_resp: feeder.first_resp,
+        write_buffer: dram.write_buffer_counts(),
+        answered: feeder.answered,
+    }
+}
+
+fn run(spec: DramSpec, feeder: Feeder) -> (DramStats, Vec<IssuedCommand>, Tick, Option<Tick>) {
+    let r = run_all(spec, feeder);
+    (r.stats, r.log, r.end, r.first_resp)
 }
 
 #[test]
@@ -177,40 +195,21 @@ fn a_write_buffer_keeps_timing_legal_and_loses_no_access() {
             for random in [true, false] {
                 let mut f = Feeder::new(4000, 48, random, spec.access_bytes);
                 f.write_every = 3;
-                let mut b = SimBuilder::new();
-                let fi = b.add(Box::new(f));
-                let mut dram = Dram::new("dram", spec.clone(), 1);
-                dram.enable_command_log();
-                let d = b.add(Box::new(dram));
-                b.connect(fi, "mem", d, ("up", 0), Tick(1));
-                let fin = b
-                    .build()
-                    .unwrap()
-                    .run(RunLimits {
-                        watchdog: Some(Tick(1_000_000_000)),
-                        ..Default::default()
-                    })
-                    .unwrap();
-                let dram = fin.get::<Dram>(d).unwrap();
-                let feeder = fin.get::<Feeder>(fi).unwrap();
-                let errors = check(&spec, dram.command_log().unwrap());
+                let n = f.n;
+                let r = run_all(spec.clone(), f);
+                let errors = check(&spec, &r.log);
                 assert!(
                     errors.is_empty(),
                     "{name} {page:?} random {random}: {:#?}",
                     &errors[..errors.len().min(5)]
                 );
-                let (fwd, merged, drains) = dram.write_buffer_counts();
-                let st = dram.stats();
+                let (fwd, merged, drains) = r.write_buffer;
                 assert_eq!(
-                    st.reads + st.writes + fwd + merged,
+                    r.stats.reads + r.stats.writes + fwd + merged,
                     4000,
                     "{name}: every access accounted for"
                 );
-                assert_eq!(
-                    feeder.answered,
-                    feeder.n - feeder.n / 3,
-                    "{name}: every read answered"
-                );
+                assert_eq!(r.answered, n - n / 3, "{name}: every read answered");
                 assert!(
                     drains > 1,
                     "{name}: the buffer drained in episodes ({drains})"
