@@ -327,6 +327,7 @@ impl MobileRun {
         let mut cur = 0;
         let mut by_layer: Vec<(String, f64, f64)> = Vec::new();
         let (mut kept_sum, mut kept_n) = (0f64, 0f64);
+        let (mut total, mut layout) = (0u64, 0u64);
         let clock_hz = self.core.clock_ghz * 1e9;
         for (i, st) in steps.iter().enumerate() {
             let kernel = &kernels[st.kernel];
@@ -355,6 +356,10 @@ impl MobileRun {
                 t.price(name, &delta).total_pj / 1e6
             });
             let ms = cycles as f64 / clock_hz * 1e3;
+            total += cycles;
+            if st.layout_step {
+                layout += cycles;
+            }
             let mut row = vec![
                 serde_json::json!(st.layer),
                 serde_json::json!(if st.layout_step { "layout" } else { "operator" }),
@@ -396,8 +401,6 @@ impl MobileRun {
             busy_before = pipe.group_busy[fma_group];
         }
         let mut report = self.report(pipe, mem, transfer, Some(worst));
-        let total: u64 = rows.iter().map(|r| r[5].as_u64().unwrap_or(0)).sum();
-        let layout: u64 = rows.iter().filter(|r| r[1] == "layout").map(|r| r[5].as_u64().unwrap_or(0)).sum();
         let macs: u64 = steps.iter().map(|s| s.macs).sum();
         let put = |r: &mut RunReport, k: &str, v: f64, unit: &str, doc: &str| {
             r.derived.insert(k.into(), crate::report::Metric { value: v, unit: unit.into(), doc: doc.into() });

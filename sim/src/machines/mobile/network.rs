@@ -105,13 +105,13 @@ pub fn plan(net: &Network, choice: Choice) -> Result<Vec<Step>, (usize, &'static
         let (cin, h, w) = l.input;
         let (cout, ho, wo) = l.output;
         let bad = |msg: String| (l.line, "network", format!("{}|{msg}", l.name));
-        let mut push = |layout_step: bool, driver: Layout, kernel: &'static str| -> Result<(), (usize, &'static str, String)> {
+        let mut push = |layout_step: bool, driver: Layout| -> Result<(), (usize, &'static str, String)> {
             driver.check().map_err(&bad)?;
             steps.push(Step {
                 layer: l.name.clone(),
                 line: l.line,
                 layout_step,
-                kernel,
+                kernel: driver.kernel().expect("network steps have bundled kernels"),
                 driver,
                 macs: if layout_step { 0 } else { l.macs() },
             });
@@ -138,7 +138,7 @@ pub fn plan(net: &Network, choice: Choice) -> Result<Vec<Step>, (usize, &'static
                 padding: 1,
                 groups: 1,
             } if cin == 3 && act == Act::Chw => {
-                push(false, op(Op::Conv3x3s2, h, cout, 3, 0), "conv3x3s2")?;
+                push(false, op(Op::Conv3x3s2, h, cout, 3, 0))?;
             }
             LayerOp::Conv {
                 kh: 3,
@@ -148,12 +148,11 @@ pub fn plan(net: &Network, choice: Choice) -> Result<Vec<Step>, (usize, &'static
                 groups,
             } if groups == cin && cin == cout => {
                 match act {
-                    Act::Chw => push(true, op(Op::Pad, h, cin, 0, 0), "pad_chw")?,
-                    Act::Nc4hw4 => push(true, op(Op::Nc4hw4, h, cin, 1, 0), "nc4hw4_chw")?,
+                    Act::Chw => push(true, op(Op::Pad, h, cin, 0, 0))?,
+                    Act::Nc4hw4 => push(true, op(Op::Nc4hw4, h, cin, 1, 0))?,
                 }
                 act = Act::Chw;
-                let (o, k) = if s == 1 { (Op::Dw3x3(1), "dwconv3x3s1") } else { (Op::Dw3x3(2), "dwconv3x3s2") };
-                push(false, op(o, h, cin, 0, 0), k)?;
+                push(false, op(Op::Dw3x3(s as u8), h, cin, 0, 0))?;
             }
             LayerOp::Conv {
                 kh: 1,
@@ -163,7 +162,7 @@ pub fn plan(net: &Network, choice: Choice) -> Result<Vec<Step>, (usize, &'static
                 groups: 1,
             } => {
                 if act != Act::Chw {
-                    push(true, op(Op::Nc4hw4, h, cin, 0, 0), "nc4hw4_chw")?;
+                    push(true, op(Op::Nc4hw4, h, cin, 0, 0))?;
                     act = Act::Chw;
                 }
                 let hw = h * w;
@@ -176,8 +175,8 @@ pub fn plan(net: &Network, choice: Choice) -> Result<Vec<Step>, (usize, &'static
                     rearrange: choice.rearrange,
                 };
                 match choice.engine {
-                    Engine::Dense => push(false, op(Op::Conv1x1, hw, cout, cin, 0), "conv1x1_16x4")?,
-                    Engine::Unstructured => push(false, spmm(1), "spmm_16x1")?,
+                    Engine::Dense => push(false, op(Op::Conv1x1, hw, cout, cin, 0))?,
+                    Engine::Unstructured => push(false, spmm(1))?,
                     Engine::Group => {
                         if cout % choice.group != 0 {
                             return Err((
@@ -189,12 +188,7 @@ pub fn plan(net: &Network, choice: Choice) -> Result<Vec<Step>, (usize, &'static
                                 ),
                             ));
                         }
-                        let k = match choice.group {
-                            1 => "spmm_16x1",
-                            2 => "spmm_16x2",
-                            _ => "spmm_16x4",
-                        };
-                        push(false, spmm(choice.group), k)?;
+                        push(false, spmm(choice.group))?;
                     }
                     Engine::Mnn if choice.permille >= choice.mnn_threshold => {
                         if cout % 4 != 0 {
@@ -205,26 +199,26 @@ pub fn plan(net: &Network, choice: Choice) -> Result<Vec<Step>, (usize, &'static
                             ));
                         }
                         if choice.group == 1 {
-                            push(false, op(Op::Mnn1, hw, cout, cin, choice.permille), "mnn_16x1")?;
+                            push(false, op(Op::Mnn1, hw, cout, cin, choice.permille))?;
                         } else {
-                            push(false, op(Op::Mnn4, hw, cout, cin, choice.permille), "mnn_16x4")?;
+                            push(false, op(Op::Mnn4, hw, cout, cin, choice.permille))?;
                         }
                         act = Act::Nc4hw4;
                     }
-                    Engine::Mnn => push(false, op(Op::Conv1x1, hw, cout, cin, 0), "conv1x1_16x4")?,
+                    Engine::Mnn => push(false, op(Op::Conv1x1, hw, cout, cin, 0))?,
                 }
             }
             LayerOp::Pool {
                 k, max: false, ..
             } if k == (0, 0) || k == (h, w) => {
                 if act != Act::Chw {
-                    push(true, op(Op::Nc4hw4, h, cin, 0, 0), "nc4hw4_chw")?;
+                    push(true, op(Op::Nc4hw4, h, cin, 0, 0))?;
                     act = Act::Chw;
                 }
-                push(false, op(Op::Gavgpool, h * w, cin, 0, 0), "gavgpool_chw")?;
+                push(false, op(Op::Gavgpool, h * w, cin, 0, 0))?;
             }
             LayerOp::Fc if h == 1 && w == 1 && (ho, wo) == (1, 1) => {
-                push(false, op(Op::Gemv, 1, cout, cin, 0), "gemv_16")?;
+                push(false, op(Op::Gemv, 1, cout, cin, 0))?;
             }
             _ => {
                 return Err(bad(format!(

@@ -410,6 +410,19 @@ impl Layout {
         Some((out, mag))
     }
 
+    /// The bundled kernel (file stem under `workloads/kernels/aarch64/`) this layout is for; `None`
+    /// for a micro-kernel's loop, which many kernels share.
+    pub fn kernel(&self) -> Option<&'static str> {
+        Some(match *self {
+            Layout::Gemm { .. } => "sgemm_4x4",
+            Layout::Spmm { block: 4, .. } => "spmm_16x4",
+            Layout::Spmm { block: 2, .. } => "spmm_16x2",
+            Layout::Spmm { .. } => "spmm_16x1",
+            Layout::Op(o) => o.op.kernel(),
+            Layout::Loop { .. } => return None,
+        })
+    }
+
     /// For an SpMM layout: the seeded input, the dense weights and the weights as pruned, as
     /// [`Layout::launch`] lays them out.
     fn spmm_weights(&self, seed: u64) -> Option<(Vec<f32>, Vec<f32>, Vec<f32>)> {
