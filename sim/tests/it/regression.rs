@@ -507,6 +507,20 @@ fn issue_19_a_network_runs_checked_per_layer_and_bad_inputs_are_refused() {
         assert!(err.contains(expect), "{rows}: {err}");
         assert!(!err.contains("panicked"), "{err}");
     }
+    // A network's keys on a kernel run are refused, not ignored.
+    let sgemm = root()
+        .join("configs/experiments/mobile-a76-sgemm.toml")
+        .display()
+        .to_string();
+    let (code, _, err) = sparsim(
+        &["run", &sgemm, "--out", "bad", "--set", "engine=\"group\""],
+        d.path(),
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("engine") && err.contains("belongs to a network run"),
+        "{err}"
+    );
     assert!(
         !d.path().join("bad").exists(),
         "nothing written for refused input"

@@ -228,6 +228,20 @@ impl MobileRun {
         let (core, resolved) = config::load(&dir.join(&exp.core), &rest)?;
         let work = match (&exp.kernel, &exp.network) {
             (Some(k), _) => {
+                for (key, set) in [
+                    ("engine", exp.engine.is_some()),
+                    ("group", exp.group.is_some()),
+                    ("resolution", exp.resolution.is_some()),
+                    ("mnn_threshold", exp.mnn_threshold.is_some()),
+                    ("rearrange", exp.rearrange.is_some()),
+                    ("kernels", exp.kernels.is_some()),
+                ] {
+                    if set {
+                        return Err(Invalid::new(key, "(with kernel)", format!("{key} belongs to a network run (network = TABLE.csv); a kernel run takes driver, m, n and k"))
+                            .in_file(file)
+                            .into());
+                    }
+                }
                 let kpath = dir.join(k);
                 let ktext = std::fs::read_to_string(&kpath).map_err(|source| crate::config::ConfigError::Io {
                     file: kpath.clone(),
