@@ -763,7 +763,7 @@ impl Machine for Mobile {
 
     fn kernels(&self) -> Vec<&'static str> {
         vec![
-            "AArch64 assembly kernels (workloads/kernels/aarch64/*.s) under their drivers (gemm, spmm, spmm2, spmm4, conv3x3s2, dw3x3s1, dw3x3s2, conv1x1, mnn4, pad, nc4hw4, gavgpool, gemv, loop)",
+            "AArch64 assembly kernels (workloads/kernels/aarch64/*.s) under their drivers (gemm, spmm, spmm2, spmm4, conv3x3s2, dw3x3s1, dw3x3s2, conv1x1, mnn4, mnn1, pad, nc4hw4, gavgpool, gemv, loop)",
             "whole networks from a layer table (network = ...): MobileNet-v1 with dense, unstructured, group-sparse or MNN-like 1x1 convolutions",
         ]
     }
