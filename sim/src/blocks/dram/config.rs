@@ -175,9 +175,23 @@ pub struct DramConfig {
     /// Row-buffer policy. Default open.
     #[serde(default)]
     pub page_policy: PagePolicy,
-    /// Requests each channel's scheduler sees at once (FR-FCFS window). Default 32.
+    /// Requests each channel's scheduler sees at once (FR-FCFS window). Default 32. With
+    /// `bank_queue`, the transaction queue in front of the banks' queues instead.
     #[serde(default = "default_queue")]
     pub queue_size: u64,
+    /// Accesses each bank's queue holds; 0 (the default) = no limit per bank, the window is
+    /// `queue_size` requests shared by all banks. With a limit, requests wait in a transaction
+    /// queue of `queue_size` entries (reads only, with a write buffer), and any of them whose
+    /// bank's queue has room enters it: DRAMsim3's PER_BANK command queues (`cmd_queue_size`)
+    /// behind its transaction queue (`trans_queue_size`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub bank_queue: u64,
+    /// Column commands a bank serves to its open row, since opening it, before it may close it
+    /// for an older access to another row; 0 (the default) = no cap, row hits always go first
+    /// (FR-FCFS). DRAMsim3 caps at 4 (command_queue.cc, ArbitratePrecharge); Ramulator's
+    /// FRFCFS_Cap at 16.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub row_hit_cap: u64,
     /// Address mapping, most significant field first, fields separated by `-`:
     /// `row`, `rank`, `bankgroup`, `bank`, `column`, `channel`; a field may be split with bit counts
     /// (`row-rank-bank-column:6-bankgroup-channel-column:3`). Default `row-rank-bank-column-bankgroup-channel`.
@@ -250,8 +264,12 @@ pub struct DramSpec {
     pub burst_cycles: u64,
     /// Row-buffer policy.
     pub page_policy: PagePolicy,
-    /// Scheduler window per channel.
+    /// Scheduler window per channel; with `bank_queue`, the transaction queue.
     pub queue_size: usize,
+    /// Accesses a bank's queue holds (0 = no limit per bank).
+    pub bank_queue: usize,
+    /// Row hits served before an older row miss may close the row (0 = no cap).
+    pub row_hit_cap: u32,
     /// Mapping, least significant field first, with each field's bit count.
     pub mapping_lsb_first: Vec<(Field, u32)>,
     /// Whether refresh is modelled.
@@ -296,6 +314,8 @@ impl DramConfig {
             access_bytes: None,
             page_policy: PagePolicy::Open,
             queue_size: default_queue(),
+            bank_queue: 0,
+            row_hit_cap: 0,
             mapping: default_mapping(),
             refresh: true,
             write_buffer: 0,
@@ -388,8 +408,24 @@ impl DramConfig {
             self.queue_size,
             1,
             1 << 16,
-            "requests per bank queue",
+            "requests per channel",
         )?;
+        require_in(
+            &key("row_hit_cap"),
+            self.row_hit_cap,
+            0,
+            1 << 16,
+            "row hits before an older miss may close the row (0 = no cap)",
+        )?;
+        if self.bank_queue > 0 {
+            require_in(
+                &key("bank_queue"),
+                self.bank_queue,
+                1,
+                1 << 16,
+                "accesses per bank queue (0 = no limit)",
+            )?;
+        }
         // One beat moves bus_bytes; two beats per clock (double data rate).
         let beats = access_bytes.div_ceil(bus_bytes);
         let burst_cycles = beats.div_ceil(2).max(1);
@@ -455,6 +491,8 @@ impl DramConfig {
             burst_cycles,
             page_policy: self.page_policy,
             queue_size: self.queue_size as usize,
+            bank_queue: self.bank_queue as usize,
+            row_hit_cap: self.row_hit_cap as u32,
             mapping_lsb_first,
             refresh: self.refresh,
             write_buffer,

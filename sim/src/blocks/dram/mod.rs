@@ -157,6 +157,8 @@ struct Bank {
     open_row: u32,
     /// Queued accesses to the open row (kept exact so the scheduler never rescans the queue).
     hits_queued: u32,
+    /// Column commands served since the open row was opened (for `row_hit_cap`).
+    row_hits: u32,
     /// Flat index of this bank's group, and its rank.
     group: u32,
     rank: u32,
@@ -213,8 +215,12 @@ struct Channel {
     active: Vec<u32>,
     /// Accesses in all bank queues (at most the scheduler window).
     n_queued: usize,
-    /// Accesses that arrived while the window was full, oldest first.
+    /// Accesses that arrived while the window (or, staged, the transaction queue or write buffer)
+    /// was full, oldest first.
     backlog: VecDeque<Entry>,
+    /// With per-bank queues (`bank_queue`): the transaction queue in front of them (reads only,
+    /// with a write buffer), oldest first.
+    trans: VecDeque<Entry>,
     /// Arrivals so far (the next entry's `seq`).
     n_arrived: u64,
     /// Each rank's [`RankReady`], rewritten every step.
@@ -232,6 +238,8 @@ struct Channel {
     writes_in_window: usize,
     /// Write-drain mode: the window takes writes from the buffer, not reads.
     draining: bool,
+    /// The spec's `row_hit_cap` (0 = none).
+    row_hit_cap: u32,
 }
 
 impl Channel {
@@ -264,7 +272,9 @@ impl Channel {
                 seq: 0,
                 bank_ready: 0,
             }
-        } else if b.hits_queued > 0 {
+        } else if b.hits_queued > 0
+            && (self.row_hit_cap == 0 || b.row_hits < self.row_hit_cap || q[0].addr.row == b.open_row)
+        {
             let i = q
                 .iter()
                 .position(|e| e.addr.row == b.open_row)
@@ -429,6 +439,7 @@ impl Dram {
                 .map(|bi| Bank {
                     open_row: NO_ROW,
                     hits_queued: 0,
+                    row_hits: 0,
                     group: (bi as u64 / o.banks_per_group) as u32,
                     rank: (bi as u64 / (o.banks_per_group * o.bank_groups)) as u32,
                     cand: Cand {
@@ -463,6 +474,7 @@ impl Dram {
             active: Vec::with_capacity(n_banks),
             n_queued: 0,
             backlog: VecDeque::new(),
+            trans: VecDeque::with_capacity(if spec.bank_queue > 0 { spec.queue_size } else { 0 }),
             n_arrived: 0,
             rank_ready: vec![RankReady::default(); o.ranks as usize],
             next_cmd: 0,
@@ -472,6 +484,7 @@ impl Dram {
             buffered: HashMap::new(),
             writes_in_window: 0,
             draining: false,
+            row_hit_cap: spec.row_hit_cap,
         };
         let rtw = t.cl + spec.burst_cycles + 2 - t.cwl.min(t.cl + spec.burst_cycles + 2);
         Dram {
@@ -568,6 +581,7 @@ impl Dram {
                 self.catch_up_refresh(ch, now_cycle);
             }
             let (bank, group) = (self.bank_idx(&addr) as u32, self.group_idx(&addr) as u32);
+            let staged = self.staged();
             let c = &mut self.channels[ch];
             let e = Entry {
                 seq: c.n_arrived,
@@ -580,7 +594,7 @@ impl Dram {
                 needed_act: false,
             };
             c.n_arrived += 1;
-            if self.spec.write_buffer.entries > 0 {
+            if staged {
                 c.backlog.push_back(e);
                 self.pump(ch, now_cycle);
                 if self.channels[ch]
@@ -603,39 +617,77 @@ impl Dram {
         }
     }
 
-    /// With a write buffer: moves arrivals from the backlog into the buffer (a write; merged
-    /// with a buffered write of the same access) or the window (a read, outside draining; a read
-    /// of a buffered access is answered from the buffer), switches write-drain mode at the
-    /// watermarks, and while draining fills the window from the buffer. Returns whether the
-    /// window changed.
+    /// Whether arrivals pass through [`Dram::pump`]: with a write buffer or per-bank queues.
+    fn staged(&self) -> bool {
+        self.spec.write_buffer.entries > 0 || self.spec.bank_queue > 0
+    }
+
+    /// With a write buffer or per-bank queues: moves arrivals from the backlog into the write
+    /// buffer (a write; merged with a buffered write of the same access), the transaction queue
+    /// (per-bank queues) or the window (a read, outside draining; a read of a buffered access is
+    /// answered from the buffer); moves transactions whose bank queue has room into it; switches
+    /// write-drain mode at the watermarks, and while draining fills the window from the buffer.
+    /// Returns whether the window changed.
     fn pump(&mut self, ch: usize, cycle: u64) -> bool {
         let wb = self.spec.write_buffer;
         let window = self.spec.queue_size;
+        let bank_queue = self.spec.bank_queue;
         let mut changed = false;
         let mut done: Vec<u32> = Vec::new();
         for _ in 0..2 {
             let c = &mut self.channels[ch];
-            while let Some(&e) = c.backlog.front() {
-                let key = (e.bank, e.addr.row, e.addr.column);
-                if e.is_write && c.buffered.contains_key(&key) {
-                    self.wb_merges += 1;
-                    done.push(e.slot);
-                } else if e.is_write && c.write_buf.len() < wb.entries {
-                    c.write_buf.push_back(e);
-                    *c.buffered.entry(key).or_default() += 1;
-                } else if !e.is_write && c.buffered.contains_key(&key) {
-                    self.wb_forwards += 1;
-                    done.push(e.slot);
-                } else if !e.is_write && !c.draining && c.n_queued < window {
-                    c.enqueue(e);
-                    changed = true;
-                } else {
+            loop {
+                while let Some(&e) = c.backlog.front() {
+                    let key = (e.bank, e.addr.row, e.addr.column);
+                    let buffered = wb.entries > 0 && c.buffered.contains_key(&key);
+                    if e.is_write && buffered {
+                        self.wb_merges += 1;
+                        done.push(e.slot);
+                    } else if e.is_write && c.write_buf.len() < wb.entries {
+                        c.write_buf.push_back(e);
+                        *c.buffered.entry(key).or_default() += 1;
+                    } else if !e.is_write && buffered {
+                        self.wb_forwards += 1;
+                        done.push(e.slot);
+                    } else if bank_queue > 0 && (!e.is_write || wb.entries == 0) {
+                        if c.trans.len() >= window {
+                            break;
+                        }
+                        c.trans.push_back(e);
+                    } else if !e.is_write && !c.draining && c.n_queued < window {
+                        c.enqueue(e);
+                        changed = true;
+                    } else {
+                        break;
+                    }
+                    c.backlog.pop_front();
+                }
+                // Per-bank queues: any transaction whose bank's queue has room enters it.
+                if bank_queue == 0 || c.draining {
                     break;
                 }
-                c.backlog.pop_front();
+                let before = c.trans.len();
+                let mut i = 0;
+                while i < c.trans.len() {
+                    let e = c.trans[i];
+                    if c.bank_queues[e.bank as usize].len() < bank_queue {
+                        c.trans.remove(i);
+                        c.enqueue(e);
+                        changed = true;
+                    } else {
+                        i += 1;
+                    }
+                }
+                if c.trans.len() == before || c.backlog.is_empty() {
+                    break;
+                }
             }
-            let reads_waiting = c.n_queued > c.writes_in_window || !c.backlog.is_empty();
-            let idle = c.n_queued == 0 && c.backlog.is_empty();
+            if wb.entries == 0 {
+                break;
+            }
+            let reads_waiting =
+                c.n_queued > c.writes_in_window || !c.backlog.is_empty() || !c.trans.is_empty();
+            let idle = c.n_queued == 0 && c.backlog.is_empty() && c.trans.is_empty();
             if !c.draining
                 && !c.write_buf.is_empty()
                 && (c.write_buf.len() >= wb.high
@@ -647,10 +699,14 @@ impl Dram {
             if !c.draining {
                 break;
             }
-            while c.n_queued < window {
-                let Some(e) = c.write_buf.pop_front() else {
-                    break;
-                };
+            let mut i = 0;
+            while i < c.write_buf.len() && (bank_queue > 0 || c.n_queued < window) {
+                let e = c.write_buf[i];
+                if bank_queue > 0 && c.bank_queues[e.bank as usize].len() >= bank_queue {
+                    i += 1;
+                    continue;
+                }
+                c.write_buf.remove(i);
                 let key = (e.bank, e.addr.row, e.addr.column);
                 match c.buffered.get_mut(&key) {
                     Some(n) if *n > 1 => *n -= 1,
@@ -661,7 +717,14 @@ impl Dram {
                 c.enqueue(e);
                 changed = true;
             }
-            if c.write_buf.len() + c.writes_in_window > wb.low {
+            // Draining stops at the low mark: with per-bank queues once that few writes wait to
+            // enter them (DRAMsim3), with one window once that few are left unissued.
+            let left = if bank_queue > 0 {
+                c.write_buf.len()
+            } else {
+                c.write_buf.len() + c.writes_in_window
+            };
+            if left > wb.low {
                 break;
             }
             // Drained: reads may enter again.
@@ -752,6 +815,7 @@ impl Dram {
         let b = &mut c.banks[bi];
         b.open_row = a.row;
         b.hits_queued = hits;
+        b.row_hits = 0;
         b.cand_valid = false;
         b.next_act = b.next_act.max(t + tm.rc);
         b.next_pre = b.next_pre.max(t + tm.ras);
@@ -788,6 +852,7 @@ impl Dram {
         let (rtw, ccd_s, ccd_l) = (self.rtw, self.ccd_s, self.ccd_l);
         let c = &mut self.channels[ch];
         c.banks[bi].hits_queued -= 1;
+        c.banks[bi].row_hits += 1;
         c.banks[bi].cand_valid = false;
         let rank = e.addr.rank as usize;
         if e.is_write {
@@ -955,10 +1020,10 @@ impl Dram {
         let mut recheck_all = n_ready > 1;
         let issued_bank = if let Some((_, bi, idx)) = best_col {
             recheck_all |= !self.channels[ch].backlog.is_empty();
-            let buffered = self.spec.write_buffer.entries > 0;
-            let e = self.channels[ch].take(bi, idx as usize, !buffered);
+            let staged = self.staged();
+            let e = self.channels[ch].take(bi, idx as usize, !staged);
             self.issue_column(ch, e, t);
-            if buffered {
+            if staged {
                 recheck_all |= self.pump(ch, t);
             }
             Some(bi)
@@ -1031,7 +1096,7 @@ impl Dram {
 
     fn has_work(&self, ch: usize) -> bool {
         let c = &self.channels[ch];
-        c.n_queued > 0 || !c.to_close.is_empty() || !c.write_buf.is_empty()
+        c.n_queued > 0 || !c.to_close.is_empty() || !c.write_buf.is_empty() || !c.trans.is_empty()
     }
 
     fn on_wake(&mut self, ch: usize, cycle: u64, ctx: &mut Ctx) {
