@@ -27,7 +27,7 @@ mod tests;
 pub mod transfer;
 
 use std::any::Any;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 pub use config::{
     check_preset_text, preset_names, DramConfig, DramOrg, DramSpec, DramTiming, Field, PagePolicy,
@@ -35,6 +35,7 @@ pub use config::{
 };
 pub use stats::DramStats;
 
+use crate::engine::hash::FastMap;
 use crate::engine::{
     AccessKind, Component, Ctx, MemReq, Msg, Outstanding, PortGroup, PortId, Tick,
 };
@@ -205,6 +206,14 @@ struct Entry {
     needed_act: bool,
 }
 
+impl Entry {
+    /// The access's bank, row and column packed into one integer (a bank index below 2^12, a
+    /// column below 2^20).
+    fn key(&self) -> u64 {
+        (self.bank as u64) << 52 | (self.addr.row as u64) << 20 | self.addr.column as u64
+    }
+}
+
 struct Channel {
     banks: Vec<Bank>,
     groups: Vec<Group>,
@@ -221,6 +230,12 @@ struct Channel {
     /// With per-bank queues (`bank_queue`): the transaction queue in front of them (reads only,
     /// with a write buffer), oldest first.
     trans: VecDeque<Entry>,
+    /// Transactions waiting per bank.
+    trans_count: Vec<u32>,
+    /// Banks an access left since the last [`Dram::pump`] (per-bank queues, outside draining).
+    freed: Vec<u32>,
+    /// Whether every waiting transaction must be looked at again (draining just ended).
+    rescan: bool,
     /// Arrivals so far (the next entry's `seq`).
     n_arrived: u64,
     /// Each rank's [`RankReady`], rewritten every step.
@@ -232,8 +247,8 @@ struct Channel {
     to_close: Vec<usize>,
     /// Writes waiting in the write buffer (not yet in the window), oldest first.
     write_buf: VecDeque<Entry>,
-    /// The buffered writes by access (bank, row, column), for forwarding and merging.
-    buffered: HashMap<(u32, u32, u32), u32>,
+    /// The buffered writes by access ([`Entry::key`]), for forwarding and merging.
+    buffered: FastMap<u64, u32>,
     /// Writes in the window.
     writes_in_window: usize,
     /// Write-drain mode: the window takes writes from the buffer, not reads.
@@ -366,6 +381,8 @@ impl Channel {
             if let Some(b) = self.backlog.pop_front() {
                 self.enqueue(b);
             }
+        } else if !self.trans_count.is_empty() && !self.draining {
+            self.freed.push(bi as u32);
         }
         e
     }
@@ -475,13 +492,16 @@ impl Dram {
             n_queued: 0,
             backlog: VecDeque::new(),
             trans: VecDeque::with_capacity(if spec.bank_queue > 0 { spec.queue_size } else { 0 }),
+            trans_count: vec![0; if spec.bank_queue > 0 { n_banks } else { 0 }],
+            freed: Vec::new(),
+            rescan: false,
             n_arrived: 0,
             rank_ready: vec![RankReady::default(); o.ranks as usize],
             next_cmd: 0,
             wake_at: None,
             to_close: Vec::new(),
             write_buf: VecDeque::with_capacity(spec.write_buffer.entries),
-            buffered: HashMap::new(),
+            buffered: FastMap::default(),
             writes_in_window: 0,
             draining: false,
             row_hit_cap: spec.row_hit_cap,
@@ -636,51 +656,74 @@ impl Dram {
         let mut done: Vec<u32> = Vec::new();
         for _ in 0..2 {
             let c = &mut self.channels[ch];
-            loop {
-                while let Some(&e) = c.backlog.front() {
-                    let key = (e.bank, e.addr.row, e.addr.column);
-                    let buffered = wb.entries > 0 && c.buffered.contains_key(&key);
-                    if e.is_write && buffered {
-                        self.wb_merges += 1;
-                        done.push(e.slot);
-                    } else if e.is_write && c.write_buf.len() < wb.entries {
-                        c.write_buf.push_back(e);
-                        *c.buffered.entry(key).or_default() += 1;
-                    } else if !e.is_write && buffered {
-                        self.wb_forwards += 1;
-                        done.push(e.slot);
-                    } else if bank_queue > 0 && (!e.is_write || wb.entries == 0) {
-                        if c.trans.len() >= window {
-                            break;
-                        }
-                        c.trans.push_back(e);
-                    } else if !e.is_write && !c.draining && c.n_queued < window {
-                        c.enqueue(e);
-                        changed = true;
-                    } else {
-                        break;
-                    }
-                    c.backlog.pop_front();
-                }
-                // Per-bank queues: any transaction whose bank's queue has room enters it.
-                if bank_queue == 0 || c.draining {
-                    break;
-                }
-                let before = c.trans.len();
+            // Per-bank queues: a transaction enters its bank's queue as soon as that has room,
+            // oldest first. Outside draining every waiting transaction's bank queue is full, so
+            // only a bank an access just left can take one, unless draining just ended.
+            if bank_queue > 0 && c.draining {
+                c.freed.clear();
+            } else if bank_queue > 0 && c.rescan {
+                c.rescan = false;
+                c.freed.clear();
                 let mut i = 0;
                 while i < c.trans.len() {
                     let e = c.trans[i];
                     if c.bank_queues[e.bank as usize].len() < bank_queue {
                         c.trans.remove(i);
+                        c.trans_count[e.bank as usize] -= 1;
                         c.enqueue(e);
                         changed = true;
                     } else {
                         i += 1;
                     }
                 }
-                if c.trans.len() == before || c.backlog.is_empty() {
+            } else if bank_queue > 0 {
+                while let Some(b) = c.freed.pop() {
+                    let b = b as usize;
+                    if c.trans_count[b] > 0 && c.bank_queues[b].len() < bank_queue {
+                        let i = c
+                            .trans
+                            .iter()
+                            .position(|e| e.bank as usize == b)
+                            .expect("trans_count counts waiting transactions");
+                        let e = c.trans.remove(i).expect("index from a scan");
+                        c.trans_count[b] -= 1;
+                        c.enqueue(e);
+                        changed = true;
+                    }
+                }
+            }
+            while let Some(&e) = c.backlog.front() {
+                let key = e.key();
+                let buffered = wb.entries > 0 && c.buffered.contains_key(&key);
+                if e.is_write && buffered {
+                    self.wb_merges += 1;
+                    done.push(e.slot);
+                } else if e.is_write && c.write_buf.len() < wb.entries {
+                    c.write_buf.push_back(e);
+                    *c.buffered.entry(key).or_default() += 1;
+                } else if !e.is_write && buffered {
+                    self.wb_forwards += 1;
+                    done.push(e.slot);
+                } else if bank_queue > 0 && (!e.is_write || wb.entries == 0) {
+                    if c.trans.len() >= window {
+                        break;
+                    }
+                    let b = e.bank as usize;
+                    if !c.draining && c.trans_count[b] == 0 && c.bank_queues[b].len() < bank_queue
+                    {
+                        c.enqueue(e);
+                        changed = true;
+                    } else {
+                        c.trans.push_back(e);
+                        c.trans_count[b] += 1;
+                    }
+                } else if !e.is_write && !c.draining && c.n_queued < window {
+                    c.enqueue(e);
+                    changed = true;
+                } else {
                     break;
                 }
+                c.backlog.pop_front();
             }
             if wb.entries == 0 {
                 break;
@@ -707,7 +750,7 @@ impl Dram {
                     continue;
                 }
                 c.write_buf.remove(i);
-                let key = (e.bank, e.addr.row, e.addr.column);
+                let key = e.key();
                 match c.buffered.get_mut(&key) {
                     Some(n) if *n > 1 => *n -= 1,
                     _ => {
@@ -729,6 +772,7 @@ impl Dram {
             }
             // Drained: reads may enter again.
             c.draining = false;
+            c.rescan = true;
         }
         for s in done {
             let slot = &mut self.slots[s as usize];
@@ -1051,8 +1095,14 @@ impl Dram {
             c.update_rank_ready(t + 1, tm.faw, refresh);
             let mut when = c.cand_when(bi).0;
             if recheck_all {
+                // A valid candidate's `when_lb` is a lower bound (constraints only grow): a bank
+                // whose bound is not below the earliest time found so far cannot lower it.
                 for k in 0..c.active.len() {
                     let b = c.active[k] as usize;
+                    let bank = &c.banks[b];
+                    if bank.cand_valid && bank.when_lb >= next.min(when) {
+                        continue;
+                    }
                     when = when.min(c.cand_when(b).0);
                 }
             }

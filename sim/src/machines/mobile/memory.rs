@@ -10,13 +10,12 @@
 //! written back, taking DRAM time. Latencies are load-to-use cycles of a hit at each level; the
 //! core's load latency already covers an L1 hit.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::blocks::cache::replacement::ReplacementKind;
 use crate::blocks::cache::TagArray;
 use crate::blocks::cache::CacheGeometry;
 use crate::blocks::pipeline::{Access, DataMemory};
+use crate::engine::hash::FastMap;
 
 crate::stats_struct! {
     /// Counters of one cache level.
@@ -65,25 +64,6 @@ pub struct LevelSpec {
     pub mshrs: u64,
 }
 
-/// Hashes a line number with one multiplication (Fibonacci hashing): the in-flight map is looked
-/// up on every access, where SipHash cost a few percent of a run. Lines are not adversarial.
-#[derive(Default)]
-struct LineHasher(u64);
-
-impl Hasher for LineHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = v.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
 /// The hierarchy.
 pub struct Hierarchy {
     /// The levels, L1 first.
@@ -93,7 +73,7 @@ pub struct Hierarchy {
     line_cycles: f64,
     dram_latency: u64,
     /// Lines in flight and when their data arrives (a later access to one waits for it).
-    pending: HashMap<u64, u64, BuildHasherDefault<LineHasher>>,
+    pending: FastMap<u64, u64>,
     last_level: usize,
     /// DRAM-side counters.
     pub dram: DramSideStats,
@@ -120,7 +100,7 @@ impl Hierarchy {
             dram_free: 0.0,
             line_cycles,
             dram_latency,
-            pending: HashMap::default(),
+            pending: FastMap::default(),
             last_level: 0,
             dram: DramSideStats::default(),
         }
