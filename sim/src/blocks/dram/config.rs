@@ -128,6 +128,19 @@ struct PresetFile {
     name: String,
     org: DramOrg,
     timing: DramTiming,
+    controller: ControllerDefaults,
+}
+
+/// A preset's memory controller: the defaults of the [`DramConfig`] keys of the same names.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct ControllerDefaults {
+    queue_size: u64,
+    bank_queue: u64,
+    row_hit_cap: u64,
+    write_buffer: u64,
+    write_low: u64,
+    write_idle: u64,
 }
 
 /// Row-buffer policy.
@@ -175,23 +188,22 @@ pub struct DramConfig {
     /// Row-buffer policy. Default open.
     #[serde(default)]
     pub page_policy: PagePolicy,
-    /// Requests each channel's scheduler sees at once (FR-FCFS window). Default 32. With
-    /// `bank_queue`, the transaction queue in front of the banks' queues instead.
-    #[serde(default = "default_queue")]
-    pub queue_size: u64,
-    /// Accesses each bank's queue holds; 0 (the default) = no limit per bank, the window is
-    /// `queue_size` requests shared by all banks. With a limit, requests wait in a transaction
-    /// queue of `queue_size` entries (reads only, with a write buffer), and any of them whose
-    /// bank's queue has room enters it: DRAMsim3's PER_BANK command queues (`cmd_queue_size`)
-    /// behind its transaction queue (`trans_queue_size`).
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub bank_queue: u64,
+    /// Requests each channel's scheduler sees at once (the FR-FCFS window); with `bank_queue`,
+    /// the transaction queue in front of the banks' queues instead. Default: the preset's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_size: Option<u64>,
+    /// Accesses each bank's queue holds; 0 = no limit per bank, the window is `queue_size`
+    /// requests shared by all banks. With a limit, requests wait in a transaction queue of
+    /// `queue_size` entries (reads only, with a write buffer), and any of them whose bank's queue
+    /// has room enters it: DRAMsim3's PER_BANK command queues (`cmd_queue_size`) behind its
+    /// transaction queue (`trans_queue_size`). Default: the preset's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bank_queue: Option<u64>,
     /// Column commands a bank serves to its open row, since opening it, before it may close it
-    /// for an older access to another row; 0 (the default) = no cap, row hits always go first
-    /// (FR-FCFS). DRAMsim3 caps at 4 (command_queue.cc, ArbitratePrecharge); Ramulator's
-    /// FRFCFS_Cap at 16.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub row_hit_cap: u64,
+    /// for an older access to another row; 0 = no cap, row hits always go first (FR-FCFS).
+    /// Default: the preset's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row_hit_cap: Option<u64>,
     /// Address mapping, most significant field first, fields separated by `-`:
     /// `row`, `rank`, `bankgroup`, `bank`, `column`, `channel`; a field may be split with bit counts
     /// (`row-rank-bank-column:6-bankgroup-channel-column:3`). Default `row-rank-bank-column-bankgroup-channel`.
@@ -200,31 +212,24 @@ pub struct DramConfig {
     /// Whether refresh is modelled. Default true.
     #[serde(default = "yes")]
     pub refresh: bool,
-    /// Write-buffer entries per channel; 0 (the default) = none, reads and writes share the
-    /// scheduler window. With a buffer, writes wait in it (a read of a buffered line is answered
-    /// from it) and the window serves reads until the buffer reaches `write_high`, then writes
-    /// until it falls to `write_low` (write-drain mode, as DRAMsim3, Ramulator and real
-    /// controllers do); with no read waiting, a buffer above `write_idle` drains too.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub write_buffer: u64,
+    /// Write-buffer entries per channel; 0 = none, reads and writes share the scheduler window.
+    /// With a buffer, writes wait in it (a read of a buffered access is answered from it) and the
+    /// window serves reads until the buffer reaches `write_high`, then writes until it falls to
+    /// `write_low` (write-drain mode, as DRAMsim3, Ramulator and real controllers do); with no
+    /// read waiting, a buffer above `write_idle` drains too. Default: the preset's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_buffer: Option<u64>,
     /// Entries at which draining starts. Default: the buffer's size (DRAMsim3: when full).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub write_high: Option<u64>,
-    /// Entries at which draining stops. Default 0 (DRAMsim3 drains what it held).
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub write_low: u64,
-    /// With no read waiting, drain once the buffer holds more than this. Default 0 (DRAMsim3: 8).
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub write_idle: u64,
+    /// Entries at which draining stops. Default: the preset's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_low: Option<u64>,
+    /// With no read waiting, drain once the buffer holds more than this. Default: the preset's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_idle: Option<u64>,
 }
 
-fn is_zero(v: &u64) -> bool {
-    *v == 0
-}
-
-fn default_queue() -> u64 {
-    32
-}
 fn default_mapping() -> String {
     "row-rank-bank-column-bankgroup-channel".to_string()
 }
@@ -313,15 +318,15 @@ impl DramConfig {
             org: OrgOverrides::default(),
             access_bytes: None,
             page_policy: PagePolicy::Open,
-            queue_size: default_queue(),
-            bank_queue: 0,
-            row_hit_cap: 0,
+            queue_size: None,
+            bank_queue: None,
+            row_hit_cap: None,
             mapping: default_mapping(),
             refresh: true,
-            write_buffer: 0,
+            write_buffer: None,
             write_high: None,
-            write_low: 0,
-            write_idle: 0,
+            write_low: None,
+            write_idle: None,
         }
     }
 
@@ -403,39 +408,42 @@ impl DramConfig {
                 format!("is larger than a row ({row_bytes} bytes)"),
             ));
         }
+        let ctl = preset.controller;
+        let queue_size = self.queue_size.unwrap_or(ctl.queue_size);
+        let bank_queue = self.bank_queue.unwrap_or(ctl.bank_queue);
+        let row_hit_cap = self.row_hit_cap.unwrap_or(ctl.row_hit_cap);
         require_in(
             &key("queue_size"),
-            self.queue_size,
+            queue_size,
             1,
             1 << 16,
             "requests per channel",
         )?;
         require_in(
+            &key("bank_queue"),
+            bank_queue,
+            0,
+            1 << 16,
+            "accesses per bank queue (0 = no limit)",
+        )?;
+        require_in(
             &key("row_hit_cap"),
-            self.row_hit_cap,
+            row_hit_cap,
             0,
             1 << 16,
             "row hits before an older miss may close the row (0 = no cap)",
         )?;
-        if self.bank_queue > 0 {
-            require_in(
-                &key("bank_queue"),
-                self.bank_queue,
-                1,
-                1 << 16,
-                "accesses per bank queue (0 = no limit)",
-            )?;
-        }
         // One beat moves bus_bytes; two beats per clock (double data rate).
         let beats = access_bytes.div_ceil(bus_bytes);
         let burst_cycles = beats.div_ceil(2).max(1);
         let mapping_lsb_first =
             self.parse_mapping(&key("mapping"), &org, row_bytes / access_bytes)?;
-        let write_buffer = if self.write_buffer == 0 {
+        let entries = self.write_buffer.unwrap_or(ctl.write_buffer);
+        let write_buffer = if entries == 0 {
             for (k, set) in [
                 ("write_high", self.write_high.is_some()),
-                ("write_low", self.write_low > 0),
-                ("write_idle", self.write_idle > 0),
+                ("write_low", self.write_low.is_some_and(|v| v > 0)),
+                ("write_idle", self.write_idle.is_some_and(|v| v > 0)),
             ] {
                 if set {
                     return Err(Invalid::new(
@@ -449,38 +457,41 @@ impl DramConfig {
         } else {
             require_in(
                 &key("write_buffer"),
-                self.write_buffer,
+                entries,
                 1,
                 1 << 16,
-                "write-buffer entries",
+                "write-buffer entries (0 = none)",
             )?;
-            let high = self.write_high.unwrap_or(self.write_buffer);
+            let high = self.write_high.unwrap_or(entries);
             require_in(
                 &key("write_high"),
                 high,
                 1,
-                self.write_buffer,
+                entries,
                 "entries at which draining starts (at most write_buffer)",
             )?;
-            if self.write_low >= high {
+            let from = |set: Option<u64>| if set.is_some() { "" } else { " (the preset's)" };
+            let low = self.write_low.unwrap_or(ctl.write_low);
+            if low >= high {
                 return Err(Invalid::new(
                     key("write_low"),
-                    self.write_low,
+                    format!("{low}{}", from(self.write_low)),
                     format!("must be below write_high ({high})"),
                 ));
             }
-            if self.write_idle >= self.write_buffer {
+            let idle = self.write_idle.unwrap_or(ctl.write_idle);
+            if idle >= entries {
                 return Err(Invalid::new(
                     key("write_idle"),
-                    self.write_idle,
-                    format!("must be below write_buffer ({})", self.write_buffer),
+                    format!("{idle}{}", from(self.write_idle)),
+                    format!("must be below write_buffer ({entries})"),
                 ));
             }
             WriteBuffer {
-                entries: self.write_buffer as usize,
+                entries: entries as usize,
                 high: high as usize,
-                low: self.write_low as usize,
-                idle: self.write_idle as usize,
+                low: low as usize,
+                idle: idle as usize,
             }
         };
         Ok(DramSpec {
@@ -490,9 +501,9 @@ impl DramConfig {
             access_bytes,
             burst_cycles,
             page_policy: self.page_policy,
-            queue_size: self.queue_size as usize,
-            bank_queue: self.bank_queue as usize,
-            row_hit_cap: self.row_hit_cap as u32,
+            queue_size: queue_size as usize,
+            bank_queue: bank_queue as usize,
+            row_hit_cap: row_hit_cap as u32,
             mapping_lsb_first,
             refresh: self.refresh,
             write_buffer,

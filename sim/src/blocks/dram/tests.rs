@@ -22,6 +22,8 @@ struct Feeder {
     step: u64,
     span: u64,
     first_resp: Option<Tick>,
+    /// Addresses to send in this order (reads), instead of generated ones.
+    addrs: Vec<u64>,
 }
 
 impl Feeder {
@@ -38,11 +40,20 @@ impl Feeder {
             step,
             span: 1 << 30,
             first_resp: None,
+            addrs: Vec::new(),
         }
+    }
+    /// Reads of `addrs`, in this order, all sent at once.
+    fn reads_of(addrs: Vec<u64>, step: u64) -> Feeder {
+        let mut f = Feeder::new(addrs.len() as u64, addrs.len() as u64, false, step);
+        f.addrs = addrs;
+        f
     }
     fn send(&mut self, ctx: &mut Ctx) {
         while self.in_flight < self.window && self.sent < self.n {
-            let addr = if self.random {
+            let addr = if !self.addrs.is_empty() {
+                self.addrs[self.sent as usize]
+            } else if self.random {
                 self.x ^= self.x << 13;
                 self.x ^= self.x >> 7;
                 self.x ^= self.x << 17;
@@ -180,13 +191,17 @@ fn no_timing_violation_for_any_preset_under_random_and_streaming_traffic() {
 #[test]
 fn a_write_buffer_keeps_timing_legal_and_loses_no_access() {
     for name in preset_names() {
-        for (page, ranks, entries, high, low, idle) in [
-            (PagePolicy::Open, 2, 32, None, 0, 8),
-            (PagePolicy::Closed, 1, 16, Some(12), 4, 0),
+        // The preset's controller (per-bank queues, a write buffer drained when full); a shared
+        // window with partial drains; closed page.
+        for (page, ranks, bank_queue, entries, high, low, idle) in [
+            (PagePolicy::Open, 2, None, None, None, None, None),
+            (PagePolicy::Open, 1, Some(0), Some(32), Some(24), Some(8), Some(0)),
+            (PagePolicy::Closed, 1, None, Some(16), Some(12), Some(4), Some(0)),
         ] {
             let mut cfg = DramConfig::preset(name);
             cfg.page_policy = page;
             cfg.org.ranks = Some(ranks);
+            cfg.bank_queue = bank_queue;
             cfg.write_buffer = entries;
             cfg.write_high = high;
             cfg.write_low = low;
@@ -354,36 +369,42 @@ fn eight_byte_accesses_stay_under_the_column_rate_bound_and_reads_come_within_re
     cfg.mapping = "row-rank-bank-column:6-bankgroup-channel-column:3".into();
     let spec = cfg.resolve("dram").unwrap();
     let t = spec.timing;
-    let use_of_bound = |write_every: u64| {
+    let use_of_bound = |write_every: u64, spec: &DramSpec| {
         let mut f = Feeder::new(20_000, 64, true, 64);
         f.write_every = write_every;
-        let (s, _, end, _) = run(spec.clone(), f);
-        (s.reads + s.writes) as f64 * (t.ccd_s * t.tck_ps) as f64 / end.0 as f64
+        let r = run_all(spec.clone(), f);
+        let (fwd, merged, _) = r.write_buffer;
+        assert_eq!(r.stats.reads + r.stats.writes + fwd + merged, 20_000 * 8);
+        (r.stats.reads + r.stats.writes) as f64 * (t.ccd_s * t.tck_ps) as f64 / r.end.0 as f64
     };
-    let reads = use_of_bound(0);
+    let reads = use_of_bound(0, &spec);
     let refresh = t.rfc as f64 / t.refi as f64;
     assert!(
         reads <= 1.0 - refresh && reads > 1.0 - refresh - 0.02,
         "random line reads use {reads:.3} of the bound (refresh takes {refresh:.3})"
     );
-    // Every third line a write: read-write turnarounds cost bandwidth.
-    let mixed = use_of_bound(3);
+    // Every third line a write: read-write turnarounds cost bandwidth, most where reads and
+    // writes share the window; the write buffer batches writes into drains and turns around less.
+    let mixed = use_of_bound(3, &spec);
+    cfg.write_buffer = Some(0);
+    let shared = use_of_bound(3, &cfg.resolve("dram").unwrap());
     assert!(
-        mixed < reads - 0.1,
-        "with writes {mixed:.3}, reads only {reads:.3}"
+        shared < reads - 0.1 && shared < mixed && mixed < reads,
+        "with writes {mixed:.3} (in one window {shared:.3}), reads only {reads:.3}"
     );
 }
 
 #[test]
 fn write_buffer_keys_are_checked_naming_the_key() {
     let mut c = DramConfig::preset("DDR4-3200");
-    c.write_idle = 8;
+    c.write_buffer = Some(0);
+    c.write_idle = Some(8);
     assert!(c
         .resolve("dram")
         .unwrap_err()
         .to_string()
         .contains("dram.write_idle"));
-    c.write_buffer = 16;
+    c.write_buffer = Some(16);
     c.write_high = Some(20);
     assert!(c
         .resolve("dram")
@@ -391,13 +412,119 @@ fn write_buffer_keys_are_checked_naming_the_key() {
         .to_string()
         .contains("dram.write_high"));
     c.write_high = Some(8);
-    c.write_low = 8;
+    c.write_low = Some(8);
     assert!(c
         .resolve("dram")
         .unwrap_err()
         .to_string()
         .contains("dram.write_low"));
-    c.write_low = 2;
+    c.write_low = Some(2);
     let wb = c.resolve("dram").unwrap().write_buffer;
     assert_eq!((wb.entries, wb.high, wb.low, wb.idle), (16, 8, 2, 8));
+    // A preset value that no longer fits the buffer is named as the preset's.
+    c.write_idle = None;
+    c.write_buffer = Some(4);
+    c.write_high = None;
+    c.write_low = None;
+    let e = c.resolve("dram").unwrap_err().to_string();
+    assert!(e.contains("dram.write_idle") && e.contains("preset"), "{e}");
+    for k in ["bank_queue", "row_hit_cap", "queue_size"] {
+        let mut c = DramConfig::preset("DDR4-3200");
+        match k {
+            "bank_queue" => c.bank_queue = Some(1 << 20),
+            "row_hit_cap" => c.row_hit_cap = Some(1 << 20),
+            _ => c.queue_size = Some(0),
+        }
+        let e = c.resolve("dram").unwrap_err().to_string();
+        assert!(e.contains(&format!("dram.{k}")), "{e}");
+    }
+}
+
+/// One bank, its rows A and B: A0, then B0, then A1..A9, all waiting at once. Without a cap the
+/// open row A serves every hit first (one ACT of B, then none); with a cap of 4, row A closes for
+/// the older B0 after 4 hits and opens again for the rest.
+#[test]
+fn a_row_hit_cap_closes_the_row_for_an_older_miss_after_that_many_hits() {
+    let spec0 = DramConfig::preset("DDR4-3200").resolve("dram").unwrap();
+    let row_bytes = spec0.accesses_per_row() * spec0.access_bytes;
+    // Default mapping row-rank-bank-column-bankgroup-channel: with one channel, a row of one bank
+    // of one bank group is `row_bytes` apart from the next row of the same bank only after every
+    // bank: find B as the next address in the same bank and group with another row.
+    let a_of = |i: u64| {
+        let mut n = 0;
+        let mut addr = 0;
+        while n < i {
+            addr += spec0.access_bytes;
+            let d = decode(&spec0, addr);
+            if d.bank == 0 && d.bank_group == 0 && d.row == 0 {
+                n += 1;
+            }
+        }
+        addr
+    };
+    let mut b = row_bytes;
+    while {
+        let d = decode(&spec0, b);
+        d.bank != 0 || d.bank_group != 0 || d.row == 0
+    } {
+        b += row_bytes;
+    }
+    let mut addrs = vec![a_of(0), b];
+    addrs.extend((1..10).map(a_of));
+    let acts = |cap: u64| -> Vec<u32> {
+        let mut cfg = DramConfig::preset("DDR4-3200");
+        cfg.row_hit_cap = Some(cap);
+        cfg.refresh = false;
+        let spec = cfg.resolve("dram").unwrap();
+        let (stats, log, _, _) = run(spec.clone(), Feeder::reads_of(addrs.clone(), 64));
+        assert_eq!(stats.reads, 11);
+        assert!(check(&spec, &log).is_empty());
+        log.iter()
+            .filter(|c| c.cmd == Command::Act)
+            .map(|c| c.row)
+            .collect()
+    };
+    let rb = decode(&spec0, b).row;
+    assert_eq!(acts(0), vec![0, rb]);
+    assert_eq!(acts(4), vec![0, rb, 0]);
+}
+
+/// Per-bank queues of 2 behind a transaction queue: ten reads to one bank, then one to a bank of
+/// another bank group. With room for the eleventh in the transaction queue it enters its own
+/// bank's queue at once and is served among the first (between two reads of the first bank, which
+/// are tCCD_L apart); with a transaction queue of 4 it waits behind the first bank's
+/// reads (head-of-line), as DRAMsim3's CPU waits when the queue is full.
+#[test]
+fn per_bank_queues_let_a_transaction_pass_a_full_bank_only_from_the_transaction_queue() {
+    let spec0 = DramConfig::preset("DDR4-3200").resolve("dram").unwrap();
+    let same_bank: Vec<u64> = (0..)
+        .map(|i| i * spec0.access_bytes)
+        .filter(|&a| {
+            let d = decode(&spec0, a);
+            d.bank == 0 && d.bank_group == 0 && d.row == 0
+        })
+        .take(10)
+        .collect();
+    let other = (0..)
+        .map(|i| i * spec0.access_bytes)
+        .find(|&a| decode(&spec0, a).bank_group == 1)
+        .unwrap();
+    let mut addrs = same_bank;
+    addrs.push(other);
+    let position_of_other = |trans: u64| -> usize {
+        let mut cfg = DramConfig::preset("DDR4-3200");
+        cfg.bank_queue = Some(2);
+        cfg.queue_size = Some(trans);
+        cfg.refresh = false;
+        let spec = cfg.resolve("dram").unwrap();
+        let (stats, log, _, _) = run(spec.clone(), Feeder::reads_of(addrs.clone(), 64));
+        assert_eq!(stats.reads, 11);
+        assert!(check(&spec, &log).is_empty());
+        let reads: Vec<_> = log.iter().filter(|c| c.cmd == Command::Rd).collect();
+        reads.iter().position(|c| c.bank_group == 1).unwrap()
+    };
+    // 10 reads to bank 0: 2 in its queue, 8 in a transaction queue of 16, the 11th beside them.
+    assert!(position_of_other(16) <= 2, "{}", position_of_other(16));
+    // A queue of 4: the 11th enters only once 10 - 2 - 4 = 4 reads of bank 0 have been served.
+    assert!(position_of_other(4) >= 4, "{}", position_of_other(4));
 }
