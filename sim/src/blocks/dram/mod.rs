@@ -166,9 +166,6 @@ struct Bank {
     /// The scheduler's candidate for this bank, recomputed only after the bank or its queue changed.
     cand: Cand,
     cand_valid: bool,
-    /// The candidate's earliest cycle when last computed. Constraints only grow, so while the
-    /// candidate stays valid this is a lower bound, and a bank with `when_lb > t` is skipped unread.
-    when_lb: u64,
     next_act: u64,
     next_pre: u64,
     next_rd: u64,
@@ -222,6 +219,10 @@ struct Channel {
     bank_queues: Vec<VecDeque<Entry>>,
     /// Banks with a non-empty queue, in no particular order.
     active: Vec<u32>,
+    /// Per bank, its candidate's earliest cycle when last computed, or 0 while the candidate is
+    /// stale. Constraints only grow, so this is a lower bound, and a bank with `when_lb > t` is
+    /// skipped without reading it (kept apart from the banks so the scan touches one small array).
+    when_lb: Vec<u64>,
     /// Accesses in all bank queues (at most the scheduler window).
     n_queued: usize,
     /// Accesses that arrived while the window (or, staged, the transaction queue or write buffer)
@@ -271,6 +272,7 @@ impl Channel {
         self.n_queued += 1;
         self.writes_in_window += e.is_write as usize;
         self.banks[bi].cand_valid = false;
+        self.when_lb[bi] = 0;
     }
 
     /// Bank `bi`'s candidate, recomputed if stale.
@@ -288,7 +290,9 @@ impl Channel {
                 bank_ready: 0,
             }
         } else if b.hits_queued > 0
-            && (self.row_hit_cap == 0 || b.row_hits < self.row_hit_cap || q[0].addr.row == b.open_row)
+            && (self.row_hit_cap == 0
+                || b.row_hits < self.row_hit_cap
+                || q[0].addr.row == b.open_row)
         {
             let i = q
                 .iter()
@@ -338,7 +342,7 @@ impl Channel {
             CandKind::Pre => cand.bank_ready,
         };
         let when = when.max(self.next_cmd);
-        self.banks[bi].when_lb = when;
+        self.when_lb[bi] = when;
         (when, cand)
     }
 
@@ -369,6 +373,7 @@ impl Channel {
         self.n_queued -= 1;
         self.writes_in_window -= e.is_write as usize;
         self.banks[bi].cand_valid = false;
+        self.when_lb[bi] = 0;
         if self.bank_queues[bi].is_empty() {
             let k = self
                 .active
@@ -465,7 +470,6 @@ impl Dram {
                         bank_ready: 0,
                     },
                     cand_valid: false,
-                    when_lb: 0,
                     next_act: 0,
                     next_pre: 0,
                     next_rd: 0,
@@ -489,9 +493,14 @@ impl Dram {
                 .map(|_| VecDeque::with_capacity(spec.queue_size))
                 .collect(),
             active: Vec::with_capacity(n_banks),
+            when_lb: vec![0; n_banks],
             n_queued: 0,
             backlog: VecDeque::new(),
-            trans: VecDeque::with_capacity(if spec.bank_queue > 0 { spec.queue_size } else { 0 }),
+            trans: VecDeque::with_capacity(if spec.bank_queue > 0 {
+                spec.queue_size
+            } else {
+                0
+            }),
             trans_count: vec![0; if spec.bank_queue > 0 { n_banks } else { 0 }],
             freed: Vec::new(),
             rescan: false,
@@ -709,8 +718,7 @@ impl Dram {
                         break;
                     }
                     let b = e.bank as usize;
-                    if !c.draining && c.trans_count[b] == 0 && c.bank_queues[b].len() < bank_queue
-                    {
+                    if !c.draining && c.trans_count[b] == 0 && c.bank_queues[b].len() < bank_queue {
                         c.enqueue(e);
                         changed = true;
                     } else {
@@ -856,6 +864,7 @@ impl Dram {
             .iter()
             .filter(|q| q.addr.row == a.row)
             .count() as u32;
+        c.when_lb[bi] = 0;
         let b = &mut c.banks[bi];
         b.open_row = a.row;
         b.hits_queued = hits;
@@ -879,6 +888,7 @@ impl Dram {
     fn issue_pre(&mut self, ch: usize, bi: usize, a: DramAddr, t: u64) {
         let tm = self.spec.timing;
         let c = &mut self.channels[ch];
+        c.when_lb[bi] = 0;
         let b = &mut c.banks[bi];
         b.open_row = NO_ROW;
         b.hits_queued = 0;
@@ -898,6 +908,7 @@ impl Dram {
         c.banks[bi].hits_queued -= 1;
         c.banks[bi].row_hits += 1;
         c.banks[bi].cand_valid = false;
+        c.when_lb[bi] = 0;
         let rank = e.addr.rank as usize;
         if e.is_write {
             let b = &mut c.banks[bi];
@@ -1005,6 +1016,7 @@ impl Dram {
                         for bi in range {
                             c.banks[bi].next_act = c.banks[bi].next_act.max(t + tm.rfc);
                             c.banks[bi].cand_valid = false;
+                            c.when_lb[bi] = 0;
                         }
                         c.ranks[rank].next_ref_due += tm.refi;
                         c.next_cmd = t + 1;
@@ -1026,14 +1038,15 @@ impl Dram {
         let mut best_col: Option<(u64, usize, u32)> = None; // (seq, bank, index in bank queue)
         let mut best_row: Option<(u64, usize, bool)> = None; // (seq, bank, is ACT)
         let mut n_ready = 0;
+        let refreshing = c.rank_ready.iter().any(|r| r.refreshing);
         for k in 0..c.active.len() {
             let bi = c.active[k] as usize;
-            let b = &c.banks[bi];
-            if c.rank_ready[b.rank as usize].refreshing {
+            if refreshing && c.rank_ready[c.banks[bi].rank as usize].refreshing {
                 continue;
             }
-            if b.cand_valid && b.when_lb > t {
-                next = next.min(b.when_lb);
+            let lb = c.when_lb[bi];
+            if lb > t {
+                next = next.min(lb);
                 continue;
             }
             let (when, cand) = c.cand_when(bi);
@@ -1099,8 +1112,7 @@ impl Dram {
                 // whose bound is not below the earliest time found so far cannot lower it.
                 for k in 0..c.active.len() {
                     let b = c.active[k] as usize;
-                    let bank = &c.banks[b];
-                    if bank.cand_valid && bank.when_lb >= next.min(when) {
+                    if c.when_lb[b] >= next.min(when) {
                         continue;
                     }
                     when = when.min(c.cand_when(b).0);

@@ -195,8 +195,24 @@ fn a_write_buffer_keeps_timing_legal_and_loses_no_access() {
         // window with partial drains; closed page.
         for (page, ranks, bank_queue, entries, high, low, idle) in [
             (PagePolicy::Open, 2, None, None, None, None, None),
-            (PagePolicy::Open, 1, Some(0), Some(32), Some(24), Some(8), Some(0)),
-            (PagePolicy::Closed, 1, None, Some(16), Some(12), Some(4), Some(0)),
+            (
+                PagePolicy::Open,
+                1,
+                Some(0),
+                Some(32),
+                Some(24),
+                Some(8),
+                Some(0),
+            ),
+            (
+                PagePolicy::Closed,
+                1,
+                None,
+                Some(16),
+                Some(12),
+                Some(4),
+                Some(0),
+            ),
         ] {
             let mut cfg = DramConfig::preset(name);
             cfg.page_policy = page;
