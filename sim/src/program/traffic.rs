@@ -158,4 +158,21 @@ mod tests {
         assert_ne!(ops[3 * 32768].addr, a + 64 * 32768);
         assert!(ops.iter().all(|o| o.addr + 64 <= 1 << 30));
     }
+
+    /// scripts/dramsim3/compare.sh relies on it: DRAMsim3 runs a longer trace and sparsim the
+    /// requests it completed, made again with the same seed.
+    #[test]
+    fn a_shorter_run_with_the_same_seed_is_a_prefix_of_a_longer_one() {
+        for pattern in [Pattern::Random, Pattern::Stream] {
+            let long: Vec<(u64, bool)> = Traffic::new(pattern, 100_000, 1 << 33, 2, 1, 3)
+                .unwrap()
+                .map(|o| (o.addr, o.class == OpClass::Store))
+                .collect();
+            let short: Vec<(u64, bool)> = Traffic::new(pattern, 70_001, 1 << 33, 2, 1, 3)
+                .unwrap()
+                .map(|o| (o.addr, o.class == OpClass::Store))
+                .collect();
+            assert_eq!(short[..], long[..70_001], "{pattern:?}");
+        }
+    }
 }

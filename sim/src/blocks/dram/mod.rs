@@ -7,11 +7,21 @@
 //! (tRTRS), tRFC, tREFI; one command per channel per cycle. [`checker`] replays the command log and
 //! verifies every rule independently.
 //!
-//! Optionally (`write_buffer` > 0), a write buffer per channel drained between watermarks: writes
-//! wait in it while the window serves reads, a read of a buffered access is answered from it, a
-//! write to a buffered access merges with it, and once the buffer reaches its high mark (or no
-//! read waits) the window takes writes until it falls to its low mark. Without one, reads and
-//! writes share one FR-FCFS window.
+//! The controller (every preset gives DRAMsim3's; each key can be changed):
+//! - **Queues.** With `bank_queue` > 0, requests wait in a transaction queue of `queue_size`
+//!   entries and any of them whose bank's queue (`bank_queue` accesses) has room enters it; the
+//!   scheduler sees every bank queue. With `bank_queue` = 0, one window of `queue_size` requests
+//!   is shared by all banks. Beyond either, requests wait in arrival order (the requester's side).
+//! - **Write buffer** (`write_buffer` > 0): writes wait in it while the scheduler serves reads; a
+//!   read of a buffered access is answered from it and a write to one merges with it; once the
+//!   buffer reaches `write_high` (or holds more than `write_idle` with no read waiting) it drains
+//!   into the queues until `write_low` are left. Without one, reads and writes share the queues.
+//! - **Scheduling**: FR-FCFS, the oldest ready row hit first, else the oldest ready ACT or PRE;
+//!   with `row_hit_cap` > 0 a row closes for an older access to another row once it has served
+//!   that many hits since it opened.
+//!
+//! A read's latency is counted from its arrival, so it includes any wait for a place in the
+//! queues; a write is done when it issues (or merges) and is not answered.
 //!
 //! Not modelled: power-down states, per-bank or same-bank refresh, on-die ECC, command/address
 //! two-cycle commands of DDR5.
