@@ -20,8 +20,9 @@ cargo build --release --quiet
 bin=target/release/sparsim
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# "+changes": the sources differ from that commit (the results being written do not count).
 header() {
-    echo "<!-- written by scripts/docs/results.sh: $1; commit $(git rev-parse --short HEAD)$(git diff --quiet || echo '+changes'); host $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores -->"
+    echo "<!-- written by scripts/docs/results.sh: $1; commit $(git rev-parse --short HEAD)$(git diff --quiet -- . ':!docs/results' || echo '+changes'); host $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores -->"
 }
 for w in "${what[@]}"; do
     case $w in
