@@ -233,6 +233,8 @@ struct Channel {
     /// stale. Constraints only grow, so this is a lower bound, and a bank with `when_lb > t` is
     /// skipped without reading it (kept apart from the banks so the scan touches one small array).
     when_lb: Vec<u64>,
+    /// Scratch for [`Dram::step`]: the banks whose lower bound has come.
+    due: Vec<u32>,
     /// Accesses in all bank queues (at most the scheduler window).
     n_queued: usize,
     /// Accesses that arrived while the window (or, staged, the transaction queue or write buffer)
@@ -504,6 +506,7 @@ impl Dram {
                 .collect(),
             active: Vec::with_capacity(n_banks),
             when_lb: vec![0; n_banks],
+            due: vec![0; n_banks],
             n_queued: 0,
             backlog: VecDeque::new(),
             trans: VecDeque::with_capacity(if spec.bank_queue > 0 {
@@ -1048,17 +1051,22 @@ impl Dram {
         let mut best_col: Option<(u64, usize, u32)> = None; // (seq, bank, index in bank queue)
         let mut best_row: Option<(u64, usize, bool)> = None; // (seq, bank, is ACT)
         let mut n_ready = 0;
+        // Banks whose lower bound has come, found without branching on it (it is unpredictable);
+        // while a rank refreshes its banks are left out.
         let refreshing = c.rank_ready.iter().any(|r| r.refreshing);
+        let mut n_due = 0;
         for k in 0..c.active.len() {
             let bi = c.active[k] as usize;
             if refreshing && c.rank_ready[c.banks[bi].rank as usize].refreshing {
                 continue;
             }
             let lb = c.when_lb[bi];
-            if lb > t {
-                next = next.min(lb);
-                continue;
-            }
+            c.due[n_due] = bi as u32;
+            n_due += (lb <= t) as usize;
+            next = next.min(if lb > t { lb } else { u64::MAX });
+        }
+        for k in 0..n_due {
+            let bi = c.due[k] as usize;
             let (when, cand) = c.cand_when(bi);
             if when > t {
                 next = next.min(when);
