@@ -47,6 +47,18 @@ bin=$PWD/target/release/sparsim
 cycles=${CYCLES:-2000000}
 now() { date +%s.%N; }
 stat() { awk -v k="$1" '$1 == k { print $3; exit }' "$2/dramsim3.txt"; }
+# ds3 OUT ARGS...: DRAMsim3 for $cycles cycles on $ini; sets ds3_s (its seconds) and ds3_n
+# (the requests it completed).
+ds3() {
+    local out=$1 t0 t1
+    shift
+    mkdir -p "$out"
+    t0=$(now)
+    "$work/dramsim3/dramsim3main.out" "$ini" -c "$cycles" "$@" -o "$out" >/dev/null
+    t1=$(now)
+    ds3_s=$(python3 -c "print($t1 - $t0)")
+    ds3_n=$(($(stat num_reads_done "$out") + $(stat num_writes_done "$out")))
+}
 printf '| pattern | ranks | sparsim controller | requests | bandwidth GB/s: DRAMsim3 / sparsim / ratio | ACTs per access: DRAMsim3 / sparsim / ratio | avg read latency ns: DRAMsim3 / sparsim | requests/s: DRAMsim3 on the trace; with its own generator / sparsim / ratio to the faster |\n'
 printf '| --- | ---: | --- | ---: | --- | --- | --- | --- |\n'
 for pattern in random stream; do
@@ -54,12 +66,8 @@ for pattern in random stream; do
         ini=$work/ddr4-$ranks.ini
         sed "s/^channel_size = .*/channel_size = $((8192 * ranks))/" "$work/dramsim3/configs/DDR4_8Gb_x8_3200.ini" >"$ini"
         # DRAMsim3 with its own generator: how many requests it completes, and how fast.
-        own=$work/own-$pattern-$ranks
-        mkdir -p "$own"
-        t0=$(now)
-        "$work/dramsim3/dramsim3main.out" "$ini" -c "$cycles" -s "$pattern" -o "$own" >/dev/null
-        t1=$(now)
-        n_own=$(($(stat num_reads_done "$own") + $(stat num_writes_done "$own")))
+        ds3 "$work/own-$pattern-$ranks" -s "$pattern"
+        n_own=$ds3_n own_s=$ds3_s
         # The same traffic as a trace, longer than DRAMsim3 needs, in its trace format.
         trace=$work/$pattern-$ranks
         "$bin" trace generate --pattern "$pattern" --requests $((n_own * 13 / 10)) --mix 2:1 \
@@ -67,11 +75,8 @@ for pattern in random stream; do
         "$bin" trace convert --text "$trace.long" "$trace.txt" >/dev/null
         awk 'NR > 1 { print $2, ($1 == "S" ? "WRITE" : "READ"), 0 }' "$trace.txt" >"$trace.ds3"
         out=$work/ds3-$pattern-$ranks
-        mkdir -p "$out"
-        t2=$(now)
-        "$work/dramsim3/dramsim3main.out" "$ini" -c "$cycles" -t "$trace.ds3" -o "$out" >/dev/null
-        t3=$(now)
-        n=$(($(stat num_reads_done "$out") + $(stat num_writes_done "$out")))
+        ds3 "$out" -t "$trace.ds3"
+        n=$ds3_n
         # sparsim on the requests DRAMsim3 completed: the same seed gives the same first n.
         "$bin" trace generate --pattern "$pattern" --requests "$n" --mix 2:1 \
             --footprint $((8 * ranks << 30)) "$trace.trace" >/dev/null
@@ -90,14 +95,14 @@ for pattern in random stream; do
             python3 - "$work/sp/$pattern-$ranks-$variant/report.json" "$pattern" "$ranks" "$n" \
                 "$(stat average_bandwidth "$out")" "$(stat num_act_cmds "$out")" \
                 "$(stat average_read_latency "$out")" "$(awk '$1 == "tCK" { print $3 }' "$ini")" \
-                "$t2" "$t3" "$t4" "$t5" "$variant" "$n_own" "$t0" "$t1" <<'PY'
+                "$ds3_s" "$t4" "$t5" "$variant" "$n_own" "$own_s" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 pattern, ranks, n = sys.argv[2], sys.argv[3], int(sys.argv[4])
 ds_bw, ds_acts, ds_lat_cyc, tck = (float(x) for x in sys.argv[5:9])
-t2, t3, t4, t5 = (float(x) for x in sys.argv[9:13])
-variant = {"preset": "the preset's (DRAMsim3's)", "window": "one 32-request window"}[sys.argv[13]]
-n_own, t0, t1 = int(sys.argv[14]), float(sys.argv[15]), float(sys.argv[16])
+ds_s, t4, t5 = (float(x) for x in sys.argv[9:12])
+variant = {"preset": "the preset's (DRAMsim3's)", "window": "one 32-request window"}[sys.argv[12]]
+n_own, own_s = int(sys.argv[13]), float(sys.argv[14])
 st = {e["name"]: e["value"] for e in r["stats"]}
 d = {k: v["value"] for k, v in r["derived"].items()}
 sp_bw = d["dram.bandwidth_gb_s"]
@@ -105,7 +110,7 @@ served = st["dram.reads"] + st["dram.writes"] + st.get("dram.write_buffer_forwar
 sp_acts = st["dram.activates"] / max(1, served)
 ds_acts_pa = ds_acts / n
 sp_lat = d["dram.avg_read_latency_ns"]
-ds_rps, own_rps, sp_rps = n / (t3 - t2), n_own / (t1 - t0), n / (t5 - t4)
+ds_rps, own_rps, sp_rps = n / ds_s, n_own / own_s, n / (t5 - t4)
 print(f"| {pattern} | {ranks} | {variant} | {n} | {ds_bw:.2f} / {sp_bw:.2f} / {sp_bw / ds_bw:.3f} | "
       f"{ds_acts_pa:.4f} / {sp_acts:.4f} / {sp_acts / ds_acts_pa:.3f} | {ds_lat_cyc * tck:.1f} / {sp_lat:.1f} | "
       f"{ds_rps:,.0f}; {own_rps:,.0f} / {sp_rps:,.0f} / {sp_rps / max(ds_rps, own_rps):.1f}x |")

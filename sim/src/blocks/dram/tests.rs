@@ -456,51 +456,50 @@ fn write_buffer_keys_are_checked_naming_the_key() {
     }
 }
 
+/// The first `n` addresses, in access steps, that lie in bank 0 of bank group 0 and in a row
+/// `row` says yes to.
+fn bank0_addrs(spec: &DramSpec, row: impl Fn(u32) -> bool, n: usize) -> Vec<u64> {
+    (0..)
+        .map(|i| i * spec.access_bytes)
+        .filter(|&a| {
+            let d = decode(spec, a);
+            d.bank == 0 && d.bank_group == 0 && row(d.row)
+        })
+        .take(n)
+        .collect()
+}
+
+/// Runs reads of `addrs`, all sent at once, on DDR4-3200 without refresh and with `set` applied;
+/// checks that each is issued and the commands are legal, and returns them.
+fn run_reads(addrs: &[u64], set: impl Fn(&mut DramConfig)) -> Vec<IssuedCommand> {
+    let mut cfg = DramConfig::preset("DDR4-3200");
+    cfg.refresh = false;
+    set(&mut cfg);
+    let spec = cfg.resolve("dram").unwrap();
+    let (stats, log, _, _) = run(spec.clone(), Feeder::reads_of(addrs.to_vec(), 64));
+    assert_eq!(stats.reads, addrs.len() as u64);
+    assert!(check(&spec, &log).is_empty());
+    log
+}
+
 /// One bank, its rows A and B: A0, then B0, then A1..A9, all waiting at once. Without a cap the
 /// open row A serves every hit first (one ACT of B, then none); with a cap of 4, row A closes for
 /// the older B0 after 4 hits and opens again for the rest.
 #[test]
 fn a_row_hit_cap_closes_the_row_for_an_older_miss_after_that_many_hits() {
-    let spec0 = DramConfig::preset("DDR4-3200").resolve("dram").unwrap();
-    let row_bytes = spec0.accesses_per_row() * spec0.access_bytes;
-    // Default mapping row-rank-bank-column-bankgroup-channel: with one channel, a row of one bank
-    // of one bank group is `row_bytes` apart from the next row of the same bank only after every
-    // bank: find B as the next address in the same bank and group with another row.
-    let a_of = |i: u64| {
-        let mut n = 0;
-        let mut addr = 0;
-        while n < i {
-            addr += spec0.access_bytes;
-            let d = decode(&spec0, addr);
-            if d.bank == 0 && d.bank_group == 0 && d.row == 0 {
-                n += 1;
-            }
-        }
-        addr
-    };
-    let mut b = row_bytes;
-    while {
-        let d = decode(&spec0, b);
-        d.bank != 0 || d.bank_group != 0 || d.row == 0
-    } {
-        b += row_bytes;
-    }
-    let mut addrs = vec![a_of(0), b];
-    addrs.extend((1..10).map(a_of));
+    let spec = DramConfig::preset("DDR4-3200").resolve("dram").unwrap();
+    let a = bank0_addrs(&spec, |r| r == 0, 10);
+    let b = bank0_addrs(&spec, |r| r != 0, 1)[0];
+    let rb = decode(&spec, b).row;
+    let mut addrs = vec![a[0], b];
+    addrs.extend(&a[1..]);
     let acts = |cap: u64| -> Vec<u32> {
-        let mut cfg = DramConfig::preset("DDR4-3200");
-        cfg.row_hit_cap = Some(cap);
-        cfg.refresh = false;
-        let spec = cfg.resolve("dram").unwrap();
-        let (stats, log, _, _) = run(spec.clone(), Feeder::reads_of(addrs.clone(), 64));
-        assert_eq!(stats.reads, 11);
-        assert!(check(&spec, &log).is_empty());
-        log.iter()
+        run_reads(&addrs, |c| c.row_hit_cap = Some(cap))
+            .iter()
             .filter(|c| c.cmd == Command::Act)
             .map(|c| c.row)
             .collect()
     };
-    let rb = decode(&spec0, b).row;
     assert_eq!(acts(0), vec![0, rb]);
     assert_eq!(acts(4), vec![0, rb, 0]);
 }
@@ -512,32 +511,23 @@ fn a_row_hit_cap_closes_the_row_for_an_older_miss_after_that_many_hits() {
 /// reads (head-of-line), as DRAMsim3's CPU waits when the queue is full.
 #[test]
 fn per_bank_queues_let_a_transaction_pass_a_full_bank_only_from_the_transaction_queue() {
-    let spec0 = DramConfig::preset("DDR4-3200").resolve("dram").unwrap();
-    let same_bank: Vec<u64> = (0..)
-        .map(|i| i * spec0.access_bytes)
-        .filter(|&a| {
-            let d = decode(&spec0, a);
-            d.bank == 0 && d.bank_group == 0 && d.row == 0
-        })
-        .take(10)
-        .collect();
-    let other = (0..)
-        .map(|i| i * spec0.access_bytes)
-        .find(|&a| decode(&spec0, a).bank_group == 1)
-        .unwrap();
-    let mut addrs = same_bank;
-    addrs.push(other);
+    let spec = DramConfig::preset("DDR4-3200").resolve("dram").unwrap();
+    let mut addrs = bank0_addrs(&spec, |r| r == 0, 10);
+    addrs.push(
+        (0..)
+            .map(|i| i * spec.access_bytes)
+            .find(|&a| decode(&spec, a).bank_group == 1)
+            .unwrap(),
+    );
     let position_of_other = |trans: u64| -> usize {
-        let mut cfg = DramConfig::preset("DDR4-3200");
-        cfg.bank_queue = Some(2);
-        cfg.queue_size = Some(trans);
-        cfg.refresh = false;
-        let spec = cfg.resolve("dram").unwrap();
-        let (stats, log, _, _) = run(spec.clone(), Feeder::reads_of(addrs.clone(), 64));
-        assert_eq!(stats.reads, 11);
-        assert!(check(&spec, &log).is_empty());
-        let reads: Vec<_> = log.iter().filter(|c| c.cmd == Command::Rd).collect();
-        reads.iter().position(|c| c.bank_group == 1).unwrap()
+        run_reads(&addrs, |c| {
+            c.bank_queue = Some(2);
+            c.queue_size = Some(trans);
+        })
+        .iter()
+        .filter(|c| c.cmd == Command::Rd)
+        .position(|c| c.bank_group == 1)
+        .unwrap()
     };
     // 10 reads to bank 0: 2 in its queue, 8 in a transaction queue of 16, the 11th beside them.
     assert!(position_of_other(16) <= 2, "{}", position_of_other(16));
