@@ -449,7 +449,7 @@ impl DramConfig {
                     return Err(Invalid::new(
                         key(k),
                         "(set)",
-                        "applies to a write buffer; set write_buffer (entries) too",
+                        "applies to a write buffer, and write_buffer is 0 (none): give write_buffer entries or leave this key out",
                     ));
                 }
             }
