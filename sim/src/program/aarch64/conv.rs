@@ -18,7 +18,7 @@
 
 use rand_core::SeedableRng;
 
-use super::driver::{floats, prune};
+use super::driver::{floats, prune, sparse_blocks};
 
 /// A layer operator's kernel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -438,39 +438,15 @@ pub fn compare(got: &[f32], want: &[f64], mag: &[f64]) -> Result<f64, (usize, f3
 /// The `mnn4` (`mnn1`) weights blob for pruned `w` (cout x cin) in blocks of `b` output
 /// channels: see `mnn_16x4.s` (`mnn_16x1.s`).
 fn mnn_blob(w: &[f32], cout: usize, cin: usize, b: usize) -> Vec<u8> {
-    let mut values = Vec::new();
-    let mut counts = Vec::new();
-    let mut chans: Vec<i64> = Vec::new();
-    for g in 0..cout / b {
-        let mut n = 0u32;
-        for ci in 0..cin {
-            let block: Vec<f32> = (0..b).map(|o| w[(b * g + o) * cin + ci]).collect();
-            if block.iter().any(|v| *v != 0.0) {
-                values.extend(block);
-                chans.push(ci as i64);
-                n += 1;
-            }
-        }
-        counts.push(n);
-    }
-    let first = chans.first().copied().unwrap_or(0);
-    let body = 16 + 4 * values.len() + 4 * counts.len() + 4 * chans.len();
-    let pack_at = body.div_ceil(64) * 64;
+    // Steps are in packed rows of 16 floats (64 bytes).
+    let blocks = sparse_blocks(w, cout, cin, b, 64);
+    let pack_at = (16 + blocks.body.len()).div_ceil(64) * 64;
     let mut out = Vec::with_capacity(pack_at + 64 * cin);
-    out.extend((chans.len() as u32).to_le_bytes());
-    out.extend(((first * 64) as u32).to_le_bytes());
+    out.extend((blocks.n as u32).to_le_bytes());
+    out.extend(((blocks.first * 64) as u32).to_le_bytes());
     out.extend((pack_at as u32).to_le_bytes());
     out.extend([0u8; 4]);
-    for v in &values {
-        out.extend(v.to_le_bytes());
-    }
-    for c in &counts {
-        out.extend(c.to_le_bytes());
-    }
-    for (i, &c) in chans.iter().enumerate() {
-        let next = chans.get(i + 1).copied().unwrap_or(first);
-        out.extend((((next - c) * 64) as i32).to_le_bytes());
-    }
+    out.extend(blocks.body);
     out.resize(pack_at + 64 * cin, 0);
     out
 }

@@ -330,11 +330,27 @@ pub fn kept_magnitude(w: &[f32], pruned: &[f32]) -> f64 {
     kept / all.max(f64::MIN_POSITIVE)
 }
 
-/// The SpMM weights blob of a `cout` x `cin` matrix `w` in blocks of `block` output channels x
-/// 1 input channel (all-zero blocks skipped), for inputs of `hw` pixels a channel: see
-/// `spmm_16x1.s` (`block` 1) and `spmm_16x4.s` (`block` 4).
-pub fn spmm_blob(w: &[f32], cout: u64, cin: u64, hw: u64, block: u64) -> Vec<u8> {
-    let (cout, cin, block) = (cout as usize, cin as usize, block as usize);
+/// The body shared by the SpMM and MNN-like weights blobs: `w` (`cout` x `cin`) in blocks of
+/// `block` output channels x 1 input channel, all-zero blocks skipped. `body` holds every kept
+/// block's values group by group, then each group's block count, then each block's step to the
+/// next kept block's input channel in units of `stride` bytes (the last one wraps to `first`).
+pub struct SparseBlocks {
+    /// Blocks kept.
+    pub n: usize,
+    /// The first kept block's input channel.
+    pub first: i64,
+    /// Values, counts and steps, little-endian.
+    pub body: Vec<u8>,
+}
+
+/// See [`SparseBlocks`].
+pub fn sparse_blocks(
+    w: &[f32],
+    cout: usize,
+    cin: usize,
+    block: usize,
+    stride: i64,
+) -> SparseBlocks {
     let mut values = Vec::new();
     let mut counts = Vec::new();
     let mut chans: Vec<i64> = Vec::new();
@@ -352,22 +368,36 @@ pub fn spmm_blob(w: &[f32], cout: u64, cin: u64, hw: u64, block: u64) -> Vec<u8>
         }
         counts.push(n);
     }
-    let stride = 4 * hw as i64;
     let first = chans.first().copied().unwrap_or(0);
-    let mut out = Vec::new();
-    out.extend((chans.len() as u32).to_le_bytes());
-    out.extend(((first * stride) as u32).to_le_bytes());
-    out.extend([0u8; 8]);
+    let mut body = Vec::with_capacity(4 * (values.len() + counts.len() + chans.len()));
     for v in &values {
-        out.extend(v.to_le_bytes());
+        body.extend(v.to_le_bytes());
     }
     for c in &counts {
-        out.extend(c.to_le_bytes());
+        body.extend(c.to_le_bytes());
     }
     for (i, &c) in chans.iter().enumerate() {
         let next = chans.get(i + 1).copied().unwrap_or(first);
-        out.extend((((next - c) * stride) as i32).to_le_bytes());
+        body.extend((((next - c) * stride) as i32).to_le_bytes());
     }
+    SparseBlocks {
+        n: chans.len(),
+        first,
+        body,
+    }
+}
+
+/// The SpMM weights blob of a `cout` x `cin` matrix `w` in blocks of `block` output channels x
+/// 1 input channel (all-zero blocks skipped), for inputs of `hw` pixels a channel: see
+/// `spmm_16x1.s` (`block` 1) and `spmm_16x4.s` (`block` 4).
+pub fn spmm_blob(w: &[f32], cout: u64, cin: u64, hw: u64, block: u64) -> Vec<u8> {
+    let stride = 4 * hw as i64;
+    let b = sparse_blocks(w, cout as usize, cin as usize, block as usize, stride);
+    let mut out = Vec::with_capacity(16 + b.body.len());
+    out.extend((b.n as u32).to_le_bytes());
+    out.extend(((b.first * stride) as u32).to_le_bytes());
+    out.extend([0u8; 8]);
+    out.extend(b.body);
     out
 }
 
