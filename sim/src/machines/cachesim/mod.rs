@@ -211,9 +211,10 @@ impl Machine for Cachesim {
             ));
         }
         lines.push(format!(
-            "dram: {} reads, {} writes, row hit rate {}, {} GB/s of {} GB/s peak, avg read latency {} ns",
+            "dram: {} reads, {} writes, {} ACTs, row hit rate {}, {} GB/s of {} GB/s peak, avg read latency {} ns",
             g("dram.reads"),
             g("dram.writes"),
+            g("dram.activates"),
             m("dram.row_hit_rate"),
             m("dram.bandwidth_gb_s"),
             m("dram.peak_bandwidth_gb_s"),
