@@ -6,6 +6,7 @@ pub mod cache;
 pub mod dataflow;
 pub mod dma;
 pub mod dram;
+pub mod memory;
 pub mod noc;
 pub mod pipeline;
 pub mod spad;

@@ -117,7 +117,7 @@ fn sat_model(
     layers: &[scalesim::Layer],
     dir: &std::path::Path,
 ) -> Result<Option<PathBuf>> {
-    use sparsim::blocks::dram::transfer::TransferModel;
+    use sparsim::blocks::memory::transfer::TransferModel;
     use sparsim::machines::sat::{Mode, SatExperiment, SatRun};
     let sat_cfg = scalesim::sat_config(cfg);
     let dram = match sat_cfg.check() {

@@ -4,7 +4,6 @@ use std::any::Any;
 
 use super::msg::Msg;
 use super::queue::{EventQueue, Payload};
-use super::sim::LinkEnd;
 use super::time::Tick;
 use crate::stats::StatTree;
 
@@ -125,8 +124,22 @@ pub trait Component: Any {
     /// the hot path. Default: it has none.
     fn collect_stats(&self, _prefix: &str, _out: &mut StatTree) {}
 
+    /// A copy of this component in its current state, for [`super::Running::fork`]; None if it
+    /// cannot be copied. Default: None.
+    fn fork(&self) -> Option<Box<dyn Component>> {
+        None
+    }
+
     /// The component as `Any`, so its owner can read its typed statistics after the run.
     fn as_any(&self) -> &dyn Any;
+}
+
+/// The far end of a link, as seen from one port.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LinkEnd {
+    pub(crate) dst: u32,
+    pub(crate) dst_port: u16,
+    pub(crate) latency_ps: u64,
 }
 
 /// What a component may do while handling a message: read the time, send, schedule, report progress.

@@ -19,5 +19,5 @@ pub use component::{
     port_name, Alarm, Component, ComponentId, Ctx, Outstanding, PortGroup, PortId, PortRef,
 };
 pub use msg::{AccessKind, MemReq, Msg, Split};
-pub use sim::{BuildError, Finished, RunError, RunLimits, Sim, SimBuilder, StopReason};
+pub use sim::{BuildError, Finished, RunError, RunLimits, Running, Sim, SimBuilder, StopReason};
 pub use time::{Clock, Cycle, Tick};

@@ -19,6 +19,7 @@ pub(crate) struct Payload {
 }
 
 /// Pending events, earliest `(tick, seq)` first.
+#[derive(Clone)]
 pub(crate) struct EventQueue {
     heap: BinaryHeap<Reverse<u128>>,
     slab: Vec<Payload>,

@@ -34,7 +34,6 @@ mod config;
 mod stats;
 #[cfg(test)]
 mod tests;
-pub mod transfer;
 
 use std::any::Any;
 use std::collections::VecDeque;
@@ -221,6 +220,7 @@ impl Entry {
     }
 }
 
+#[derive(Clone)]
 struct Channel {
     banks: Vec<Bank>,
     groups: Vec<Group>,
@@ -405,6 +405,7 @@ impl Channel {
     }
 }
 
+#[derive(Clone)]
 struct Slot {
     active: bool,
     req: MemReq,
@@ -415,6 +416,7 @@ struct Slot {
 }
 
 /// The DRAM component. Ports: the group `up`, requests in, responses out on the same port.
+#[derive(Clone)]
 pub struct Dram {
     name: String,
     ports: [PortGroup; 1],
@@ -1283,6 +1285,9 @@ impl Component for Dram {
                 "Times the write buffer started draining",
             );
         }
+    }
+    fn fork(&self) -> Option<Box<dyn Component>> {
+        Some(Box::new(self.clone()))
     }
     fn as_any(&self) -> &dyn Any {
         self

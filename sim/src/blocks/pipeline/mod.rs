@@ -27,42 +27,9 @@
 #[cfg(test)]
 mod tests;
 
+use crate::blocks::memory::{Access, DataMemory, MAX_LEVELS};
 use crate::program::aarch64::exec::{DynInst, NONE, N_REGS};
 use crate::program::aarch64::Class;
-
-/// Where loads and stores go: returns the cycle the data is ready (a load) or accepted (a store).
-pub trait DataMemory {
-    /// An access of `size` bytes at `addr` issued at cycle `at`.
-    fn access(&mut self, addr: u64, size: u32, kind: Access, at: u64) -> u64;
-
-    /// Which level served the last access (0: the first). Default 0.
-    fn last_level(&self) -> usize {
-        0
-    }
-}
-
-/// Levels of a data memory the pipeline tells apart when it attributes cycles.
-pub const MAX_LEVELS: usize = 8;
-
-/// What a memory access is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// A load.
-    Load,
-    /// A store.
-    Store,
-    /// A software prefetch.
-    Prefetch,
-}
-
-/// A memory with one fixed latency (for tests and for a core without caches).
-pub struct FixedLatency(pub u64);
-
-impl DataMemory for FixedLatency {
-    fn access(&mut self, _addr: u64, _size: u32, _kind: Access, at: u64) -> u64 {
-        at + self.0
-    }
-}
 
 /// A pool of identical pipes.
 #[derive(Debug, Clone, PartialEq)]

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use super::*;
+use crate::blocks::memory::FixedLatency;
 use crate::program::aarch64::driver::Layout;
 use crate::program::aarch64::{parse, Machine};
 

@@ -9,9 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::blocks::cache::CacheGeometry;
 use crate::blocks::dram::{DramConfig, DramSpec};
+use crate::blocks::memory::{MemoryConfig, MemoryModel};
 use crate::blocks::pipeline::{ClassTiming, PipeGroup, PipelineConfig};
 use crate::config::{require_in, require_pow2, ConfigError, Invalid};
-use crate::machines::mobile::memory::LevelSpec;
+use crate::blocks::memory::hierarchy::LevelSpec;
 use crate::program::aarch64::Class;
 
 /// A pipe group.
@@ -102,6 +103,11 @@ pub struct CoreConfig {
     pub cache: Vec<LevelCfg>,
     /// The DRAM.
     pub dram: DramConfig,
+    /// How line fills and writebacks are timed (`[memory]`): `model = "transfer"`, the model
+    /// calibrated on the `dram` block (fast; the default), or `"dram"`, every access through the
+    /// block itself (see `blocks/memory`). Left out of the config echo at its default.
+    #[serde(default, skip_serializing_if = "MemoryConfig::is_default")]
+    pub memory: MemoryConfig,
 }
 
 /// A core file resolved: the pipeline, the cache levels and the DRAM.
@@ -113,6 +119,8 @@ pub struct Resolved {
     pub levels: Vec<LevelSpec>,
     /// The DRAM.
     pub dram: DramSpec,
+    /// The backend that times it.
+    pub memory: MemoryModel,
 }
 
 fn class_named(name: &str) -> Option<Class> {
@@ -252,6 +260,7 @@ impl CoreConfig {
             pipeline,
             levels,
             dram,
+            memory: self.memory.model,
         })
     }
 }

@@ -8,7 +8,6 @@
 //! output is checked against a plain product.
 
 pub mod config;
-pub mod memory;
 pub mod network;
 pub mod reproduce;
 #[cfg(test)]
@@ -20,7 +19,9 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::blocks::dram::transfer::TransferModel;
+use crate::blocks::memory::detailed::DramLines;
+use crate::blocks::memory::transfer::{StreamingLines, TransferModel};
+use crate::blocks::memory::{LineMemory, MemoryModel};
 use crate::blocks::pipeline::Pipeline;
 use crate::config::Invalid;
 use crate::energy::EnergyTable;
@@ -34,7 +35,7 @@ use crate::report::{fmt_num, RunReport};
 use crate::stats::{StatTree, Unit};
 
 use config::{CoreConfig, Resolved};
-use memory::Hierarchy;
+use crate::blocks::memory::hierarchy::Hierarchy;
 use network::{Choice, Engine, Step};
 
 /// The mobile machine.
@@ -276,16 +277,18 @@ impl MobileRun {
         let t0 = Instant::now();
         let period_ps = 1000.0 / self.core.clock_ghz;
         let line = 1u64 << r.levels[0].geo.line_shift;
-        let line_cycles = line as f64 / transfer.stream_rate / period_ps;
-        let dram_latency = (transfer.latency_ps / period_ps).ceil() as u64;
-        let mut mem = Hierarchy::new(&r.levels, line_cycles, dram_latency);
+        let main: Box<dyn LineMemory> = match r.memory {
+            MemoryModel::Transfer => Box::new(StreamingLines::new(&transfer, line, period_ps)),
+            MemoryModel::Dram => Box::new(DramLines::new(&r.dram, period_ps)),
+        };
+        let mut mem = Hierarchy::new(&r.levels, main);
         let mut pipe = Pipeline::new(&r.pipeline);
         let report = match &self.work {
             Work::Kernel { kernel, layout } => {
                 let launch = layout.launch(self.exp.seed);
                 let m = self.execute(kernel, launch, &mut pipe, &mut mem)?;
                 let check = check_output(layout, self.exp.seed, &m, &kernel.file)?;
-                self.report(&pipe, &mem, &transfer, check)
+                self.report(&pipe, &mut mem, &transfer, check)
             }
             Work::Network { steps, kernels, .. } => self.run_network(steps, kernels, &mut pipe, &mut mem, &transfer)?,
         };
@@ -483,17 +486,19 @@ impl MobileRun {
         for (g, c) in self.resolved.pipeline.groups.iter().zip(&p.pipe_cycles) {
             stats.push(format!("core.stack_pipe.{}", g.name), *c, Unit::Cycles, "Of the pipe cycles of the stack, those waiting for this group");
         }
-        for (i, n) in mem.level_names().iter().enumerate().take(crate::blocks::pipeline::MAX_LEVELS) {
+        for (i, n) in mem.level_names().iter().enumerate().take(crate::blocks::memory::MAX_LEVELS) {
             stats.push(format!("core.stack_memory.{n}"), p.memory_cycles[i], Unit::Cycles, "Of the memory cycles of the stack, those of accesses this level served");
         }
         for l in &mem.levels {
             stats.add(&l.name, &l.stats);
         }
         stats.add("dram", &mem.dram);
+        mem.collect_main_stats("dram", &mut stats);
         stats
     }
 
-    fn report(&self, p: &Pipeline, mem: &Hierarchy, transfer: &TransferModel, check: Option<f64>) -> RunReport {
+    fn report(&self, p: &Pipeline, mem: &mut Hierarchy, transfer: &TransferModel, check: Option<f64>) -> RunReport {
+        mem.drain();
         let stats = self.stat_tree(p, mem);
         let cycles = p.stats.cycles.max(1);
         let secs = cycles as f64 / (self.core.clock_ghz * 1e9);
@@ -709,6 +714,9 @@ impl Experiment for MobileRun {
     fn config_keys(&self) -> Vec<String> {
         let mut keys = Vec::new();
         flatten_keys(&serde_json::to_value(&self.core).expect("configs serialize"), "", &mut keys);
+        if !keys.iter().any(|k| k == "memory.model") {
+            keys.push("memory.model".into()); // Left out of the echo at its default.
+        }
         keys.extend(EXPERIMENT_KEYS.iter().map(|k| k.to_string()));
         keys.sort();
         keys

@@ -9,6 +9,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::blocks::dram::{DramConfig, DramSpec};
+use crate::blocks::memory::detailed::DramTransfers;
+use crate::blocks::memory::{MemoryConfig, MemoryModel};
 use crate::config::{require_in, Invalid};
 use crate::machines::sat::array::Dataflow;
 
@@ -93,6 +95,11 @@ pub struct SatConfig {
     /// The off-chip memory. Default DDR4-2400, 4 channels (VCU1525: four DDR4 DIMM channels,
     /// 19.2 GB/s each; papers.md §2(a)).
     pub dram: DramConfig,
+    /// How DRAM transfers are timed (`[sat.memory]`): `model = "transfer"`, the model calibrated on
+    /// the `dram` block (fast; the default), or `"dram"`, every transfer run through the block
+    /// itself (see `blocks/memory`). Left out of the config echo at its default.
+    #[serde(skip_serializing_if = "MemoryConfig::is_default")]
+    pub memory: MemoryConfig,
 }
 
 impl Default for SatConfig {
@@ -118,6 +125,7 @@ impl Default for SatConfig {
             pregenerate: true,
             offline_schedule: true,
             dram,
+            memory: MemoryConfig::default(),
         }
     }
 }
@@ -198,6 +206,10 @@ impl SatConfig {
             "groups",
         )?;
         require_in("sat.update_lanes", self.update_lanes, 1, 1 << 20, "lanes")?;
+        if self.memory.model == MemoryModel::Dram {
+            // The detailed backend times transfers on one channel of this DRAM: resolve it now.
+            DramTransfers::new(&self.dram, "sat.dram")?;
+        }
         self.dram.resolve("sat.dram")
     }
 

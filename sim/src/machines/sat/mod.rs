@@ -36,7 +36,9 @@ use crate::workload::layers::{self, Network};
 
 pub use config::{Nm, SatConfig};
 pub use step::{Mode, Pass, Step, StepSpec};
-use crate::blocks::dram::transfer::TransferModel;
+use crate::blocks::memory::detailed::DramTransfers;
+use crate::blocks::memory::transfer::TransferModel;
+use crate::blocks::memory::{BulkMemory, MemoryModel};
 
 /// The SAT machine.
 pub struct Sat;
@@ -185,7 +187,7 @@ impl SatRun {
     }
 
     /// Models the step.
-    pub fn step(&self, transfer: &TransferModel) -> Step {
+    pub fn step(&self, transfer: &dyn BulkMemory) -> Step {
         StepSpec {
             cfg: &self.exp.sat,
             net: &self.net,
@@ -197,11 +199,20 @@ impl SatRun {
         .run()
     }
 
+    /// The detailed memory backend: tile transfers through the `dram` block itself.
+    pub fn detailed(&self) -> DramTransfers {
+        DramTransfers::new(&self.exp.sat.dram, "sat.dram")
+            .expect("SatConfig::check resolved this DRAM at load")
+    }
+
     /// Runs it into an outcome (borrowing, so a study can reuse it).
     pub fn run_ref(&self) -> Result<Outcome, ExperimentError> {
         let t0 = Instant::now();
         let transfer = TransferModel::calibrate(&self.dram);
-        let step = self.step(&transfer);
+        let step = match self.exp.sat.memory.model {
+            MemoryModel::Transfer => self.step(&transfer),
+            MemoryModel::Dram => self.step(&self.detailed()),
+        };
         let checked = self.check(&step)?;
         let wall = t0.elapsed();
         let cycles = step.schedule.makespan;
@@ -414,6 +425,9 @@ impl Experiment for SatRun {
         let mut keys = Vec::new();
         let v = serde_json::to_value(&self.exp).expect("configs serialize");
         flatten_keys(&v, "", &mut keys);
+        if !keys.iter().any(|k| k == "sat.memory.model") {
+            keys.push("sat.memory.model".into()); // Left out of the echo at its default.
+        }
         keys.sort();
         keys
     }

@@ -24,8 +24,8 @@
 //! takes the cheaper of two loop orders: the streamed tensor again for each column fold, or the
 //! streamed tensor once in buffer-sized chunks and the stationary operand again for each chunk. Partial sums stay in the output buffer if one column fold of them fits, else
 //! they spill to DRAM and come back at each further row fold. Tile transfers take their time from
-//! [`TransferModel`] (calibrated against the `dram` block; tensors laid out tile by tile, so
-//! transfers stream). A buffer delivers banks x ports words a cycle; a stream that needs more (a
+//! the memory interface ([`BulkMemory`]: the model calibrated against the `dram` block, or the
+//! block itself, as `sat.memory.model` says; tensors laid out tile by tile, so transfers stream). A buffer delivers banks x ports words a cycle; a stream that needs more (a
 //! sparse PE row wants R M / N candidates a cycle) stretches the fold's streaming phase in
 //! proportion.
 //!
@@ -53,7 +53,7 @@
 use crate::blocks::dataflow::{Priority, ResourceId, Schedule, Task, TaskGraph, TaskId};
 use crate::machines::sat::array::{self, Dataflow, Gemm};
 use crate::machines::sat::config::{BufferConfig, Nm, SatConfig};
-use crate::blocks::dram::transfer::TransferModel;
+use crate::blocks::memory::BulkMemory;
 use crate::workload::layers::{Layer, Network};
 
 /// A pass of a layer.
@@ -100,8 +100,8 @@ pub struct StepSpec<'a> {
     pub patterns: Vec<Option<Nm>>,
     /// Training or inference.
     pub mode: Mode,
-    /// The calibrated DRAM transfers.
-    pub transfer: &'a TransferModel,
+    /// The DRAM transfers' backend (the calibrated model, or the `dram` block itself).
+    pub transfer: &'a dyn BulkMemory,
 }
 
 /// One GEMM pass of one layer, costed.
@@ -430,8 +430,7 @@ impl StepSpec<'_> {
 
     /// Transfer cycles of `bytes` over `channels` of the DRAM's channels.
     fn transfer_cycles(&self, bytes: u64, channels: u64) -> u64 {
-        let share = channels as f64 / self.transfer.channels as f64;
-        let ps = self.transfer.time_ps(bytes, u64::MAX, share);
+        let ps = self.transfer.stream_ps(bytes, channels);
         let period = 1e6 / self.cfg.clock_mhz;
         (ps / period).ceil() as u64
     }
@@ -439,7 +438,7 @@ impl StepSpec<'_> {
     /// An array task's channels, transfer cycles and duration, for `compute` cycles over `folds`
     /// folds moving `bytes`: the fewest channels that keep it compute-bound, or all.
     fn timing(&self, compute: u64, folds: u64, bytes: u64) -> (u64, u64, u64) {
-        let ch = self.transfer.channels;
+        let ch = self.transfer.channels();
         let mut pick = (ch, self.transfer_cycles(bytes, ch));
         for k in 1..=ch {
             let t = self.transfer_cycles(bytes, k);
@@ -477,7 +476,7 @@ impl StepSpec<'_> {
         let array = g.add_resource("array", 1);
         let generator = g.add_resource("generator", 1);
         let updater = g.add_resource("updater", 1);
-        let dram = g.add_resource("dram", self.transfer.channels);
+        let dram = g.add_resource("dram", self.transfer.channels());
         let mut order: Vec<TaskId> = Vec::new();
         let word = self.cfg.word_bytes;
         let add = |g: &mut TaskGraph,
@@ -755,6 +754,8 @@ mod tests {
         )
         .unwrap()
     }
+
+    use crate::blocks::memory::transfer::TransferModel;
 
     fn transfer() -> TransferModel {
         let mut d = DramConfig::preset("DDR4-2400");

@@ -1,7 +1,6 @@
-//! The mobile cores' data memory: private L1D and L2, a shared L3 (tag arrays of the `cache`
-//! block, LRU), and LPDDR4X whose line fills are timed by the transfer model calibrated on the
-//! `dram` block (a latency, and a rate at which line fills and writebacks are served one after
-//! another).
+//! A data memory for one-pass cores: levels of cache (tag arrays of the `cache` block, LRU; the
+//! mobile cores' private L1D and L2 and shared L3) over a [`LineMemory`] that times line fills and
+//! writebacks (the calibrated transfer model or the `dram` block itself).
 //!
 //! A load that misses in L1 takes one of the level's miss-status registers (MSHRs): it cannot
 //! start before the miss `mshrs` misses earlier has been filled, which bounds the memory-level
@@ -10,12 +9,12 @@
 //! written back, taking DRAM time. Latencies are load-to-use cycles of a hit at each level; the
 //! core's load latency already covers an L1 hit.
 
-
 use crate::blocks::cache::replacement::ReplacementKind;
-use crate::blocks::cache::TagArray;
 use crate::blocks::cache::CacheGeometry;
-use crate::blocks::pipeline::{Access, DataMemory};
+use crate::blocks::cache::TagArray;
+use crate::blocks::memory::{Access, DataMemory, LineMemory};
 use crate::engine::hash::FastMap;
+use crate::stats::StatTree;
 
 crate::stats_struct! {
     /// Counters of one cache level.
@@ -69,9 +68,7 @@ pub struct Hierarchy {
     /// The levels, L1 first.
     pub levels: Vec<Level>,
     line_shift: u32,
-    dram_free: f64,
-    line_cycles: f64,
-    dram_latency: u64,
+    main: Box<dyn LineMemory>,
     /// Lines in flight and when their data arrives (a later access to one waits for it).
     pending: FastMap<u64, u64>,
     last_level: usize,
@@ -80,9 +77,8 @@ pub struct Hierarchy {
 }
 
 impl Hierarchy {
-    /// Levels `specs` (L1 first; all with the same line size) over a DRAM that serves a line in
-    /// `line_cycles` core cycles after `dram_latency` cycles.
-    pub fn new(specs: &[LevelSpec], line_cycles: f64, dram_latency: u64) -> Hierarchy {
+    /// Levels `specs` (L1 first; all with the same line size) over the main memory `main`.
+    pub fn new(specs: &[LevelSpec], main: Box<dyn LineMemory>) -> Hierarchy {
         Hierarchy {
             line_shift: specs[0].geo.line_shift,
             levels: specs
@@ -97,9 +93,7 @@ impl Hierarchy {
                     stats: LevelStats::default(),
                 })
                 .collect(),
-            dram_free: 0.0,
-            line_cycles,
-            dram_latency,
+            main,
             pending: FastMap::default(),
             last_level: 0,
             dram: DramSideStats::default(),
@@ -111,7 +105,7 @@ impl Hierarchy {
     }
 
     /// Writes back a dirty line evicted from level `from` into the level below (or DRAM).
-    fn write_back(&mut self, line: u64, from: usize, at: f64) {
+    fn write_back(&mut self, line: u64, from: usize, at: u64) {
         self.levels[from].stats.writebacks += 1;
         if from + 1 < self.levels.len() {
             let below = &mut self.levels[from + 1];
@@ -123,7 +117,8 @@ impl Hierarchy {
                 }
             }
         } else {
-            self.dram_free = self.dram_free.max(at) + self.line_cycles;
+            self.main
+                .write_line(line << self.line_shift, self.line_bytes(), at);
             self.dram.lines_written += 1;
             self.dram.bytes_written += self.line_bytes();
         }
@@ -167,13 +162,14 @@ impl Hierarchy {
             Some(i) => start + self.levels[i].latency - l1_latency,
             None => {
                 let last = self.levels.len() - 1;
-                let asked = (start + self.levels[last].latency - l1_latency) as f64;
-                let begin = self.dram_free.max(asked);
-                self.dram.queue_cycles += (begin - asked) as u64;
-                self.dram_free = begin + self.line_cycles;
+                let asked = start + self.levels[last].latency - l1_latency;
+                let (ready, queued) =
+                    self.main
+                        .read_line(line << self.line_shift, self.line_bytes(), asked);
+                self.dram.queue_cycles += queued;
                 self.dram.lines_read += 1;
                 self.dram.bytes_read += self.line_bytes();
-                begin.ceil() as u64 + self.dram_latency
+                ready
             }
         };
         let l1 = &mut self.levels[0];
@@ -184,7 +180,7 @@ impl Hierarchy {
         for i in (0..upto).rev() {
             if let Some(e) = self.levels[i].tags.fill(line, store && i == 0, false) {
                 if e.dirty {
-                    self.write_back(e.line, i, ready as f64);
+                    self.write_back(e.line, i, ready);
                 }
             }
         }
@@ -193,6 +189,16 @@ impl Hierarchy {
         }
         self.pending.insert(line, ready);
         (ready, hit_at.unwrap_or(self.levels.len()))
+    }
+
+    /// Lets the main memory complete every access asked so far (see [`LineMemory::drain`]).
+    pub fn drain(&mut self) {
+        self.main.drain();
+    }
+
+    /// Adds the main memory's own statistics under `prefix` (see [`LineMemory::collect_stats`]).
+    pub fn collect_main_stats(&self, prefix: &str, out: &mut StatTree) {
+        self.main.collect_stats(prefix, out);
     }
 
     /// Names of what [`DataMemory::last_level`] counts: the levels, then `dram`.

@@ -1,5 +1,6 @@
-//! Bulk transfers timed by a model calibrated against the `dram` block itself, for machines whose
-//! other parts are timed in closed form or in one pass (SAT's tile transfers).
+//! The fast backend: transfers timed by a model calibrated against the `dram` block itself, for
+//! machines whose other parts are timed in closed form or in one pass (SAT's tile transfers, the
+//! mobile cores' line fills through [`StreamingLines`]).
 //!
 //! A training step moves gigabytes in thousands of tiles; simulating each request through the
 //! `dram` block would take minutes. Instead, at load, [`TransferModel::calibrate`] runs tile loads
@@ -21,6 +22,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use crate::blocks::dram::{Dram, DramSpec};
+use crate::blocks::memory::{BulkMemory, LineMemory};
 use crate::blocks::trace_core::TraceCore;
 use crate::engine::{Clock, RunLimits, SimBuilder, Tick};
 use crate::program::{Op, OpClass, Program};
@@ -220,6 +222,51 @@ impl TransferModel {
             tile.run_bytes
         };
         self.time_ps(tile.bytes(), run, 1.0)
+    }
+}
+
+impl BulkMemory for TransferModel {
+    fn channels(&self) -> u64 {
+        self.channels
+    }
+
+    fn stream_ps(&self, bytes: u64, channels: u64) -> f64 {
+        self.time_ps(bytes, u64::MAX, channels as f64 / self.channels as f64)
+    }
+}
+
+/// Line fills and writebacks served one after another at the calibrated streaming rate, each fill
+/// arriving the calibrated latency after its turn: a queue with one server.
+///
+/// An access asked earlier than one before it (a one-pass out-of-order core asks in program order)
+/// queues behind it: the server's time only moves forward.
+pub struct StreamingLines {
+    free: f64,
+    line_cycles: f64,
+    latency: u64,
+}
+
+impl StreamingLines {
+    /// Lines of `line_bytes` at `model`'s streaming rate, for a core whose cycle is `period_ps`.
+    pub fn new(model: &TransferModel, line_bytes: u64, period_ps: f64) -> StreamingLines {
+        StreamingLines {
+            free: 0.0,
+            line_cycles: line_bytes as f64 / model.stream_rate / period_ps,
+            latency: (model.latency_ps / period_ps).ceil() as u64,
+        }
+    }
+}
+
+impl LineMemory for StreamingLines {
+    fn read_line(&mut self, _addr: u64, _bytes: u64, at: u64) -> (u64, u64) {
+        let asked = at as f64;
+        let begin = self.free.max(asked);
+        self.free = begin + self.line_cycles;
+        (begin.ceil() as u64 + self.latency, (begin - asked) as u64)
+    }
+
+    fn write_line(&mut self, _addr: u64, _bytes: u64, at: u64) {
+        self.free = self.free.max(at as f64) + self.line_cycles;
     }
 }
 
