@@ -7,10 +7,11 @@
 #                                          its plots in docs/results/sparsebytenn/
 #   docs/results/piuma-thread-scaling.csv  `sparsim sweep configs/sweeps/piuma-thread-scaling.toml` (about 20 s)
 #   docs/results/bench.txt                 `sparsim bench` (about 1 min; host speed, see docs/performance.md)
+#   docs/results/memory-tiers.md           `scripts/memory/tiers.sh` (about 10 min with 2 cores)
 #   docs/results/dramsim3-compare.md       `scripts/dramsim3/compare.sh` (about 1 min; needs DRAMsim3's
 #                                          source: DRAMSIM3_SRC=DIR, or network to clone it)
 #
-#   scripts/docs/results.sh [reproduce|sat|sparsebytenn|scaling|bench|dramsim3]...
+#   scripts/docs/results.sh [reproduce|sat|sparsebytenn|scaling|bench|tiers|dramsim3]...
 #                                          (default: all but dramsim3)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -48,12 +49,16 @@ for w in "${what[@]}"; do
     bench)
         { header "sparsim bench"; "$bin" bench; } >docs/results/bench.txt
         ;;
+    tiers)
+        scripts/memory/tiers.sh "$bin" >"$tmp/tiers.md"
+        { header "scripts/memory/tiers.sh"; echo; cat "$tmp/tiers.md"; } >docs/results/memory-tiers.md
+        ;;
     dramsim3)
         scripts/dramsim3/compare.sh >"$tmp/dramsim3.md"
         { header "scripts/dramsim3/compare.sh"; echo; cat "$tmp/dramsim3.md"; } >docs/results/dramsim3-compare.md
         ;;
     *)
-        echo "unknown: $w (reproduce, sat, sparsebytenn, scaling, bench or dramsim3)" >&2
+        echo "unknown: $w (reproduce, sat, sparsebytenn, scaling, bench, tiers or dramsim3)" >&2
         exit 2
         ;;
     esac

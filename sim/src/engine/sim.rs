@@ -375,14 +375,18 @@ impl Sim {
 /// where it is; [`Running::finish`] drains it into a [`Finished`].
 ///
 /// Contract: a component may simulate ahead of the engine up to the earliest pending event
-/// ([`Ctx::next_event_tick`]); so a message must be posted *before* running past the time it is
-/// posted for, and never earlier than the latest time posted so far (both are checked).
+/// ([`Ctx::next_event_tick`]); so a message must be posted *before* the run is brought to its
+/// time, and never earlier than the latest time posted so far. Both are checked: `run_until`
+/// goes no further than the latest post, and a run stepped freely ([`Running::step`], as a fork
+/// run ahead is) takes no more posts.
 pub struct Running {
     sim: Sim,
     now: Tick,
     last_progress: Tick,
     n_events: u64,
     latest_post: Tick,
+    /// Stepped freely: components may have simulated past any time, so nothing may be posted.
+    free: bool,
     started: Instant,
 }
 
@@ -407,6 +411,7 @@ impl Sim {
             last_progress,
             n_events: 0,
             latest_post: Tick(0),
+            free: false,
             started: Instant::now(),
         }
     }
@@ -430,9 +435,11 @@ impl Running {
 
     /// Schedules `msg` for component `dst`'s [`PortId::SELF`] at `at`.
     ///
-    /// Panics if `at` is earlier than the latest post or the last event delivered: a component
-    /// may already have simulated up to there (a bug of the caller).
+    /// Panics if `at` is earlier than the latest post or the last event delivered, or if the run
+    /// was stepped freely: a component may already have simulated up to there (a bug of the
+    /// caller).
     pub fn post(&mut self, dst: ComponentId, msg: Msg, at: Tick) {
+        assert!(!self.free, "posted to a run that was stepped freely");
         assert!(
             at >= self.latest_post && at >= self.now,
             "posted for {} ps, after the simulation reached {} ps",
@@ -450,8 +457,14 @@ impl Running {
         );
     }
 
-    /// Delivers the earliest pending event, if any, and returns its time.
+    /// Delivers the earliest pending event, if any, and returns its time. The run then takes no
+    /// more posts.
     pub fn step(&mut self) -> Option<Tick> {
+        self.free = true;
+        self.deliver()
+    }
+
+    fn deliver(&mut self) -> Option<Tick> {
         let (tick, ev) = self.sim.queue.pop()?;
         self.now = Tick(tick);
         self.n_events += 1;
@@ -468,10 +481,17 @@ impl Running {
         Some(self.now)
     }
 
-    /// Delivers every event at or before `until`.
+    /// Delivers every event at or before `until`, which may not be later than the latest post
+    /// (a component could otherwise simulate past a time that is still to be posted for).
     pub fn run_until(&mut self, until: Tick) {
+        assert!(
+            until <= self.latest_post,
+            "run to {} ps, past the latest post at {} ps",
+            until.0,
+            self.latest_post.0
+        );
         while self.sim.queue.peek_tick().is_some_and(|t| t <= until.0) {
-            self.step();
+            self.deliver();
         }
     }
 
@@ -495,6 +515,7 @@ impl Running {
             last_progress: self.last_progress,
             n_events: self.n_events,
             latest_post: self.latest_post,
+            free: self.free,
             started: self.started,
         })
     }
@@ -513,7 +534,7 @@ impl Running {
 
     /// Delivers everything still pending, runs `finish`, and returns the finished run.
     pub fn finish(mut self) -> Finished {
-        while self.step().is_some() {}
+        while self.deliver().is_some() {}
         for c in &mut self.sim.components {
             c.finish(self.now);
         }
@@ -572,6 +593,7 @@ mod tests {
     use std::any::Any;
 
     /// Sends a token to its peer; the peer echoes it back, `n` round trips in all.
+    #[derive(Clone)]
     struct Pinger {
         name: &'static str,
         remaining: u64,
@@ -601,6 +623,9 @@ mod tests {
                 }
             }
         }
+        fn fork(&self) -> Option<Box<dyn Component>> {
+            Some(Box::new(self.clone()))
+        }
         fn as_any(&self) -> &dyn Any {
             self
         }
@@ -622,6 +647,27 @@ mod tests {
         }));
         b.connect(x, "peer", y, "peer", Tick(latency));
         (b.build().expect("valid wiring"), x, y)
+    }
+
+    #[test]
+    fn a_fork_runs_ahead_while_the_original_stays_where_it_was() {
+        let (sim, a, b) = pair(3, 100, 7);
+        let mut run = sim.start();
+        // A token for a at 20 ps, posted before the run is brought to 14 ps.
+        run.post(a, Msg::Token(99), Tick(20));
+        run.run_until(Tick(14));
+        assert_eq!(run.now(), Tick(14));
+        let received = |r: &Running, c| r.get::<Pinger>(c).unwrap().received;
+        assert_eq!(received(&run, a) + received(&run, b), 2);
+        let mut ahead = run.fork().expect("pingers fork");
+        while ahead.step().is_some() {}
+        assert_eq!(run.now(), Tick(14), "the original stays where it was");
+        assert_eq!(received(&run, a) + received(&run, b), 2);
+        // Both end the same way: a gets its four echoes and the posted token.
+        for fin in [ahead.finish(), run.finish()] {
+            assert_eq!(fin.get::<Pinger>(a).unwrap().received, 5);
+            assert_eq!(fin.get::<Pinger>(b).unwrap().received, 4);
+        }
     }
 
     #[test]

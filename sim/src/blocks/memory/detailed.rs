@@ -8,7 +8,9 @@
 //! data comes back, and that time is the answer. The live run is never run ahead of the latest
 //! time asked, so fills asked close together in time (a core's independent misses) overlap in
 //! the DRAM as they would in hardware, and each answer accounts for every access asked before
-//! it: queueing, bank and row conflicts, refresh, and the writebacks already posted.
+//! it: queueing, bank and row conflicts, refresh, and the writebacks already due. A writeback
+//! leaves when the fill that evicted its line completes, a time later than the fill was asked:
+//! it waits and is posted when the run is brought to that time, so it never moves the run ahead.
 //!
 //! **Out-of-order requests.** A one-pass core asks in program order, so a fill may be asked for
 //! a cycle earlier than one asked before it (an out-of-order core issues a younger load first).
@@ -17,20 +19,24 @@
 //! is answered before it was asked, and the answer is always later than the time posted.
 //!
 //! Not modelled: an access asked later never delays the answer of one asked earlier (the fork
-//! that answers a fill holds only the accesses asked before it), though in the live run the
-//! controller may serve a later row hit first; the statistics are the live run's.
+//! that answers a fill holds only the accesses asked before it, and the writebacks due by then),
+//! though in the live run the controller may serve a later row hit first; the statistics are the
+//! live run's.
 //!
 //! **Tile transfers** ([`DramTransfers`], SAT): a transfer of `bytes` spread evenly over `k`
 //! channels takes as long as `bytes / k` streamed through one channel of the `dram` block (its
 //! channels share nothing), measured by running exactly that transfer through the block
-//! ([`super::transfer::measure`]); measurements are kept per size.
+//! ([`super::transfer::measure`]): alone, on an idle channel, from time 0, so refresh falls where
+//! it falls in that run (a tile shorter than the refresh interval meets none); measurements are
+//! kept per size.
 
 use std::any::Any;
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::Mutex;
 
 use crate::blocks::dram::{Dram, DramConfig, DramSpec};
-use crate::blocks::memory::transfer::{measure, Tile};
+use crate::blocks::memory::transfer::{measure_events, Tile};
 use crate::blocks::memory::{BulkMemory, LineMemory};
 use crate::config::Invalid;
 use crate::engine::{
@@ -81,6 +87,10 @@ pub struct DramLines {
     late_cycles: u64,
     /// Cycles an isolated fill takes on the idle DRAM: what a fill waits beyond it is queueing.
     idle_cycles: u64,
+    /// Writebacks asked for a time later than the latest access posted (a line evicted by a fill
+    /// leaves when the fill's data arrives), by time: `(ps, order, address, bytes)`. Each is
+    /// posted when the run is brought to its time, so it does not move the run ahead.
+    writes: BinaryHeap<Reverse<(u64, u64, u64, u64)>>,
 }
 
 impl DramLines {
@@ -100,6 +110,7 @@ impl DramLines {
             late_accesses: 0,
             late_cycles: 0,
             idle_cycles: 0,
+            writes: BinaryHeap::new(),
         };
         let mut probe = lines
             .run
@@ -123,10 +134,35 @@ impl DramLines {
         (ps as f64 / self.period_ps).ceil() as u64
     }
 
-    /// Posts an access asked at `at` (at the latest time asked, if earlier) and brings the run
-    /// there; returns its id and the cycle it was posted for.
+    /// Posts an access asked at `at` (at the latest time asked, if earlier), after the
+    /// writebacks due by then, and brings the run there; returns its id and the cycle it was
+    /// posted for.
     fn post(&mut self, addr: u64, bytes: u64, kind: AccessKind, at: u64) -> (u64, u64) {
         let asked = self.ps_at(at);
+        self.post_writes_until(asked);
+        let posted = self.post_at(addr, bytes, kind, asked);
+        let cycle = if posted == asked {
+            at
+        } else {
+            self.cycles_at(posted)
+        };
+        (self.next_id - 1, cycle)
+    }
+
+    /// Posts the writebacks due at or before `until` ps, in time order.
+    fn post_writes_until(&mut self, until: u64) {
+        while let Some(&Reverse((ps, _, addr, bytes))) = self.writes.peek() {
+            if ps > until {
+                break;
+            }
+            self.writes.pop();
+            self.post_at(addr, bytes, AccessKind::Writeback, ps);
+        }
+    }
+
+    /// Posts one access asked at `asked` ps (late if the run has been posted beyond it) and
+    /// brings the run to the time posted, which it returns.
+    fn post_at(&mut self, addr: u64, bytes: u64, kind: AccessKind, asked: u64) -> u64 {
         let posted = asked.max(self.run.latest_post().0).max(self.run.now().0);
         if posted > asked {
             self.late_accesses += 1;
@@ -141,7 +177,7 @@ impl DramLines {
             Tick(posted),
         );
         self.run.run_until(Tick(posted));
-        (id, self.cycles_at(posted).max(at))
+        posted
     }
 }
 
@@ -156,12 +192,21 @@ fn request(id: u64, addr: u64, size: u32, kind: AccessKind, at_ps: u64) -> MemRe
     }
 }
 
+/// Simulated time within which the DRAM answers any read, however loaded: 1 ms.
+const ANSWER_WITHIN_PS: u64 = 1_000_000_000;
+
 /// Runs `probe` until the port receives the answer to request `id`; returns that time in ps.
 fn answer(probe: &mut Running, port: ComponentId, id: u64) -> u64 {
+    let limit = probe.now().0 + ANSWER_WITHIN_PS;
     loop {
         let at = probe
             .step()
             .expect("the DRAM answers every read it was given");
+        assert!(
+            at.0 <= limit,
+            "dram @ {} ps: read {id} not answered within 1 ms",
+            at.0
+        );
         let p: &Port = probe.get(port).expect("the port component");
         if p.last_answer == Some(id) {
             return at.0;
@@ -183,11 +228,22 @@ impl LineMemory for DramLines {
     }
 
     fn write_line(&mut self, addr: u64, bytes: u64, at: u64) {
-        self.post(addr, bytes, AccessKind::Writeback, at);
+        let ps = self.ps_at(at);
+        if ps > self.run.latest_post().0 {
+            self.writes.push(Reverse((ps, self.next_id, addr, bytes)));
+            self.next_id += 1;
+        } else {
+            self.post(addr, bytes, AccessKind::Writeback, at);
+        }
     }
 
     fn drain(&mut self) {
+        self.post_writes_until(u64::MAX);
         while self.run.step().is_some() {}
+    }
+
+    fn n_events(&self) -> u64 {
+        self.run.n_events()
     }
 
     fn collect_stats(&self, prefix: &str, out: &mut StatTree) {
@@ -212,7 +268,8 @@ impl LineMemory for DramLines {
 pub struct DramTransfers {
     one_channel: DramSpec,
     channels: u64,
-    measured: Mutex<HashMap<u64, u64>>,
+    /// Per bytes on one channel: its time in ps and the events its run took.
+    measured: Mutex<HashMap<u64, (u64, u64)>>,
 }
 
 impl DramTransfers {
@@ -239,19 +296,29 @@ impl BulkMemory for DramTransfers {
             return 0.0;
         }
         let per_channel = bytes.div_ceil(channels.max(1));
-        if let Some(&ps) = self
+        let known = self
             .measured
             .lock()
             .expect("measurements")
             .get(&per_channel)
-        {
+            .copied();
+        if let Some((ps, _)) = known {
             return ps as f64;
         }
-        let ps = measure(&self.one_channel, Tile::stream(0, per_channel));
+        let (ps, events) = measure_events(&self.one_channel, Tile::stream(0, per_channel));
         self.measured
             .lock()
             .expect("measurements")
-            .insert(per_channel, ps);
+            .insert(per_channel, (ps, events));
         ps as f64
+    }
+
+    fn n_events(&self) -> u64 {
+        self.measured
+            .lock()
+            .expect("measurements")
+            .values()
+            .map(|m| m.1)
+            .sum()
     }
 }

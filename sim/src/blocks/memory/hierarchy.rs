@@ -196,6 +196,11 @@ impl Hierarchy {
         self.main.drain();
     }
 
+    /// Engine events of the main memory's run (0 for the fast backend).
+    pub fn n_events(&self) -> u64 {
+        self.main.n_events()
+    }
+
     /// Adds the main memory's own statistics under `prefix` (see [`LineMemory::collect_stats`]).
     pub fn collect_main_stats(&self, prefix: &str, out: &mut StatTree) {
         self.main.collect_stats(prefix, out);

@@ -78,6 +78,12 @@ pub trait LineMemory {
     /// Adds the backend's own statistics under `prefix` (the detailed backend's DRAM block).
     /// Default: none.
     fn collect_stats(&self, _prefix: &str, _out: &mut StatTree) {}
+
+    /// Engine events of the run so far (the detailed backend's live run). Default 0: no engine
+    /// runs.
+    fn n_events(&self) -> u64 {
+        0
+    }
 }
 
 /// Bulk transfers (SAT's tiles): contiguous streams over some of the DRAM's channels.
@@ -88,6 +94,11 @@ pub trait BulkMemory: Send + Sync {
     /// Time in ps to stream `bytes` spread evenly over `channels` of them (1 to
     /// [`BulkMemory::channels`]).
     fn stream_ps(&self, bytes: u64, channels: u64) -> f64;
+
+    /// Engine events simulated so far (the detailed backend's). Default 0: no engine runs.
+    fn n_events(&self) -> u64 {
+        0
+    }
 }
 
 /// Which backend times a one-pass model's DRAM traffic (`memory.model`).
@@ -98,8 +109,8 @@ pub enum MemoryModel {
     /// transfers queueing at the sustained rate.
     #[default]
     Transfer,
-    /// The `dram` block itself on the event engine: banks, row hits, the controller's queues and
-    /// refresh for every access; slower.
+    /// The `dram` block itself on the event engine: banks, row buffers, the controller's queues
+    /// and refresh as the block models them; slower.
     Dram,
 }
 
@@ -132,3 +143,6 @@ impl MemoryConfig {
         self.model.is_default()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -102,6 +102,11 @@ impl Program for TileReads {
 /// access per 250 ps (faster than any preset's channels together) with a window of 64 accesses per
 /// channel, so the DRAM alone sets the pace.
 pub fn measure(spec: &DramSpec, tile: Tile) -> u64 {
+    measure_events(spec, tile).0
+}
+
+/// [`measure`], and the engine events the run took.
+pub fn measure_events(spec: &DramSpec, tile: Tile) -> (u64, u64) {
     let mut b = SimBuilder::new();
     let clock = Clock::from_mhz(4000.0);
     let program = TileReads {
@@ -124,7 +129,7 @@ pub fn measure(spec: &DramSpec, tile: Tile) -> u64 {
     let fin = sim
         .run(RunLimits::default())
         .expect("a finite tile load finishes");
-    fin.now().0
+    (fin.now().0, fin.n_events())
 }
 
 static CALIBRATED: Mutex<Option<HashMap<String, TransferModel>>> = Mutex::new(None);

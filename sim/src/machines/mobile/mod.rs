@@ -567,7 +567,7 @@ impl MobileRun {
         let end = RunEnd {
             simulated_ps: (secs * 1e12).round() as u64,
             stop_reason: StopReason::Drained,
-            n_events: 0,
+            n_events: mem.n_events(),
         };
         assemble_report(meta, end, stats, d)
     }

@@ -143,3 +143,55 @@ fn the_group_sparse_kernel_drives_sixteen_fmlas_per_index() {
     let e = run(&["kernel=\"../../workloads/kernels/aarch64/spmm_16x4.s\"", "driver=\"spmm4\"", "m=64", "n=30", "k=64"]).unwrap_err();
     assert!(e.is_bad_input() && e.to_string().contains("multiple of 4"), "{e}");
 }
+
+/// Cycles per loop iteration as [`per_iteration`], on memory backend `model`.
+fn per_iteration_on(kernel: &str, core: &str, floats: u64, model: &str) -> (f64, u64) {
+    let cycles = |iters: u64| {
+        let r = run(&[
+            &format!("kernel=\"../../workloads/kernels/aarch64/{kernel}\""),
+            &format!("core=\"../mobile/{core}\""),
+            "driver=\"loop\"",
+            &format!("m={iters}"),
+            &format!("n={floats}"),
+            &format!("memory.model=\"{model}\""),
+        ])
+        .unwrap();
+        (stat(&r, "core.cycles"), stat(&r, "dram.lines_read"))
+    };
+    let ((a, lines), (b, _)) = (cycles(20), cycles(60));
+    ((b - a) as f64 / 40.0, lines)
+}
+
+#[test]
+fn an_l1_resident_loop_costs_the_same_per_iteration_on_both_memory_backends() {
+    // 8 KB summed again and again: its first pass fills from DRAM (timed differently by the two
+    // backends), every later one hits in L1 and must cost exactly the same on both.
+    for core in ["cortex-a76.toml", "cortex-a55.toml"] {
+        let (fast, fast_lines) = per_iteration_on("stream_sum.s", core, 2048, "transfer");
+        let (detailed, detailed_lines) = per_iteration_on("stream_sum.s", core, 2048, "dram");
+        assert_eq!(fast, detailed, "{core}: cycles per iteration");
+        assert_eq!(fast_lines, detailed_lines, "{core}: the same fills reach the DRAM");
+        assert!(fast_lines > 0);
+    }
+}
+
+#[test]
+fn the_detailed_backend_reports_the_dram_blocks_own_statistics() {
+    let r = run(&["memory.model=\"dram\""]).unwrap();
+    // Every line fill went through the block, one request each, and each was answered.
+    let lines = stat(&r, "dram.lines_read");
+    assert_eq!(stat(&r, "dram.device.requests"), lines + stat(&r, "dram.lines_written"));
+    assert_eq!(stat(&r, "dram.device.answered"), lines);
+    assert!(stat(&r, "dram.device.activates") > 0);
+    assert!(r.derived["check.max_rel_error"].value < 1e-5);
+}
+
+#[test]
+fn a_memory_model_that_does_not_exist_is_refused_naming_the_key() {
+    let Err(e) = run(&["memory.model=\"ideal\""]) else {
+        panic!("an unknown memory model was accepted")
+    };
+    assert!(e.is_bad_input());
+    let msg = format!("{e:#}");
+    assert!(msg.contains("memory") && msg.contains("transfer") && msg.contains("dram"), "{msg}");
+}

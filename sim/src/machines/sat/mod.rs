@@ -209,14 +209,17 @@ impl SatRun {
     pub fn run_ref(&self) -> Result<Outcome, ExperimentError> {
         let t0 = Instant::now();
         let transfer = TransferModel::calibrate(&self.dram);
-        let step = match self.exp.sat.memory.model {
-            MemoryModel::Transfer => self.step(&transfer),
-            MemoryModel::Dram => self.step(&self.detailed()),
+        let (step, n_events) = match self.exp.sat.memory.model {
+            MemoryModel::Transfer => (self.step(&transfer), 0),
+            MemoryModel::Dram => {
+                let detailed = self.detailed();
+                (self.step(&detailed), detailed.n_events())
+            }
         };
         let checked = self.check(&step)?;
         let wall = t0.elapsed();
         let cycles = step.schedule.makespan;
-        let report = self.report(&step, &transfer, checked);
+        let report = self.report(&step, &transfer, checked, n_events);
         Ok(Outcome {
             report,
             wall,
@@ -254,7 +257,7 @@ impl SatRun {
         Ok(outputs)
     }
 
-    fn report(&self, step: &Step, transfer: &TransferModel, checked: u64) -> RunReport {
+    fn report(&self, step: &Step, transfer: &TransferModel, checked: u64, n_events: u64) -> RunReport {
         let cfg = &self.exp.sat;
         let s = &step.schedule;
         let cycles = s.makespan;
@@ -340,7 +343,7 @@ impl SatRun {
         let end = RunEnd {
             simulated_ps: (cycles as f64 * period_ps).round() as u64,
             stop_reason: StopReason::Drained,
-            n_events: 0,
+            n_events,
         };
         let mut report = assemble_report(meta, end, stats, d);
         if report.energy.total_pj > 0.0 {
@@ -519,7 +522,7 @@ impl Machine for Sat {
         let keys = serde_json::to_value(SatConfig::default()).expect("configs serialize");
         !table.is_empty()
             && table.contains_key("rows")
-            && table.keys().all(|k| keys.get(k).is_some())
+            && table.keys().all(|k| keys.get(k).is_some() || k == "memory")
     }
 
     fn check_config(&self, file: &Path) -> Result<(), ExperimentError> {

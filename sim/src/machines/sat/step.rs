@@ -776,6 +776,42 @@ mod tests {
         .run()
     }
 
+    /// A layer whose operands are larger than their buffers (so its passes re-read or spill),
+    /// stepped with the calibrated transfers and with every transfer run through the `dram`
+    /// block: the same bytes move, and the step's cycles differ by the calibrated model's error.
+    #[test]
+    fn a_layer_whose_tiles_exceed_the_buffers_steps_alike_on_both_memory_backends() {
+        use crate::blocks::memory::detailed::DramTransfers;
+        let n = net("x,input,,512,1,1\nfc1,fc,,1024\n");
+        let small = BufferConfig { kib: 64, banks: 32, ports: 2 };
+        let cfg = SatConfig {
+            weight_buffer: small.clone(),
+            activation_buffer: small.clone(),
+            gradient_buffer: small.clone(),
+            output_buffer: small,
+            ..Default::default()
+        };
+        let spec = |transfer: &dyn BulkMemory| StepSpec {
+            cfg: &cfg,
+            net: &n,
+            batch: 32,
+            patterns: vec![None; n.layers.len()],
+            mode: Mode::Train,
+            transfer,
+        }
+        .run();
+        let fast = spec(&transfer());
+        let detailed = spec(&DramTransfers::new(&cfg.dram, "dram").unwrap());
+        // 512 x 1024 weights of 2 bytes: 1 MB, sixteen times the weight buffer.
+        let ff = pass(&fast, 1, Pass::Ff);
+        assert!(ff.dram_read > 512 * 1024 * 2, "{} bytes", ff.dram_read);
+        assert_eq!(fast.passes, detailed.passes, "the same passes move the same bytes");
+        let (f, d) = (fast.schedule.makespan as f64, detailed.schedule.makespan as f64);
+        eprintln!("step: transfer model {f} cycles, dram block {d} ({:+.2} %)", (f / d - 1.0) * 100.0);
+        assert!((f / d - 1.0).abs() < 0.05, "{f} against {d}");
+        assert!(fast.tasks.iter().zip(&detailed.tasks).any(|(a, b)| a.transfer != b.transfer));
+    }
+
     const TWO_FC: &str = "x,input,,512,1,1\nfc1,fc,,512\nfc2,fc,,256\n";
     const NM28: Option<Nm> = Some(Nm { n: 2, m: 8 });
 
