@@ -73,22 +73,28 @@ pub fn run(args: ScalesimArgs) -> Result<()> {
     }
     check_writable(&args.out)?;
     let started = Instant::now();
-    let results = scalesim::run(&cfg, &layers);
+    let run = scalesim::drop_in(&cfg, &layers, &args.topology).map_err(super::experiment_error)?;
     let secs = started.elapsed().as_secs_f64();
     let dir = sparsim::report::fresh_dir(&args.out, &cfg.run_name)?;
-    std::fs::write(
-        dir.join("COMPUTE_REPORT.csv"),
-        scalesim::compute_report(&results),
-    )?;
-    if let Some(sparse) = scalesim::sparse_report(&cfg, &layers, &results) {
+    std::fs::write(dir.join("COMPUTE_REPORT.csv"), &run.compute_report)?;
+    if let Some(sparse) = &run.sparse_report {
         std::fs::write(dir.join("SPARSE_REPORT.csv"), sparse)?;
     } else if cfg.sparsity.is_some() {
         eprintln!("warning: row-wise CSR/CSC storage depends on SCALE-Sim's random N per column: no SPARSE_REPORT.csv");
     }
     // The same layers on the SAT model in inference mode, with its buffers and DRAM: SCALE-Sim's
     // BANDWIDTH_REPORT.csv columns from it, and sparsim's own report beside.
-    let sat_dir = sat_model(&args, &cfg, &layers, &dir)?;
-    let cycles: u64 = results.iter().map(|c| c.cycles).sum();
+    let sat_dir = match &run.sat {
+        Ok((bandwidth, report)) => {
+            std::fs::write(dir.join("BANDWIDTH_REPORT.csv"), bandwidth)?;
+            Some(report.write_as(&dir, "sparsim")?)
+        }
+        Err(e) => {
+            eprintln!("warning: no SAT-model run beside: {e}");
+            None
+        }
+    };
+    let cycles: u64 = run.compute.iter().map(|c| c.cycles).sum();
     println!(
         "{}: {} layers on a {} x {} {} array, {cycles} compute cycles (no memory stalls modelled)",
         cfg.run_name,
@@ -106,73 +112,4 @@ pub fn run(args: ScalesimArgs) -> Result<()> {
         println!("the SAT model's report (buffers and DRAM): {}", d.display());
     }
     Ok(())
-}
-
-/// Runs the topology on the SAT model (inference, batch 1) and writes BANDWIDTH_REPORT.csv into
-/// `dir` and sparsim's report into `dir/sparsim/`. A config whose SRAMs are too small for the SAT
-/// model's tiles gets a warning instead.
-fn sat_model(
-    args: &ScalesimArgs,
-    cfg: &scalesim::ScaleConfig,
-    layers: &[scalesim::Layer],
-    dir: &std::path::Path,
-) -> Result<Option<PathBuf>> {
-    use sparsim::blocks::memory::transfer::TransferModel;
-    use sparsim::machines::sat::{Mode, SatExperiment, SatRun};
-    let sat_cfg = scalesim::sat_config(cfg);
-    let dram = match sat_cfg.check() {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("warning: no SAT-model run beside: {e}");
-            return Ok(None);
-        }
-    };
-    let (net, patterns) = scalesim::network(cfg, layers, &args.topology);
-    let run = SatRun {
-        exp: SatExperiment {
-            kind: "sat".into(),
-            name: cfg.run_name.clone(),
-            seed: 1,
-            network: args.topology.clone(),
-            batch: 1,
-            resolution: None,
-            mode: Mode::Inference,
-            sparsity: if cfg.sparsity.is_some() {
-                "per layer (SCALE-Sim topology)"
-            } else {
-                "dense"
-            }
-            .into(),
-            dense_layers: None,
-            sat: sat_cfg,
-            energy_table: None,
-        },
-        net,
-        nm: None,
-        patterns,
-        dram,
-        energy: None,
-    };
-    let step = run.step(&TransferModel::calibrate(&run.dram));
-    let passes: Vec<_> = step
-        .tasks
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| t.kind == "ff")
-        .map(|(i, t)| {
-            let p = &step.passes[t.passes[0]];
-            (
-                step.schedule.end[i] - step.schedule.start[i],
-                p.buffer_read_by_operand,
-                p.dram_by_operand,
-                p.buffer_write - p.dram_read,
-            )
-        })
-        .collect();
-    std::fs::write(
-        dir.join("BANDWIDTH_REPORT.csv"),
-        scalesim::bandwidth_report(cfg, &passes),
-    )?;
-    let outcome = run.run_ref().map_err(super::experiment_error)?;
-    Ok(Some(outcome.report.write_as(dir, "sparsim")?))
 }

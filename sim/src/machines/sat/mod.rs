@@ -106,8 +106,11 @@ pub struct SatRun {
 }
 
 impl SatRun {
-    /// Checks `exp` (loaded from `file`) and reads its network and energy table.
-    pub fn new(exp: SatExperiment, file: &Path) -> Result<SatRun, ExperimentError> {
+    /// The checks of an experiment that do not read its files; returns its DRAM and pattern.
+    fn check_experiment(
+        exp: &SatExperiment,
+        file: &Path,
+    ) -> Result<(crate::blocks::dram::DramSpec, Option<Nm>), ExperimentError> {
         let bad = |k: &str, v: String, m: String| -> ExperimentError {
             Invalid::new(k, v, m).in_file(file).into()
         };
@@ -131,6 +134,35 @@ impl SatRun {
                 "sparse PEs skip pruned weights only weight-stationary: use \"ws\", or sparsity = \"dense\"".into(),
             ));
         }
+        Ok((dram, nm))
+    }
+
+    /// A run of `exp` on a network and patterns given directly (SCALE-Sim's topologies, whose
+    /// file is `file`), with the same checks as [`SatRun::new`] but no layer table or energy
+    /// table to read.
+    pub fn with_network(
+        exp: SatExperiment,
+        net: Network,
+        patterns: Vec<Option<Nm>>,
+        file: &Path,
+    ) -> Result<SatRun, ExperimentError> {
+        let (dram, nm) = Self::check_experiment(&exp, file)?;
+        Ok(SatRun {
+            exp,
+            net,
+            nm,
+            patterns,
+            dram,
+            energy: None,
+        })
+    }
+
+    /// Checks `exp` (loaded from `file`) and reads its network and energy table.
+    pub fn new(exp: SatExperiment, file: &Path) -> Result<SatRun, ExperimentError> {
+        let bad = |k: &str, v: String, m: String| -> ExperimentError {
+            Invalid::new(k, v, m).in_file(file).into()
+        };
+        let (dram, nm) = Self::check_experiment(&exp, file)?;
         let base = file.parent().unwrap_or(Path::new("."));
         let path = base.join(&exp.network);
         if !path.is_file() {
@@ -207,6 +239,11 @@ impl SatRun {
 
     /// Runs it into an outcome (borrowing, so a study can reuse it).
     pub fn run_ref(&self) -> Result<Outcome, ExperimentError> {
+        Ok(self.run_step()?.1)
+    }
+
+    /// Runs it once into its modelled step and its outcome.
+    pub fn run_step(&self) -> Result<(Step, Outcome), ExperimentError> {
         let t0 = Instant::now();
         let transfer = TransferModel::calibrate(&self.dram);
         let (step, n_events) = match self.exp.sat.memory.model {
@@ -220,12 +257,13 @@ impl SatRun {
         let wall = t0.elapsed();
         let cycles = step.schedule.makespan;
         let report = self.report(&step, &transfer, checked, n_events);
-        Ok(Outcome {
+        let outcome = Outcome {
             report,
             wall,
             work: (cycles, "cycles"),
             result: None,
-        })
+        };
+        Ok((step, outcome))
     }
 
     /// Computes a slice of every pass on the array's functional model (4 rows, up to one column

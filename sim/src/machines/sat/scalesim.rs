@@ -19,6 +19,9 @@ use crate::config::{ConfigError, Invalid};
 
 use super::array::{compute, Compute, Dataflow, Gemm};
 use super::config::{Nm, SatConfig};
+use super::{Mode, SatExperiment, SatRun};
+use crate::machines::ExperimentError;
+use crate::report::RunReport;
 use crate::workload::layers::{Layer as NetLayer, LayerOp, Network};
 
 /// What `sparsim scalesim` takes from a SCALE-Sim `.cfg`.
@@ -572,6 +575,75 @@ pub fn sat_config(cfg: &ScaleConfig) -> SatConfig {
         }
     }
     c
+}
+
+/// What `sparsim scalesim` writes: SCALE-Sim's reports and the SAT model's run beside them.
+pub struct DropIn {
+    /// Each layer's compute, as SCALE-Sim counts it.
+    pub compute: Vec<Compute>,
+    /// `COMPUTE_REPORT.csv`.
+    pub compute_report: String,
+    /// `SPARSE_REPORT.csv`, where SCALE-Sim's storage is deterministic.
+    pub sparse_report: Option<String>,
+    /// The SAT model of the same layers (inference, batch 1): `BANDWIDTH_REPORT.csv` and
+    /// sparsim's report, or why the config's SRAMs cannot hold its tiles.
+    pub sat: Result<(String, RunReport), String>,
+}
+
+/// Runs SCALE-Sim's inputs (`cfg`, and `layers` read from `topology`): the compute reports, and
+/// the SAT model once, through the same checks as a SAT experiment.
+pub fn drop_in(cfg: &ScaleConfig, layers: &[Layer], topology: &Path) -> Result<DropIn, ExperimentError> {
+    let compute = run(cfg, layers);
+    let compute_report = compute_report(&compute);
+    let sparse_report = sparse_report(cfg, layers, &compute);
+    let sat_cfg = sat_config(cfg);
+    let sat = match sat_cfg.check() {
+        Err(e) => Err(e.to_string()),
+        Ok(_) => {
+            let (net, patterns) = network(cfg, layers, topology);
+            let exp = SatExperiment {
+                kind: "sat".into(),
+                name: cfg.run_name.clone(),
+                seed: 1,
+                network: topology.to_path_buf(),
+                batch: 1,
+                resolution: None,
+                mode: Mode::Inference,
+                sparsity: "dense".into(),
+                dense_layers: None,
+                sat: sat_cfg,
+                energy_table: None,
+            };
+            let mut run = SatRun::with_network(exp, net, patterns, topology)?;
+            if cfg.sparsity.is_some() {
+                // The patterns come per layer from the topology; the echo says so.
+                run.exp.sparsity = "per layer (SCALE-Sim topology)".into();
+            }
+            let (step, outcome) = run.run_step()?;
+            let passes: Vec<_> = step
+                .tasks
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| t.kind == "ff")
+                .map(|(i, t)| {
+                    let p = &step.passes[t.passes[0]];
+                    (
+                        step.schedule.end[i] - step.schedule.start[i],
+                        p.buffer_read_by_operand,
+                        p.dram_by_operand,
+                        p.buffer_write - p.dram_read,
+                    )
+                })
+                .collect();
+            Ok((bandwidth_report(cfg, &passes), outcome.report))
+        }
+    };
+    Ok(DropIn {
+        compute,
+        compute_report,
+        sparse_report,
+        sat,
+    })
 }
 
 /// `BANDWIDTH_REPORT.csv` with SCALE-Sim's columns, from the SAT model's forward passes (one per
