@@ -115,6 +115,8 @@ pub enum StopReason {
     TickLimit,
     /// The wall-clock limit was reached.
     WallClock,
+    /// The instruction limit was reached (machines that execute instructions).
+    InstructionLimit,
 }
 
 /// Collects components and links; `build` checks the wiring and yields a runnable [`Sim`].

@@ -24,6 +24,10 @@ pub struct LimitsConfig {
     /// Fail if nothing completes for this many cycles of the main clock. Default 10 000 000.
     #[serde(default = "default_watchdog")]
     pub watchdog_cycles: u64,
+    /// Stop after this many instructions (machines that execute instructions: the mobile
+    /// cores).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_instructions: Option<u64>,
 }
 
 fn default_watchdog() -> u64 {
@@ -36,6 +40,7 @@ impl Default for LimitsConfig {
             max_cycles: None,
             wall_clock_s: None,
             watchdog_cycles: default_watchdog(),
+            max_instructions: None,
         }
     }
 }
@@ -54,6 +59,9 @@ impl LimitsConfig {
     /// Checks the limits; errors name `limits.<key>`.
     pub fn check(&self) -> Result<(), Invalid> {
         require_at_least("limits.watchdog_cycles", self.watchdog_cycles, 1)?;
+        if let Some(n) = self.max_instructions {
+            crate::config::require_in("limits.max_instructions", n, 1, 1 << 40, "instructions")?;
+        }
         if let Some(s) = self.wall_clock_s {
             if !(s.is_finite() && s > 0.0 && s <= 1e9) {
                 return Err(Invalid::new(
@@ -64,6 +72,18 @@ impl LimitsConfig {
             }
         }
         Ok(())
+    }
+
+    /// Refuses `limits.max_instructions` on a machine that does not run it (`machine` names it).
+    pub fn without_instructions(&self, machine: &str) -> Result<(), Invalid> {
+        match self.max_instructions {
+            Some(n) => Err(Invalid::new(
+                "limits.max_instructions",
+                n,
+                format!("{machine} runs take max_cycles, wall_clock_s and watchdog_cycles; an instruction limit applies to the mobile cores"),
+            )),
+            None => Ok(()),
+        }
     }
 
     /// True if every limit has its default (then the table need not be echoed).

@@ -256,6 +256,12 @@ fn piuma_limits_table_stops_a_run_and_refuses_a_zero_watchdog() {
         .err()
         .unwrap();
     assert!(e.to_string().contains("limits"), "{e}");
+    // An instruction limit belongs to the mobile cores: refused here, naming the key.
+    let e = sparsim::experiment::load(&file, &["limits.max_instructions=5".into()])
+        .err()
+        .unwrap();
+    assert!(e.is_bad_input());
+    assert!(e.to_string().contains("limits.max_instructions"), "{e}");
 }
 
 /// Issue 20, case 1: an override changes exactly the key it names. Setting one key of

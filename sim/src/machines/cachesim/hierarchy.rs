@@ -208,6 +208,7 @@ impl CachesimConfig {
             Some((pick(Serves::Inst)?, pick(Serves::Data)?))
         };
         self.limits.check()?;
+        self.limits.without_instructions("cachesim")?;
         let dram = self.dram.resolve("dram")?;
         Ok(Hierarchy {
             cfg: self.clone(),

@@ -25,8 +25,8 @@ use crate::blocks::memory::{LineMemory, MemoryModel};
 use crate::blocks::pipeline::Pipeline;
 use crate::config::Invalid;
 use crate::energy::EnergyTable;
-use crate::engine::StopReason;
-use crate::machines::common::{assemble_report, flatten_keys, Derived, ReportMeta, RunEnd};
+use crate::engine::{RunError, StopReason, Tick};
+use crate::machines::common::{assemble_report, flatten_keys, Derived, LimitsConfig, ReportMeta, RunEnd};
 use crate::machines::{Experiment, ExperimentError, Machine, Outcome};
 use crate::program::aarch64::driver::Layout;
 use crate::program::aarch64::wasm::{lower, WasmProfile};
@@ -69,9 +69,15 @@ pub struct MobileExperiment {
     /// Seed of the input values. Default 1.
     #[serde(default = "one")]
     pub seed: u64,
-    /// Stop a kernel that has not returned after this many instructions. Default 10^9.
+    /// Stop a kernel call that has not returned after this many instructions (a runaway: the
+    /// run fails). Default 10^8 (the bundled networks' longest call executes 1.7 x 10^7).
     #[serde(default = "budget")]
     pub budget: u64,
+    /// Run limits: `max_cycles` (core cycles), `wall_clock_s` and `max_instructions` stop the
+    /// run and report what ran; `watchdog_cycles` fails a run in which one instruction retires
+    /// that long after the one before.
+    #[serde(default, skip_serializing_if = "LimitsConfig::is_default")]
+    pub limits: LimitsConfig,
     /// Energy table, relative to this file. Default: none.
     pub energy_table: Option<PathBuf>,
     /// With the `spmm` and `spmm4` drivers: the share of zero weights, in [0, 1). Default 0.7.
@@ -112,11 +118,15 @@ fn seventy() -> f64 {
     0.7
 }
 fn budget() -> u64 {
-    1_000_000_000
+    100_000_000
 }
 
 /// Overrides of these keys go to the experiment file; all others to its core file.
-pub const EXPERIMENT_KEYS: [&str; 22] = [
+pub const EXPERIMENT_KEYS: [&str; 26] = [
+    "limits.max_cycles",
+    "limits.wall_clock_s",
+    "limits.watchdog_cycles",
+    "limits.max_instructions",
     "sparsity",
     "rearrange",
     "network",
@@ -218,6 +228,7 @@ impl MobileRun {
                 .into());
             }
         }
+        exp.limits.check().map_err(|e| e.in_file(file))?;
         if exp.budget == 0 || exp.budget > 1 << 40 {
             return Err(Invalid::new("budget", exp.budget, "must be 1 to 2^40 instructions").in_file(file).into());
         }
@@ -286,11 +297,15 @@ impl MobileRun {
         let report = match &self.work {
             Work::Kernel { kernel, layout } => {
                 let launch = layout.launch(self.exp.seed);
-                let m = self.execute(kernel, launch, &mut pipe, &mut mem)?;
-                let check = check_output(layout, self.exp.seed, &m, &kernel.file)?;
-                self.report(&pipe, &mut mem, &transfer, check)
+                let (m, stop) = self.execute(kernel, launch, &mut pipe, &mut mem, t0)?;
+                // A run stopped by a limit has no complete output to check.
+                let check = match stop {
+                    StopReason::Drained => check_output(layout, self.exp.seed, &m, &kernel.file)?,
+                    _ => None,
+                };
+                self.report(&pipe, &mut mem, &transfer, check, stop)
             }
-            Work::Network { steps, kernels, .. } => self.run_network(steps, kernels, &mut pipe, &mut mem, &transfer)?,
+            Work::Network { steps, kernels, .. } => self.run_network(steps, kernels, &mut pipe, &mut mem, &transfer, t0)?,
         };
         Ok(Outcome {
             report,
@@ -301,14 +316,16 @@ impl MobileRun {
     }
 
     /// Executes one kernel call, timing every instruction; returns the machine (its memory holds
-    /// the outputs).
+    /// the outputs) and why it stopped: `Drained` when the call returned, or the limit that
+    /// stopped it (`[limits]`, counted over the whole run, which started at `started`).
     fn execute<'k>(
         &self,
         kernel: &'k Kernel,
         launch: crate::program::aarch64::driver::Launch,
         pipe: &mut Pipeline,
         mem: &mut Hierarchy,
-    ) -> Result<crate::program::aarch64::Machine<'k>, ExperimentError> {
+        started: Instant,
+    ) -> Result<(crate::program::aarch64::Machine<'k>, StopReason), ExperimentError> {
         let mut m = crate::program::aarch64::Machine::new(kernel, &launch.args, launch.sp, launch.mem);
         let bad_kernel = |e: crate::program::aarch64::ExecError| {
             ExperimentError::Config(crate::config::ConfigError::Invalid {
@@ -316,10 +333,34 @@ impl MobileRun {
                 invalid: Invalid::new("kernel", "(run)", e.to_string()),
             })
         };
+        let limits = &self.exp.limits;
+        let max_cycles = limits.max_cycles.unwrap_or(u64::MAX);
+        let max_instructions = limits.max_instructions.unwrap_or(u64::MAX);
+        let wall = limits.wall_clock_s.map(std::time::Duration::from_secs_f64);
+        let mut last = pipe.stats.cycles;
         while let Some(d) = m.step(self.exp.budget).map_err(bad_kernel)? {
-            pipe.push(&d, mem);
+            let retired = pipe.push(&d, mem);
+            if retired.saturating_sub(last) > limits.watchdog_cycles {
+                let now = Tick((retired as f64 * 1000.0 / self.core.clock_ghz) as u64);
+                return Err(RunError::Stuck {
+                    reason: "an instruction retired more than limits.watchdog_cycles after the one before",
+                    now,
+                    stuck: Vec::new(),
+                }
+                .into());
+            }
+            last = last.max(retired);
+            if pipe.stats.cycles >= max_cycles {
+                return Ok((m, StopReason::TickLimit));
+            }
+            if pipe.stats.instructions >= max_instructions {
+                return Ok((m, StopReason::InstructionLimit));
+            }
+            if wall.is_some_and(|w| pipe.stats.instructions.is_multiple_of(1 << 16) && started.elapsed() >= w) {
+                return Ok((m, StopReason::WallClock));
+            }
         }
-        Ok(m)
+        Ok((m, StopReason::Drained))
     }
 
     /// Runs a network's steps back to back on one core and hierarchy, checks each step's output,
@@ -331,6 +372,7 @@ impl MobileRun {
         pipe: &mut Pipeline,
         mem: &mut Hierarchy,
         transfer: &TransferModel,
+        started: Instant,
     ) -> Result<RunReport, ExperimentError> {
         let fma_group = self.resolved.pipeline.classes[Class::Fma.index()].group;
         let fma_pipes = self.resolved.pipeline.groups[fma_group].count as f64;
@@ -346,7 +388,11 @@ impl MobileRun {
         let (mut kept_sum, mut kept_n) = (0f64, 0f64);
         let (mut total, mut layout) = (0u64, 0u64);
         let clock_hz = self.core.clock_ghz * 1e9;
+        let mut stop = StopReason::Drained;
         for (i, st) in steps.iter().enumerate() {
+            if stop != StopReason::Drained {
+                break; // A limit stopped the run in the step before.
+            }
             let kernel = &kernels[st.kernel];
             let seed = network::step_seed(self.exp.seed, i);
             let bases = [network::ACT_BASES[cur], next_weights, network::ACT_BASES[1 - cur]];
@@ -355,8 +401,11 @@ impl MobileRun {
             next_weights += b_len.div_ceil(4096).max(1) * 4096;
             cur = 1 - cur;
             let start = before.get("core.cycles").unwrap_or(0);
-            let m = self.execute(kernel, launch, pipe, mem)?;
-            worst = worst.max(check_output(&st.driver, seed, &m, &kernel.file)?.unwrap_or(0.0));
+            let (m, why) = self.execute(kernel, launch, pipe, mem, started)?;
+            if why == StopReason::Drained {
+                worst = worst.max(check_output(&st.driver, seed, &m, &kernel.file)?.unwrap_or(0.0));
+            }
+            stop = why;
             let after = self.stat_tree(pipe, mem);
             let d = |k: &str| after.get(k).unwrap_or(0) - before.get(k).unwrap_or(0);
             let cycles = d("core.cycles");
@@ -417,7 +466,7 @@ impl MobileRun {
             before = after;
             busy_before = pipe.group_busy[fma_group];
         }
-        let mut report = self.report(pipe, mem, transfer, Some(worst));
+        let mut report = self.report(pipe, mem, transfer, Some(worst), stop);
         let macs: u64 = steps.iter().map(|s| s.macs).sum();
         let put = |r: &mut RunReport, k: &str, v: f64, unit: &str, doc: &str| {
             r.derived.insert(k.into(), crate::report::Metric { value: v, unit: unit.into(), doc: doc.into() });
@@ -497,7 +546,7 @@ impl MobileRun {
         stats
     }
 
-    fn report(&self, p: &Pipeline, mem: &mut Hierarchy, transfer: &TransferModel, check: Option<f64>) -> RunReport {
+    fn report(&self, p: &Pipeline, mem: &mut Hierarchy, transfer: &TransferModel, check: Option<f64>, stop: StopReason) -> RunReport {
         mem.drain();
         let stats = self.stat_tree(p, mem);
         let cycles = p.stats.cycles.max(1);
@@ -566,7 +615,7 @@ impl MobileRun {
         };
         let end = RunEnd {
             simulated_ps: (secs * 1e12).round() as u64,
-            stop_reason: StopReason::Drained,
+            stop_reason: stop,
             n_events: mem.n_events(),
         };
         assemble_report(meta, end, stats, d)

@@ -195,3 +195,29 @@ fn a_memory_model_that_does_not_exist_is_refused_naming_the_key() {
     let msg = format!("{e:#}");
     assert!(msg.contains("memory") && msg.contains("transfer") && msg.contains("dram"), "{msg}");
 }
+
+#[test]
+fn limits_stop_a_run_and_say_why() {
+    let full = run(&[]).unwrap();
+    let total = stat(&full, "core.cycles");
+    assert_eq!(full.stop_reason, crate::engine::StopReason::Drained);
+    let r = run(&["limits.max_cycles=5000"]).unwrap();
+    assert_eq!(r.stop_reason, crate::engine::StopReason::TickLimit);
+    let cycles = stat(&r, "core.cycles");
+    assert!((5000..total).contains(&cycles), "{cycles} of {total}");
+    assert!(!r.derived.contains_key("check.max_rel_error"), "a partial output is not checked");
+    let r = run(&["limits.max_instructions=7000"]).unwrap();
+    assert_eq!(r.stop_reason, crate::engine::StopReason::InstructionLimit);
+    assert_eq!(stat(&r, "core.instructions"), 7000);
+}
+
+#[test]
+fn the_watchdog_fails_a_run_whose_instruction_waits_longer_than_it_allows() {
+    // The GEMM's first load waits for DRAM, far longer than 5 cycles: a failed run (exit 1).
+    let Err(e) = run(&["limits.watchdog_cycles=5"]) else {
+        panic!("the watchdog did not fire")
+    };
+    assert!(!e.is_bad_input(), "{e}");
+    assert!(e.to_string().contains("watchdog"), "{e}");
+    assert!(run(&["limits.watchdog_cycles=100000"]).is_ok());
+}

@@ -255,6 +255,7 @@ impl PiumaRun {
         }
         exp.piuma.check().map_err(|e| e.in_file(file))?;
         exp.limits.check().map_err(|e| e.in_file(file))?;
+        exp.limits.without_instructions("piuma").map_err(|e| e.in_file(file))?;
         let (a, b) = load_matrices(&exp, file)?;
         let energy = match &exp.energy_table {
             Some(t) => {
