@@ -10,7 +10,7 @@
 //! - [`experiment`], [`sweep`], [`parallel`]: loading experiment files through the registry,
 //!   design-space sweeps, runs spread over host threads;
 //! - [`report`]: `RunReport` and the files, plots and pages made from it;
-//! - [`bench`]: the workloads that measure the simulator's own speed.
+//! - [`mod@bench`]: the workloads that measure the simulator's own speed.
 #![warn(missing_docs)]
 
 pub mod bench;

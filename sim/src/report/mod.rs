@@ -17,6 +17,7 @@ use crate::stats::StatEntry;
 
 pub mod html;
 pub mod plot;
+pub mod timeline;
 
 /// A metric derived from statistics at report time (a rate, an average).
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -59,9 +60,10 @@ pub struct RunReport {
     /// Tables of per-part figures (a layer-by-pass breakdown), each also written as CSV.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tables: Vec<ReportTable>,
-    /// A schedule as Chrome trace-event JSON (written as `timeline.json`, drawn as a Gantt chart).
+    /// What ran where and when (written as `timeline.json` in Chrome trace events, drawn as a
+    /// Gantt chart).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub timeline: Option<serde_json::Value>,
+    pub timeline: Option<timeline::Timeline>,
     /// Machine-specific plots (file stem and figure), drawn into `plots/` and `index.html`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub figures: Vec<(String, plot::Figure)>,
@@ -277,33 +279,20 @@ pub fn render_dir(dir: &Path) -> Result<PathBuf, String> {
         ));
     }
     let mut files = String::new();
-    if let Some(events) = r["timeline"]["traceEvents"].as_array() {
+    if !r["timeline"].is_null() {
+        let t: timeline::Timeline = serde_json::from_value(r["timeline"].clone()).map_err(|e| {
+            format!(
+                "{}: its timeline is not one sparsim writes ({e})",
+                path.display()
+            )
+        })?;
         let trace = dir.join("timeline.json");
-        std::fs::write(&trace, r["timeline"].to_string())
+        std::fs::write(&trace, t.chrome_trace().to_string())
             .map_err(|e| format!("{}: {e}", trace.display()))?;
         files.push_str(", <a href=\"timeline.json\">timeline.json</a> (Chrome trace events: open in Perfetto or chrome://tracing)");
-        let lanes: BTreeMap<u64, String> = events
-            .iter()
-            .filter(|e| e["ph"] == "M")
-            .filter_map(|e| Some((e["tid"].as_u64()?, e["args"]["name"].as_str()?.to_string())))
-            .collect();
-        let bars: Vec<(String, String, u64, u64)> = events
-            .iter()
-            .filter(|e| e["ph"] == "X")
-            .filter_map(|e| {
-                let start = e["args"]["start_cycle"].as_u64()?;
-                let lane = lanes.get(&e["tid"].as_u64()?)?.clone();
-                Some((
-                    lane,
-                    e["cat"].as_str()?.to_string(),
-                    start,
-                    start + e["args"]["cycles"].as_u64()?,
-                ))
-            })
-            .collect();
         figs.push((
             "schedule".to_string(),
-            plot::Figure::gantt(&format!("{name}: schedule"), "cycles", &bars),
+            plot::Figure::gantt(&format!("{name}: schedule"), "cycles", &t.gantt_bars()),
         ));
     }
     for f in r["figures"].as_array().map(Vec::as_slice).unwrap_or(&[]) {

@@ -109,7 +109,7 @@ pub enum Figure {
 
 impl Figure {
     /// A Gantt chart from named bars `(row, category, start, end)`, rows in order of first
-    /// appearance (a schedule's `gantt_bars`).
+    /// appearance (a timeline's `gantt_bars`).
     pub fn gantt(title: &str, x_label: &str, bars: &[(String, String, u64, u64)]) -> Figure {
         let mut rows: Vec<String> = Vec::new();
         let mut out = Vec::new();
@@ -719,7 +719,8 @@ mod tests {
             prev = Some(t);
         }
         let s = g.schedule(&Priority::CriticalPath).unwrap();
-        let fig = Figure::gantt("schedule", "cycles", &s.gantt_bars(&g));
+        let bars = crate::report::timeline::Timeline::from_schedule(&s, &g, 200.0).gantt_bars();
+        let fig = Figure::gantt("schedule", "cycles", &bars);
         let Figure::Gantt { rows, bars, .. } = &fig else {
             panic!("not a Gantt chart")
         };

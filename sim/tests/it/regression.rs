@@ -608,3 +608,62 @@ fn issue_21_generated_traffic_runs_straight_into_the_dram() {
         );
     }
 }
+
+/// Issue 27: every machine's timeline is typed spans written by one writer, and complete events
+/// on each track of `timeline.json` nest (compared in whole nanoseconds, as Perfetto imports
+/// them): on every bundled SAT network at 2:8 (VGG-16's `GEN fc6` and `FF conv1_2` used to cross
+/// `FF conv1_1`'s end on a single `dram` track) and on a mobile network run.
+#[test]
+fn issue_27_timeline_events_nest_on_every_track() {
+    use sparsim::report::timeline::check_nesting;
+    let d = tempfile::tempdir().unwrap();
+    let sat = root().join("configs/experiments/sat-resnet18-2to8.toml");
+    let mut tables: Vec<_> = std::fs::read_dir(root().join("workloads/dnn"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+        .collect();
+    tables.sort();
+    assert!(tables.len() >= 7);
+    for t in &tables {
+        let net = format!("network={:?}", t.display().to_string());
+        let r = sparsim::experiment::load(&sat, &[net, "batch=4".into()])
+            .unwrap()
+            .run()
+            .unwrap()
+            .report;
+        let timeline = r.timeline.expect("a SAT run has a timeline");
+        assert!(
+            timeline.tracks.iter().any(|n| n == "dram[3]"),
+            "{:?}",
+            timeline.tracks
+        );
+        check_nesting(&timeline.chrome_trace()).unwrap_or_else(|e| panic!("{}: {e}", t.display()));
+    }
+    // Through the CLI: the files users open.
+    let mobile = root().join("configs/experiments/mobile-a76-mobilenet-group30.toml");
+    let table = d.path().join("mini.csv");
+    std::fs::write(&table, MINI_MOBILENET).unwrap();
+    let net = format!("network={:?}", table.display().to_string());
+    for (exp, set) in [
+        (&mobile, vec!["resolution=128".to_string(), net]),
+        (&sat, vec!["batch=2".to_string()]),
+    ] {
+        let exp = exp.display().to_string();
+        let mut args = vec!["run", &exp, "--out", "r"];
+        for s in &set {
+            args.extend(["--set", s]);
+        }
+        let (code, _, err) = sparsim(&args, d.path());
+        assert_eq!(code, 0, "{err}");
+    }
+    let mut n_checked = 0;
+    for run in std::fs::read_dir(d.path().join("r")).unwrap() {
+        let file = run.unwrap().path().join("timeline.json");
+        let trace: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        check_nesting(&trace).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        n_checked += 1;
+    }
+    assert_eq!(n_checked, 2);
+}

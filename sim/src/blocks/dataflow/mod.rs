@@ -396,64 +396,107 @@ impl TaskGraph {
     }
 }
 
-impl Schedule {
-    /// The schedule as Chrome trace-event JSON: one complete event (`"ph": "X"`) per task, on
-    /// one row per resource it holds (a task with no resource has a row of its own category),
-    /// with times in microseconds at `cycles_per_us` cycles each.
-    pub fn chrome_trace(&self, g: &TaskGraph, cycles_per_us: f64) -> serde_json::Value {
-        let mut events = Vec::new();
-        let lanes: Vec<String> = g.resources.iter().map(|r| r.name.clone()).collect();
-        for (i, name) in lanes.iter().enumerate() {
-            events.push(serde_json::json!({
-                "ph": "M", "name": "thread_name", "pid": 1, "tid": i,
-                "args": { "name": name }
-            }));
-        }
-        for t in 0..g.n_tasks() {
-            let task = g.task(TaskId(t));
-            let rows: Vec<usize> = if task.needs.is_empty() {
-                vec![lanes.len()]
-            } else {
-                task.needs.iter().map(|(r, _)| r.0).collect()
-            };
-            for tid in rows {
-                events.push(serde_json::json!({
-                    "ph": "X",
-                    "name": task.name,
-                    "cat": task.category,
-                    "pid": 1,
-                    "tid": tid,
-                    "ts": self.start[t] as f64 / cycles_per_us,
-                    "dur": task.duration as f64 / cycles_per_us,
-                    "args": { "start_cycle": self.start[t], "cycles": task.duration }
-                }));
-            }
-        }
-        serde_json::json!({ "traceEvents": events, "displayTimeUnit": "ns" })
-    }
+/// Resources with at most this many units get a lane per unit; larger ones a lane per task
+/// running at once.
+const UNIT_LANES_UP_TO: u64 = 64;
 
-    /// The bars of a Gantt chart: (row, category, start, end) per task and resource it holds.
-    pub fn gantt_bars(&self, g: &TaskGraph) -> Vec<(String, String, u64, u64)> {
-        let mut bars = Vec::new();
-        for t in 0..g.n_tasks() {
+impl Schedule {
+    /// The lanes of the schedule's timeline and, per task, the lanes it occupies, so that tasks
+    /// on one lane never overlap in time: a resource of one unit is one lane (`array`); each unit
+    /// of a resource of up to 64 units is a lane (`dram[2]`, a DRAM channel), and a task holding
+    /// k units occupies k of them; a larger resource, and the tasks of a category that hold
+    /// nothing, get a lane per task running at once (`buffer #2`). Lanes are given in resource
+    /// order, then by category; each task takes the lowest-numbered lanes free at its start.
+    pub fn lanes(&self, g: &TaskGraph) -> (Vec<String>, Vec<Vec<usize>>) {
+        // Per group (a resource, or a category of tasks that hold nothing): each lane's name and
+        // when it is next free.
+        struct Group {
+            name: String,
+            per_unit: bool,
+            lanes: Vec<(usize, u64)>,
+        }
+        let mut groups: Vec<Group> = g
+            .resources
+            .iter()
+            .map(|r| {
+                let per_unit = r.capacity > 1 && r.capacity <= UNIT_LANES_UP_TO;
+                Group {
+                    name: r.name.clone(),
+                    per_unit,
+                    lanes: Vec::new(),
+                }
+            })
+            .collect();
+        let mut by_category: BTreeMap<String, usize> = BTreeMap::new();
+        let mut names: Vec<(usize, String)> = Vec::new();
+        let mut order: Vec<usize> = (0..g.n_tasks()).collect();
+        order.sort_by_key(|&t| (self.start[t], t));
+        let mut taken: Vec<Vec<(usize, usize)>> = vec![Vec::new(); g.n_tasks()];
+        for &t in &order {
             let task = g.task(TaskId(t));
-            if task.needs.is_empty() {
-                bars.push((
-                    task.category.clone(),
-                    task.category.clone(),
-                    self.start[t],
-                    self.end[t],
-                ));
-            }
-            for (r, _) in &task.needs {
-                bars.push((
-                    g.resources[r.0].name.clone(),
-                    task.category.clone(),
-                    self.start[t],
-                    self.end[t],
-                ));
+            let needs: Vec<(usize, u64)> = if task.needs.is_empty() {
+                let gi = *by_category.entry(task.category.clone()).or_insert_with(|| {
+                    groups.push(Group {
+                        name: task.category.clone(),
+                        per_unit: false,
+                        lanes: Vec::new(),
+                    });
+                    groups.len() - 1
+                });
+                vec![(gi, 1)]
+            } else {
+                task.needs
+                    .iter()
+                    .map(|&(r, k)| (r.0, if groups[r.0].per_unit { k } else { 1 }))
+                    .collect()
+            };
+            for (gi, k) in needs {
+                let group = &mut groups[gi];
+                if group.per_unit && group.lanes.is_empty() {
+                    group.lanes = vec![(usize::MAX, 0); g.resources[gi].capacity as usize];
+                }
+                let mut got = 0;
+                for (li, lane) in group.lanes.iter_mut().enumerate() {
+                    if got < k && lane.1 <= self.start[t] {
+                        lane.1 = self.end[t];
+                        taken[t].push((gi, li));
+                        got += 1;
+                    }
+                }
+                while got < k {
+                    // Only groups with a lane per running task grow; a unit group always has a
+                    // free unit, as the schedule never holds more units than it has.
+                    assert!(
+                        !group.per_unit,
+                        "a task holds more units of {} than are free",
+                        group.name
+                    );
+                    group.lanes.push((usize::MAX, self.end[t]));
+                    taken[t].push((gi, group.lanes.len() - 1));
+                    got += 1;
+                }
             }
         }
-        bars
+        // Number the lanes group by group.
+        let mut first = Vec::with_capacity(groups.len());
+        for (gi, group) in groups.iter().enumerate() {
+            first.push(names.len());
+            let n = group.lanes.len();
+            for li in 0..n {
+                let name = if group.per_unit {
+                    format!("{}[{li}]", group.name)
+                } else if li == 0 {
+                    group.name.clone()
+                } else {
+                    format!("{} #{}", group.name, li + 1)
+                };
+                names.push((gi, name));
+            }
+        }
+        let lanes = taken
+            .into_iter()
+            .map(|ts| ts.into_iter().map(|(gi, li)| first[gi] + li).collect())
+            .collect();
+        (names.into_iter().map(|n| n.1).collect(), lanes)
     }
 }

@@ -128,22 +128,26 @@ fn cycles_and_tasks_bigger_than_a_resource_are_refused() {
 }
 
 #[test]
-fn the_chrome_trace_has_one_complete_event_per_task_and_resource() {
+fn tasks_on_a_resource_of_several_units_get_lanes_that_never_overlap() {
+    // Two channels: a 2-channel task, then two 1-channel tasks side by side, and a task that
+    // holds nothing.
     let mut g = TaskGraph::new();
     let array = g.add_resource("array", 1);
-    let a = g.add_task(task("ff", 200, vec![(array, 1)]));
-    let b = g.add_task(task("bp", 100, vec![(array, 1)]));
+    let dram = g.add_resource("dram", 2);
+    let a = g.add_task(task("ff", 200, vec![(array, 1), (dram, 2)]));
+    let b = g.add_task(task("gen", 100, vec![(dram, 1)]));
+    let c = g.add_task(task("bp", 300, vec![(array, 1), (dram, 1)]));
+    let d = g.add_task(task("sum", 50, vec![]));
     g.add_dep(a, b);
+    g.add_dep(a, c);
     let s = g.schedule(&Priority::CriticalPath).unwrap();
-    let t = s.chrome_trace(&g, 200.0);
-    let events = t["traceEvents"].as_array().unwrap();
-    let x: Vec<&serde_json::Value> = events.iter().filter(|e| e["ph"] == "X").collect();
-    assert_eq!(x.len(), 2);
-    assert_eq!(x[1]["name"], "bp");
-    assert_eq!(x[1]["ts"], 1.0, "200 cycles at 200 cycles per microsecond");
-    assert_eq!(x[1]["dur"], 0.5);
-    assert!(serde_json::to_string(&t).unwrap().contains("thread_name"));
-    assert_eq!(s.gantt_bars(&g)[1], ("array".into(), "t".into(), 200, 300));
+    let (names, lanes) = s.lanes(&g);
+    assert_eq!(names, ["array", "dram[0]", "dram[1]", "t"]);
+    assert_eq!(lanes[a.0], [0, 1, 2]);
+    assert_eq!(lanes[d.0], [3]);
+    let mut on_dram: Vec<usize> = [b, c].iter().map(|t| *lanes[t.0].last().unwrap()).collect();
+    on_dram.sort();
+    assert_eq!(on_dram, [1, 2], "b and c run at once on the two channels");
 }
 
 /// A random graph: tasks with durations and needs on three resources, edges only forward.

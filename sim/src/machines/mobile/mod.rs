@@ -1,6 +1,6 @@
 //! Mobile CPU cores running AArch64 kernels: a Cortex-A76-like out-of-order core and a
 //! Cortex-A55-like in-order one (`configs/mobile/*.toml`), each a `blocks/pipeline` over private
-//! L1D and L2, a shared L3 and LPDDR4X ([`memory`]).
+//! L1D and L2, a shared L3 and LPDDR4X ([`crate::blocks::memory`]).
 //!
 //! An experiment file (`kind = "mobile"`) names a kernel (`workloads/kernels/aarch64/*.s`), its
 //! driver and sizes, and a core file. A run parses the kernel, lays out its memory, executes it
@@ -378,7 +378,7 @@ impl MobileRun {
         let fma_pipes = self.resolved.pipeline.groups[fma_group].count as f64;
         let level_names: Vec<String> = mem.levels.iter().map(|l| l.name.clone()).collect();
         let mut rows = Vec::new();
-        let mut events = vec![serde_json::json!({"ph": "M", "pid": 1, "tid": 1, "name": "thread_name", "args": {"name": self.core.name}})];
+        let mut timeline = crate::report::timeline::Timeline::new(self.core.clock_ghz * 1e3, vec![self.core.name.clone()]);
         let mut before = self.stat_tree(pipe, mem);
         let mut busy_before = pipe.group_busy[fma_group];
         let mut worst = 0f64;
@@ -449,14 +449,14 @@ impl MobileRun {
             }
             row.push(serde_json::json!(kept.map(|k| k.0)));
             rows.push(row);
-            events.push(serde_json::json!({
-                "name": format!("{} ({})", st.layer, st.kernel),
-                "cat": if st.layout_step { "layout" } else { "operator" },
-                "ph": "X", "pid": 1, "tid": 1,
-                "ts": start as f64 / clock_hz * 1e6,
-                "dur": cycles as f64 / clock_hz * 1e6,
-                "args": {"start_cycle": start, "cycles": cycles, "instructions": insts},
-            }));
+            timeline.spans.push(crate::report::timeline::Span {
+                track: 0,
+                name: format!("{} ({})", st.layer, st.kernel),
+                category: if st.layout_step { "layout" } else { "operator" }.into(),
+                start_cycle: start,
+                cycles,
+                args: BTreeMap::from([("instructions".to_string(), insts)]),
+            });
             match by_layer.last_mut() {
                 Some(l) if l.0 == st.layer => {
                     if st.layout_step { l.2 += ms } else { l.1 += ms }
@@ -518,7 +518,7 @@ impl MobileRun {
                 stacked: false,
             },
         ));
-        report.timeline = Some(serde_json::json!({ "traceEvents": events, "displayTimeUnit": "ms" }));
+        report.timeline = Some(timeline);
         Ok(report)
     }
 

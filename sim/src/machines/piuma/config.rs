@@ -1,4 +1,4 @@
-//! PIUMA configuration. Every default names its source: a tag ([S7a] etc., listed with their
+//! PIUMA configuration. Every default names its source: a tag (\[S7a\] etc., listed with their
 //! addresses under "Sources" in `docs/machines/piuma.md`) or "assumption", with the reasoning.
 
 use serde::{Deserialize, Serialize};
@@ -38,7 +38,7 @@ pub struct PiumaConfig {
     #[serde(default = "d_cores")]
     pub n_cores: u64,
     /// Core clock in MHz. Default 1000: PIUMA's clock is [NOT FOUND]; 1 GHz is our assumption for a
-    /// 75 W, 7 nm many-threaded design whose power goes mostly to photonics [S7b].
+    /// 75 W, 7 nm many-threaded design whose power goes mostly to photonics \[S7b\].
     #[serde(default = "d_clock")]
     pub clock_mhz: f64,
     /// Multi-threaded pipelines per core. Default 4: 66 threads = 4 x 16 + 2 [INFERRED from S7a, S7b].
@@ -52,7 +52,7 @@ pub struct PiumaConfig {
     pub n_stp: u64,
     /// Loads a single-thread pipeline's thread may have in flight before it waits (0: its loads
     /// block, as a multithreaded pipeline's thread's do). Default 4. PIUMA credits its STPs with 8x
-    /// the single-thread performance of an MTP thread [S7b] but does not say how; non-blocking
+    /// the single-thread performance of an MTP thread \[S7b\] but does not say how; non-blocking
     /// loads (the thread waits only when it uses loaded data, or when this many are in flight)
     /// are our assumption of one part of it, and 4 (a small in-order core's miss buffers) our
     /// assumption of its depth.
@@ -63,7 +63,7 @@ pub struct PiumaConfig {
     pub int_latency_cycles: u64,
     /// Cycles between two issues of one multithreaded pipeline's thread, whatever the operation's
     /// latency. Default 1 (assumption: a thread may issue every cycle). PIUMA credits its STPs with
-    /// 8x single-thread performance [S7b]; one reading is a barrel pipeline without bypassing, whose
+    /// 8x single-thread performance \[S7b\]; one reading is a barrel pipeline without bypassing, whose
     /// threads issue once per pass through it: 8 lets one test that reading (the pipeline still
     /// issues every cycle while enough of its threads are ready).
     #[serde(default = "d_one")]
@@ -116,7 +116,7 @@ pub struct PiumaConfig {
     /// Mesh rows. Default 4 [S7a, S7c].
     #[serde(default = "d_mesh")]
     pub mesh_rows: u64,
-    /// Router latency, cycles. Default 1: a cut-through router [S7c]; the value is our assumption.
+    /// Router latency, cycles. Default 1: a cut-through router \[S7c\]; the value is our assumption.
     #[serde(default = "d_one")]
     pub hop_latency_cycles: u64,
     /// Mesh link width, bytes per cycle. Default 16 (assumption).
@@ -134,11 +134,11 @@ pub struct PiumaConfig {
     #[serde(default)]
     pub smash_dma_b_rows: bool,
     /// Dies joined by a HyperX network, each with `n_cores` cores, its own mesh and DRAM. Default 1.
-    /// PIUMA systems join sockets all-to-all through a HyperX of optical links [S7h].
+    /// PIUMA systems join sockets all-to-all through a HyperX of optical links \[S7h\].
     #[serde(default = "d_one")]
     pub n_dies: u64,
     /// HyperX: one-way latency of a die-to-die link, cycles. Default 100 (assumption: 100 ns at
-    /// 1 GHz; [S7b] says under 400 ns across the largest system, and link latency is [NOT FOUND]).
+    /// 1 GHz; \[S7b\] says under 400 ns across the largest system, and link latency is [NOT FOUND]).
     #[serde(default = "d_hyperx_latency")]
     pub hyperx_latency_cycles: u64,
     /// HyperX: bytes per cycle per direction of a die-to-die link. Default 32: one optical port of
@@ -157,7 +157,7 @@ pub struct PiumaConfig {
     /// SMASH hashing phase: nonzeros of A per unit of work that a thread takes (0 = a whole row).
     /// Default 0. Our interpretation: the scheme's parallel loop may run over the nonzeros of a
     /// window's rows (the thesis's hashing phase merges partial products with atomics into a
-    /// scratchpad hash table [S1]), letting several threads share a long row; on bcsstk13 and
+    /// scratchpad hash table \[S1\]), letting several threads share a long row; on bcsstk13 and
     /// R-MAT this trades barrier time for memory stalls and is slightly slower, so rows are the default.
     #[serde(default = "d_unit")]
     pub smash_unit_nnz: u64,

@@ -13,7 +13,7 @@
 //! 64-byte lines; a die's scratchpads are reached from another die through both gateways.
 //!
 //! A single-thread pipeline's thread has non-blocking loads (`stp_max_outstanding_loads`, our
-//! reading of PIUMA's "8x single-thread performance" [S7b]): it waits for its loads in flight only
+//! reading of PIUMA's "8x single-thread performance" \[S7b\]): it waits for its loads in flight only
 //! when an operation needs them (any operation other than a load, or a load whose address comes
 //! from one, which the kernels mark), or when that many are beyond the core. A multithreaded
 //! pipeline's thread blocks on every load.

@@ -2,7 +2,7 @@
 //! die (`PiumaConfig::default()`, which a test holds equal to `configs/piuma/piuma.toml`), and the
 //! speedup of the best SMASH version over each baseline, beside the thesis's headline of 9.4x
 //! (Kaustubh Shivdikar, "SMASH: Sparse Matrix Atomic Scratchpad Hashing", M.S. thesis,
-//! Northeastern University, 2021, arXiv 2105.14156 [S1]; which version, baseline and datasets that
+//! Northeastern University, 2021, arXiv 2105.14156 \[S1\]; which version, baseline and datasets that
 //! figure refers to is not stated there). No parameter is tuned per matrix or calibrated to the
 //! headline.
 
@@ -18,7 +18,7 @@ use crate::report::plot::Figure;
 use crate::workload::gen::{Generator, GRAPH500_ABC};
 use crate::workload::{mtx, Csr};
 
-/// The thesis's headline speedup of SMASH over competing approaches on PIUMA [S1].
+/// The thesis's headline speedup of SMASH over competing approaches on PIUMA \[S1\].
 pub const SMASH_HEADLINE: f64 = 9.4;
 
 /// Inner product tests every (row, column) pair; above this many pairs it is too slow to simulate

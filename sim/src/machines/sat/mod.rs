@@ -5,8 +5,9 @@
 //! An experiment file (`kind = "sat"`) names a layer table (`workload::layers`), the batch, the
 //! sparsity (`dense` or `N:M`) and the machine (`[sat]`, [`config::SatConfig`]). A run models
 //! one training step (or one inference) as a task graph on the dataflow scheduler ([`step`]):
-//! the array's compute exact fold by fold ([`array`], equal to SCALE-Sim v3's), tile transfers
-//! timed by a model calibrated against the `dram` block ([`transfer`]). [`scalesim`] reads
+//! the array's compute exact fold by fold ([`mod@array`], equal to SCALE-Sim v3's), tile transfers
+//! timed through the memory interface ([`crate::blocks::memory`]: by default a model calibrated
+//! against the `dram` block, or the block itself). [`scalesim`] reads
 //! SCALE-Sim's own inputs; [`reproduce`] is `sparsim reproduce sat`.
 
 pub mod array;
@@ -404,7 +405,7 @@ impl SatRun {
             );
         }
         report.tables.push(self.layer_table(step));
-        report.timeline = Some(s.chrome_trace(&step.graph, cfg.clock_mhz));
+        report.timeline = Some(crate::report::timeline::Timeline::from_schedule(s, &step.graph, cfg.clock_mhz));
         report
     }
 

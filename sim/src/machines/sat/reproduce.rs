@@ -11,7 +11,7 @@ use crate::machines::sat::{SatExperiment, SatRun};
 use crate::machines::{ExperimentError, Outcome, Study, StudyOptions, StudyReport};
 use crate::report::plot::Figure;
 
-/// The paper's average training speedup of BDWP at 2:8 over dense training on SAT [S12].
+/// The paper's average training speedup of BDWP at 2:8 over dense training on SAT \[S12\].
 pub const SAT_HEADLINE: f64 = 1.75;
 
 /// The networks: file stem and the name in tables.
@@ -104,29 +104,10 @@ fn cell(o: &Outcome, keep_gantt: bool) -> Cell {
         }
     }
     let gantt = keep_gantt.then(|| {
-        let events = r.timeline.as_ref().and_then(|t| t["traceEvents"].as_array().cloned());
-        let events = events.unwrap_or_default();
-        let lane = |tid: u64| {
-            events
-                .iter()
-                .find(|e| e["ph"] == "M" && e["tid"].as_u64() == Some(tid))
-                .and_then(|e| e["args"]["name"].as_str())
-                .unwrap_or("?")
-                .to_string()
-        };
-        events
-            .iter()
-            .filter(|e| e["ph"] == "X")
-            .map(|e| {
-                let s = e["args"]["start_cycle"].as_u64().unwrap_or(0);
-                (
-                    lane(e["tid"].as_u64().unwrap_or(0)),
-                    e["cat"].as_str().unwrap_or("").to_string(),
-                    s,
-                    s + e["args"]["cycles"].as_u64().unwrap_or(0),
-                )
-            })
-            .collect()
+        r.timeline
+            .as_ref()
+            .map(|t| t.gantt_bars())
+            .unwrap_or_default()
     });
     Cell {
         cycles: st("sat.step_cycles"),

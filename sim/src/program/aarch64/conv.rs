@@ -18,7 +18,8 @@
 
 use rand_core::SeedableRng;
 
-use super::driver::{floats, prune, sparse_blocks};
+use super::tensor::to_f32;
+use super::tensor::{floats, prune, sparse_blocks};
 
 /// A layer operator's kernel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,16 +114,9 @@ pub struct OpLayout {
 pub struct Tensors {
     /// The input, in the operator's input layout without padding (CHW; NC4HW4 for `nc4hw4`).
     pub x: Vec<f32>,
-    /// The weights, logical ([cout][cin][ky][kx], [c][ky][kx], [cout][cin], [n][k]); pruned for
+    /// The weights, logical (\[cout\]\[cin\]\[ky\]\[kx\], \[c\]\[ky\]\[kx\], \[cout\]\[cin\], \[n\]\[k\]); pruned for
     /// `mnn4`.
     pub w: Vec<f32>,
-}
-
-/// Little-endian f32s from bytes.
-pub fn to_f32(b: &[u8]) -> Vec<f32> {
-    b.chunks(4)
-        .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
-        .collect()
 }
 
 fn bytes(v: &[f32]) -> Vec<u8> {
@@ -202,11 +196,11 @@ impl OpLayout {
             ("output", self.output_len() as u64),
         ];
         for (what, s) in sizes {
-            if (s == 0 && what != "weights") || s > super::driver::MAX_FLOATS {
+            if (s == 0 && what != "weights") || s > super::tensor::MAX_FLOATS {
                 return Err(format!(
                     "{}: the {what} of {s} floats: must be 1 to {}",
                     self.op.driver(),
-                    super::driver::MAX_FLOATS
+                    super::tensor::MAX_FLOATS
                 ));
             }
         }

@@ -1,4 +1,4 @@
-//! AArch64 kernels: GNU-assembler source that sparsim parses ([`parse`]), executes functionally
+//! AArch64 kernels: GNU-assembler source that sparsim parses ([`mod@parse`]), executes functionally
 //! ([`exec`]: registers, flags and memory, so a kernel really computes its output) and hands to a
 //! core model as a stream of dynamic instructions with real addresses and register dependences.
 //!
@@ -23,6 +23,7 @@ pub mod conv;
 pub mod driver;
 pub mod exec;
 pub mod parse;
+pub mod tensor;
 #[cfg(test)]
 mod tests;
 pub mod wasm;

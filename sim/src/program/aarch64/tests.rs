@@ -246,9 +246,9 @@ fn spmm_computes_the_sparse_convolution() {
         layout.check().unwrap();
         let m = run(&k, layout, 11);
         let mut rng = rand_pcg::Pcg64::seed_from_u64(11);
-        let x = f32s(&super::driver::floats(&mut rng, hw * cin));
-        let w = super::driver::prune(
-            &f32s(&super::driver::floats(&mut rng, cout * cin)),
+        let x = f32s(&super::tensor::floats(&mut rng, hw * cin));
+        let w = super::tensor::prune(
+            &f32s(&super::tensor::floats(&mut rng, cout * cin)),
             cout,
             cin,
             1,
@@ -318,9 +318,9 @@ fn spmm4_computes_the_group_sparse_convolution() {
             layout.check().unwrap();
             let m = run(&k, layout, 5);
             let mut rng = rand_pcg::Pcg64::seed_from_u64(5);
-            let x = f32s(&super::driver::floats(&mut rng, hw * cin));
-            let w = super::driver::prune(
-                &f32s(&super::driver::floats(&mut rng, cout * cin)),
+            let x = f32s(&super::tensor::floats(&mut rng, hw * cin));
+            let w = super::tensor::prune(
+                &f32s(&super::tensor::floats(&mut rng, cout * cin)),
                 cout,
                 cin,
                 g as u64,
@@ -458,7 +458,8 @@ fn layer_references_hold_by_hand() {
 /// inputs, so group pruning keeps more of the magnitude when such rows exist.
 #[test]
 fn rearrangement_groups_rows_with_coinciding_strong_inputs() {
-    use super::driver::{kept_magnitude, prune, rearranged};
+    use super::driver::{kept_magnitude, rearranged};
+    use super::tensor::prune;
     // Even rows strong on inputs 0-3, odd rows on inputs 4-7.
     let (cout, cin) = (8u64, 8u64);
     let w: Vec<f32> = (0..cout * cin)

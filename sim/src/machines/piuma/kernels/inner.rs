@@ -3,7 +3,7 @@
 //! Each row of A is a unit of work; for each column j of B the thread first compares index ranges
 //! (the first and last index of A(i,:) and of B(:,j)) and skips pairs that cannot meet, then merges
 //! the two sorted index lists. This is the textbook formulation whose redundant input fetches the
-//! SMASH thesis names as its weakness [S1]; the range test is our addition to keep it tractable.
+//! SMASH thesis names as its weakness \[S1\]; the range test is our addition to keep it tractable.
 
 use std::cell::RefCell;
 use std::rc::Rc;

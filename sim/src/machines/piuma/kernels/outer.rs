@@ -4,7 +4,7 @@
 //! that owns row i (a memory-side atomic fetch-add on the bucket's cursor, then two stores).
 //! After a global barrier, merge: each thread loads its bucket, sorts it by (i, j), sums equal
 //! positions and writes C. Materialising partial products is the cost the SMASH thesis contrasts
-//! its atomic merging with [S1]; the bucketing scheme is our interpretation.
+//! its atomic merging with \[S1\]; the bucketing scheme is our interpretation.
 
 use std::cell::RefCell;
 use std::rc::Rc;

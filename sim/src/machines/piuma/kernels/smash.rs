@@ -20,7 +20,7 @@
 //!   are not sorted.
 //!
 //! SMASH V2, "tokenization" (§5.2), and V3, "fragmenting memory" (§5.3): only the titles are known
-//! [S3]. What follows is entirely our interpretation, chosen to attack what V1 spends its time on
+//! \[S3\]. What follows is entirely our interpretation, chosen to attack what V1 spends its time on
 //! in this model (per-window barriers: 46 % to 72 % of thread-cycles in `reproduce smash`):
 //! - V2: each window's work is a set of tokens (units of hashing, then chunks of write-back). A
 //!   thread returns a token when it comes back for more, with an atomic decrement of the window's
