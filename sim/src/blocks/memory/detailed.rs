@@ -2,26 +2,27 @@
 //! refresh, on the event engine, answering a one-pass model's accesses.
 //!
 //! **Line fills** ([`DramLines`], the mobile cores): the DRAM runs as a [`Running`] simulation
-//! (a port component wired to the `dram` block) that holds every fill and writeback asked so far.
-//! A fill asked at cycle `t` is posted at `t`; the run is brought to `t`; then a *fork* of the run
-//! (a copy of the DRAM in its current state, [`Running::fork`]) is run ahead until that fill's
-//! data comes back, and that time is the answer. The live run is never run ahead of the latest
-//! time asked, so fills asked close together in time (a core's independent misses) overlap in
-//! the DRAM as they would in hardware, and each answer accounts for every access asked before
-//! it: queueing, bank and row conflicts, refresh, and the writebacks already due. A writeback
-//! leaves when the fill that evicted its line completes, a time later than the fill was asked:
-//! it waits and is posted when the run is brought to that time, so it never moves the run ahead.
+//! (a port component wired to the `dram` block). Every fill and writeback asked waits, in time
+//! order, until it is more than [`WINDOW_CYCLES`] older than the latest access asked; then it
+//! enters this *live* run, which is brought to its time. A fill is answered by a *fork* of the
+//! live run (a copy of the DRAM in its current state, [`Running::fork`]) given the accesses still
+//! waiting up to the fill's own time, in time order, and run until the fill's data comes back.
+//! So fills asked close together in time (a core's independent misses) overlap in the DRAM as in
+//! hardware, and each answer accounts for every access asked before it and due by then:
+//! queueing, bank and row conflicts, refresh, writebacks. A writeback leaves when the fill that
+//! evicted its line completes, later than that fill was asked; it waits its turn like the rest.
 //!
-//! **Out-of-order requests.** A one-pass core asks in program order, so a fill may be asked for
-//! a cycle earlier than one asked before it (an out-of-order core issues a younger load first).
-//! The DRAM cannot go back in time: such a fill is posted at the latest time already asked, late
-//! by the difference, which `late_accesses` and `late_cycles` count. Causality holds: no access
-//! is answered before it was asked, and the answer is always later than the time posted.
+//! **Out-of-order requests.** A one-pass core asks in program order, so an access may be asked
+//! for a cycle earlier than one asked before it (an out-of-order core issues a younger load
+//! first, or a store waits for its data). Within the window that costs nothing: the waiting
+//! accesses enter the DRAM in time order. The DRAM cannot go back in time beyond it: an access
+//! asked for a time the live run has already reached is posted at that time, late by the
+//! difference, which `late_accesses` and `late_cycles` count. Causality holds: no access is
+//! answered before it was asked, and the answer is always later than the time posted.
 //!
 //! Not modelled: an access asked later never delays the answer of one asked earlier (the fork
-//! that answers a fill holds only the accesses asked before it, and the writebacks due by then),
-//! though in the live run the controller may serve a later row hit first; the statistics are the
-//! live run's.
+//! that answers a fill holds only the accesses asked before it), though in the live run the
+//! controller may serve a later row hit first; the statistics are the live run's.
 //!
 //! **Tile transfers** ([`DramTransfers`], SAT): a transfer of `bytes` spread evenly over `k`
 //! channels takes as long as `bytes / k` streamed through one channel of the `dram` block (its
@@ -76,21 +77,31 @@ impl Component for Port {
     }
 }
 
+/// Core cycles the live run lags the latest access asked: accesses asked within this of it wait
+/// in time order before entering the DRAM, so a younger access asked for an earlier cycle is not
+/// late. Our choice: several times the span over which an out-of-order core with a 128-entry
+/// window issues around a DRAM miss (a few hundred cycles on the bundled cores).
+pub const WINDOW_CYCLES: u64 = 4096;
+
+/// An access waiting to enter the live run: `(ps, id, address, bytes, is a read)`.
+type Pending = Reverse<(u64, u64, u64, u64, bool)>;
+
 /// Line fills and writebacks through the `dram` block (see the module documentation).
 pub struct DramLines {
     run: Running,
     port: ComponentId,
     dram: ComponentId,
     period_ps: f64,
+    window_ps: u64,
     next_id: u64,
     late_accesses: u64,
     late_cycles: u64,
     /// Cycles an isolated fill takes on the idle DRAM: what a fill waits beyond it is queueing.
     idle_cycles: u64,
-    /// Writebacks asked for a time later than the latest access posted (a line evicted by a fill
-    /// leaves when the fill's data arrives), by time: `(ps, order, address, bytes)`. Each is
-    /// posted when the run is brought to its time, so it does not move the run ahead.
-    writes: BinaryHeap<Reverse<(u64, u64, u64, u64)>>,
+    /// Accesses asked but not yet in the live run, by time.
+    pending: BinaryHeap<Pending>,
+    /// The latest time asked, in ps.
+    latest_ask: u64,
 }
 
 impl DramLines {
@@ -106,11 +117,13 @@ impl DramLines {
             port,
             dram,
             period_ps,
+            window_ps: (WINDOW_CYCLES as f64 * period_ps).round() as u64,
             next_id: 0,
             late_accesses: 0,
             late_cycles: 0,
             idle_cycles: 0,
-            writes: BinaryHeap::new(),
+            pending: BinaryHeap::new(),
+            latest_ask: 0,
         };
         let mut probe = lines
             .run
@@ -122,7 +135,7 @@ impl DramLines {
             Msg::Req(request(id, 0, 64, AccessKind::Read, 0)),
             Tick(0),
         );
-        lines.idle_cycles = lines.cycles_at(answer(&mut probe, port, id));
+        lines.idle_cycles = lines.cycles_at(answer(&mut probe, port, id, 0));
         lines
     }
 
@@ -134,51 +147,64 @@ impl DramLines {
         (ps as f64 / self.period_ps).ceil() as u64
     }
 
-    /// Posts an access asked at `at` (at the latest time asked, if earlier), after the
-    /// writebacks due by then, and brings the run there; returns its id and the cycle it was
-    /// posted for.
-    fn post(&mut self, addr: u64, bytes: u64, kind: AccessKind, at: u64) -> (u64, u64) {
+    /// Takes an access asked at cycle `at`: it waits in `pending` for its time (or, asked for a
+    /// time the live run has already been brought to, for that time: late); then the live run
+    /// takes every access more than the window older than the latest asked. Returns its id, the
+    /// ps it is posted for and the cycle that is.
+    fn ask(&mut self, addr: u64, bytes: u64, read: bool, at: u64) -> (u64, u64, u64) {
         let asked = self.ps_at(at);
-        self.post_writes_until(asked);
-        let posted = self.post_at(addr, bytes, kind, asked);
-        let cycle = if posted == asked {
-            at
-        } else {
-            self.cycles_at(posted)
-        };
-        (self.next_id - 1, cycle)
-    }
-
-    /// Posts the writebacks due at or before `until` ps, in time order.
-    fn post_writes_until(&mut self, until: u64) {
-        while let Some(&Reverse((ps, _, addr, bytes))) = self.writes.peek() {
-            if ps > until {
-                break;
-            }
-            self.writes.pop();
-            self.post_at(addr, bytes, AccessKind::Writeback, ps);
-        }
-    }
-
-    /// Posts one access asked at `asked` ps (late if the run has been posted beyond it) and
-    /// brings the run to the time posted, which it returns.
-    fn post_at(&mut self, addr: u64, bytes: u64, kind: AccessKind, asked: u64) -> u64 {
-        let posted = asked.max(self.run.latest_post().0).max(self.run.now().0);
+        // First the live run takes what this ask leaves more than the window behind; then this
+        // access waits (so a fill is always still waiting when its fork is made).
+        self.latest_ask = self.latest_ask.max(asked);
+        self.enter_until(self.latest_ask.saturating_sub(self.window_ps));
+        let floor = self.run.latest_post().0.max(self.run.now().0);
+        let posted = asked.max(floor);
         if posted > asked {
             self.late_accesses += 1;
             self.late_cycles += self.cycles_at(posted - asked);
         }
         let id = self.next_id;
         self.next_id += 1;
-        let size = u32::try_from(bytes).expect("a cache line fits a request");
-        self.run.post(
-            self.port,
-            Msg::Req(request(id, addr, size, kind, posted)),
-            Tick(posted),
-        );
-        self.run.run_until(Tick(posted));
-        posted
+        self.pending.push(Reverse((posted, id, addr, bytes, read)));
+        let cycle = if posted == asked {
+            at
+        } else {
+            self.cycles_at(posted)
+        };
+        (id, posted, cycle)
     }
+
+    /// Posts the pending accesses due at or before `until` ps into the live run, in time order,
+    /// and brings it to the last of them.
+    fn enter_until(&mut self, until: u64) {
+        let mut last = None;
+        while let Some(&Reverse((ps, id, addr, bytes, read))) = self.pending.peek() {
+            if ps > until {
+                break;
+            }
+            self.pending.pop();
+            post(&mut self.run, self.port, (ps, id, addr, bytes, read));
+            last = Some(ps);
+        }
+        if let Some(ps) = last {
+            self.run.run_until(Tick(ps));
+        }
+    }
+}
+
+/// Posts one access `(ps, id, address, bytes, is a read)` to `run`'s port.
+fn post(
+    run: &mut Running,
+    port: ComponentId,
+    (ps, id, addr, bytes, read): (u64, u64, u64, u64, bool),
+) {
+    let size = u32::try_from(bytes).expect("a cache line fits a request");
+    let kind = if read {
+        AccessKind::Read
+    } else {
+        AccessKind::Writeback
+    };
+    run.post(port, Msg::Req(request(id, addr, size, kind, ps)), Tick(ps));
 }
 
 fn request(id: u64, addr: u64, size: u32, kind: AccessKind, at_ps: u64) -> MemReq {
@@ -195,9 +221,10 @@ fn request(id: u64, addr: u64, size: u32, kind: AccessKind, at_ps: u64) -> MemRe
 /// Simulated time within which the DRAM answers any read, however loaded: 1 ms.
 const ANSWER_WITHIN_PS: u64 = 1_000_000_000;
 
-/// Runs `probe` until the port receives the answer to request `id`; returns that time in ps.
-fn answer(probe: &mut Running, port: ComponentId, id: u64) -> u64 {
-    let limit = probe.now().0 + ANSWER_WITHIN_PS;
+/// Runs `probe` until the port receives the answer to request `id`, posted for `posted_ps`;
+/// returns that time in ps.
+fn answer(probe: &mut Running, port: ComponentId, id: u64, posted_ps: u64) -> u64 {
+    let limit = posted_ps + ANSWER_WITHIN_PS;
     loop {
         let at = probe
             .step()
@@ -216,29 +243,35 @@ fn answer(probe: &mut Running, port: ComponentId, id: u64) -> u64 {
 
 impl LineMemory for DramLines {
     fn read_line(&mut self, addr: u64, bytes: u64, at: u64) -> (u64, u64) {
-        let (id, posted) = self.post(addr, bytes, AccessKind::Read, at);
+        let (id, posted_ps, posted) = self.ask(addr, bytes, true, at);
+        // A fork of the live run, with the accesses pending up to this one, run until it is
+        // answered.
         let mut probe = self
             .run
             .fork()
             .expect("the port and the DRAM can be copied");
+        let mut due: Vec<(u64, u64, u64, u64, bool)> = self
+            .pending
+            .iter()
+            .map(|r| r.0)
+            .filter(|p| p.0 <= posted_ps)
+            .collect();
+        due.sort_unstable();
+        for p in due {
+            post(&mut probe, self.port, p);
+        }
         let ready = self
-            .cycles_at(answer(&mut probe, self.port, id))
+            .cycles_at(answer(&mut probe, self.port, id, posted_ps))
             .max(posted + 1);
         (ready, (ready - posted).saturating_sub(self.idle_cycles))
     }
 
     fn write_line(&mut self, addr: u64, bytes: u64, at: u64) {
-        let ps = self.ps_at(at);
-        if ps > self.run.latest_post().0 {
-            self.writes.push(Reverse((ps, self.next_id, addr, bytes)));
-            self.next_id += 1;
-        } else {
-            self.post(addr, bytes, AccessKind::Writeback, at);
-        }
+        self.ask(addr, bytes, false, at);
     }
 
     fn drain(&mut self) {
-        self.post_writes_until(u64::MAX);
+        self.enter_until(u64::MAX);
         while self.run.step().is_some() {}
     }
 
