@@ -8,8 +8,6 @@
 //! integer id and ports by a small integer index; everything above it plugs in through [`Component`].
 
 mod component;
-pub mod hash;
-pub mod host;
 mod msg;
 mod queue;
 mod sim;

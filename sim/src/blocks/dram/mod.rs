@@ -44,10 +44,10 @@ pub use config::{
 };
 pub use stats::DramStats;
 
-use crate::engine::hash::FastMap;
 use crate::engine::{
     AccessKind, Component, Ctx, MemReq, Msg, Outstanding, PortGroup, PortId, Tick,
 };
+use crate::host::hash::FastMap;
 
 /// A DRAM command, as logged for the checker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use crate::blocks::cache::replacement::ReplacementKind;
 use crate::blocks::cache::CacheGeometry;
 use crate::blocks::cache::TagArray;
 use crate::blocks::memory::{Access, DataMemory, LineMemory};
-use crate::engine::hash::FastMap;
+use crate::host::hash::FastMap;
 use crate::stats::StatTree;
 
 crate::stats_struct! {

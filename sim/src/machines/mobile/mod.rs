@@ -683,18 +683,20 @@ fn network_work(exp: &MobileExperiment, file: &Path, table: &Path) -> Result<Wor
         mnn_threshold,
         rearrange,
     };
-    let steps = network::plan(&net, choice).map_err(|(line, key, msg)| -> ExperimentError {
-        if key == "network" {
-            let (layer, fix) = msg.split_once('|').unwrap_or(("", &msg));
-            let at = exp.resolution.map_or(String::new(), |r| format!(" (with resolution = {r})"));
-            crate::config::ConfigError::Invalid {
-                file: table.to_path_buf(),
-                invalid: Invalid::new(format!("line {line}"), layer, format!("{fix}{at}")),
+    let steps = network::plan(&net, choice).map_err(|e| -> ExperimentError {
+        match e {
+            network::PlanError::Layer { line, layer, fix } => {
+                let at = exp.resolution.map_or(String::new(), |r| format!(" (with resolution = {r})"));
+                crate::config::ConfigError::Invalid {
+                    file: table.to_path_buf(),
+                    invalid: Invalid::new(format!("line {line}"), layer, format!("{fix}{at}")),
+                }
+                .into()
             }
-            .into()
-        } else {
-            let value = if key == "group" { group.to_string() } else { format!("{:?}", engine.name()) };
-            Invalid::new(key, value, msg).in_file(file).into()
+            network::PlanError::Choice { key, msg, .. } => {
+                let value = if key == "group" { group.to_string() } else { format!("{:?}", engine.name()) };
+                Invalid::new(key, value, msg).in_file(file).into()
+            }
         }
     })?;
     let dir = file.parent().unwrap_or(Path::new("."));

@@ -96,16 +96,45 @@ pub struct Choice {
     pub rearrange: bool,
 }
 
+/// Why a layer table cannot run under an engine.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PlanError {
+    /// A layer of the table cannot run as it is (its line, its name, the fix).
+    #[error("line {line}: layer {layer}: {fix}")]
+    Layer {
+        /// Its line in the table (0: the table as a whole).
+        line: usize,
+        /// Its name (empty for the table as a whole).
+        layer: String,
+        /// What is wrong and how to fix it.
+        fix: String,
+    },
+    /// The experiment's choice (`group`, `engine`) does not fit a layer.
+    #[error("{key}: {msg}")]
+    Choice {
+        /// Its line in the table.
+        line: usize,
+        /// The experiment's key to change.
+        key: &'static str,
+        /// What is wrong and how to fix it.
+        msg: String,
+    },
+}
+
 /// The kernel calls of `net` under `choice`; an error gives the layer's line, the key at fault
-/// (`network`, `group`) and the fix (for `network`: the layer's name, `|`, the fix).
-pub fn plan(net: &Network, choice: Choice) -> Result<Vec<Step>, (usize, &'static str, String)> {
+/// (`network`, `group`) and the fix: see [`PlanError`].
+pub fn plan(net: &Network, choice: Choice) -> Result<Vec<Step>, PlanError> {
     let mut steps = Vec::new();
     let mut act = Act::Chw;
     for l in &net.layers {
         let (cin, h, w) = l.input;
         let (cout, ho, wo) = l.output;
-        let bad = |msg: String| (l.line, "network", format!("{}|{msg}", l.name));
-        let mut push = |layout_step: bool, driver: Layout| -> Result<(), (usize, &'static str, String)> {
+        let bad = |fix: String| PlanError::Layer {
+            line: l.line,
+            layer: l.name.clone(),
+            fix,
+        };
+        let mut push = |layout_step: bool, driver: Layout| -> Result<(), PlanError> {
             driver.check().map_err(&bad)?;
             steps.push(Step {
                 layer: l.name.clone(),
@@ -179,24 +208,24 @@ pub fn plan(net: &Network, choice: Choice) -> Result<Vec<Step>, (usize, &'static
                     Engine::Unstructured => push(false, spmm(1))?,
                     Engine::Group => {
                         if cout % choice.group != 0 {
-                            return Err((
-                                l.line,
-                                "group",
-                                format!(
+                            return Err(PlanError::Choice {
+                                line: l.line,
+                                key: "group",
+                                msg: format!(
                                     "layer {}: groups of {} output channels do not divide its {cout} output channels; give a group that divides every 1x1 layer's channels",
                                     l.name, choice.group
                                 ),
-                            ));
+                            });
                         }
                         push(false, spmm(choice.group))?;
                     }
                     Engine::Mnn if choice.permille >= choice.mnn_threshold => {
                         if cout % 4 != 0 {
-                            return Err((
-                                l.line,
-                                "engine",
-                                format!("layer {}: the MNN-like kernels write NC4HW4, which needs output channels in fours; it has {cout}", l.name),
-                            ));
+                            return Err(PlanError::Choice {
+                                line: l.line,
+                                key: "engine",
+                                msg: format!("layer {}: the MNN-like kernels write NC4HW4, which needs output channels in fours; it has {cout}", l.name),
+                            });
                         }
                         if choice.group == 1 {
                             push(false, op(Op::Mnn1, hw, cout, cin, choice.permille))?;
@@ -229,7 +258,11 @@ pub fn plan(net: &Network, choice: Choice) -> Result<Vec<Step>, (usize, &'static
         }
     }
     if steps.is_empty() {
-        return Err((0, "network", "the table has no layer the mobile kernels run".into()));
+        return Err(PlanError::Layer {
+            line: 0,
+            layer: String::new(),
+            fix: "the table has no layer the mobile kernels run".into(),
+        });
     }
     Ok(steps)
 }

@@ -36,7 +36,7 @@ use crate::stats::{StatTree, Unit};
 use crate::workload::layers::{self, Network};
 
 pub use config::{Nm, SatConfig};
-pub use step::{Mode, Pass, Step, StepSpec};
+pub use step::{Mode, Pass, Step, StepSpec, TaskKind};
 use crate::blocks::memory::detailed::DramTransfers;
 use crate::blocks::memory::transfer::TransferModel;
 use crate::blocks::memory::{BulkMemory, MemoryModel};
@@ -336,7 +336,7 @@ impl SatRun {
         let tsum = |f: &dyn Fn(&step::TaskCost) -> u64| step.tasks.iter().map(f).sum::<u64>();
         put("sat.generator.groups", tsum(&|t| t.groups), Unit::Count, "Groups of M ranked by the sparse-weight generator");
         put("sat.generator.busy_cycles", busy(1), Unit::Cycles, "Cycles the generator holds a task");
-        put("sat.updater.weights", tsum(&|t| if t.kind == "update" { t.weights } else { 0 }), Unit::Count, "Weights updated");
+        put("sat.updater.weights", tsum(&|t| if t.kind == TaskKind::Update { t.weights } else { 0 }), Unit::Count, "Weights updated");
         put("sat.updater.busy_cycles", busy(2), Unit::Cycles, "Cycles the update unit holds a task");
         put("dram.bytes_read", tsum(&|t| t.dram_read), Unit::Bytes, "Bytes read from DRAM");
         put("dram.bytes_written", tsum(&|t| t.dram_write), Unit::Bytes, "Bytes written to DRAM");
@@ -353,7 +353,8 @@ impl SatRun {
         d.put("dram.stream_gb_s", transfer.stream_rate * 1e3, "GB/s", "Sustained streaming bandwidth of the DRAM, as calibrated on the dram block");
         let dense_equiv = (dense_macs + sparse_macs + g("sat.array.skipped_macs") as u64) as f64;
         d.put("effective_tops", 2.0 * dense_equiv / seconds.max(1e-30) / 1e12, "TOPS", "Dense-equivalent operations (2 per MAC, skipped ones included) per second");
-        for (name, kind) in [("ff", "ff"), ("bp", "bp"), ("wg", "wg"), ("bp+wg", "bp+wg"), ("update", "update")] {
+        for kind in [TaskKind::Ff, TaskKind::Bp, TaskKind::Wg, TaskKind::BpWg, TaskKind::Update] {
+            let name = kind.name();
             let c: u64 = (0..step.tasks.len())
                 .filter(|&t| step.tasks[t].kind == kind)
                 .map(|t| s.end[t] - s.start[t])
@@ -421,7 +422,7 @@ impl SatRun {
                 rows.push(vec![
                     self.net.layers[p.layer].name.clone().into(),
                     p.pass.name().into(),
-                    task.kind.into(),
+                    task.kind.name().into(),
                     format!("{}x{}x{}", p.gemm.m, p.gemm.n, p.gemm.k).into(),
                     p.groups.into(),
                     p.pattern.map_or("dense".into(), |n| n.name()).into(),

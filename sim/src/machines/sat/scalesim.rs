@@ -624,7 +624,7 @@ pub fn drop_in(cfg: &ScaleConfig, layers: &[Layer], topology: &Path) -> Result<D
                 .tasks
                 .iter()
                 .enumerate()
-                .filter(|(_, t)| t.kind == "ff")
+                .filter(|(_, t)| t.kind == super::TaskKind::Ff)
                 .map(|(i, t)| {
                     let p = &step.passes[t.passes[0]];
                     (

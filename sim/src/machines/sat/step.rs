@@ -147,6 +147,43 @@ pub struct PassCost {
     pub dram_by_operand: [u64; 3],
 }
 
+/// What a task of the step does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TaskKind {
+    /// A layer's forward pass.
+    Ff,
+    /// Its backward-data pass.
+    Bp,
+    /// Its weight-gradient pass.
+    Wg,
+    /// Its BP and WG interleaved on the array as one task.
+    BpWg,
+    /// The weight generator's N:M weights for both FF and BP (pre-generation).
+    Gen,
+    /// The generator's weights for FF only.
+    GenFf,
+    /// The generator's weights for BP only.
+    GenBp,
+    /// The weight update.
+    Update,
+}
+
+impl TaskKind {
+    /// Its name in reports (`ff`, `bp+wg`, `gen_bp`).
+    pub fn name(self) -> &'static str {
+        match self {
+            TaskKind::Ff => "ff",
+            TaskKind::Bp => "bp",
+            TaskKind::Wg => "wg",
+            TaskKind::BpWg => "bp+wg",
+            TaskKind::Gen => "gen",
+            TaskKind::GenFf => "gen_ff",
+            TaskKind::GenBp => "gen_bp",
+            TaskKind::Update => "update",
+        }
+    }
+}
+
 /// A scheduled task's account.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskCost {
@@ -154,8 +191,8 @@ pub struct TaskCost {
     pub passes: Vec<usize>,
     /// Its layer.
     pub layer: usize,
-    /// `ff`, `bp`, `wg`, `bp+wg`, `gen`, `gen_ff`, `gen_bp`, `update`.
-    pub kind: &'static str,
+    /// What it does.
+    pub kind: TaskKind,
     /// Cycles of its unit's work (array, generator or update lanes).
     pub compute: u64,
     /// Cycles of its transfers at its channel share.
@@ -488,7 +525,7 @@ impl StepSpec<'_> {
                    duration: u64| {
             let id = g.add_task(Task {
                 name,
-                category: cost.kind.to_uppercase(),
+                category: cost.kind.name().to_uppercase(),
                 duration,
                 needs: vec![(unit, 1), (dram, cost.channels)],
             });
@@ -497,7 +534,7 @@ impl StepSpec<'_> {
             id
         };
         // A generator task making `dirs` compressed copies of layer l's weights.
-        let gen_task = |spec: &StepSpec, l: usize, kind: &'static str, dirs: u64| {
+        let gen_task = |spec: &StepSpec, l: usize, kind: TaskKind, dirs: u64| {
             let nm = spec.patterns[l].expect("generator tasks only for sparse layers");
             let params = layers[l].params();
             let groups = dirs * params / nm.m;
@@ -540,16 +577,16 @@ impl StepSpec<'_> {
             let mut gen_dep = None;
             if sparse_layer(l) {
                 let (kind, dirs) = if self.cfg.pregenerate {
-                    ("gen", 2)
+                    (TaskKind::Gen, 2)
                 } else {
-                    ("gen_ff", 1)
+                    (TaskKind::GenFf, 1)
                 };
                 let (cost, d) = gen_task(self, l, kind, dirs);
                 let id = add(
                     &mut g,
                     &mut tasks,
                     &mut order,
-                    format!("{} {}", kind.to_uppercase(), layers[l].name),
+                    format!("{} {}", kind.name().to_uppercase(), layers[l].name),
                     generator,
                     cost,
                     d,
@@ -567,7 +604,7 @@ impl StepSpec<'_> {
             let cost = TaskCost {
                 passes: vec![passes.len()],
                 layer: l,
-                kind: "ff",
+                kind: TaskKind::Ff,
                 compute: p.compute_cycles,
                 transfer,
                 channels,
@@ -600,7 +637,7 @@ impl StepSpec<'_> {
             // The BP tasks that give each layer its output gradient are those of its consumers.
             let mut pregen: Vec<Option<TaskId>> = vec![None; layers.len()];
             for (i, t) in tasks.iter().enumerate() {
-                if t.kind == "gen" {
+                if t.kind == TaskKind::Gen {
                     pregen[t.layer] = Some(TaskId(i));
                 }
             }
@@ -617,7 +654,7 @@ impl StepSpec<'_> {
                 let needs_bp = !producers(layers, l).is_empty();
                 let mut gen_dep = pregen[l];
                 if needs_bp && sparse_layer(l) && !self.cfg.pregenerate {
-                    let (cost, d) = gen_task(self, l, "gen_bp", 1);
+                    let (cost, d) = gen_task(self, l, TaskKind::GenBp, 1);
                     let id = add(
                         &mut g,
                         &mut tasks,
@@ -634,14 +671,14 @@ impl StepSpec<'_> {
                 }
                 let wg = self.pass(l, Pass::Wg);
                 let bpp = needs_bp.then(|| self.pass(l, Pass::Bp));
-                let mut group: Vec<(Vec<PassCost>, &'static str)> = Vec::new();
+                let mut group: Vec<(Vec<PassCost>, TaskKind)> = Vec::new();
                 match bpp {
-                    Some(b) if self.cfg.interleave => group.push((vec![b, wg], "bp+wg")),
+                    Some(b) if self.cfg.interleave => group.push((vec![b, wg], TaskKind::BpWg)),
                     Some(b) => {
-                        group.push((vec![b], "bp"));
-                        group.push((vec![wg], "wg"));
+                        group.push((vec![b], TaskKind::Bp));
+                        group.push((vec![wg], TaskKind::Wg));
                     }
-                    None => group.push((vec![wg], "wg")),
+                    None => group.push((vec![wg], TaskKind::Wg)),
                 }
                 let mut last = None;
                 for (ps, kind) in group {
@@ -675,7 +712,7 @@ impl StepSpec<'_> {
                         &mut g,
                         &mut tasks,
                         &mut order,
-                        format!("{} {}", kind.to_uppercase(), layers[l].name),
+                        format!("{} {}", kind.name().to_uppercase(), layers[l].name),
                         array,
                         cost,
                         duration,
@@ -705,7 +742,7 @@ impl StepSpec<'_> {
                     TaskCost {
                         passes: Vec::new(),
                         layer: l,
-                        kind: "update",
+                        kind: TaskKind::Update,
                         compute,
                         transfer,
                         channels,
@@ -882,7 +919,7 @@ mod tests {
             let sch = &s.schedule;
             let task_of = |layer: usize, kind: &str| {
                 (0..s.tasks.len())
-                    .find(|&t| s.tasks[t].layer == layer && s.tasks[t].kind.contains(kind))
+                    .find(|&t| s.tasks[t].layer == layer && s.tasks[t].kind.name().contains(kind))
                     .unwrap()
             };
             // a feeds b and (through the sum) c: its BP waits for both.
@@ -938,14 +975,14 @@ mod tests {
         let s = step(&cfg, &n, NM28, Mode::Train);
         let find = |kind: &str, layer: usize| {
             (0..s.tasks.len())
-                .find(|&t| s.tasks[t].kind == kind && s.tasks[t].layer == layer)
+                .find(|&t| s.tasks[t].kind.name() == kind && s.tasks[t].layer == layer)
                 .unwrap()
         };
         let (gen, ff1, ff2) = (find("gen_ff", 2), find("ff", 1), find("ff", 2));
         assert!(s.schedule.start[gen] >= s.schedule.end[ff1]);
         assert!(s.schedule.start[ff2] >= s.schedule.end[gen]);
-        assert!((0..s.tasks.len()).any(|t| s.tasks[t].kind == "gen_bp"));
+        assert!((0..s.tasks.len()).any(|t| s.tasks[t].kind == TaskKind::GenBp));
         let pre = step(&SatConfig::default(), &n, NM28, Mode::Train);
-        assert_eq!(pre.tasks.iter().filter(|t| t.kind == "gen").count(), 2);
+        assert_eq!(pre.tasks.iter().filter(|t| t.kind == TaskKind::Gen).count(), 2);
     }
 }

@@ -43,7 +43,7 @@ use super::{
     by_core, Code, Emit, KernelKind, Layout, Ops, Output, Problem, ThreadWork, WorkProgram, ELEM,
 };
 use crate::config::Invalid;
-use crate::engine::host;
+use crate::host::hints as host;
 use crate::program::Program;
 use crate::workload::Csr;
 
