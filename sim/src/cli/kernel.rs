@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 
 use sparsim::program::aarch64::driver::{inputs_file, Layout};
 use sparsim::program::aarch64::wasm::{lower, Bounds, WasmProfile};
-use sparsim::program::aarch64::{parse, Kernel, Machine};
+use sparsim::program::aarch64::{parse, Class, Kernel, Machine};
 
 use super::{bad, create_new};
 
@@ -155,7 +155,9 @@ pub fn run(cmd: KernelCmd) -> Result<()> {
     let executed = m
         .run(args.budget, |d| {
             counts[d.index as usize] += 1;
-            *by_class.entry(d.class.name()).or_default() += 1;
+            *by_class
+                .entry(Class::ALL[d.class as usize].name())
+                .or_default() += 1;
         })
         .map_err(|e| {
             // Leave no half-written outputs.

@@ -4,6 +4,7 @@
 //! a file ([`trace`]). Reading streams: memory use does not grow with trace length.
 
 pub mod aarch64;
+pub mod inst;
 pub mod trace;
 pub mod traffic;
 

@@ -137,6 +137,22 @@ fn no_module_outside_machines_names_a_machine() {
 }
 
 #[test]
+fn blocks_name_no_instruction_set() {
+    // A core pipeline times `program::inst::DynInst`s; an instruction set's front end makes them.
+    let mut bad = Vec::new();
+    for (rel, path) in src_files() {
+        if rel.starts_with("blocks/") {
+            for p in crate_paths(&non_test_code(&path)) {
+                if p.len() > 1 && p[0] == "program" && p[1] == "aarch64" {
+                    bad.push(format!("{rel} names {}", p.join("::")));
+                }
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+#[test]
 fn no_two_source_files_import_each_other_unless_one_contains_the_other() {
     // A file's module path (`program::aarch64::driver`), and the files each one names through
     // `crate::`, `super::` or `self::` paths.

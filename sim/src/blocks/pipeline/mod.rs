@@ -21,15 +21,18 @@
 //! disambiguation (loads never wait for older stores), and the instruction cache (kernels are a
 //! few hundred bytes, resident after their first pass).
 //!
-//! **Architecture Invariant:** this block knows no machine: pipe groups, classes and latencies
-//! come from its config, memory from a [`DataMemory`].
+//! **Architecture Invariant:** this block knows no machine and no instruction set: pipe groups,
+//! classes and latencies come from its config, instructions as `program::inst::DynInst`, memory
+//! from a [`DataMemory`].
 
 #[cfg(test)]
 mod tests;
 
 use crate::blocks::memory::{Access, DataMemory, MAX_LEVELS};
-use crate::program::aarch64::exec::{DynInst, NONE, N_REGS};
-use crate::program::aarch64::Class;
+use crate::program::inst::{DynInst, Role, NONE};
+
+/// Register numbers a pipeline tracks (an instruction names registers by `u8`).
+const N_REGS: usize = 256;
 
 /// A pool of identical pipes.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,15 +76,17 @@ pub struct PipelineConfig {
     pub dispatch_latency: u32,
     /// The pipe groups.
     pub groups: Vec<PipeGroup>,
-    /// Each class's timing, indexed as [`Class::ALL`].
-    pub classes: [ClassTiming; 14],
+    /// Each class's timing, indexed by [`DynInst::class`].
+    pub classes: Vec<ClassTiming>,
+    /// Each class's name (in errors), in the same order.
+    pub class_names: Vec<String>,
     /// Cycles from a mispredicted branch's execution to the first correct instruction's decode.
     pub mispredict_penalty: u32,
     /// Entries of the bimodal predictor (2-bit counters by instruction index); 0: every
     /// conditional branch predicted not taken.
     pub predictor_entries: u32,
     /// In-order dual issue: pairs of classes that may not issue in the same cycle (either order).
-    pub forbidden_pairs: Vec<(Class, Class)>,
+    pub forbidden_pairs: Vec<(u8, u8)>,
 }
 
 impl PipelineConfig {
@@ -161,7 +166,7 @@ impl PipelineConfig {
             )?;
         }
         for (i, c) in self.classes.iter().enumerate() {
-            let name = Class::ALL[i].name();
+            let name = &self.class_names[i];
             if c.group >= self.groups.len() {
                 return Err(Invalid::new(
                     format!("{prefix}classes.{name}.pipe"),
@@ -286,8 +291,8 @@ pub struct Pipeline<'c> {
     pub stats: PipelineStats,
     /// Busy pipe-cycles per group.
     pub group_busy: Vec<u64>,
-    /// Instructions per class, indexed as [`Class::ALL`].
-    pub class_count: [u64; 14],
+    /// Instructions per class, indexed by [`DynInst::class`].
+    pub class_count: Vec<u64>,
     /// Of the memory cycles of the stack, those per level that served the access.
     pub memory_cycles: [u64; MAX_LEVELS],
     /// Of the pipe cycles of the stack, those per pipe group.
@@ -305,7 +310,7 @@ pub struct Pipeline<'c> {
     decode_used: u32,
     redirect: u64,
     last_issue: u64,
-    issue_slots: (u64, u32, [Class; 4]),
+    issue_slots: (u64, u32, [u8; 4]),
     last_retire: u64,
     retire_used: u32,
     predictor: Vec<u8>,
@@ -318,7 +323,7 @@ impl<'c> Pipeline<'c> {
             cfg,
             stats: PipelineStats::default(),
             group_busy: vec![0; cfg.groups.len()],
-            class_count: [0; 14],
+            class_count: vec![0; cfg.classes.len()],
             memory_cycles: [0; MAX_LEVELS],
             pipe_cycles: vec![0; cfg.groups.len()],
             ready: [0; N_REGS],
@@ -332,7 +337,7 @@ impl<'c> Pipeline<'c> {
             decode_used: 0,
             redirect: 0,
             last_issue: 0,
-            issue_slots: (0, 0, [Class::Int; 4]),
+            issue_slots: (0, 0, [0; 4]),
             last_retire: 0,
             retire_used: 0,
             predictor: vec![1; cfg.predictor_entries as usize],
@@ -342,7 +347,7 @@ impl<'c> Pipeline<'c> {
     /// Times one instruction, in program order; returns its retire cycle.
     pub fn push(&mut self, d: &DynInst, mem: &mut dyn DataMemory) -> u64 {
         let cfg = self.cfg;
-        let ci = d.class.index();
+        let ci = d.class as usize;
         let t = cfg.classes[ci];
         self.class_count[ci] += 1;
         // Decode: width a cycle, not before a redirect.
@@ -435,24 +440,23 @@ impl<'c> Pipeline<'c> {
         let executed = issue + t.latency as u64;
         let mut done = executed;
         let mut level = 0;
-        match d.class {
-            Class::Load | Class::VecLoad | Class::LoadDup => {
+        match d.role {
+            Role::Load => {
                 self.stats.loads += 1;
                 done = mem.access(d.addr, d.size, Access::Load, issue + t.latency as u64);
                 level = mem.last_level().min(MAX_LEVELS - 1);
                 self.stats.load_cycles += done - issue;
             }
-            Class::Prefetch => {
+            Role::Prefetch => {
                 self.stats.loads += 1;
                 mem.access(d.addr, d.size, Access::Prefetch, issue + t.latency as u64);
             }
-            Class::Store => {
+            Role::Store => {
                 self.stats.stores += 1;
                 mem.access(d.addr, d.size, Access::Store, issue + t.latency as u64);
             }
-            Class::Branch => {
-                let is_cond = !d.src.iter().all(|&s| s == NONE) && d.src[0] != 30;
-                if is_cond {
+            Role::Branch { conditional } => {
+                if conditional {
                     self.stats.branches += 1;
                     let predicted = if self.predictor.is_empty() {
                         false
@@ -472,7 +476,7 @@ impl<'c> Pipeline<'c> {
                     }
                 }
             }
-            _ => {}
+            Role::Compute => {}
         }
         for &r in &d.dst {
             if r != NONE {

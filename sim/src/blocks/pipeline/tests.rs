@@ -6,7 +6,7 @@ use std::path::Path;
 use super::*;
 use crate::blocks::memory::FixedLatency;
 use crate::program::aarch64::driver::Layout;
-use crate::program::aarch64::{parse, Machine};
+use crate::program::aarch64::{parse, Class, Machine};
 
 fn timing(group: usize, latency: u32) -> ClassTiming {
     ClassTiming {
@@ -21,7 +21,7 @@ fn timing(group: usize, latency: u32) -> ClassTiming {
 /// 2 vector pipes; FMLA 4 cycles with 2-cycle accumulator forwarding, loads 4 (Q 5).
 fn big() -> PipelineConfig {
     // Groups: 0 int, 1 branch, 2 load, 3 store, 4 vec.
-    let mut classes = [timing(0, 1); 14];
+    let mut classes = vec![timing(0, 1); Class::ALL.len()];
     for (c, t) in [
         (Class::IntMul, timing(0, 2)),
         (Class::Branch, timing(1, 1)),
@@ -71,6 +71,7 @@ fn big() -> PipelineConfig {
             g("vec", 2, 32),
         ],
         classes,
+        class_names: Class::ALL.iter().map(|c| c.name().to_string()).collect(),
         mispredict_penalty: 11,
         predictor_entries: 4096,
         forbidden_pairs: Vec::new(),
@@ -89,9 +90,10 @@ fn little() -> PipelineConfig {
     c.groups[0].count = 2;
     c.groups[2].count = 1;
     c.mispredict_penalty = 8;
+    let pair = |a: Class, b: Class| (a.index() as u8, b.index() as u8);
     c.forbidden_pairs = vec![
-        (Class::VecLoad, Class::Fma),
-        (Class::VecLoad, Class::FmaElem),
+        pair(Class::VecLoad, Class::Fma),
+        pair(Class::VecLoad, Class::FmaElem),
     ];
     c
 }
@@ -116,7 +118,7 @@ fn run(
     let mut log = Vec::new();
     while let Some(d) = m.step(1 << 30).unwrap() {
         p.push(&d, &mut mem);
-        log.push((d.class, p.last_issue));
+        log.push((Class::ALL[d.class as usize], p.last_issue));
     }
     (p.stats.cycles, p.stats.instructions, log)
 }

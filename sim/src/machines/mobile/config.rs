@@ -143,12 +143,15 @@ impl CoreConfig {
                 iq: p.iq,
             })
             .collect();
-        let mut classes = [ClassTiming {
-            group: 0,
-            latency: 1,
-            interval: 1,
-            acc_latency: None,
-        }; 14];
+        let mut classes = vec![
+            ClassTiming {
+                group: 0,
+                latency: 1,
+                interval: 1,
+                acc_latency: None,
+            };
+            Class::ALL.len()
+        ];
         for key in self.classes.keys() {
             if class_named(key).is_none() {
                 return Err(Invalid::new(
@@ -184,7 +187,7 @@ impl CoreConfig {
         for [a, b] in &self.forbidden_pairs {
             let pair = (class_named(a), class_named(b));
             match pair {
-                (Some(x), Some(y)) => forbidden.push((x, y)),
+                (Some(x), Some(y)) => forbidden.push((x.index() as u8, y.index() as u8)),
                 _ => {
                     return Err(Invalid::new(
                         "forbidden_pairs",
@@ -203,6 +206,7 @@ impl CoreConfig {
             dispatch_latency: self.dispatch_latency,
             groups,
             classes,
+            class_names: Class::ALL.iter().map(|c| c.name().to_string()).collect(),
             mispredict_penalty: self.mispredict_penalty,
             predictor_entries: self.predictor_entries,
             forbidden_pairs: forbidden,

@@ -4,8 +4,7 @@
 
 use super::{Addr, Class, Cond, Gp, Inst, IntOp, Kernel, VecOp, Width, Xfer};
 
-/// No register.
-pub const NONE: u8 = u8::MAX;
+pub use crate::program::inst::{DynInst, Role, NONE};
 /// The id of `sp` among register ids (x0-x30 are 0-30, v0-v31 are 32-63).
 pub const SP: u8 = 31;
 /// The id of the NZCV flags.
@@ -15,30 +14,6 @@ pub const N_REGS: usize = 65;
 
 /// The return address a driver puts in `x30`: `ret` to it ends the kernel.
 pub const RETURN: u64 = 0xdead_0000;
-
-/// One executed instruction, as a core model sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DynInst {
-    /// Its index in the kernel.
-    pub index: u32,
-    /// Its functional-unit class.
-    pub class: Class,
-    /// Registers written with the result ([`NONE`] for unused slots).
-    pub dst: [u8; 4],
-    /// The base register a load or store writes back (pre- or post-indexed), ready when the
-    /// address is, not the data; or [`NONE`].
-    pub wb: u8,
-    /// Registers read, except an accumulator.
-    pub src: [u8; 6],
-    /// The accumulator an `fmla`/`fmls` reads (late-forwarded), or [`NONE`].
-    pub acc: u8,
-    /// The memory address, for loads, stores and prefetches.
-    pub addr: u64,
-    /// Bytes accessed.
-    pub size: u32,
-    /// For a branch: whether it was taken.
-    pub taken: bool,
-}
 
 /// A region of memory a driver lays out.
 #[derive(Debug, Clone)]
@@ -382,9 +357,18 @@ impl<'k> Machine<'k> {
             }));
         }
         let inst = &self.kernel.insts[self.pc];
+        let class = inst.class();
         let mut d = DynInst {
             index: self.pc as u32,
-            class: inst.class(),
+            class: class.index() as u8,
+            role: match class {
+                Class::Load | Class::VecLoad | Class::LoadDup => Role::Load,
+                Class::Store => Role::Store,
+                Class::Prefetch => Role::Prefetch,
+                // Conditional unless it reads nothing (`b`) or only the link register (`ret`).
+                Class::Branch => Role::Branch { conditional: false },
+                _ => Role::Compute,
+            },
             dst: [NONE; 4],
             wb: NONE,
             src: [NONE; 6],
@@ -657,6 +641,9 @@ impl<'k> Machine<'k> {
                 }));
             }
             self.pc = next;
+        }
+        if let Role::Branch { conditional } = &mut d.role {
+            *conditional = !d.src.iter().all(|&s| s == NONE) && d.src[0] != 30;
         }
         Ok(Some(d))
     }

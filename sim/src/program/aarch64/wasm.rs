@@ -349,8 +349,10 @@ mod tests {
         let l = layout.launch(2);
         let mut m = Machine::new(&k, &l.args, l.sp, l.mem);
         let mut c = std::collections::BTreeMap::new();
-        m.run(1 << 24, |d| *c.entry(d.class).or_insert(0) += 1)
-            .unwrap();
+        m.run(1 << 24, |d| {
+            *c.entry(Class::ALL[d.class as usize]).or_insert(0) += 1
+        })
+        .unwrap();
         (c, m.mem.region("C").unwrap().bytes.clone())
     }
 
