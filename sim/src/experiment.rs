@@ -57,7 +57,29 @@ pub fn machine_of_table(
 /// names: the config is checked and the inputs it names are read.
 pub fn load(file: &Path, overrides: &[String]) -> Result<Box<dyn Experiment>, ExperimentError> {
     let (text, table) = read_table(file)?;
-    machine_of_table(&table, file)?.load(file, &text, overrides)
+    let exp = machine_of_table(&table, file)?.load(file, &text, overrides)?;
+    plain_name(exp.as_ref(), file)?;
+    Ok(exp)
+}
+
+/// Refuses an experiment whose `name` is not a plain folder name: its report goes to
+/// `<out>/<name>/`, which must not reach outside `<out>`.
+fn plain_name(exp: &dyn Experiment, file: &Path) -> Result<(), ExperimentError> {
+    let n = exp.name();
+    if n.is_empty()
+        || n.contains(['/', '\\', '\0'])
+        || n.starts_with('.')
+        || n.chars().count() > 200
+    {
+        return Err(Invalid::new(
+            "name",
+            format!("{n:?}"),
+            "give a plain folder name for the report (no slashes, not starting with a dot, at most 200 characters)",
+        )
+        .in_file(file)
+        .into());
+    }
+    Ok(())
 }
 
 /// Loads an experiment given as a table (built from command-line flags, say); `origin` names it
@@ -69,7 +91,9 @@ pub fn load_table(
 ) -> Result<Box<dyn Experiment>, ExperimentError> {
     let machine = machine_of_table(table, origin)?;
     let text = toml::to_string(table).expect("a TOML table serializes");
-    machine.load(origin, &text, overrides)
+    let exp = machine.load(origin, &text, overrides)?;
+    plain_name(exp.as_ref(), origin)?;
+    Ok(exp)
 }
 
 #[cfg(test)]

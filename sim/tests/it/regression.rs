@@ -667,3 +667,47 @@ fn issue_27_timeline_events_nest_on_every_track() {
     }
     assert_eq!(n_checked, 2);
 }
+
+/// Issue 28, case 12: an experiment's `name` is its report folder under `--out`; a name that
+/// would reach outside it (from an override or the file) is refused naming the key, exit 2, and
+/// nothing is written.
+#[test]
+fn issue_28_an_experiment_name_cannot_write_outside_the_report_folder() {
+    let d = tempfile::tempdir().unwrap();
+    let exp = root()
+        .join("configs/experiments/mobile-a76-sgemm.toml")
+        .display()
+        .to_string();
+    // The same experiment as a file of its own, whose name is "../direct".
+    let text = std::fs::read_to_string(&exp)
+        .unwrap()
+        .replace("name = \"mobile-a76-sgemm\"", "name = \"../direct\"")
+        .replace("\"../../", &format!("\"{}/", root().display()))
+        .replace("\"../", &format!("\"{}/configs/", root().display()));
+    let file = d.path().join("in").join("direct.toml");
+    std::fs::create_dir(d.path().join("in")).unwrap();
+    std::fs::write(&file, text).unwrap();
+    let f = file.display().to_string();
+    let (code, _, err) = sparsim(&["run", &f, "--out", "r"], d.path());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("direct.toml") && err.contains("name"), "{err}");
+    assert!(!d.path().join("direct").exists() && !d.path().join("r").exists());
+    std::fs::remove_dir_all(d.path().join("in")).unwrap();
+    for set in [
+        "name=\"../../up\"",
+        "name=\"a/b\"",
+        "name=\".hidden\"",
+        "name=\"\"",
+    ] {
+        let (code, _, err) = sparsim(&["run", &exp, "--out", "r", "--set", set], d.path());
+        assert_eq!(code, 2, "{set}: {err}");
+        assert!(
+            err.contains("name") && err.contains("plain folder name"),
+            "{set}: {err}"
+        );
+        assert!(
+            std::fs::read_dir(d.path()).unwrap().count() == 0,
+            "{set}: wrote something"
+        );
+    }
+}
