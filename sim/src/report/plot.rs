@@ -724,7 +724,11 @@ mod tests {
         let Figure::Gantt { rows, bars, .. } = &fig else {
             panic!("not a Gantt chart")
         };
-        assert_eq!(rows, &vec!["dma".to_string(), "array".to_string()]);
+        assert_eq!(
+            rows,
+            &vec!["array".to_string(), "dma".to_string()],
+            "rows in track order"
+        );
         assert_eq!(bars.len(), 4);
         let d = tempfile::tempdir().unwrap();
         let svg = save(&fig, &d.path().join("gantt")).unwrap();

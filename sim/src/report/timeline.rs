@@ -109,10 +109,13 @@ impl Timeline {
         serde_json::json!({ "traceEvents": events, "displayTimeUnit": "ns" })
     }
 
-    /// The bars of a Gantt chart: (track, category, first cycle, end cycle) per span.
+    /// The bars of a Gantt chart: (track, category, first cycle, end cycle) per span, track by
+    /// track in the timeline's order (a chart draws its rows in the order bars first name them).
     pub fn gantt_bars(&self) -> Vec<(String, String, u64, u64)> {
-        self.spans
-            .iter()
+        let mut spans: Vec<&Span> = self.spans.iter().collect();
+        spans.sort_by_key(|s| s.track);
+        spans
+            .into_iter()
             .map(|s| {
                 (
                     self.tracks[s.track].clone(),
