@@ -60,8 +60,9 @@ pub struct KernelArgs {
     /// With the spmm driver: the share of zero weights, in [0, 1).
     #[arg(long, default_value_t = 0.7)]
     sparsity: f64,
-    /// Stop a kernel that has not returned after this many instructions.
-    #[arg(long, default_value_t = 1_000_000_000)]
+    /// Stop a kernel that has not returned after this many instructions (1 to 2^40; the same
+    /// default as a mobile experiment's `budget`).
+    #[arg(long, default_value_t = 100_000_000, value_parser = clap::value_parser!(u64).range(1..=1 << 40))]
     budget: u64,
     /// Write the driver's inputs here (a new file), in harness.c's format.
     #[arg(long)]

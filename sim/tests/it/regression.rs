@@ -711,3 +711,22 @@ fn issue_28_an_experiment_name_cannot_write_outside_the_report_folder() {
         );
     }
 }
+
+/// Issue 28, case 15: `kernel run --budget 0` was accepted, then reported as a runaway after 0
+/// instructions; now refused naming the flag, exit 2.
+#[test]
+fn issue_28_a_zero_instruction_budget_is_refused_naming_the_flag() {
+    let d = tempfile::tempdir().unwrap();
+    let gemm = root()
+        .join("workloads/kernels/aarch64/sgemm_4x4.s")
+        .display()
+        .to_string();
+    for budget in ["0", "1e30", "2199023255553"] {
+        let (code, _, err) = sparsim(&["kernel", "run", &gemm, "--budget", budget], d.path());
+        assert_eq!(code, 2, "--budget {budget}: {err}");
+        assert!(err.contains("--budget"), "--budget {budget}: {err}");
+        assert!(!err.contains("runs away"), "--budget {budget}: {err}");
+    }
+    let (code, _, err) = sparsim(&["kernel", "run", &gemm, "--budget", "100000000"], d.path());
+    assert_eq!(code, 0, "{err}");
+}
