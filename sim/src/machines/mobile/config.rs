@@ -110,6 +110,26 @@ pub struct CoreConfig {
     pub memory: MemoryConfig,
 }
 
+/// The top-level keys of a core file (an override naming one goes to the core file).
+pub const CORE_KEYS: [&str; 16] = [
+    "name",
+    "clock_ghz",
+    "in_order",
+    "decode_width",
+    "issue_width",
+    "retire_width",
+    "rob",
+    "dispatch_latency",
+    "mispredict_penalty",
+    "predictor_entries",
+    "forbidden_pairs",
+    "pipes",
+    "classes",
+    "cache",
+    "dram",
+    "memory",
+];
+
 /// A core file resolved: the pipeline, the cache levels and the DRAM.
 #[derive(Debug, Clone)]
 pub struct Resolved {

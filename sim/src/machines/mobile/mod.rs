@@ -190,9 +190,12 @@ impl MobileRun {
 
     /// Loads and checks an experiment file's text (overrides applied).
     pub fn load(file: &Path, text: &str, overrides: &[String]) -> Result<MobileRun, ExperimentError> {
-        let (own, rest): (Vec<String>, Vec<String>) = overrides.iter().cloned().partition(|o| {
+        // An override goes to the core file if it names one of the core file's keys, else to
+        // the experiment file (which then names a misspelt key among its own).
+        let (rest, own): (Vec<String>, Vec<String>) = overrides.iter().cloned().partition(|o| {
             let key = o.split_once('=').map_or(o.as_str(), |(k, _)| k).trim();
-            EXPERIMENT_KEYS.contains(&key)
+            let top = key.split(['.', '[']).next().unwrap_or(key);
+            !EXPERIMENT_KEYS.contains(&key) && config::CORE_KEYS.contains(&top)
         });
         let exp: MobileExperiment = crate::config::parse(text, file, &own)?;
         if exp.kind != "mobile" {
