@@ -284,7 +284,7 @@ impl LineMemory for DramLines {
             format!("{prefix}.late_accesses"),
             self.late_accesses,
             Unit::Count,
-            "Accesses asked for a time earlier than one asked before them, posted late (detailed backend)",
+            "Accesses asked for a time the live DRAM had already passed (beyond its window), posted late (detailed backend)",
         );
         out.push(
             format!("{prefix}.late_cycles"),
