@@ -77,7 +77,7 @@ impl Component for Port {
     }
 }
 
-/// Core cycles the live run lags the latest access asked: accesses asked within this of it wait
+/// Core cycles the live run lags the latest fill asked: accesses asked within this of it wait
 /// in time order before entering the DRAM, so a younger access asked for an earlier cycle is not
 /// late. Our choice: several times the span over which an out-of-order core with a 128-entry
 /// window issues around a DRAM miss (a few hundred cycles on the bundled cores).
@@ -154,8 +154,12 @@ impl DramLines {
     fn ask(&mut self, addr: u64, bytes: u64, read: bool, at: u64) -> (u64, u64, u64) {
         let asked = self.ps_at(at);
         // First the live run takes what this ask leaves more than the window behind; then this
-        // access waits (so a fill is always still waiting when its fork is made).
-        self.latest_ask = self.latest_ask.max(asked);
+        // access waits (so a fill is always still waiting when its fork is made). Only fills
+        // move the window: a writeback is asked for when the fill that evicted its line
+        // completes, ahead of the core, and must not push the live run past fills to come.
+        if read {
+            self.latest_ask = self.latest_ask.max(asked);
+        }
         self.enter_until(self.latest_ask.saturating_sub(self.window_ps));
         let floor = self.run.latest_post().0.max(self.run.now().0);
         let posted = asked.max(floor);

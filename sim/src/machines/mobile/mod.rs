@@ -469,7 +469,8 @@ impl MobileRun {
             before = after;
             busy_before = pipe.group_busy[fma_group];
         }
-        let mut report = self.report(pipe, mem, transfer, Some(worst), stop);
+        // A run stopped by a limit has a step whose output was not checked.
+        let mut report = self.report(pipe, mem, transfer, (stop == StopReason::Drained).then_some(worst), stop);
         let macs: u64 = steps.iter().map(|s| s.macs).sum();
         let put = |r: &mut RunReport, k: &str, v: f64, unit: &str, doc: &str| {
             r.derived.insert(k.into(), crate::report::Metric { value: v, unit: unit.into(), doc: doc.into() });
