@@ -10,6 +10,7 @@
 mod component;
 mod msg;
 mod queue;
+mod running;
 mod sim;
 mod time;
 
@@ -17,5 +18,6 @@ pub use component::{
     port_name, Alarm, Component, ComponentId, Ctx, Outstanding, PortGroup, PortId, PortRef,
 };
 pub use msg::{AccessKind, MemReq, Msg, Split};
-pub use sim::{BuildError, Finished, RunError, RunLimits, Running, Sim, SimBuilder, StopReason};
+pub use running::Running;
+pub use sim::{BuildError, Finished, RunError, RunLimits, Sim, SimBuilder, StopReason};
 pub use time::{Clock, Cycle, Tick};

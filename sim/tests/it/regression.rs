@@ -681,9 +681,10 @@ fn issue_28_an_experiment_name_cannot_write_outside_the_report_folder() {
     // The same experiment as a file of its own, whose name is "../direct".
     let text = std::fs::read_to_string(&exp)
         .unwrap()
-        .replace("name = \"mobile-a76-sgemm\"", "name = \"../direct\"")
         .replace("\"../../", &format!("\"{}/", root().display()))
-        .replace("\"../", &format!("\"{}/configs/", root().display()));
+        .replace("\"../", &format!("\"{}/configs/", root().display()))
+        .replace("name = \"mobile-a76-sgemm\"", "name = \"../direct\"");
+    assert!(text.contains("name = \"../direct\""));
     let file = d.path().join("in").join("direct.toml");
     std::fs::create_dir(d.path().join("in")).unwrap();
     std::fs::write(&file, text).unwrap();

@@ -21,18 +21,27 @@ fn stat(r: &RunReport, name: &str) -> u64 {
 
 /// Cycles per loop iteration of micro-kernel `kernel` on `core`, from two iteration counts.
 fn per_iteration(kernel: &str, core: &str, floats: u64) -> f64 {
+    loop_cycles(kernel, core, floats, (100, 300), &[]).0
+}
+
+/// Cycles per iteration of micro-kernel `kernel` on `core` over `floats` floats, from iteration
+/// counts `(a, b)`, with overrides `extra`; and the DRAM lines the shorter run read.
+fn loop_cycles(kernel: &str, core: &str, floats: u64, (a, b): (u64, u64), extra: &[&str]) -> (f64, u64) {
     let cycles = |iters: u64| {
-        let r = run(&[
-            &format!("kernel=\"../../workloads/kernels/aarch64/{kernel}\""),
-            &format!("core=\"../mobile/{core}\""),
-            "driver=\"loop\"",
-            &format!("m={iters}"),
-            &format!("n={floats}"),
-        ])
-        .unwrap();
-        stat(&r, "core.cycles")
+        let mut set = vec![
+            format!("kernel=\"../../workloads/kernels/aarch64/{kernel}\""),
+            format!("core=\"../mobile/{core}\""),
+            "driver=\"loop\"".to_string(),
+            format!("m={iters}"),
+            format!("n={floats}"),
+        ];
+        set.extend(extra.iter().map(|s| s.to_string()));
+        let set: Vec<&str> = set.iter().map(String::as_str).collect();
+        let r = run(&set).unwrap();
+        (stat(&r, "core.cycles"), stat(&r, "dram.lines_read"))
     };
-    (cycles(300) - cycles(100)) as f64 / 200.0
+    let ((ca, lines), (cb, _)) = (cycles(a), cycles(b));
+    ((cb - ca) as f64 / (b - a) as f64, lines)
 }
 
 #[test]
@@ -144,22 +153,10 @@ fn the_group_sparse_kernel_drives_sixteen_fmlas_per_index() {
     assert!(e.is_bad_input() && e.to_string().contains("multiple of 4"), "{e}");
 }
 
-/// Cycles per loop iteration as [`per_iteration`], on memory backend `model`.
+/// Cycles per loop iteration as [`per_iteration`], on memory backend `model`, and the DRAM lines
+/// read.
 fn per_iteration_on(kernel: &str, core: &str, floats: u64, model: &str) -> (f64, u64) {
-    let cycles = |iters: u64| {
-        let r = run(&[
-            &format!("kernel=\"../../workloads/kernels/aarch64/{kernel}\""),
-            &format!("core=\"../mobile/{core}\""),
-            "driver=\"loop\"",
-            &format!("m={iters}"),
-            &format!("n={floats}"),
-            &format!("memory.model=\"{model}\""),
-        ])
-        .unwrap();
-        (stat(&r, "core.cycles"), stat(&r, "dram.lines_read"))
-    };
-    let ((a, lines), (b, _)) = (cycles(20), cycles(60));
-    ((b - a) as f64 / 40.0, lines)
+    loop_cycles(kernel, core, floats, (20, 60), &[&format!("memory.model=\"{model}\"")])
 }
 
 #[test]
