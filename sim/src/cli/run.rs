@@ -194,6 +194,9 @@ fn simulate(
     for line in machine.headline(&outcome.report) {
         println!("{line}");
     }
+    if let Some(key) = outcome.report.stop_reason.limit_key() {
+        println!("stopped early by {key}: the report covers the run up to there");
+    }
     let secs = outcome.wall.as_secs_f64();
     let (n, what) = outcome.work;
     println!(

@@ -105,7 +105,7 @@ pub struct RunLimits {
 }
 
 /// Why a finished run stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StopReason {
     /// Nothing was left to do.
@@ -116,6 +116,18 @@ pub enum StopReason {
     WallClock,
     /// The instruction limit was reached (machines that execute instructions).
     InstructionLimit,
+}
+
+impl StopReason {
+    /// The `[limits]` key that stopped a run (None: it ran to the end).
+    pub fn limit_key(self) -> Option<&'static str> {
+        match self {
+            StopReason::Drained => None,
+            StopReason::TickLimit => Some("limits.max_cycles"),
+            StopReason::WallClock => Some("limits.wall_clock_s"),
+            StopReason::InstructionLimit => Some("limits.max_instructions"),
+        }
+    }
 }
 
 /// Collects components and links; `build` checks the wiring and yields a runnable [`Sim`].

@@ -668,6 +668,89 @@ fn issue_27_timeline_events_nest_on_every_track() {
     assert_eq!(n_checked, 2);
 }
 
+/// Issue 27, part 5: `[limits]` is taken by every machine, and the report says what stopped a
+/// run. SAT refused the table; a cut SAT step counts only the tasks finished by the limit.
+#[test]
+fn issue_27_every_machine_takes_limits_and_its_report_says_what_stopped_it() {
+    use sparsim::engine::StopReason;
+    let exp = |name: &str| root().join("configs/experiments").join(name);
+    let run = |name: &str, set: &[&str]| {
+        let set: Vec<String> = set.iter().map(|s| s.to_string()).collect();
+        sparsim::experiment::load(&exp(name), &set)
+            .unwrap_or_else(|e| panic!("{name} {set:?}: {e}"))
+            .run()
+            .unwrap_or_else(|e| panic!("{name} {set:?}: {e}"))
+            .report
+    };
+    for name in [
+        "smash-v1-karate.toml",
+        "cachesim-default.toml",
+        "sat-resnet18-2to8.toml",
+        "mobile-a76-sgemm.toml",
+    ] {
+        let r = run(name, &["limits.max_cycles=1000"]);
+        assert_eq!(r.stop_reason, StopReason::TickLimit, "{name}");
+        assert_eq!(r.stop_reason.limit_key(), Some("limits.max_cycles"));
+    }
+    for name in ["sat-resnet18-2to8.toml", "mobile-a76-sgemm.toml"] {
+        let r = run(name, &["limits.wall_clock_s=1e-9"]);
+        assert_eq!(r.stop_reason, StopReason::WallClock, "{name}");
+    }
+    // A SAT step cut halfway: its layer table holds only tasks finished by the cut, and every
+    // count is below the whole step's.
+    let sat = "sat-resnet18-2to8.toml";
+    let whole = run(sat, &["batch=2"]);
+    assert_eq!(whole.stop_reason, StopReason::Drained);
+    let cycles = whole.derived["cycles"].value as u64;
+    let half = cycles / 2;
+    let cut = run(sat, &["batch=2", &format!("limits.max_cycles={half}")]);
+    assert_eq!(cut.stop_reason, StopReason::TickLimit);
+    assert_eq!(cut.derived["cycles"].value as u64, half);
+    let layers = |r: &sparsim::report::RunReport| {
+        r.tables
+            .iter()
+            .find(|t| t.name == "layers")
+            .unwrap()
+            .rows
+            .clone()
+    };
+    let col = |r: &sparsim::report::RunReport, c: &str| {
+        r.tables[0].columns.iter().position(|x| x == c).unwrap()
+    };
+    let (start, len) = (col(&cut, "start_cycle"), col(&cut, "task_cycles"));
+    let (rows, all) = (layers(&cut), layers(&whole));
+    assert!(
+        !rows.is_empty() && rows.len() < all.len(),
+        "{} of {}",
+        rows.len(),
+        all.len()
+    );
+    for row in &rows {
+        assert!(row[start].as_u64().unwrap() + row[len].as_u64().unwrap() <= half);
+        assert!(all.contains(row), "a finished task is as in the whole step");
+    }
+    let stat = |r: &sparsim::report::RunReport, k: &str| {
+        r.stats.iter().find(|s| s.name == k).unwrap().value
+    };
+    for k in [
+        "sat.array.dense_macs",
+        "dram.bytes_read",
+        "sat.array.busy_cycles",
+    ] {
+        let (c, w) = (stat(&cut, k), stat(&whole, k));
+        assert!(c > 0 && c < w, "{k}: {c} of {w}");
+    }
+    let spans = cut.timeline.unwrap().spans;
+    assert!(spans.iter().all(|s| s.start_cycle + s.cycles <= half));
+    // SAT runs no instructions.
+    let e = sparsim::experiment::load(&exp(sat), &["limits.max_instructions=5".into()]);
+    assert!(e
+        .err()
+        .unwrap()
+        .to_string()
+        .contains("limits.max_instructions"));
+}
+
 /// Issue 28, case 12: an experiment's `name` is its report folder under `--out`; a name that
 /// would reach outside it (from an override or the file) is refused naming the key, exit 2, and
 /// nothing is written.

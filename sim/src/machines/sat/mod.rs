@@ -28,7 +28,7 @@ use crate::config::Invalid;
 use crate::energy::EnergyTable;
 use crate::engine::StopReason;
 use crate::machines::common::{
-    assemble_report, flatten_keys, Derived, ReportMeta, RunEnd,
+    assemble_report, flatten_keys, Derived, LimitsConfig, ReportMeta, RunEnd,
 };
 use crate::machines::{Experiment, ExperimentError, Machine, Outcome, Study};
 use crate::report::{fmt_num, ReportTable, RunReport};
@@ -75,6 +75,12 @@ pub struct SatExperiment {
     pub sat: SatConfig,
     /// Energy table, relative to this file. Default: none.
     pub energy_table: Option<PathBuf>,
+    /// Run limits (`[limits]`): `max_cycles` cuts the step's schedule at that cycle (the report
+    /// counts the tasks finished by then); `wall_clock_s` stops building the step before the
+    /// next layer (what takes time is the detailed memory backend); `watchdog_cycles` is
+    /// accepted as on every machine, and a one-pass step cannot stall without end.
+    #[serde(default, skip_serializing_if = "LimitsConfig::is_default")]
+    pub limits: LimitsConfig,
 }
 
 fn one() -> u64 {
@@ -119,6 +125,8 @@ impl SatRun {
             return Err(bad("kind", format!("{:?}", exp.kind), "must be \"sat\"".into()));
         }
         let dram = exp.sat.check().map_err(|e| e.in_file(file))?;
+        exp.limits.check().map_err(|e| e.in_file(file))?;
+        exp.limits.without_instructions("sat").map_err(|e| e.in_file(file))?;
         if exp.batch == 0 || exp.batch > 1 << 16 {
             return Err(bad(
                 "batch",
@@ -219,8 +227,8 @@ impl SatRun {
         })
     }
 
-    /// Models the step.
-    pub fn step(&self, transfer: &dyn BulkMemory) -> Step {
+    /// Models the step (stopping early only when `deadline`, real time, passes).
+    pub fn step(&self, transfer: &dyn BulkMemory, deadline: Option<Instant>) -> Step {
         StepSpec {
             cfg: &self.exp.sat,
             net: &self.net,
@@ -229,7 +237,7 @@ impl SatRun {
             mode: self.exp.mode,
             transfer,
         }
-        .run()
+        .run_until(deadline)
     }
 
     /// The detailed memory backend: tile transfers through the `dram` block itself.
@@ -246,18 +254,24 @@ impl SatRun {
     /// Runs it once into its modelled step and its outcome.
     pub fn run_step(&self) -> Result<(Step, Outcome), ExperimentError> {
         let t0 = Instant::now();
+        let deadline = self
+            .exp
+            .limits
+            .wall_clock_s
+            .map(|s| t0 + std::time::Duration::from_secs_f64(s));
         let transfer = TransferModel::calibrate(&self.dram);
         let (step, n_events) = match self.exp.sat.memory.model {
-            MemoryModel::Transfer => (self.step(&transfer), 0),
+            MemoryModel::Transfer => (self.step(&transfer, deadline), 0),
             MemoryModel::Dram => {
                 let detailed = self.detailed();
-                (self.step(&detailed), detailed.n_events())
+                (self.step(&detailed, deadline), detailed.n_events())
             }
         };
-        let checked = self.check(&step)?;
+        let horizon = self.exp.limits.max_cycles.unwrap_or(u64::MAX);
+        let checked = self.check(&step, horizon)?;
         let wall = t0.elapsed();
-        let cycles = step.schedule.makespan;
-        let report = self.report(&step, &transfer, checked, n_events);
+        let cycles = step.schedule.makespan.min(horizon);
+        let report = self.report(&step, &transfer, checked, n_events, horizon);
         let outcome = Outcome {
             report,
             wall,
@@ -270,10 +284,14 @@ impl SatRun {
     /// Computes a slice of every pass on the array's functional model (4 rows, up to one column
     /// fold, the reduction up to 1,024, seeded values) and compares it with the plain GEMM of the
     /// masked weights.
-    fn check(&self, step: &Step) -> Result<u64, ExperimentError> {
+    fn check(&self, step: &Step, horizon: u64) -> Result<u64, ExperimentError> {
         let cfg = &self.exp.sat;
         let mut outputs = 0;
+        let (_, done) = step.finished_by(horizon);
         for (i, p) in step.passes.iter().enumerate() {
+            if !done[i] {
+                continue;
+            }
             let nm = p.pattern.unwrap_or(Nm { n: 1, m: 1 });
             let k = (p.gemm.k.min(1024) / nm.m * nm.m).max(nm.m) as usize;
             outputs += functional::check_slice(
@@ -296,20 +314,32 @@ impl SatRun {
         Ok(outputs)
     }
 
-    fn report(&self, step: &Step, transfer: &TransferModel, checked: u64, n_events: u64) -> RunReport {
+    /// The report of `step`, counting the tasks finished by cycle `horizon`.
+    fn report(
+        &self,
+        step: &Step,
+        transfer: &TransferModel,
+        checked: u64,
+        n_events: u64,
+        horizon: u64,
+    ) -> RunReport {
         let cfg = &self.exp.sat;
         let s = &step.schedule;
-        let cycles = s.makespan;
+        let cycles = s.makespan.min(horizon);
+        let (task_done, pass_done) = step.finished_by(horizon);
         let period_ps = 1e6 / cfg.clock_mhz;
         let seconds = cycles as f64 * period_ps / 1e12;
         let mut stats = StatTree::default();
         let mut put =
             |name: &str, value: u64, unit: Unit, doc: &'static str| stats.push(name, value, unit, doc);
-        let sum = |f: &dyn Fn(&step::PassCost) -> u64| step.passes.iter().map(f).sum::<u64>();
+        let sum = |f: &dyn Fn(&step::PassCost) -> u64| {
+            step.passes.iter().zip(&pass_done).filter(|p| *p.1).map(|p| f(p.0)).sum::<u64>()
+        };
         let busy = |r: usize| -> u64 {
             (0..step.tasks.len())
                 .filter(|&t| {
-                    step.graph
+                    task_done[t]
+                        && step.graph
                         .task(crate::blocks::dataflow::TaskId(t))
                         .needs
                         .iter()
@@ -333,7 +363,9 @@ impl SatRun {
         put("sat.array.skipped_macs", sum(&|p| p.skipped), Unit::Count, "MACs of pruned weights, skipped");
         put("sat.buffer.read_bytes", sum(&|p| p.buffer_read), Unit::Bytes, "Bytes the array reads from the on-chip buffers");
         put("sat.buffer.write_bytes", sum(&|p| p.buffer_write), Unit::Bytes, "Bytes written to the on-chip buffers (tile loads and partial sums)");
-        let tsum = |f: &dyn Fn(&step::TaskCost) -> u64| step.tasks.iter().map(f).sum::<u64>();
+        let tsum = |f: &dyn Fn(&step::TaskCost) -> u64| {
+            step.tasks.iter().zip(&task_done).filter(|t| *t.1).map(|t| f(t.0)).sum::<u64>()
+        };
         put("sat.generator.groups", tsum(&|t| t.groups), Unit::Count, "Groups of M ranked by the sparse-weight generator");
         put("sat.generator.busy_cycles", busy(1), Unit::Cycles, "Cycles the generator holds a task");
         put("sat.updater.weights", tsum(&|t| if t.kind == TaskKind::Update { t.weights } else { 0 }), Unit::Count, "Weights updated");
@@ -355,11 +387,9 @@ impl SatRun {
         d.put("effective_tops", 2.0 * dense_equiv / seconds.max(1e-30) / 1e12, "TOPS", "Dense-equivalent operations (2 per MAC, skipped ones included) per second");
         for kind in [TaskKind::Ff, TaskKind::Bp, TaskKind::Wg, TaskKind::BpWg, TaskKind::Update] {
             let name = kind.name();
-            let c: u64 = (0..step.tasks.len())
-                .filter(|&t| step.tasks[t].kind == kind)
-                .map(|t| s.end[t] - s.start[t])
-                .sum();
-            if c > 0 {
+            let of_kind = || (0..step.tasks.len()).filter(|&t| step.tasks[t].kind == kind);
+            let c: u64 = of_kind().filter(|&t| task_done[t]).map(|t| s.end[t] - s.start[t]).sum();
+            if of_kind().next().is_some() {
                 d.put(format!("task_cycles.{name}"), c as f64, "cycles", "Cycles of the tasks of this kind (they may overlap)");
             }
         }
@@ -382,7 +412,13 @@ impl SatRun {
         };
         let end = RunEnd {
             simulated_ps: (cycles as f64 * period_ps).round() as u64,
-            stop_reason: StopReason::Drained,
+            stop_reason: if step.out_of_time {
+                StopReason::WallClock
+            } else if s.makespan > horizon {
+                StopReason::TickLimit
+            } else {
+                StopReason::Drained
+            },
             n_events,
         };
         let mut report = assemble_report(meta, end, stats, d);
@@ -405,17 +441,22 @@ impl SatRun {
                 },
             );
         }
-        report.tables.push(self.layer_table(step));
-        report.timeline = Some(crate::report::timeline::Timeline::from_schedule(s, &step.graph, cfg.clock_mhz));
+        report.tables.push(self.layer_table(step, &task_done));
+        let mut timeline = crate::report::timeline::Timeline::from_schedule(s, &step.graph, cfg.clock_mhz);
+        timeline.spans.retain(|sp| sp.start_cycle + sp.cycles <= horizon);
+        report.timeline = Some(timeline);
         report
     }
 
-    /// The per-layer, per-pass table.
-    fn layer_table(&self, step: &Step) -> ReportTable {
+    /// The per-layer, per-pass table of the tasks `done`.
+    fn layer_table(&self, step: &Step, done: &[bool]) -> ReportTable {
         let s = &step.schedule;
         let pes = (self.exp.sat.rows * self.exp.sat.cols) as f64;
         let mut rows = Vec::new();
         for (t, task) in step.tasks.iter().enumerate() {
+            if !done[t] {
+                continue;
+            }
             let cycles = s.end[t] - s.start[t];
             for &p in &task.passes {
                 let p = &step.passes[p];
@@ -468,10 +509,13 @@ impl Experiment for SatRun {
         let mut keys = Vec::new();
         let v = serde_json::to_value(&self.exp).expect("configs serialize");
         flatten_keys(&v, "", &mut keys);
+        let limits = serde_json::to_value(LimitsConfig::default()).expect("configs serialize");
+        flatten_keys(&limits, "limits", &mut keys); // Echoed only when set.
         if !keys.iter().any(|k| k == "sat.memory.model") {
             keys.push("sat.memory.model".into()); // Left out of the echo at its default.
         }
         keys.sort();
+        keys.dedup();
         keys
     }
 

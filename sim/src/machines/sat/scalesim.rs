@@ -613,6 +613,7 @@ pub fn drop_in(cfg: &ScaleConfig, layers: &[Layer], topology: &Path) -> Result<D
                 dense_layers: None,
                 sat: sat_cfg,
                 energy_table: None,
+                limits: Default::default(),
             };
             let mut run = SatRun::with_network(exp, net, patterns, topology)?;
             if cfg.sparsity.is_some() {

@@ -50,6 +50,8 @@
 //! attention's products, the loss), the gradient sums at fan-outs, and the im2col halo (a tile
 //! reads its input tensor once, without the overlap of neighbouring windows).
 
+use std::time::Instant;
+
 use crate::blocks::dataflow::{Priority, ResourceId, Schedule, Task, TaskGraph, TaskId};
 use crate::machines::sat::array::{self, Dataflow, Gemm};
 use crate::machines::sat::config::{BufferConfig, Nm, SatConfig};
@@ -221,6 +223,23 @@ pub struct Step {
     pub schedule: Schedule,
     /// Resource ids: array, generator, updater, dram.
     pub resources: [ResourceId; 4],
+    /// True if the wall-clock deadline passed while the step was being built: it then holds the
+    /// layers built by then ([`StepSpec::run_until`]).
+    pub out_of_time: bool,
+}
+
+impl Step {
+    /// Per task, then per pass: finished by cycle `horizon` (`limits.max_cycles`).
+    pub fn finished_by(&self, horizon: u64) -> (Vec<bool>, Vec<bool>) {
+        let tasks: Vec<bool> = self.schedule.end.iter().map(|&e| e <= horizon).collect();
+        let mut passes = vec![false; self.passes.len()];
+        for (t, task) in self.tasks.iter().enumerate() {
+            for &p in &task.passes {
+                passes[p] = tasks[t];
+            }
+        }
+        (tasks, passes)
+    }
 }
 
 /// Layers with weights that feed `l` directly or through weightless layers.
@@ -505,6 +524,19 @@ impl StepSpec<'_> {
 
     /// Builds and schedules the step.
     pub fn run(&self) -> Step {
+        self.run_until(None)
+    }
+
+    /// Builds and schedules the step, stopping before the next layer once `deadline` (real
+    /// time) has passed: the step then holds the tasks of the layers built by then, forward first
+    /// (the detailed memory backend runs the `dram` block for each new transfer size, which can
+    /// take minutes; `limits.wall_clock_s`).
+    pub fn run_until(&self, deadline: Option<Instant>) -> Step {
+        let mut out_of_time = false;
+        let mut past = || {
+            out_of_time = out_of_time || deadline.is_some_and(|d| Instant::now() >= d);
+            out_of_time
+        };
         let layers = &self.net.layers;
         let training = self.mode == Mode::Train;
         let mut passes: Vec<PassCost> = Vec::new();
@@ -573,6 +605,9 @@ impl StepSpec<'_> {
             if !layers[l].has_weights() {
                 continue;
             }
+            if past() {
+                break;
+            }
             let deps: Vec<TaskId> = producers(layers, l).iter().filter_map(|&p| ff[p]).collect();
             let mut gen_dep = None;
             if sparse_layer(l) {
@@ -628,7 +663,7 @@ impl StepSpec<'_> {
             }
             ff[l] = Some(id);
         }
-        if self.mode == Mode::Train {
+        if self.mode == Mode::Train && !past() {
             let outputs: Vec<TaskId> = (0..layers.len())
                 .filter(|&l| ff[l].is_some() && consumers(layers, l).is_empty())
                 .filter_map(|l| ff[l])
@@ -644,6 +679,9 @@ impl StepSpec<'_> {
             for l in (0..layers.len()).rev() {
                 if !layers[l].has_weights() {
                     continue;
+                }
+                if past() {
+                    break;
                 }
                 let cons = consumers(layers, l);
                 let grad_deps: Vec<TaskId> = if cons.is_empty() {
@@ -773,6 +811,7 @@ impl StepSpec<'_> {
             graph: g,
             schedule,
             resources: [array, generator, updater, dram],
+            out_of_time,
         }
     }
 }
