@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::energy::EnergyReport;
 use crate::engine::StopReason;
@@ -70,7 +70,7 @@ pub struct RunReport {
 }
 
 /// A table of a report: named columns, rows of numbers or text.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ReportTable {
     /// Its name (the CSV file's stem).
     pub name: String,
@@ -222,23 +222,59 @@ impl RunReport {
     }
 }
 
+/// `report.json` as read back: every field a view is drawn from (the statistics are in
+/// `stats.csv`). Numbers JSON cannot hold (an infinite or undefined metric) are written as
+/// `null` and read as `None`.
+#[derive(Debug, Deserialize)]
+struct SavedReport {
+    name: String,
+    kind: String,
+    seed: u64,
+    config: serde_json::Value,
+    #[serde(default)]
+    inputs: BTreeMap<String, String>,
+    simulated_ps: u64,
+    stop_reason: StopReason,
+    n_events: u64,
+    #[serde(default)]
+    derived: BTreeMap<String, SavedMetric>,
+    energy: SavedEnergy,
+    #[serde(default)]
+    tables: Vec<ReportTable>,
+    timeline: Option<timeline::Timeline>,
+    #[serde(default)]
+    figures: Vec<(String, plot::Figure)>,
+}
+
+/// A [`Metric`] as read back.
+#[derive(Debug, Deserialize)]
+struct SavedMetric {
+    value: Option<f64>,
+    unit: String,
+    doc: String,
+}
+
+/// The energy section as read back.
+#[derive(Debug, Deserialize)]
+struct SavedEnergy {
+    table: String,
+    total_pj: Option<f64>,
+    by_component: BTreeMap<String, Option<f64>>,
+}
+
 /// Makes a run directory's `plots/` and `index.html` from its `report.json` alone (so
 /// `sparsim report DIR` can redo them): energy by component, the ratio metrics, the tables and the
 /// configuration echo.
 pub fn render_dir(dir: &Path) -> Result<PathBuf, String> {
-    use serde_json::Value;
     let path = dir.join("report.json");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let r: Value = serde_json::from_str(&text)
-        .map_err(|e| format!("{}: not a run report ({e})", path.display()))?;
-    let name = r["name"].as_str().unwrap_or("run");
-    let kind = r["kind"].as_str().unwrap_or("?");
+    let r: SavedReport = serde_json::from_str(&text)
+        .map_err(|e| format!("{}: not a run report sparsim writes ({e})", path.display()))?;
+    let name = r.name.as_str();
     let plots = dir.join("plots");
     std::fs::create_dir_all(&plots).map_err(|e| format!("{}: {e}", plots.display()))?;
     let mut figures = String::new();
-    let empty = serde_json::Map::new();
-    let derived = r["derived"].as_object().unwrap_or(&empty);
-    let by_comp = r["energy"]["by_component"].as_object().unwrap_or(&empty);
+    let by_comp = &r.energy.by_component;
     let mut figs: Vec<(String, plot::Figure)> = Vec::new();
     if !by_comp.is_empty() {
         figs.push((
@@ -249,19 +285,17 @@ pub fn render_dir(dir: &Path) -> Result<PathBuf, String> {
                 groups: by_comp.keys().cloned().collect(),
                 series: vec![(
                     "energy".into(),
-                    by_comp
-                        .values()
-                        .map(|v| v.as_f64().map(|pj| pj / 1e6))
-                        .collect(),
+                    by_comp.values().map(|v| v.map(|pj| pj / 1e6)).collect(),
                 )],
                 stacked: false,
             },
         ));
     }
-    let ratios: Vec<(&String, f64)> = derived
+    let ratios: Vec<(&String, f64)> = r
+        .derived
         .iter()
-        .filter(|(_, m)| m["unit"] == "ratio")
-        .filter_map(|(k, m)| m["value"].as_f64().map(|v| (k, v)))
+        .filter(|(_, m)| m.unit == "ratio")
+        .filter_map(|(k, m)| m.value.map(|v| (k, v)))
         .collect();
     if !ratios.is_empty() {
         figs.push((
@@ -279,13 +313,7 @@ pub fn render_dir(dir: &Path) -> Result<PathBuf, String> {
         ));
     }
     let mut files = String::new();
-    if !r["timeline"].is_null() {
-        let t: timeline::Timeline = serde_json::from_value(r["timeline"].clone()).map_err(|e| {
-            format!(
-                "{}: its timeline is not one sparsim writes ({e})",
-                path.display()
-            )
-        })?;
+    if let Some(t) = &r.timeline {
         let trace = dir.join("timeline.json");
         std::fs::write(&trace, t.chrome_trace().to_string())
             .map_err(|e| format!("{}: {e}", trace.display()))?;
@@ -295,46 +323,21 @@ pub fn render_dir(dir: &Path) -> Result<PathBuf, String> {
             plot::Figure::gantt(&format!("{name}: schedule"), "cycles", &t.gantt_bars()),
         ));
     }
-    for f in r["figures"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
-        if let Ok((stem, fig)) = serde_json::from_value::<(String, plot::Figure)>(f.clone()) {
-            figs.push((stem, fig));
-        }
-    }
+    figs.extend(r.figures.iter().cloned());
     let mut tables = String::new();
-    for t in r["tables"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
-        let stem = t["name"].as_str().unwrap_or("table");
-        let columns: Vec<String> = t["columns"]
-            .as_array()
-            .map(|c| {
-                c.iter()
-                    .map(|v| v.as_str().unwrap_or("").to_string())
-                    .collect()
-            })
-            .unwrap_or_default();
-        let rows: Vec<Vec<serde_json::Value>> = t["rows"]
-            .as_array()
-            .map(|rs| {
-                rs.iter()
-                    .map(|r| r.as_array().cloned().unwrap_or_default())
-                    .collect()
-            })
-            .unwrap_or_default();
-        let table = ReportTable {
-            name: stem.to_string(),
-            doc: t["doc"].as_str().unwrap_or("").to_string(),
-            columns: columns.clone(),
-            rows: rows.clone(),
-        };
+    for table in &r.tables {
+        let stem = table.name.as_str();
         let csv = dir.join(format!("{stem}.csv"));
         std::fs::write(&csv, table.to_csv()).map_err(|e| format!("{}: {e}", csv.display()))?;
         let _ = write!(files, ", <a href=\"{stem}.csv\">{stem}.csv</a>");
-        let text_rows: Vec<Vec<String>> = rows
+        let text_rows: Vec<Vec<String>> = table
+            .rows
             .iter()
             .map(|r| {
                 r.iter()
                     .map(|v| match v {
-                        Value::String(s) => s.clone(),
-                        Value::Number(n) => n.as_f64().map(fmt_num).unwrap_or_default(),
+                        serde_json::Value::String(s) => s.clone(),
+                        serde_json::Value::Number(n) => n.as_f64().map(fmt_num).unwrap_or_default(),
                         other => other.to_string(),
                     })
                     .collect()
@@ -345,7 +348,7 @@ pub fn render_dir(dir: &Path) -> Result<PathBuf, String> {
             "<h2>{}</h2>\n<p>{}</p>\n{}",
             html::escape(stem),
             html::escape(&table.doc),
-            html::table(&columns, &text_rows)
+            html::table(&table.columns, &text_rows)
         );
     }
     for (stem, fig) in &figs {
@@ -355,24 +358,25 @@ pub fn render_dir(dir: &Path) -> Result<PathBuf, String> {
     let mut b = format!(
         "<h1>{} <span class=\"muted\">({})</span></h1>\n<p>Simulated time {:.3} us; stop reason {}; seed {}; {} engine events. Files: <a href=\"report.json\">report.json</a>, <a href=\"stats.csv\">stats.csv</a>, <a href=\"energy.csv\">energy.csv</a>, <a href=\"summary.md\">summary.md</a>{}.</p>\n",
         html::escape(name),
-        html::escape(kind),
-        r["simulated_ps"].as_f64().unwrap_or(0.0) / 1e6,
-        html::escape(&r["stop_reason"].to_string()),
-        r["seed"],
-        r["n_events"],
+        html::escape(&r.kind),
+        r.simulated_ps as f64 / 1e6,
+        html::escape(&serde_json::to_string(&r.stop_reason).expect("a stop reason serializes")),
+        r.seed,
+        r.n_events,
         files
     );
     b.push_str("<h2>Plots</h2>\n");
     b.push_str(&figures);
     b.push_str(&tables);
-    let rows: Vec<Vec<String>> = derived
+    let rows: Vec<Vec<String>> = r
+        .derived
         .iter()
         .map(|(k, m)| {
             vec![
                 k.clone(),
-                m["value"].as_f64().map(fmt_num).unwrap_or_default(),
-                m["unit"].as_str().unwrap_or("").to_string(),
-                m["doc"].as_str().unwrap_or("").to_string(),
+                m.value.map(fmt_num).unwrap_or_default(),
+                m.unit.clone(),
+                m.doc.clone(),
             ]
         })
         .collect();
@@ -388,33 +392,32 @@ pub fn render_dir(dir: &Path) -> Result<PathBuf, String> {
     ));
     let rows: Vec<Vec<String>> = by_comp
         .iter()
-        .map(|(k, v)| vec![k.clone(), fmt_num(v.as_f64().unwrap_or(0.0) / 1e6)])
+        .map(|(k, v)| vec![k.clone(), fmt_num(v.unwrap_or(0.0) / 1e6)])
         .collect();
     let _ = write!(
         b,
         "<h2>Energy</h2>\n<p>Table {}; total {:.3} uJ.</p>\n",
-        html::escape(r["energy"]["table"].as_str().unwrap_or("?")),
-        r["energy"]["total_pj"].as_f64().unwrap_or(0.0) / 1e6
+        html::escape(&r.energy.table),
+        r.energy.total_pj.unwrap_or(0.0) / 1e6
     );
     b.push_str(&html::table(
         &["component".into(), "energy (uJ)".into()],
         &rows,
     ));
-    let inputs = r["inputs"].as_object().unwrap_or(&empty);
     b.push_str("<h2>Inputs</h2>\n<ul>\n");
-    for (k, v) in inputs {
+    for (k, v) in &r.inputs {
         let _ = writeln!(
             b,
             "<li>{}: <code>{}</code></li>",
             html::escape(k),
-            html::escape(v.as_str().unwrap_or(""))
+            html::escape(v)
         );
     }
     b.push_str("</ul>\n<h2>Configuration</h2>\n");
     let _ = writeln!(
         b,
         "<pre>{}</pre>",
-        html::escape(&serde_json::to_string_pretty(&r["config"]).unwrap_or_default())
+        html::escape(&serde_json::to_string_pretty(&r.config).unwrap_or_default())
     );
     let index = dir.join("index.html");
     std::fs::write(&index, html::page(name, &b))
