@@ -6,9 +6,8 @@ use std::any::Any;
 
 use crate::blocks::cache::{CacheConfig, TagArray};
 use crate::blocks::dram::{Dram, DramConfig};
-use crate::engine::{
-    AccessKind, Component, Ctx, MemReq, Msg, PortGroup, PortId, RunLimits, SimBuilder, Split, Tick,
-};
+use crate::blocks::requester::{lines, Order, Requester};
+use crate::engine::{Component, Ctx, Msg, PortGroup, PortId, RunLimits, SimBuilder, Tick};
 
 /// A ring of `n` components passing `tokens` tokens around until `n_events` deliveries have happened.
 /// Returns the number of events delivered.
@@ -113,75 +112,22 @@ pub fn cache_tag_accesses(n: u64) -> u64 {
 /// Keeps `window` requests outstanding against a DRAM built from `preset` until `n` have been
 /// answered; `random` picks addresses at random (else a sequential stream). Returns requests answered.
 pub fn dram_requests(preset: &str, n: u64, window: u64, random: bool) -> u64 {
-    struct Feeder {
-        n: u64,
-        sent: u64,
-        done: u64,
-        window: u64,
-        random: bool,
-        x: u64,
-        line: u64,
-    }
-    impl Feeder {
-        fn send(&mut self, ctx: &mut Ctx) {
-            let addr = if self.random {
-                self.x ^= self.x << 13;
-                self.x ^= self.x >> 7;
-                self.x ^= self.x << 17;
-                (self.x & ((1 << 33) - 1)) & !(self.line - 1)
-            } else {
-                self.sent * self.line
-            };
-            self.sent += 1;
-            let req = MemReq {
-                id: self.sent,
-                addr,
-                size: self.line as u32,
-                kind: AccessKind::Read,
-                issued_ps: ctx.now().0,
-                split: Split::Whole,
-            };
-            ctx.send(PortId(0), Msg::Req(req), Tick(0));
-        }
-    }
-    impl Component for Feeder {
-        fn name(&self) -> &str {
-            "feeder"
-        }
-        fn ports(&self) -> &[PortGroup] {
-            const PORTS: &[PortGroup] = &[PortGroup::one("mem")];
-            PORTS
-        }
-        fn setup(&mut self, ctx: &mut Ctx) {
-            while self.sent < self.window.min(self.n) {
-                self.send(ctx);
-            }
-        }
-        fn handle(&mut self, _p: PortId, _m: Msg, ctx: &mut Ctx) {
-            self.done += 1;
-            ctx.progress();
-            if self.sent < self.n {
-                self.send(ctx);
-            }
-        }
-        fn as_any(&self) -> &dyn Any {
-            self
-        }
-    }
     let spec = DramConfig::preset(preset)
         .resolve("dram")
         .expect("built-in presets resolve");
     let line = spec.access_bytes;
+    let order = if random {
+        Order::Random {
+            seed: 0x2545_f491_4f6c_dd1d,
+            span: 1 << 33,
+        }
+    } else {
+        Order::Sequential
+    };
     let mut b = SimBuilder::new();
-    let f = b.add(Box::new(Feeder {
-        n,
-        sent: 0,
-        done: 0,
-        window,
-        random,
-        x: 0x2545_f491_4f6c_dd1d,
-        line,
-    }));
+    let f = b.add(Box::new(
+        Requester::new("feeder", "mem", lines(n, line, order, 0), window).counting_only(),
+    ));
     let d = b.add(Box::new(Dram::new("dram", spec, 1)));
     b.connect(f, "mem", d, ("up", 0), Tick(1));
     let fin = b

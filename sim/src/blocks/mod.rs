@@ -9,5 +9,6 @@ pub mod dram;
 pub mod memory;
 pub mod noc;
 pub mod pipeline;
+pub mod requester;
 pub mod spad;
 pub mod trace_core;

@@ -1,110 +1,32 @@
 //! DRAM tests: the independent checker on every preset and traffic shape, closed-form latency and
 //! bandwidth, and the checker's own ability to catch a violation.
 
-use std::any::Any;
-
 use super::checker::check;
 use super::*;
-use crate::engine::{
-    Component, Ctx, MemReq, Msg, PortGroup, PortId, RunLimits, SimBuilder, Split, Tick,
-};
+use crate::blocks::requester::{lines, Order, Request, Requester};
+use crate::engine::{RunLimits, SimBuilder, Tick};
 
-/// Issues `n` requests (reads, or every `write_every`-th a write), keeping `window` in flight.
-struct Feeder {
-    n: u64,
-    sent: u64,
-    answered: u64,
-    window: u64,
-    in_flight: u64,
-    random: bool,
-    write_every: u64,
-    x: u64,
-    step: u64,
-    span: u64,
-    first_resp: Option<Tick>,
-    /// Addresses to send in this order (reads), instead of generated ones.
-    addrs: Vec<u64>,
-}
-
-impl Feeder {
-    fn new(n: u64, window: u64, random: bool, step: u64) -> Feeder {
-        Feeder {
-            n,
-            sent: 0,
-            answered: 0,
-            window,
-            in_flight: 0,
-            random,
-            write_every: 0,
-            x: 88172645463325252,
-            step,
+/// `n` requests of `step` bytes (sequential or random below 1 GiB), keeping `window` reads in
+/// flight; when `write_every` > 0, every `write_every`-th is a writeback.
+fn feeder(n: u64, window: u64, random: bool, step: u64, write_every: u64) -> Requester {
+    let order = if random {
+        Order::Random {
+            seed: 88172645463325252,
             span: 1 << 30,
-            first_resp: None,
-            addrs: Vec::new(),
         }
-    }
-    /// Reads of `addrs`, in this order, all sent at once.
-    fn reads_of(addrs: Vec<u64>, step: u64) -> Feeder {
-        let mut f = Feeder::new(addrs.len() as u64, addrs.len() as u64, false, step);
-        f.addrs = addrs;
-        f
-    }
-    fn send(&mut self, ctx: &mut Ctx) {
-        while self.in_flight < self.window && self.sent < self.n {
-            let addr = if !self.addrs.is_empty() {
-                self.addrs[self.sent as usize]
-            } else if self.random {
-                self.x ^= self.x << 13;
-                self.x ^= self.x >> 7;
-                self.x ^= self.x << 17;
-                (self.x % self.span) / self.step * self.step
-            } else {
-                self.sent * self.step
-            };
-            self.sent += 1;
-            let write = self.write_every > 0 && self.sent.is_multiple_of(self.write_every);
-            let kind = if write {
-                AccessKind::Writeback
-            } else {
-                AccessKind::Read
-            };
-            let req = MemReq {
-                id: self.sent,
-                addr,
-                size: self.step as u32,
-                kind,
-                issued_ps: ctx.now().0,
-                split: Split::Whole,
-            };
-            ctx.send(PortId(0), Msg::Req(req), Tick(0));
-            if !write {
-                self.in_flight += 1;
-            }
-        }
-    }
+    } else {
+        Order::Sequential
+    };
+    Requester::new("feeder", "mem", lines(n, step, order, write_every), window)
 }
 
-impl Component for Feeder {
-    fn name(&self) -> &str {
-        "feeder"
-    }
-    fn ports(&self) -> &[PortGroup] {
-        const PORTS: &[PortGroup] = &[PortGroup::one("mem")];
-        PORTS
-    }
-    fn setup(&mut self, ctx: &mut Ctx) {
-        self.send(ctx);
-    }
-    fn handle(&mut self, _p: PortId, _m: Msg, ctx: &mut Ctx) {
-        self.first_resp.get_or_insert(ctx.now());
-        self.answered += 1;
-        self.in_flight -= 1;
-        ctx.progress();
-        self.send(ctx);
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
+/// Reads of `addrs`, in this order, all sent at once.
+fn reads_of(addrs: Vec<u64>, step: u64) -> Requester {
+    let n = addrs.len() as u64;
+    let reqs = addrs
+        .into_iter()
+        .map(move |a| Request::read(a, step as u32));
+    Requester::new("feeder", "mem", reqs, n)
 }
 
 /// What a run of the feeder against one DRAM leaves: its statistics, the command log, the end
@@ -118,7 +40,7 @@ struct Ran {
     answered: u64,
 }
 
-fn run_all(spec: DramSpec, feeder: Feeder) -> Ran {
+fn run_all(spec: DramSpec, feeder: Requester) -> Ran {
     let mut b = SimBuilder::new();
     let f = b.add(Box::new(feeder));
     let mut dram = Dram::new("dram", spec, 1);
@@ -134,18 +56,18 @@ fn run_all(spec: DramSpec, feeder: Feeder) -> Ran {
         })
         .unwrap();
     let dram = fin.get::<Dram>(d).unwrap();
-    let feeder = fin.get::<Feeder>(f).unwrap();
+    let feeder = fin.get::<Requester>(f).unwrap();
     Ran {
         stats: *dram.stats(),
         log: dram.command_log().unwrap().to_vec(),
         end: fin.now(),
-        first_resp: feeder.first_resp,
+        first_resp: feeder.first_answer,
         write_buffer: dram.write_buffer_counts(),
         answered: feeder.answered,
     }
 }
 
-fn run(spec: DramSpec, feeder: Feeder) -> (DramStats, Vec<IssuedCommand>, Tick, Option<Tick>) {
+fn run(spec: DramSpec, feeder: Requester) -> (DramStats, Vec<IssuedCommand>, Tick, Option<Tick>) {
     let r = run_all(spec, feeder);
     (r.stats, r.log, r.end, r.first_resp)
 }
@@ -163,8 +85,7 @@ fn no_timing_violation_for_any_preset_under_random_and_streaming_traffic() {
             cfg.org.ranks = Some(ranks);
             let spec = cfg.resolve("dram").unwrap();
             for random in [true, false] {
-                let mut f = Feeder::new(4000, 48, random, spec.access_bytes);
-                f.write_every = 3;
+                let f = feeder(4000, 48, random, spec.access_bytes, 3);
                 let (stats, log, _, _) = run(spec.clone(), f);
                 let errors = check(&spec, &log);
                 assert!(
@@ -224,10 +145,8 @@ fn a_write_buffer_keeps_timing_legal_and_loses_no_access() {
             cfg.write_idle = idle;
             let spec = cfg.resolve("dram").unwrap();
             for random in [true, false] {
-                let mut f = Feeder::new(4000, 48, random, spec.access_bytes);
-                f.write_every = 3;
-                let n = f.n;
-                let r = run_all(spec.clone(), f);
+                let n = 4000;
+                let r = run_all(spec.clone(), feeder(n, 48, random, spec.access_bytes, 3));
                 let errors = check(&spec, &r.log);
                 assert!(
                     errors.is_empty(),
@@ -256,12 +175,12 @@ fn narrow_8_byte_accesses_are_counted_as_such_and_obey_timing() {
     cfg.access_bytes = Some(8);
     let spec = cfg.resolve("dram").unwrap();
     assert_eq!(spec.access_bytes, 8);
-    let (stats, log, _, _) = run(spec.clone(), Feeder::new(2000, 32, true, 8));
+    let (stats, log, _, _) = run(spec.clone(), feeder(2000, 32, true, 8, 0));
     assert_eq!(stats.reads, 2000);
     assert_eq!(stats.bytes_read, 2000 * 8);
     assert!(check(&spec, &log).is_empty());
     // A 64-byte request on 8-byte access granularity is eight accesses.
-    let (stats, _, _, _) = run(spec, Feeder::new(100, 4, false, 64));
+    let (stats, _, _, _) = run(spec, feeder(100, 4, false, 64, 0));
     assert_eq!(stats.reads, 800);
 }
 
@@ -270,8 +189,7 @@ fn streaming_reaches_at_least_90_percent_of_peak_bandwidth() {
     for name in preset_names() {
         let spec = DramConfig::preset(name).resolve("dram").unwrap();
         let n = 40_000;
-        let (stats, _, end, first) =
-            run(spec.clone(), Feeder::new(n, 64, false, spec.access_bytes));
+        let (stats, _, end, first) = run(spec.clone(), feeder(n, 64, false, spec.access_bytes, 0));
         // Measure from the first returned data to the end, so the first access's latency is excluded.
         let secs = (end.0 - first.unwrap().0) as f64 * 1e-12;
         let bw = (stats.bytes_read - spec.access_bytes) as f64 / secs;
@@ -290,7 +208,7 @@ fn idle_bank_read_costs_trcd_plus_tcl_plus_burst() {
     for name in preset_names() {
         let spec = DramConfig::preset(name).resolve("dram").unwrap();
         let t = spec.timing;
-        let (_, log, _, first) = run(spec.clone(), Feeder::new(1, 1, false, spec.access_bytes));
+        let (_, log, _, first) = run(spec.clone(), feeder(1, 1, false, spec.access_bytes, 0));
         assert_eq!(
             log.iter().map(|c| c.cmd).collect::<Vec<_>>(),
             vec![Command::Act, Command::Rd],
@@ -309,7 +227,7 @@ fn idle_bank_read_costs_trcd_plus_tcl_plus_burst() {
 #[test]
 fn checker_catches_injected_violations() {
     let spec = DramConfig::preset("DDR4-3200").resolve("dram").unwrap();
-    let (_, mut log, _, _) = run(spec.clone(), Feeder::new(500, 16, true, 64));
+    let (_, mut log, _, _) = run(spec.clone(), feeder(500, 16, true, 64, 0));
     assert!(check(&spec, &log).is_empty());
     // Pull the first column command after an ACT one cycle earlier than tRCD allows.
     let i = log
@@ -332,9 +250,9 @@ fn checker_catches_injected_violations() {
 #[test]
 fn open_page_streaming_hits_rows_and_random_traffic_misses() {
     let spec = DramConfig::preset("DDR4-3200").resolve("dram").unwrap();
-    let (s, _, _, _) = run(spec.clone(), Feeder::new(4000, 32, false, 64));
+    let (s, _, _, _) = run(spec.clone(), feeder(4000, 32, false, 64, 0));
     assert!(s.row_hits as f64 / s.reads as f64 > 0.9, "{s:?}");
-    let (s, _, _, _) = run(spec, Feeder::new(4000, 32, true, 64));
+    let (s, _, _, _) = run(spec, feeder(4000, 32, true, 64, 0));
     assert!((s.row_hits as f64 / s.reads as f64) < 0.2, "{s:?}");
 }
 
@@ -386,8 +304,7 @@ fn eight_byte_accesses_stay_under_the_column_rate_bound_and_reads_come_within_re
     let spec = cfg.resolve("dram").unwrap();
     let t = spec.timing;
     let use_of_bound = |write_every: u64, spec: &DramSpec| {
-        let mut f = Feeder::new(20_000, 64, true, 64);
-        f.write_every = write_every;
+        let f = feeder(20_000, 64, true, 64, write_every);
         let r = run_all(spec.clone(), f);
         let (fwd, merged, _) = r.write_buffer;
         assert_eq!(r.stats.reads + r.stats.writes + fwd + merged, 20_000 * 8);
@@ -476,7 +393,7 @@ fn run_reads(addrs: &[u64], set: impl Fn(&mut DramConfig)) -> Vec<IssuedCommand>
     cfg.refresh = false;
     set(&mut cfg);
     let spec = cfg.resolve("dram").unwrap();
-    let (stats, log, _, _) = run(spec.clone(), Feeder::reads_of(addrs.to_vec(), 64));
+    let (stats, log, _, _) = run(spec.clone(), reads_of(addrs.to_vec(), 64));
     assert_eq!(stats.reads, addrs.len() as u64);
     assert!(check(&spec, &log).is_empty());
     log

@@ -3,44 +3,8 @@
 use std::any::Any;
 
 use super::*;
-use crate::engine::{RunLimits, SimBuilder, Split};
-
-/// Sends `(at_ps, addr, kind)` requests and records (id, response tick).
-struct Source {
-    name: String,
-    sends: Vec<(u64, u64, AccessKind)>,
-    got: Vec<(u64, Tick)>,
-}
-impl Component for Source {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn ports(&self) -> &[PortGroup] {
-        const PORTS: &[PortGroup] = &[PortGroup::one("net")];
-        PORTS
-    }
-    fn setup(&mut self, ctx: &mut Ctx) {
-        for (i, &(at, addr, kind)) in self.sends.iter().enumerate() {
-            let r = MemReq {
-                id: 1000 + i as u64,
-                addr,
-                size: 64,
-                kind,
-                issued_ps: at,
-                split: Split::Whole,
-            };
-            ctx.send(PortId(0), Msg::Req(r), Tick(at));
-        }
-    }
-    fn handle(&mut self, _p: PortId, m: Msg, ctx: &mut Ctx) {
-        let Msg::Resp(r) = m else { panic!() };
-        self.got.push((r.id, ctx.now()));
-        ctx.progress();
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-}
+use crate::blocks::requester::{Request, Requester};
+use crate::engine::{RunLimits, SimBuilder};
 
 /// Records request arrival ticks and answers at once.
 struct Target {
@@ -82,11 +46,21 @@ fn run(cfg: NocConfig, sources: Vec<(usize, Vec<Send>)>) -> Outcome {
     let mut tgt_ids = vec![None; n];
     for (e, tgt) in tgt_ids.iter_mut().enumerate() {
         if let Some((_, sends)) = sources.iter().find(|(s, _)| *s == e) {
-            let id = b.add(Box::new(Source {
-                name: format!("s{e}"),
-                sends: sends.clone(),
-                got: Vec::new(),
-            }));
+            let reqs = sends
+                .clone()
+                .into_iter()
+                .map(|(at_ps, addr, kind)| Request {
+                    at_ps,
+                    addr,
+                    size: 64,
+                    kind,
+                });
+            let id = b.add(Box::new(Requester::new(
+                &format!("s{e}"),
+                "net",
+                reqs,
+                u64::MAX,
+            )));
             b.connect(id, "net", noc, ("ep", e), Tick(1));
             src_ids.push(id);
         } else {
@@ -101,7 +75,7 @@ fn run(cfg: NocConfig, sources: Vec<(usize, Vec<Send>)>) -> Outcome {
     let fin = b.build().unwrap().run(RunLimits::default()).unwrap();
     let got = src_ids
         .iter()
-        .map(|&i| fin.get::<Source>(i).unwrap().got.clone())
+        .map(|&i| fin.get::<Requester>(i).unwrap().answers.clone())
         .collect();
     let arr = tgt_ids
         .iter()
@@ -136,10 +110,7 @@ fn mesh_latency_is_manhattan_distance_plus_one_routers_plus_serialization() {
     assert_eq!(arr[15], vec![Tick(req_arrive)]);
     // Response: 8 + 64 bytes -> 5 cycles, back over 7 routers, injected at the next edge.
     let resp_inject = (req_arrive + 1).div_ceil(NS) * NS;
-    assert_eq!(
-        got[0],
-        vec![(1000, Tick(resp_inject + (7 * 2 + 5) * NS + 1))]
-    );
+    assert_eq!(got[0], vec![(0, Tick(resp_inject + (7 * 2 + 5) * NS + 1))]);
     assert_eq!(s.router_hops, 14);
 }
 
@@ -200,7 +171,7 @@ fn responses_return_to_their_source_with_their_own_ids() {
     for g in &got {
         let mut ids: Vec<u64> = g.iter().map(|&(id, _)| id).collect();
         ids.sort();
-        assert_eq!(ids, (1000..1010).collect::<Vec<_>>());
+        assert_eq!(ids, (0..10).collect::<Vec<_>>());
     }
     assert_eq!((s.requests, s.responses), (20, 20));
 }

@@ -1,45 +1,8 @@
 //! Scratchpad timing rules: latency, bank conflicts, port limits, same-address atomics serialise.
 
-use std::any::Any;
-
 use super::*;
-use crate::engine::{MemReq, RunLimits, SimBuilder, Split};
-
-/// Sends all its requests at time 0 and records each response time by request id.
-struct Burst {
-    reqs: Vec<(u64, AccessKind)>,
-    done: Vec<(u64, Tick)>,
-}
-impl Component for Burst {
-    fn name(&self) -> &str {
-        "burst"
-    }
-    fn ports(&self) -> &[PortGroup] {
-        const PORTS: &[PortGroup] = &[PortGroup::one("mem")];
-        PORTS
-    }
-    fn setup(&mut self, ctx: &mut Ctx) {
-        for (i, &(addr, kind)) in self.reqs.iter().enumerate() {
-            let r = MemReq {
-                id: i as u64,
-                addr,
-                size: 8,
-                kind,
-                issued_ps: 0,
-                split: Split::Whole,
-            };
-            ctx.send(PortId(0), Msg::Req(r), Tick(0));
-        }
-    }
-    fn handle(&mut self, _p: PortId, m: Msg, ctx: &mut Ctx) {
-        let Msg::Resp(r) = m else { panic!() };
-        self.done.push((r.id, ctx.now()));
-        ctx.progress();
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-}
+use crate::blocks::requester::{Request, Requester};
+use crate::engine::{RunLimits, SimBuilder};
 
 fn geo(n_ports: u64) -> SpadGeometry {
     SpadConfig {
@@ -60,10 +23,13 @@ fn geo(n_ports: u64) -> SpadGeometry {
 fn run(g: SpadGeometry, reqs: Vec<(u64, AccessKind)>) -> (Vec<u64>, SpadStats) {
     let mut b = SimBuilder::new();
     let n = reqs.len();
-    let d = b.add(Box::new(Burst {
-        reqs,
-        done: Vec::new(),
-    }));
+    let reqs = reqs.into_iter().map(|(addr, kind)| Request {
+        at_ps: 0,
+        addr,
+        size: 8,
+        kind,
+    });
+    let d = b.add(Box::new(Requester::new("burst", "mem", reqs, u64::MAX)));
     let s = b.add(Box::new(Scratchpad::new(
         "spad",
         g,
@@ -72,7 +38,7 @@ fn run(g: SpadGeometry, reqs: Vec<(u64, AccessKind)>) -> (Vec<u64>, SpadStats) {
     )));
     b.connect(d, "mem", s, ("up", 0), Tick(1));
     let fin = b.build().unwrap().run(RunLimits::default()).unwrap();
-    let mut done = fin.get::<Burst>(d).unwrap().done.clone();
+    let mut done = fin.get::<Requester>(d).unwrap().answers.clone();
     assert_eq!(done.len(), n);
     done.sort();
     // Arrival at 1 ps starts at the next edge (cycle 1); subtract the return link's 1 ps.
