@@ -15,6 +15,7 @@ pub mod config;
 pub mod functional;
 pub mod reproduce;
 pub mod scalesim;
+pub mod stats;
 pub mod step;
 
 
@@ -32,10 +33,11 @@ use crate::machines::common::{
 };
 use crate::machines::{Experiment, ExperimentError, Machine, Outcome, Study};
 use crate::report::{fmt_num, ReportTable, RunReport};
-use crate::stats::{StatTree, Unit};
+use crate::stats::StatTree;
 use crate::workload::layers::{self, Network};
 
 pub use config::{Nm, SatConfig};
+pub use stats::SatStats;
 pub use step::{Mode, Pass, Step, StepSpec, TaskKind};
 use crate::blocks::memory::detailed::DramTransfers;
 use crate::blocks::memory::transfer::TransferModel;
@@ -326,64 +328,24 @@ impl SatRun {
         let cfg = &self.exp.sat;
         let s = &step.schedule;
         let cycles = s.makespan.min(horizon);
-        let (task_done, pass_done) = step.finished_by(horizon);
+        let (task_done, _) = step.finished_by(horizon);
         let period_ps = 1e6 / cfg.clock_mhz;
         let seconds = cycles as f64 * period_ps / 1e12;
+        let counts = SatStats::of(step, horizon, period_ps, checked);
         let mut stats = StatTree::default();
-        let mut put =
-            |name: &str, value: u64, unit: Unit, doc: &'static str| stats.push(name, value, unit, doc);
-        let sum = |f: &dyn Fn(&step::PassCost) -> u64| {
-            step.passes.iter().zip(&pass_done).filter(|p| *p.1).map(|p| f(p.0)).sum::<u64>()
-        };
-        let busy = |r: usize| -> u64 {
-            (0..step.tasks.len())
-                .filter(|&t| {
-                    task_done[t]
-                        && step.graph
-                        .task(crate::blocks::dataflow::TaskId(t))
-                        .needs
-                        .iter()
-                        .any(|n| n.0 == step.resources[r])
-                })
-                .map(|t| s.end[t] - s.start[t])
-                .sum()
-        };
-        let sparse_macs = sum(&|p| if p.sparse { p.macs } else { 0 });
-        let dense_macs = sum(&|p| if p.sparse { 0 } else { p.macs });
-        let compute = sum(&|p| p.compute_cycles);
-        let array_busy = busy(0);
-        put("sat.step_cycles", cycles, Unit::Cycles, "Cycles of the step (the schedule's makespan)");
-        put("sat.elapsed_ps", (cycles as f64 * period_ps).round() as u64, Unit::Picoseconds, "Time of the step at the configured clock");
-        put("sat.array.busy_cycles", array_busy, Unit::Cycles, "Cycles the array holds a task (compute and exposed transfers)");
-        put("sat.array.compute_cycles", compute, Unit::Cycles, "Cycles the array computes (folds, fills and drains, buffer-rate stretches)");
-        put("sat.array.buffer_stall_cycles", sum(&|p| p.buffer_stall_cycles), Unit::Cycles, "Cycles added because a buffer delivered fewer words than the array consumed");
-        put("sat.array.memory_stall_cycles", array_busy.saturating_sub(compute), Unit::Cycles, "Cycles the array waits for DRAM transfers within its tasks");
-        put("sat.array.dense_macs", dense_macs, Unit::Count, "MACs issued by PEs in dense mode");
-        put("sat.array.sparse_macs", sparse_macs, Unit::Count, "MACs issued by PEs in sparse mode (through the N:M multiplexer)");
-        put("sat.array.skipped_macs", sum(&|p| p.skipped), Unit::Count, "MACs of pruned weights, skipped");
-        put("sat.buffer.read_bytes", sum(&|p| p.buffer_read), Unit::Bytes, "Bytes the array reads from the on-chip buffers");
-        put("sat.buffer.write_bytes", sum(&|p| p.buffer_write), Unit::Bytes, "Bytes written to the on-chip buffers (tile loads and partial sums)");
-        let tsum = |f: &dyn Fn(&step::TaskCost) -> u64| {
-            step.tasks.iter().zip(&task_done).filter(|t| *t.1).map(|t| f(t.0)).sum::<u64>()
-        };
-        put("sat.generator.groups", tsum(&|t| t.groups), Unit::Count, "Groups of M ranked by the sparse-weight generator");
-        put("sat.generator.busy_cycles", busy(1), Unit::Cycles, "Cycles the generator holds a task");
-        put("sat.updater.weights", tsum(&|t| if t.kind == TaskKind::Update { t.weights } else { 0 }), Unit::Count, "Weights updated");
-        put("sat.updater.busy_cycles", busy(2), Unit::Cycles, "Cycles the update unit holds a task");
-        put("dram.bytes_read", tsum(&|t| t.dram_read), Unit::Bytes, "Bytes read from DRAM");
-        put("dram.bytes_written", tsum(&|t| t.dram_write), Unit::Bytes, "Bytes written to DRAM");
-        put("sat.check.outputs", checked, Unit::Count, "Output values of the sparse array's functional model checked against a plain GEMM of the masked weights (a slice of every pass)");
-        let g = |k: &str| stats.get(k).unwrap_or(0) as f64;
+        counts.collect(&mut stats);
+        let (array, dram) = (&counts.array, &counts.dram);
+        let (dense_macs, sparse_macs) = (array.dense_macs, array.sparse_macs);
         let pes = (cfg.rows * cfg.cols) as f64;
         let mut d = Derived::default();
         d.put("cycles", cycles as f64, "cycles", "Cycles of the step");
         d.put("time_ms", seconds * 1e3, "ms", "Time of the step at the configured clock");
         d.put("array_utilisation", (dense_macs + sparse_macs) as f64 / (pes * cycles.max(1) as f64), "ratio", "MACs issued over PE-cycles of the step");
-        d.put("array_busy", array_busy as f64 / cycles.max(1) as f64, "ratio", "Share of the step the array holds a task");
-        d.put("dram.bandwidth_gb_s", (g("dram.bytes_read") + g("dram.bytes_written")) / seconds.max(1e-30) / 1e9, "GB/s", "DRAM bytes over the step's time");
+        d.put("array_busy", array.busy_cycles as f64 / cycles.max(1) as f64, "ratio", "Share of the step the array holds a task");
+        d.put("dram.bandwidth_gb_s", (dram.bytes_read + dram.bytes_written) as f64 / seconds.max(1e-30) / 1e9, "GB/s", "DRAM bytes over the step's time");
         d.put("dram.peak_gb_s", self.dram.peak_bytes_per_s() / 1e9, "GB/s", "Peak bandwidth of the configured DRAM");
         d.put("dram.stream_gb_s", transfer.stream_rate * 1e3, "GB/s", "Sustained streaming bandwidth of the DRAM, as calibrated on the dram block");
-        let dense_equiv = (dense_macs + sparse_macs + g("sat.array.skipped_macs") as u64) as f64;
+        let dense_equiv = (dense_macs + sparse_macs + array.skipped_macs) as f64;
         d.put("effective_tops", 2.0 * dense_equiv / seconds.max(1e-30) / 1e12, "TOPS", "Dense-equivalent operations (2 per MAC, skipped ones included) per second");
         for kind in [TaskKind::Ff, TaskKind::Bp, TaskKind::Wg, TaskKind::BpWg, TaskKind::Update] {
             let name = kind.name();
