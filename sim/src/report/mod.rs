@@ -222,6 +222,9 @@ impl RunReport {
     }
 }
 
+/// Rows of a table shown on a run's page (`index.html`); longer tables are in their CSV.
+pub const HTML_TABLE_ROWS: usize = 1000;
+
 /// `report.json` as read back: every field a view is drawn from (the statistics are in
 /// `stats.csv`). Numbers JSON cannot hold (an infinite or undefined metric) are written as
 /// `null` and read as `None`.
@@ -330,8 +333,9 @@ pub fn render_dir(dir: &Path) -> Result<PathBuf, String> {
         let csv = dir.join(format!("{stem}.csv"));
         std::fs::write(&csv, table.to_csv()).map_err(|e| format!("{}: {e}", csv.display()))?;
         let _ = write!(files, ", <a href=\"{stem}.csv\">{stem}.csv</a>");
-        let text_rows: Vec<Vec<String>> = table
-            .rows
+        // A page shows the first rows of a long table; the CSV has them all.
+        let shown = table.rows.len().min(HTML_TABLE_ROWS);
+        let text_rows: Vec<Vec<String>> = table.rows[..shown]
             .iter()
             .map(|r| {
                 r.iter()
@@ -350,6 +354,13 @@ pub fn render_dir(dir: &Path) -> Result<PathBuf, String> {
             html::escape(&table.doc),
             html::table(&table.columns, &text_rows)
         );
+        if shown < table.rows.len() {
+            let _ = writeln!(
+                tables,
+                "<p>The first {shown} of {} rows; all are in <a href=\"{stem}.csv\">{stem}.csv</a>.</p>",
+                table.rows.len()
+            );
+        }
     }
     for (stem, fig) in &figs {
         let svg = plot::save(fig, &plots.join(stem))?;

@@ -814,3 +814,59 @@ fn issue_28_a_zero_instruction_budget_is_refused_naming_the_flag() {
     let (code, _, err) = sparsim(&["kernel", "run", &gemm, "--budget", "100000000"], d.path());
     assert_eq!(code, 0, "{err}");
 }
+
+/// Issue 28, cases 1 and 3: a SAT layer table whose sums read one layer twice (each `add` of
+/// the layer above with itself) used to take time doubling with each row (2^60 visits here); a
+/// long table took time quadratic in its layers (each layer's readers were found by scanning the
+/// table, and the list scheduler visited every task at each event). Both now resolve in one pass
+/// each way; the step of the doubled sums is checked against the same table without them.
+#[test]
+fn issue_28_sat_sums_of_one_layer_and_long_tables_resolve_in_linear_time() {
+    let d = tempfile::tempdir().unwrap();
+    let header = "name,op,from,channels,height,width,kernel,stride,padding,groups\nx,input,,16,8,8\nc0,conv,,16,,,3,1,1\n";
+    let mut sums = header.to_string();
+    let mut prev = "c0".to_string();
+    for i in 0..60 {
+        sums.push_str(&format!("a{i},add,{prev}+{prev}\n"));
+        prev = format!("a{i}");
+    }
+    sums.push_str(&format!("c1,conv,{prev},16,,,3,1,1\n"));
+    let plain = format!("{header}c1,conv,c0,16,,,3,1,1\n");
+    let mut chain = header.to_string();
+    for i in 1..3000 {
+        chain.push_str(&format!("c{i},conv,,16,,,3,1,1\n"));
+    }
+    let sat = root().join("configs/experiments/sat-resnet18-2to8.toml");
+    let mut cycles = Vec::new();
+    for (name, table) in [("sums", &sums), ("plain", &plain), ("chain", &chain)] {
+        let f = d.path().join(format!("{name}.csv"));
+        std::fs::write(&f, table).unwrap();
+        let set = [
+            format!("network={:?}", f.display().to_string()),
+            "batch=2".into(),
+        ];
+        let r = sparsim::experiment::load(&sat, &set)
+            .unwrap()
+            .run()
+            .unwrap()
+            .report;
+        cycles.push(r.derived["cycles"].value);
+        let rows = r
+            .tables
+            .iter()
+            .find(|t| t.name == "layers")
+            .unwrap()
+            .rows
+            .len();
+        let convs = table.lines().filter(|l| l.contains(",conv,")).count();
+        assert_eq!(
+            rows,
+            3 * convs - 1,
+            "{name}: FF of each conv, BP and WG of all but the first"
+        );
+    }
+    assert_eq!(
+        cycles[0], cycles[1],
+        "sums of a layer with itself add no weighted work"
+    );
+}

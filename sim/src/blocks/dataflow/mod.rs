@@ -18,7 +18,7 @@
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use petgraph::algo::toposort;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -256,9 +256,40 @@ impl TaskGraph {
         let mut now = 0u64;
         let mut n_started = 0;
         let mut next_in_order = 0;
+        // Without a strict order: the tasks whose predecessors have all ended, by rank position
+        // (so each event visits the ready tasks only, not every task).
+        let mut pos = vec![0usize; n];
+        for (i, &t) in rank.iter().enumerate() {
+            pos[t] = i;
+        }
+        let mut ready: BTreeSet<usize> = (0..n)
+            .filter(|&t| !strict && waiting_preds[t] == 0)
+            .map(|t| pos[t])
+            .collect();
+        let mut started_now: Vec<usize> = Vec::new();
         while n_started < n {
             // Start what can start now, best first.
-            let mut i = if strict { next_in_order } else { 0 };
+            if !strict {
+                for &i in &ready {
+                    let t = rank[i];
+                    let task = self.task(TaskId(t));
+                    if task.needs.iter().all(|&(r, u)| free[r.0] >= u) {
+                        for &(r, u) in &task.needs {
+                            free[r.0] -= u;
+                        }
+                        started[t] = true;
+                        n_started += 1;
+                        start[t] = now;
+                        end[t] = now + task.duration;
+                        running.insert((end[t], t), ());
+                        started_now.push(i);
+                    }
+                }
+                for i in started_now.drain(..) {
+                    ready.remove(&i);
+                }
+            }
+            let mut i = if strict { next_in_order } else { rank.len() };
             while i < rank.len() {
                 let t = rank[i];
                 if started[t] {
@@ -308,6 +339,9 @@ impl TaskGraph {
                 {
                     waiting_preds[s.index()] -= 1;
                     ready_at[s.index()] = ready_at[s.index()].max(e);
+                    if !strict && waiting_preds[s.index()] == 0 {
+                        ready.insert(pos[s.index()]);
+                    }
                 }
             }
         }

@@ -62,7 +62,7 @@ crate::stats_struct! {
 crate::stats_struct! {
     /// The functional check (`sat.check.`).
     pub struct CheckStats {
-        outputs: Count = "Output values of the sparse array's functional model checked against a plain GEMM of the masked weights (a slice of every pass)",
+        outputs: Count = "Output values of the sparse array's functional model checked against a plain GEMM of the masked weights (a slice of each distinct pass shape and pattern)",
     }
 }
 

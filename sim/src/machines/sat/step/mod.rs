@@ -242,36 +242,58 @@ impl Step {
     }
 }
 
-/// Layers with weights that feed `l` directly or through weightless layers.
-fn producers(layers: &[Layer], l: usize) -> Vec<usize> {
-    let mut out = Vec::new();
-    for &f in &layers[l].from {
-        if layers[f].has_weights() {
-            out.push(f);
-        } else {
-            out.extend(producers(layers, f));
-        }
-    }
-    out.sort_unstable();
-    out.dedup();
-    out
+/// Per layer, the layers with weights that feed it and those that read it, directly or through
+/// weightless layers (pools, sums), each sorted. Built in one pass each way (a layer reads only
+/// layers above it), so a table of many layers, or of sums that read one layer twice, resolves
+/// in time linear in its links.
+struct Links {
+    producers: Vec<Vec<usize>>,
+    consumers: Vec<Vec<usize>>,
 }
 
-/// Layers with weights that read `l`'s output directly or through weightless layers.
-fn consumers(layers: &[Layer], l: usize) -> Vec<usize> {
-    let mut out = Vec::new();
-    for (j, layer) in layers.iter().enumerate() {
-        if layer.from.contains(&l) {
-            if layer.has_weights() {
+impl Links {
+    fn of(layers: &[Layer]) -> Links {
+        let n = layers.len();
+        let through = |sets: &Vec<Vec<usize>>, j: usize, out: &mut Vec<usize>| {
+            if layers[j].has_weights() {
                 out.push(j);
             } else {
-                out.extend(consumers(layers, j));
+                out.extend_from_slice(&sets[j]);
+            }
+        };
+        let mut producers: Vec<Vec<usize>> = Vec::with_capacity(n);
+        for layer in layers {
+            let mut out = Vec::new();
+            for &f in &layer.from {
+                through(&producers, f, &mut out);
+            }
+            out.sort_unstable();
+            out.dedup();
+            producers.push(out);
+        }
+        let mut readers: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (j, layer) in layers.iter().enumerate() {
+            for &f in &layer.from {
+                if readers[f].last() != Some(&j) {
+                    readers[f].push(j);
+                }
             }
         }
+        let mut consumers: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for l in (0..n).rev() {
+            let mut out = Vec::new();
+            for &j in &readers[l] {
+                through(&consumers, j, &mut out);
+            }
+            out.sort_unstable();
+            out.dedup();
+            consumers[l] = out;
+        }
+        Links {
+            producers,
+            consumers,
+        }
     }
-    out.sort_unstable();
-    out.dedup();
-    out
 }
 
 /// The default layers kept dense: the first and the last layer with weights.
@@ -538,6 +560,9 @@ impl StepSpec<'_> {
             out_of_time
         };
         let layers = &self.net.layers;
+        let links = Links::of(layers);
+        let producers = |l: usize| &links.producers[l];
+        let consumers = |l: usize| &links.consumers[l];
         let training = self.mode == Mode::Train;
         let mut passes: Vec<PassCost> = Vec::new();
         let mut tasks: Vec<TaskCost> = Vec::new();
@@ -608,7 +633,7 @@ impl StepSpec<'_> {
             if past() {
                 break;
             }
-            let deps: Vec<TaskId> = producers(layers, l).iter().filter_map(|&p| ff[p]).collect();
+            let deps: Vec<TaskId> = producers(l).iter().filter_map(|&p| ff[p]).collect();
             let mut gen_dep = None;
             if sparse_layer(l) {
                 let (kind, dirs) = if self.cfg.pregenerate {
@@ -665,7 +690,7 @@ impl StepSpec<'_> {
         }
         if self.mode == Mode::Train && !past() {
             let outputs: Vec<TaskId> = (0..layers.len())
-                .filter(|&l| ff[l].is_some() && consumers(layers, l).is_empty())
+                .filter(|&l| ff[l].is_some() && consumers(l).is_empty())
                 .filter_map(|l| ff[l])
                 .collect();
             let mut bp: Vec<Option<TaskId>> = vec![None; layers.len()];
@@ -683,13 +708,13 @@ impl StepSpec<'_> {
                 if past() {
                     break;
                 }
-                let cons = consumers(layers, l);
+                let cons = consumers(l);
                 let grad_deps: Vec<TaskId> = if cons.is_empty() {
                     outputs.clone()
                 } else {
                     cons.iter().filter_map(|&c| bp[c]).collect()
                 };
-                let needs_bp = !producers(layers, l).is_empty();
+                let needs_bp = !producers(l).is_empty();
                 let mut gen_dep = pregen[l];
                 if needs_bp && sparse_layer(l) && !self.cfg.pregenerate {
                     let (cost, d) = gen_task(self, l, TaskKind::GenBp, 1);
