@@ -66,15 +66,11 @@ pub fn load(file: &Path, overrides: &[String]) -> Result<Box<dyn Experiment>, Ex
 /// `<out>/<name>/`, which must not reach outside `<out>`.
 fn plain_name(exp: &dyn Experiment, file: &Path) -> Result<(), ExperimentError> {
     let n = exp.name();
-    if n.is_empty()
-        || n.contains(['/', '\\', '\0'])
-        || n.starts_with('.')
-        || n.chars().count() > 200
-    {
+    if !crate::config::is_plain_folder_name(n) {
         return Err(Invalid::new(
             "name",
             format!("{n:?}"),
-            "give a plain folder name for the report (no slashes, not starting with a dot, at most 200 characters)",
+            format!("the report's folder: {}", crate::config::PLAIN_FOLDER_NAME),
         )
         .in_file(file)
         .into());

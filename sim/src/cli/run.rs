@@ -136,9 +136,10 @@ fn read_toml_table(path: &Path) -> Result<toml::Table> {
 /// that runs of one experiment with different overrides are told apart by their folders.
 fn folder_name(name: &str, given: Option<&str>, set: &[String]) -> Result<String> {
     if let Some(n) = given {
-        if n.is_empty() || n.contains(['/', '\\']) || n.starts_with('.') {
+        if !sparsim::config::is_plain_folder_name(n) {
             return Err(bad(format!(
-                "--name {n:?}: give a plain folder name (no slashes, not starting with a dot)"
+                "--name {n:?}: {}",
+                sparsim::config::PLAIN_FOLDER_NAME
             )));
         }
         return Ok(n.to_string());

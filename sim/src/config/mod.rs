@@ -238,6 +238,22 @@ pub fn require_pow2(key: &str, value: u64) -> Result<(), Invalid> {
     Ok(())
 }
 
+/// What a report folder's name must be, said the same way wherever one is given.
+pub const PLAIN_FOLDER_NAME: &str =
+    "give a plain folder name (no slashes, no control characters, not starting with a dot, at most 200 characters)";
+
+/// True if `name` can name a folder inside another without reaching outside it, on every
+/// common file system: not empty, no path separators or control characters (NUL included),
+/// not starting with a dot, at most 200 characters (file systems allow 255 bytes).
+pub fn is_plain_folder_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.contains(['/', '\\'])
+        && !name.chars().any(char::is_control)
+        && !name.starts_with('.')
+        && name.chars().count() <= 200
+        && name.len() <= 255
+}
+
 /// Checks that `value` is at least `min`, naming `key` if not.
 pub fn require_at_least(key: &str, value: u64, min: u64) -> Result<(), Invalid> {
     if value < min {

@@ -11,6 +11,11 @@ use serde::{Deserialize, Serialize};
 use crate::config::ConfigError;
 use crate::stats::{StatTree, Unit};
 
+/// The largest energy an entry may give one action: 1e9 pJ (1 mJ; as a static power per
+/// picosecond, 1 GW). A real action costs femtojoules to nanojoules; the bound keeps every
+/// count times the entry (at most 2^64 x 1e9) and their sum finite.
+pub const MAX_PJ: f64 = 1e9;
+
 /// One priced action.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -66,11 +71,11 @@ impl EnergyTable {
     pub fn load(path: &Path) -> Result<EnergyTable, ConfigError> {
         let t: EnergyTable = crate::config::load(path, &[])?;
         for (k, e) in &t.actions {
-            if !(e.pj.is_finite() && e.pj >= 0.0) {
+            if !(e.pj.is_finite() && (0.0..=MAX_PJ).contains(&e.pj)) {
                 return Err(crate::config::Invalid::new(
                     format!("actions.\"{k}\".pj"),
-                    e.pj,
-                    "must be a finite, non-negative number of pJ",
+                    if e.pj.abs() >= 1e15 { format!("{:e}", e.pj) } else { e.pj.to_string() },
+                    "must be a number of pJ from 0 to 1e9 (1 mJ per action, or 1 GW for a static power per ps; any count times it stays finite)",
                 )
                 .in_file(path));
             }

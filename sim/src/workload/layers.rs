@@ -153,6 +153,10 @@ struct Row {
     groups: Option<u64>,
 }
 
+/// The most layers a table may hold: far more than any network has, and few enough to model
+/// in seconds.
+pub const MAX_LAYERS: usize = 100_000;
+
 const COLUMNS: [&str; 10] = [
     "name", "op", "from", "channels", "height", "width", "kernel", "stride", "padding", "groups",
 ];
@@ -304,6 +308,7 @@ impl Network {
         let file = &self.file;
         let mut index: HashMap<&str, usize> = HashMap::new();
         let mut layers: Vec<Layer> = Vec::new();
+        let mut total_macs: u128 = 0;
         for r in &self.rows {
             let line = r.line;
             let bad = |col: &str, value: &dyn ToString, msg: String| {
@@ -340,6 +345,14 @@ impl Network {
                         h = res;
                         w = res;
                     }
+                }
+                let size = c as u128 * h as u128 * w as u128;
+                if size > 1 << 36 {
+                    return Err(bad(
+                        "channels",
+                        &c,
+                        format!("the input is too large to model ({c} x {h} x {w} values): at most 2^36 per sample"),
+                    ));
                 }
                 index.insert(&r.name, layers.len());
                 layers.push(Layer {
@@ -532,6 +545,17 @@ impl Network {
                     &c,
                     format!(
                         "the layer is too large to model ({params} weights, {c} x {h} x {w} outputs): at most 2^36 weights or outputs and 2^40 MACs per sample"
+                    ),
+                ));
+            }
+            total_macs += params * (h as u128 * w as u128);
+            if total_macs > 1 << 44 || layers.len() >= MAX_LAYERS {
+                return Err(bad(
+                    "name",
+                    &r.name,
+                    format!(
+                        "the network is too large to model up to this layer ({} layers, {total_macs} MACs per sample): at most {MAX_LAYERS} layers and 2^44 MACs per sample",
+                        layers.len() + 1
                     ),
                 ));
             }

@@ -870,3 +870,170 @@ fn issue_28_sat_sums_of_one_layer_and_long_tables_resolve_in_linear_time() {
         "sums of a layer with itself add no weighted work"
     );
 }
+
+/// Issue 28, cases 2, 5 to 8 and 14: sizes whose products overflow, a step whose time saturates,
+/// an energy that is infinite, a depthwise row of millions of channels and a run name no file
+/// system takes used to run (exit 0 with zero MACs, wrapped bytes, a saturated time or a null
+/// energy), abort out of memory, or exit 1 unnamed. Each is refused before it runs (or, for the
+/// time, before its report), exit 2, naming the file and the key, line or field.
+#[test]
+fn issue_28_overflowing_sizes_times_and_energies_are_refused_naming_the_key() {
+    let d = tempfile::tempdir().unwrap();
+    let w = |name: &str, text: &str| {
+        std::fs::write(d.path().join(name), text).unwrap();
+        name.to_string()
+    };
+    let cfg = std::fs::read_to_string(root().join("configs/scalesim/example.cfg")).unwrap();
+    w(
+        "long.cfg",
+        &cfg.replace(
+            "run_name = example",
+            &format!("run_name = {}", "x".repeat(300)),
+        ),
+    );
+    w(
+        "ctl.cfg",
+        &cfg.replace("run_name = example", "run_name = a\u{1}b"),
+    );
+    w("ok.cfg", &cfg);
+    w(
+        "gemm.csv",
+        "Layer, M, N, K,\nbig, 16777216, 16777216, 16777216,\n",
+    );
+    w("dp.csv", "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\nDP1, 8, 8, 3, 3, 16777216, 1, 1,\n");
+    let conv = root()
+        .join("workloads/scalesim/conv.csv")
+        .display()
+        .to_string();
+    let header = "name,op,from,channels,height,width,kernel,stride,padding,groups\n";
+    w(
+        "bigin.csv",
+        &format!("{header}x,input,,1024,16777216,16777216\nc,conv,,16,,,1,1,0\n"),
+    );
+    let energy = std::fs::read_to_string(root().join("configs/energy/sat-fpga.toml")).unwrap();
+    let first = energy.find("pj = ").unwrap();
+    let end = first + energy[first..].find(',').unwrap();
+    w(
+        "e.toml",
+        &format!("{}pj = 1e308{}", &energy[..first], &energy[end..]),
+    );
+    let sat = root()
+        .join("configs/experiments/sat-resnet18-2to8.toml")
+        .display()
+        .to_string();
+    let at = |f: &str| format!("{:?}", d.path().join(f).display().to_string());
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec![
+                "scalesim".into(),
+                "-c".into(),
+                "ok.cfg".into(),
+                "-t".into(),
+                "gemm.csv".into(),
+                "-i".into(),
+                "gemm".into(),
+                "-p".into(),
+                "o".into(),
+            ],
+            "gemm.csv: line 2, field 4",
+        ),
+        (
+            vec![
+                "scalesim".into(),
+                "-c".into(),
+                "ok.cfg".into(),
+                "-t".into(),
+                "dp.csv".into(),
+                "-p".into(),
+                "o".into(),
+            ],
+            "dp.csv: line 2, field 6",
+        ),
+        (
+            vec![
+                "scalesim".into(),
+                "-c".into(),
+                "long.cfg".into(),
+                "-t".into(),
+                conv.clone(),
+                "-p".into(),
+                "o".into(),
+            ],
+            "long.cfg: general.run_name",
+        ),
+        (
+            vec![
+                "scalesim".into(),
+                "-c".into(),
+                "ctl.cfg".into(),
+                "-t".into(),
+                conv.clone(),
+                "-p".into(),
+                "o".into(),
+            ],
+            "ctl.cfg: general.run_name",
+        ),
+        (
+            vec![
+                "run".into(),
+                sat.clone(),
+                "--out".into(),
+                "r".into(),
+                "--set".into(),
+                format!("network={}", at("bigin.csv")),
+            ],
+            "bigin.csv: line 2, column channels",
+        ),
+        (
+            vec![
+                "run".into(),
+                sat.clone(),
+                "--out".into(),
+                "r".into(),
+                "--set".into(),
+                "resolution=16384".into(),
+                "--set".into(),
+                "batch=65536".into(),
+                "--set".into(),
+                "sat.clock_mhz=50".into(),
+            ],
+            "sat.clock_mhz = 50",
+        ),
+        (
+            vec![
+                "run".into(),
+                sat.clone(),
+                "--out".into(),
+                "r".into(),
+                "--set".into(),
+                "sat.clock_mhz=1e-9".into(),
+            ],
+            "sat.clock_mhz",
+        ),
+        (
+            vec![
+                "run".into(),
+                sat.clone(),
+                "--out".into(),
+                "r".into(),
+                "--set".into(),
+                format!("energy_table={}", at("e.toml")),
+            ],
+            "e.toml: actions.",
+        ),
+    ];
+    for (args, expect) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, _, err) = sparsim(&args, d.path());
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(expect), "{args:?}: {err}");
+    }
+    assert!(
+        !d.path().join("r").exists()
+            || std::fs::read_dir(d.path().join("r"))
+                .unwrap()
+                .next()
+                .is_none(),
+        "no report written"
+    );
+}

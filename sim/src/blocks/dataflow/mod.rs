@@ -280,7 +280,7 @@ impl TaskGraph {
                         started[t] = true;
                         n_started += 1;
                         start[t] = now;
-                        end[t] = now + task.duration;
+                        end[t] = now.saturating_add(task.duration);
                         running.insert((end[t], t), ());
                         started_now.push(i);
                     }
@@ -307,7 +307,7 @@ impl TaskGraph {
                     started[t] = true;
                     n_started += 1;
                     start[t] = now;
-                    end[t] = now + task.duration;
+                    end[t] = now.saturating_add(task.duration);
                     running.insert((end[t], t), ());
                     if strict {
                         next_in_order = i + 1;

@@ -112,6 +112,8 @@ pub struct SatRun {
     pub dram: crate::blocks::dram::DramSpec,
     /// The energy table, with the name the report gives it.
     pub energy: Option<(String, EnergyTable)>,
+    /// The experiment file (named in errors).
+    pub file: PathBuf,
 }
 
 impl SatRun {
@@ -165,6 +167,7 @@ impl SatRun {
             patterns,
             dram,
             energy: None,
+            file: file.to_path_buf(),
         })
     }
 
@@ -226,6 +229,7 @@ impl SatRun {
             patterns: keep_dense.iter().map(|&d| if d { None } else { nm }).collect(),
             dram,
             energy,
+            file: file.to_path_buf(),
         })
     }
 
@@ -270,6 +274,7 @@ impl SatRun {
             }
         };
         let horizon = self.exp.limits.max_cycles.unwrap_or(u64::MAX);
+        self.check_time(step.schedule.makespan.min(horizon))?;
         let checked = self.check(&step, horizon)?;
         let wall = t0.elapsed();
         let cycles = step.schedule.makespan.min(horizon);
@@ -281,6 +286,25 @@ impl SatRun {
             result: None,
         };
         Ok((step, outcome))
+    }
+
+    /// Refuses a step of `cycles` whose time a report cannot count: 2^64 ps (213 days).
+    fn check_time(&self, cycles: u64) -> Result<(), ExperimentError> {
+        let clock = self.exp.sat.clock_mhz;
+        let ps = cycles as f64 * 1e6 / clock;
+        if ps < u64::MAX as f64 {
+            return Ok(());
+        }
+        Err(Invalid::new(
+            "sat.clock_mhz",
+            clock,
+            format!(
+                "the step takes {cycles} cycles, {:.3e} s at this clock: beyond the 2^64 ps (213 days) a report counts; raise the clock or the array, lower batch or resolution, or stop the step with limits.max_cycles",
+                ps / 1e12
+            ),
+        )
+        .in_file(&self.file)
+        .into())
     }
 
     /// Computes a slice of each distinct pass shape on the array's functional model (4 rows, up to one column

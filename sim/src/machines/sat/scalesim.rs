@@ -176,11 +176,11 @@ pub fn parse_config(text: &str, file: &Path) -> Result<ScaleConfig, ConfigError>
     let run_name = get("general", "run_name")
         .ok_or_else(|| bad("general.run_name", "(missing)", "name the run"))?
         .to_string();
-    if run_name.is_empty() || run_name.contains(['/', '\\']) || run_name.starts_with('.') {
+    if !crate::config::is_plain_folder_name(&run_name) {
         return Err(bad(
             "general.run_name",
-            &run_name,
-            "must be a plain folder name",
+            &format!("{run_name:?}"),
+            crate::config::PLAIN_FOLDER_NAME,
         ));
     }
     let dim = |key: &str| -> Result<u64, ConfigError> {
@@ -313,6 +313,10 @@ impl Layer {
     }
 }
 
+/// The most layers a topology may hold (a depthwise row counts one per channel): far more
+/// than any network has, and few enough to run in seconds.
+pub const MAX_LAYERS: u64 = 100_000;
+
 /// Reads a topology CSV: a convolution one, or with `gemm` a GEMM one.
 pub fn parse_topology(text: &str, file: &Path, gemm: bool) -> Result<Vec<Layer>, ConfigError> {
     let mut layers = Vec::new();
@@ -412,7 +416,34 @@ pub fn parse_topology(text: &str, file: &Path, gemm: bool) -> Result<Vec<Layer>,
             }
             l
         };
+        // Bounds that keep every count of the layer within 64 bits (its GEMM's sides, their
+        // product, its operands' words); the largest real layers are about 10^10 MACs.
+        let out = |i: u64, f: u64| u128::from((i - f + layer.stride).div_ceil(layer.stride));
+        let m = out(layer.ifmap_h, layer.filt_h) * out(layer.ifmap_w, layer.filt_w);
+        let k = u128::from(layer.filt_h) * u128::from(layer.filt_w) * u128::from(layer.channels);
+        let n = u128::from(layer.filters);
+        let ifmap = u128::from(layer.ifmap_h) * u128::from(layer.ifmap_w) * u128::from(layer.channels);
+        if m > 1 << 40 || k > 1 << 40 || k * n > 1 << 40 || ifmap > 1 << 40 || m * n * k > 1 << 50 {
+            let what = if gemm { "M, N and K" } else { "the row's sizes" };
+            return Err(bad(
+                if gemm { 3 } else { 5 },
+                fields[if gemm { 3 } else { 5 }].trim(),
+                &format!(
+                    "the layer is too large to model: a {m} x {n} x {k} GEMM ({} MACs); {what} must keep each operand under 2^40 words and the MACs under 2^50",
+                    m * n * k
+                ),
+            ));
+        }
         if !gemm && layer.name.contains("DP") {
+            if layers.len() as u64 + layer.channels > MAX_LAYERS {
+                return Err(bad(
+                    5,
+                    fields[5].trim(),
+                    &format!(
+                        "a depthwise (DP) row runs as one layer per channel, and a topology may hold at most {MAX_LAYERS} layers"
+                    ),
+                ));
+            }
             for c in 0..layer.channels {
                 layers.push(Layer {
                     name: format!("{}Channel_{c}", layer.name),
@@ -421,6 +452,13 @@ pub fn parse_topology(text: &str, file: &Path, gemm: bool) -> Result<Vec<Layer>,
                 });
             }
         } else {
+            if layers.len() as u64 >= MAX_LAYERS {
+                return Err(bad(
+                    0,
+                    fields[0].trim(),
+                    &format!("a topology may hold at most {MAX_LAYERS} layers"),
+                ));
+            }
             layers.push(layer);
         }
     }
