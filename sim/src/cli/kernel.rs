@@ -57,9 +57,10 @@ pub struct KernelArgs {
     /// Seed of the input values.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// With the spmm driver: the share of zero weights, in [0, 1).
-    #[arg(long, default_value_t = 0.7)]
-    sparsity: f64,
+    /// With the spmm, spmm2, spmm4, mnn4 and mnn1 drivers: the share of zero weights, in [0, 1),
+    /// in steps of 0.001. Default 0.7.
+    #[arg(long)]
+    sparsity: Option<f64>,
     /// Stop a kernel that has not returned after this many instructions (1 to 2^40; the same
     /// default as a mobile experiment's `budget`).
     #[arg(long, default_value_t = 100_000_000, value_parser = clap::value_parser!(u64).range(1..=1 << 40))]

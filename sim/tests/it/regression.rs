@@ -1037,3 +1037,58 @@ fn issue_28_overflowing_sizes_times_and_energies_are_refused_naming_the_key() {
         "no report written"
     );
 }
+
+/// Issue 28, cases 9 and 19: keys a mobile run does not use were accepted and ignored
+/// (`sparsity` on the gemm driver, `k` and `mnn_threshold` on a network of another engine), and
+/// a sparsity between two thousandths was rounded; each is refused naming the key, exit 2. A
+/// runaway kernel exits 2 naming its budget, as the README says of bad input.
+#[test]
+fn issue_28_mobile_keys_a_run_does_not_use_are_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let sgemm = root()
+        .join("configs/experiments/mobile-a76-sgemm.toml")
+        .display()
+        .to_string();
+    let net = root()
+        .join("configs/experiments/mobile-a76-mobilenet-group30.toml")
+        .display()
+        .to_string();
+    for (exp, set, expect) in [
+        (
+            &sgemm,
+            "sparsity=-1",
+            "sparsity = -1: the gemm driver prunes nothing",
+        ),
+        (
+            &sgemm,
+            "sparsity=1e30",
+            "sparsity = 1000000000000000000000000000000: the gemm driver",
+        ),
+        (&sgemm, "sparsity=nan", "sparsity = NaN: the gemm driver"),
+        (&net, "k=5", "k = (with network)"),
+        (&net, "mnn_threshold=0.5", "mnn_threshold = 0.5"),
+        (
+            &net,
+            "sparsity=0.999999",
+            "not a whole number of thousandths",
+        ),
+        (&net, "engine=\"dense\"", "the dense engine prunes nothing"),
+    ] {
+        let (code, _, err) = sparsim(&["run", exp, "--out", "r", "--set", set], d.path());
+        assert_eq!(code, 2, "{set}: {err}");
+        assert!(err.contains(expect), "{set}: {err}");
+    }
+    std::fs::write(
+        d.path().join("spin.s"),
+        "    .text\n    .global spin\nspin:\n1:  add x9, x9, #1\n    b 1b\n    ret\n",
+    )
+    .unwrap();
+    let (code, _, err) = sparsim(&["kernel", "run", "spin.s", "--budget", "100000"], d.path());
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("after 100000 instructions without returning"),
+        "{err}"
+    );
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    assert!(readme.contains("a kernel that runs past its instruction `budget`) gets a message naming the file and the key or line, and exit code 2"));
+}

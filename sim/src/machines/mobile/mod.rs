@@ -63,9 +63,9 @@ pub struct MobileExperiment {
     /// n (gemm columns; loop buffer floats).
     #[serde(default)]
     pub n: u64,
-    /// k (gemm reduction). Default 1.
-    #[serde(default = "one")]
-    pub k: u64,
+    /// k (gemm reduction; the spmm drivers' input channels). Default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub k: Option<u64>,
     /// Seed of the input values. Default 1.
     #[serde(default = "one")]
     pub seed: u64,
@@ -80,9 +80,10 @@ pub struct MobileExperiment {
     pub limits: LimitsConfig,
     /// Energy table, relative to this file. Default: none.
     pub energy_table: Option<PathBuf>,
-    /// With the `spmm` and `spmm4` drivers: the share of zero weights, in [0, 1). Default 0.7.
-    #[serde(default = "seventy")]
-    pub sparsity: f64,
+    /// With the pruning drivers (`spmm`, `spmm2`, `spmm4`, `mnn4`, `mnn1`) or a network's sparse
+    /// engines: the share of zero weights, in [0, 1), in steps of 0.001. Default 0.7.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sparsity: Option<f64>,
     /// Run the kernel as the WebAssembly profile lowers it. Default: native.
     pub wasm: Option<WasmProfile>,
     /// A layer table to run whole (instead of `kernel`), relative to this file.
@@ -113,9 +114,6 @@ pub struct MobileExperiment {
 
 fn one() -> u64 {
     1
-}
-fn seventy() -> f64 {
-    0.7
 }
 fn budget() -> u64 {
     100_000_000
@@ -175,10 +173,10 @@ enum Work {
 
 impl MobileRun {
     fn layout(exp: &MobileExperiment, file: &Path) -> Result<Layout, ExperimentError> {
-        let l = Layout::from_driver(&exp.driver, exp.m, exp.n, exp.k, exp.sparsity).map_err(
+        let l = Layout::from_driver(&exp.driver, exp.m, exp.n, exp.k.unwrap_or(1), exp.sparsity).map_err(
             |(key, e)| {
                 let value = if key == "sparsity" {
-                    exp.sparsity.to_string()
+                    exp.sparsity.unwrap_or(0.0).to_string()
                 } else {
                     format!("{:?}", exp.driver)
                 };
@@ -648,24 +646,32 @@ fn load_kernel(text: &str, path: &Path, wasm: Option<&WasmProfile>) -> Result<Ke
 /// A network experiment's steps and kernels.
 fn network_work(exp: &MobileExperiment, file: &Path, table: &Path) -> Result<Work, ExperimentError> {
     let bad = |key: &str, value: String, msg: String| -> ExperimentError { Invalid::new(key, value, msg).in_file(file).into() };
-    for key in ["driver", "m", "n"] {
+    for key in ["driver", "m", "n", "k"] {
         let set = match key {
             "driver" => !exp.driver.is_empty(),
             "m" => exp.m != 0,
-            _ => exp.n != 0,
+            "n" => exp.n != 0,
+            _ => exp.k.is_some(),
         };
         if set {
             return Err(bad(key, "(with network)".into(), format!("{key} belongs to a kernel run; a network's layers give each kernel its driver and sizes")));
         }
     }
     let engine = exp.engine.ok_or_else(|| bad("engine", "(missing)".into(), "a network run needs engine = \"dense\", \"unstructured\", \"group\" or \"mnn\"".into()))?;
-    let permille = crate::program::aarch64::driver::permille(exp.sparsity).map_err(|e| bad("sparsity", exp.sparsity.to_string(), e))?;
+    let sparsity = exp.sparsity.unwrap_or(crate::program::aarch64::driver::DEFAULT_SPARSITY);
+    if engine == Engine::Dense && exp.sparsity.is_some() {
+        return Err(bad("sparsity", sparsity.to_string(), "the dense engine prunes nothing; sparsity applies to the unstructured, group and mnn engines (leave it out)".into()));
+    }
+    let permille = crate::program::aarch64::driver::permille(sparsity).map_err(|e| bad("sparsity", sparsity.to_string(), e))?;
     let group = exp.group.unwrap_or(4);
     if engine == Engine::Mnn && ![1, 4].contains(&group) {
         return Err(bad("group", group.to_string(), "the MNN-like engine takes blocks of 1 or 4 output channels (mnn_16x1.s, mnn_16x4.s), as MNN's sparseBlockOC".into()));
     }
     if ![1, 2, 4].contains(&group) {
         return Err(bad("group", group.to_string(), "groups of 1, 2 or 4 output channels (the kernels spmm_16x1.s, spmm_16x2.s, spmm_16x4.s)".into()));
+    }
+    if engine != Engine::Mnn && exp.mnn_threshold.is_some() {
+        return Err(bad("mnn_threshold", format!("{}", exp.mnn_threshold.unwrap_or(0.0)), "the threshold chooses the mnn engine's path; with another engine leave it out".into()));
     }
     let threshold = exp.mnn_threshold.unwrap_or(0.3);
     let mnn_threshold = crate::program::aarch64::driver::permille(threshold).map_err(|e| bad("mnn_threshold", threshold.to_string(), e))?;
@@ -793,7 +799,7 @@ impl Experiment for MobileRun {
                 self.exp.driver,
                 self.exp.m,
                 self.exp.n,
-                self.exp.k,
+                self.exp.k.unwrap_or(1),
                 self.core.name,
                 self.core.clock_ghz
             ),

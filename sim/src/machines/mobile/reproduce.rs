@@ -86,7 +86,7 @@ fn experiment(job: &Job, set: &[String]) -> Result<MobileRun, ExperimentError> {
     let (stem, _) = NETWORKS[job.net];
     let (core, _) = CORES[job.core];
     let mut text = format!(
-        "kind = \"mobile\"\nname = \"{stem}-{core}-{}{}{}{}\"\nnetwork = {:?}\ncore = {:?}\nengine = \"{}\"\nsparsity = {}\nenergy_table = {:?}\n",
+        "kind = \"mobile\"\nname = \"{stem}-{core}-{}{}{}{}\"\nnetwork = {:?}\ncore = {:?}\nengine = \"{}\"\n{}energy_table = {:?}\n",
         job.engine,
         job.sparsity,
         if job.rearrange { "-rearranged" } else { "" },
@@ -94,7 +94,11 @@ fn experiment(job: &Job, set: &[String]) -> Result<MobileRun, ExperimentError> {
         repo(&format!("workloads/dnn/{stem}.csv")).display().to_string(),
         repo(&format!("configs/mobile/{core}.toml")).display().to_string(),
         if job.engine == "mnn1" { "mnn" } else { job.engine },
-        job.sparsity as f64 / 100.0,
+        if job.engine == "dense" {
+            String::new()
+        } else {
+            format!("sparsity = {}\n", job.sparsity as f64 / 100.0)
+        },
         repo("configs/energy/mobile-45nm.toml").display().to_string(),
     );
     if job.rearrange {

@@ -413,8 +413,21 @@ impl Layout {
         m: u64,
         n: u64,
         k: u64,
-        sparsity: f64,
+        sparsity: Option<f64>,
     ) -> Result<Layout, (&'static str, String)> {
+        // The drivers that prune: spmm*, and the MNN-like operators.
+        let prunes = matches!(name, "spmm" | "spmm2" | "spmm4")
+            || matches!(
+                super::conv::Op::from_driver(name),
+                Some(super::conv::Op::Mnn4 | super::conv::Op::Mnn1)
+            );
+        if let (Some(s), false) = (sparsity, prunes) {
+            return Err((
+                "sparsity",
+                format!("the {name} driver prunes nothing ({s} given); sparsity applies to the spmm, spmm2, spmm4, mnn4 and mnn1 drivers (leave it out)"),
+            ));
+        }
+        let sparsity = sparsity.unwrap_or(DEFAULT_SPARSITY);
         let l = match name {
             "gemm" => Layout::Gemm { m, n, k },
             "loop" => Layout::Loop {
@@ -458,10 +471,21 @@ impl Layout {
     }
 }
 
-/// A sparsity in [0, 1) as thousandths.
+/// The share of zero weights of a pruning driver that names none.
+pub const DEFAULT_SPARSITY: f64 = 0.7;
+
+/// A sparsity in [0, 1), in thousandths (the drivers prune in thousandths: a value between two
+/// is refused rather than rounded).
 pub fn permille(s: f64) -> Result<u64, String> {
     if !(s.is_finite() && (0.0..1.0).contains(&s)) {
         return Err(format!("{s} must be in [0, 1)"));
     }
-    Ok((s * 1000.0).round().min(999.0) as u64)
+    let p = (s * 1000.0).round();
+    if (s * 1000.0 - p).abs() > 1e-6 || p > 999.0 {
+        return Err(format!(
+            "{s} is not a whole number of thousandths: the drivers prune in steps of 0.001 (e.g. {})",
+            p.min(999.0) / 1000.0
+        ));
+    }
+    Ok(p as u64)
 }
