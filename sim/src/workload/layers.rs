@@ -170,14 +170,48 @@ pub fn load(path: &Path) -> Result<Network, ConfigError> {
     parse(&text, path)
 }
 
-/// Parses a layer table (`file` names it in errors) and resolves its shapes as written.
+/// The columns each op takes besides `name`, `op` and `from`; a value in another column is
+/// refused (it would be ignored).
+fn columns_of(op: &str) -> &'static [&'static str] {
+    match op {
+        "input" => &["channels", "height", "width"],
+        "conv" => &["channels", "kernel", "stride", "padding", "groups"],
+        "fc" | "attention" => &["channels"],
+        "maxpool" | "avgpool" => &["kernel", "stride", "padding"],
+        _ => &[],
+    }
+}
+
+/// Parses a layer table (`file` names it in errors) and resolves its shapes as written. The
+/// file is standard CSV (RFC 4180: quoted fields may hold commas; a UTF-8 byte-order mark, as
+/// spreadsheets write, is skipped).
 pub fn parse(text: &str, file: &Path) -> Result<Network, ConfigError> {
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l.trim()))
-        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'));
-    let Some((hline, header)) = lines.next() else {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .comment(Some(b'#'))
+        .from_reader(text.as_bytes());
+    let mut records = Vec::new();
+    for rec in reader.records() {
+        let rec = rec.map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line());
+            Invalid::new(
+                format!("line {line}"),
+                "(unreadable)",
+                format!("not CSV: {e}"),
+            )
+            .in_file(file)
+        })?;
+        let line = rec.position().map_or(0, |p| p.line()) as usize;
+        if rec.iter().all(str::is_empty) {
+            continue;
+        }
+        records.push((line, rec));
+    }
+    let mut records = records.into_iter();
+    let Some((hline, header)) = records.next() else {
         return Err(Invalid::new(
             "line 1",
             "(empty)",
@@ -188,11 +222,8 @@ pub fn parse(text: &str, file: &Path) -> Result<Network, ConfigError> {
         )
         .in_file(file));
     };
-    let cols: Vec<String> = header
-        .split(',')
-        .map(|c| c.trim().to_ascii_lowercase())
-        .collect();
-    for c in &cols {
+    let cols: Vec<String> = header.iter().map(|c| c.to_ascii_lowercase()).collect();
+    for (i, c) in cols.iter().enumerate() {
         if !COLUMNS.contains(&c.as_str()) {
             return Err(Invalid::new(
                 format!("line {hline}, header"),
@@ -201,24 +232,33 @@ pub fn parse(text: &str, file: &Path) -> Result<Network, ConfigError> {
             )
             .in_file(file));
         }
+        if cols[..i].contains(c) {
+            return Err(Invalid::new(
+                format!("line {hline}, header"),
+                format!("{c:?}"),
+                "the column is named twice; name each column once".to_string(),
+            )
+            .in_file(file));
+        }
     }
+    let header_text = cols.join(",");
     for need in ["name", "op"] {
         if !cols.iter().any(|c| c == need) {
             return Err(Invalid::new(
                 format!("line {hline}, header"),
-                header,
+                header_text,
                 format!("the header must name a `{need}` column"),
             )
             .in_file(file));
         }
     }
     let mut rows = Vec::new();
-    for (line, text) in lines {
-        let fields: Vec<&str> = text.split(',').map(str::trim).collect();
+    for (line, fields) in records {
         if fields.len() > cols.len() {
+            let text: Vec<&str> = fields.iter().collect();
             return Err(Invalid::new(
                 format!("line {line}"),
-                text,
+                text.join(","),
                 format!(
                     "{} fields for {} columns in the header",
                     fields.len(),
@@ -230,9 +270,27 @@ pub fn parse(text: &str, file: &Path) -> Result<Network, ConfigError> {
         let get = |name: &str| -> Option<&str> {
             cols.iter()
                 .position(|c| c == name)
-                .and_then(|i| fields.get(i).copied())
+                .and_then(|i| fields.get(i))
                 .filter(|s| !s.is_empty())
         };
+        let op = get("op").unwrap_or("").to_ascii_lowercase();
+        let takes = columns_of(&op);
+        if !takes.is_empty() {
+            for (i, c) in cols.iter().enumerate() {
+                let given = fields.get(i).is_some_and(|v| !v.is_empty());
+                if given
+                    && !["name", "op", "from"].contains(&c.as_str())
+                    && !takes.contains(&c.as_str())
+                {
+                    return Err(Invalid::new(
+                        format!("line {line}, column {c}"),
+                        fields.get(i).unwrap_or(""),
+                        format!("a {op} row takes {}; leave {c} empty", takes.join(", ")),
+                    )
+                    .in_file(file));
+                }
+            }
+        }
         let num = |name: &str| -> Result<Option<u64>, ConfigError> {
             match get(name) {
                 None => Ok(None),
@@ -250,7 +308,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Network, ConfigError> {
         rows.push(Row {
             line,
             name: get("name").unwrap_or("").to_string(),
-            op: get("op").unwrap_or("").to_ascii_lowercase(),
+            op,
             from: get("from")
                 .map(|s| s.split('+').map(|p| p.trim().to_string()).collect())
                 .unwrap_or_default(),
@@ -495,6 +553,16 @@ impl Network {
                     let k = kernel(true)?;
                     let stride = positive("stride", r.stride, Some(1))?;
                     let padding = r.padding.unwrap_or(0);
+                    if k != (0, 0) && 2 * padding > k.0.min(k.1) {
+                        return Err(bad(
+                            "padding",
+                            &padding,
+                            format!(
+                                "a pool pads at most half its kernel ({}x{}), as PyTorch requires",
+                                k.0, k.1
+                            ),
+                        ));
+                    }
                     let (h, w) = if k == (0, 0) {
                         (1, 1)
                     } else {

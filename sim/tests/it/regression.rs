@@ -1092,3 +1092,42 @@ fn issue_28_mobile_keys_a_run_does_not_use_are_refused() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     assert!(readme.contains("a kernel that runs past its instruction `budget`) gets a message naming the file and the key or line, and exit code 2"));
 }
+
+/// Issue 28, case 10: a layer table is read as standard CSV, and what would be ignored is
+/// refused: a column named twice, a pool padded past half its kernel (PyTorch refuses it), a
+/// value in a column the row's op does not take (height on a conv row, kernel on an fc row). A
+/// quoted name holds its comma without its quotes, and a UTF-8 byte-order mark is skipped.
+#[test]
+fn issue_28_layer_tables_are_standard_csv_and_ignored_values_are_refused() {
+    use sparsim::workload::layers::parse;
+    let p = std::path::Path::new("t.csv");
+    let head = "name,op,from,channels,height,width,kernel,stride,padding,groups\n";
+    let input = "x,input,,8,16,16\n";
+    let err = |t: &str| parse(t, p).unwrap_err().to_string();
+    let e = err(&format!("name,op,channels,channels\n{input}"));
+    assert!(e.contains("header") && e.contains("named twice"), "{e}");
+    let e = err(&format!(
+        "{head}{input}p,maxpool,,,,,3,2,2\nc,conv,,8,,,1\n"
+    ));
+    assert!(
+        e.contains("line 3, column padding") && e.contains("half its kernel"),
+        "{e}"
+    );
+    let e = err(&format!("{head}{input}c,conv,,8,32,,3,1,1\n"));
+    assert!(
+        e.contains("line 3, column height") && e.contains("leave height empty"),
+        "{e}"
+    );
+    let e = err(&format!("{head}{input}f,fc,,10,,,3\n"));
+    assert!(e.contains("line 3, column kernel"), "{e}");
+    let ok = parse(
+        &format!(
+            "\u{feff}{head}{input}\"conv, first\",conv,,8,,,3,1,1\n\"fc\",fc,\"conv, first\",10\n"
+        ),
+        p,
+    )
+    .unwrap();
+    assert_eq!(ok.layers[1].name, "conv, first");
+    assert_eq!(ok.layers[2].name, "fc");
+    assert_eq!(ok.layers[2].from, vec![1]);
+}
