@@ -179,6 +179,13 @@ fn sweep(
     if summary.ran + summary.skipped < summary.total {
         return Err(anyhow::anyhow!("the sweep stopped before every point ran"));
     }
+    if summary.failed > 0 {
+        return Err(anyhow::anyhow!(
+            "{} of {} points failed (each failure is above and in results.jsonl with its error); the others' results are recorded",
+            summary.failed,
+            summary.total
+        ));
+    }
     Ok(())
 }
 

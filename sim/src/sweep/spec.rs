@@ -357,6 +357,42 @@ fn check_key(key: &str, valid: &[String], at: &str, file: &Path) -> Result<(), S
     )))
 }
 
+/// Loads every point's experiment (its overrides applied, every check of the machine's loader
+/// run) before any point runs, in parallel: a sweep whose points do not all resolve is refused,
+/// naming the first few and why, instead of recording them as failed after the others ran.
+fn check_points_resolve(base: &Path, points: &[Point], path: &Path) -> Result<(), SweepError> {
+    use rayon::prelude::*;
+    let failed: Vec<(usize, String)> = points
+        .par_iter()
+        .filter_map(|p| {
+            crate::experiment::load(base, &p.overrides)
+                .err()
+                .map(|e| (p.index, e.to_string()))
+        })
+        .collect();
+    if failed.is_empty() {
+        return Ok(());
+    }
+    let mut msg = format!(
+        "{}: {} of {} points do not resolve; fix the axes' values (or the base) so that every point loads:",
+        path.display(),
+        failed.len(),
+        points.len()
+    );
+    for (i, e) in failed.iter().take(5) {
+        let p = &points[*i];
+        msg.push_str(&format!(
+            "\n  point {i} ({} {}): {e}",
+            p.workload,
+            p.overrides.join(" ")
+        ));
+    }
+    if failed.len() > 5 {
+        msg.push_str(&format!("\n  ... and {} more", failed.len() - 5));
+    }
+    Err(SweepError::Input(msg))
+}
+
 /// Checks, before any point runs, what only a run would otherwise reveal: that each axis value
 /// is of a kind the base experiment accepts for its key (`values = ["two", 4]` on a number), and that
 /// every metric the sweep names (its `metrics`, and its plots' `x`, `y` and `metric`) is one a
@@ -626,6 +662,7 @@ impl Sweep {
             }
         }
         check_values_and_metrics(&file, &base, &axis_values, path)?;
+        check_points_resolve(&base, &points, path)?;
         let mut h = base_text;
         for p in &points {
             h.push_str(&format!(
@@ -757,7 +794,7 @@ mod tests {
         let text = format!(
             "name = \"s\"\nbase = {:?}\nseed = 9\n{sampling}\n\
              [[axis]]\nkey = \"level[1].cache.size_bytes\"\nlog = {{ from = 1024, to = 131072, factor = 2 }}\n\
-             [[axis]]\nkey = \"level[1].cache.n_ways\"\nrange = {{ from = 1, to = 8, step = 1 }}\n",
+             [[axis]]\nkey = \"level[1].cache.n_mshrs\"\nrange = {{ from = 1, to = 8, step = 1 }}\n",
             base.display().to_string()
         );
         let file: SweepFile = toml::from_str(&text).unwrap();
@@ -770,7 +807,7 @@ mod tests {
             .map(|p| {
                 (
                     p.axes["level[1].cache.size_bytes"].as_i64().unwrap(),
-                    p.axes["level[1].cache.n_ways"].as_i64().unwrap(),
+                    p.axes["level[1].cache.n_mshrs"].as_i64().unwrap(),
                 )
             })
             .collect()

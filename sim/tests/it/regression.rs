@@ -1131,3 +1131,46 @@ fn issue_28_layer_tables_are_standard_csv_and_ignored_values_are_refused() {
     assert_eq!(ok.layers[2].name, "fc");
     assert_eq!(ok.layers[2].from, vec![1]);
 }
+
+/// Issue 28, case 11: a sweep's points are all loaded before the first runs, so a value out of
+/// range with the others (n_ways = 3 with sizes that are not multiples of 3 lines) is refused
+/// up front naming the points, exit 2, nothing written; a sweep in which points fail when they
+/// run (a watchdog) records the others and exits 1 saying how many failed (it exited 0).
+#[test]
+fn issue_28_a_sweep_resolves_every_point_first_and_fails_if_a_point_fails() {
+    let d = tempfile::tempdir().unwrap();
+    let base = root()
+        .join("configs/experiments/cachesim-default.toml")
+        .display()
+        .to_string();
+    let write = |name: &str, axis: &str| {
+        let text = format!(
+            "name = \"{name}\"\nbase = {base:?}\nmetrics = [\"core.cycles\"]\n[[axis]]\n{axis}\n"
+        );
+        std::fs::write(d.path().join(format!("{name}.toml")), text).unwrap();
+        format!("{name}.toml")
+    };
+    let ways = write("ways", "key = \"level[1].cache.n_ways\"\nvalues = [2, 3]");
+    let (code, _, err) = sparsim(&["sweep", &ways, "--out", "s", "--quiet"], d.path());
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("1 of 2 points do not resolve") && err.contains("level[1].cache.n_ways=3"),
+        "{err}"
+    );
+    assert!(!d.path().join("s").exists(), "nothing written");
+    let (code, _, err) = sparsim(&["validate", &ways], d.path());
+    assert_eq!(code, 2, "{err}");
+    let dog = write(
+        "dog",
+        "key = \"limits.watchdog_cycles\"\nvalues = [1, 10000000]",
+    );
+    let (code, _, err) = sparsim(&["sweep", &dog, "--out", "s", "--quiet"], d.path());
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("1 of 2 points failed"), "{err}");
+    let results = std::fs::read_to_string(d.path().join("s/dog/results.jsonl")).unwrap();
+    assert_eq!(
+        results.lines().count(),
+        2,
+        "both points recorded: {results}"
+    );
+}
