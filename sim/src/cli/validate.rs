@@ -1,5 +1,7 @@
-//! `sparsim validate`: checks config files without running anything. A file is recognised by its
-//! top-level keys: an experiment (`kind`), a sweep (`base`), an energy table (`actions`), a DRAM
+//! `sparsim validate`: checks input files without running anything. A Matrix Market matrix
+//! (`.mtx`), a machine's own format (SCALE-Sim's `.cfg` and topology `.csv`, an AArch64 `.s`
+//! kernel; each machine says which) and a layer table (another `.csv`) are recognised by their
+//! extension and header; a TOML file by its top-level keys: an experiment (`kind`), a sweep (`base`), an energy table (`actions`), a DRAM
 //! preset (`org` and `timing`), or a bare config of a registered machine (each machine says which
 //! keys mark its own).
 
@@ -12,8 +14,9 @@ use sparsim::machines::{self, ExperimentError};
 
 use super::bad;
 
-/// Check config files without running anything (experiments, sweeps, machine configs, cache
-/// hierarchies, DRAM presets, energy tables).
+/// Check input files without running anything (experiments, sweeps, machine configs, cache
+/// hierarchies, DRAM presets, energy tables, layer tables, matrices, SCALE-Sim configs and
+/// topologies, AArch64 kernels).
 #[derive(Args)]
 #[command(after_help = "Example:
   sparsim validate configs/**/*.toml")]
@@ -36,6 +39,8 @@ pub enum FileKind {
     DramPreset,
     /// A bare config of this machine.
     Machine(&'static str),
+    /// An input file in another format (a layer table, a matrix, a machine's own format).
+    Input(&'static str),
 }
 
 impl std::fmt::Display for FileKind {
@@ -46,6 +51,7 @@ impl std::fmt::Display for FileKind {
             FileKind::EnergyTable => f.write_str("energy table"),
             FileKind::DramPreset => f.write_str("DRAM preset"),
             FileKind::Machine(m) => write!(f, "{m} config"),
+            FileKind::Input(what) => f.write_str(what),
         }
     }
 }
@@ -70,8 +76,24 @@ pub fn recognise(t: &toml::Table) -> Option<FileKind> {
 
 /// Checks one file; `Ok` names what it was checked as.
 pub fn check(file: &Path) -> Result<FileKind, String> {
+    let ext = file.extension().and_then(|e| e.to_str()).unwrap_or("");
+    if ext == "mtx" {
+        return sparsim::workload::mtx::read(file)
+            .map(|_| FileKind::Input("Matrix Market matrix"))
+            .map_err(|e| e.to_string());
+    }
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("{}: cannot read: {e}", file.display()))?;
+    for m in machines::MACHINES {
+        if let Some(r) = m.check_input_file(file, &text) {
+            return r.map(FileKind::Input).map_err(|e| e.to_string());
+        }
+    }
+    if ext == "csv" {
+        return sparsim::workload::layers::parse(&text, file)
+            .map(|_| FileKind::Input("layer table"))
+            .map_err(|e| e.to_string());
+    }
     let table: toml::Table = toml::from_str(&text).map_err(|e| {
         format!(
             "{}: not valid TOML:\n{}",
@@ -103,6 +125,7 @@ pub fn check(file: &Path) -> Result<FileKind, String> {
         FileKind::Machine(name) => machines::find(name)
             .expect("recognised by a registered machine")
             .check_config(file),
+        FileKind::Input(_) => unreachable!("recognised by its extension above"),
     };
     result.map(|()| kind).map_err(|e| e.to_string())
 }

@@ -71,6 +71,17 @@ pub trait Machine: Sync {
         false
     }
 
+    /// Checks a file in one of this machine's own formats that are not TOML (SCALE-Sim's `.cfg`
+    /// and topologies, an assembly kernel), recognised by its extension and text: `None` if it is
+    /// none of them, else what it was checked as. Default: none.
+    fn check_input_file(
+        &self,
+        _file: &Path,
+        _text: &str,
+    ) -> Option<Result<&'static str, ExperimentError>> {
+        None
+    }
+
     /// Checks a bare machine config file (one [`Machine::recognises_config`] accepted).
     fn check_config(&self, file: &Path) -> Result<(), ExperimentError> {
         Err(ConfigError::Io {

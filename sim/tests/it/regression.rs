@@ -1174,3 +1174,49 @@ fn issue_28_a_sweep_resolves_every_point_first_and_fails_if_a_point_fails() {
         "both points recorded: {results}"
     );
 }
+
+/// Issue 28, case 18: `validate` recognises a SCALE-Sim `.cfg`, a SCALE-Sim topology and a layer
+/// table (`.csv`), an AArch64 kernel (`.s`) and a Matrix Market matrix (`.mtx`) and checks each
+/// as what it is (it read every one as TOML).
+#[test]
+fn issue_28_validate_checks_each_input_format_as_what_it_is() {
+    let d = tempfile::tempdir().unwrap();
+    let files = [
+        ("configs/scalesim/example.cfg", "SCALE-Sim config"),
+        (
+            "workloads/scalesim/conv.csv",
+            "SCALE-Sim convolution topology",
+        ),
+        ("workloads/scalesim/gemm.csv", "SCALE-Sim GEMM topology"),
+        ("workloads/dnn/resnet18.csv", "layer table"),
+        ("workloads/kernels/aarch64/sgemm_4x4.s", "AArch64 kernel"),
+        ("workloads/matrices/karate.mtx", "Matrix Market matrix"),
+    ];
+    for (f, kind) in files {
+        let path = root().join(f).display().to_string();
+        let (code, out, err) = sparsim(&["validate", &path], d.path());
+        assert_eq!(code, 0, "{f}: {err}");
+        assert!(out.contains(&format!("ok ({kind})")), "{f}: {out}");
+    }
+    for (name, text, expect) in [
+        (
+            "bad.cfg",
+            "[general]\nrun_name = r\n[architecture_presets]\nArrayHeight: 0\n",
+            "bad.cfg: architecture_presets",
+        ),
+        (
+            "bad.csv",
+            "name,op,from,channels\nx,input,,3\n",
+            "bad.csv: line 2, column height",
+        ),
+        ("bad.s", "    .text\n    frobnicate x0\n", "bad.s: line 2"),
+    ] {
+        std::fs::write(d.path().join(name), text).unwrap();
+        let (code, _, err) = sparsim(&["validate", name], d.path());
+        assert_eq!(code, 2, "{name}: {err}");
+        assert!(
+            err.contains(expect) && !err.contains("TOML"),
+            "{name}: {err}"
+        );
+    }
+}

@@ -826,6 +826,11 @@ impl Machine for Mobile {
         "mobile"
     }
 
+    fn check_input_file(&self, file: &Path, text: &str) -> Option<Result<&'static str, ExperimentError>> {
+        matches!(file.extension().and_then(|e| e.to_str()), Some("s" | "S"))
+            .then(|| load_kernel(text, file, None).map(|_| "AArch64 kernel"))
+    }
+
     fn description(&self) -> &'static str {
         "Cortex-A76-like out-of-order and A55-like in-order cores running AArch64 kernels, over L1/L2/L3 and LPDDR4X"
     }

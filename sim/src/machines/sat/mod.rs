@@ -567,6 +567,30 @@ impl Machine for Sat {
         Ok(Box::new(SatRun::new(exp, file)?))
     }
 
+    fn check_input_file(&self, file: &Path, text: &str) -> Option<Result<&'static str, ExperimentError>> {
+        match file.extension().and_then(|e| e.to_str()) {
+            Some("cfg") => Some(
+                scalesim::parse_config(text, file)
+                    .map(|_| "SCALE-Sim config")
+                    .map_err(Into::into),
+            ),
+            Some("csv") => {
+                let header = text.lines().find(|l| !l.trim().is_empty())?;
+                let cols: Vec<String> = header.split(',').map(|c| c.trim().to_ascii_lowercase()).collect();
+                if !cols.first().is_some_and(|c| c.starts_with("layer")) {
+                    return None;
+                }
+                let gemm = ["m", "n", "k"].iter().all(|k| cols.iter().any(|c| c == k));
+                Some(
+                    scalesim::parse_topology(text, file, gemm)
+                        .map(|_| if gemm { "SCALE-Sim GEMM topology" } else { "SCALE-Sim convolution topology" })
+                        .map_err(Into::into),
+                )
+            }
+            _ => None,
+        }
+    }
+
     fn headline(&self, r: &RunReport) -> Vec<String> {
         let m = |k: &str| r.derived.get(k).map(|m| fmt_num(m.value)).unwrap_or_default();
         let mut lines = vec![
