@@ -3,6 +3,7 @@
 //! energy (or, with no table, every statistic listed as unpriced).
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -90,6 +91,32 @@ impl LimitsConfig {
     pub fn is_default(&self) -> bool {
         *self == LimitsConfig::default()
     }
+}
+
+/// How a report names an input file: its path relative to folder `dir` (the experiment's),
+/// both made canonical, so that the same run writes the same bytes however it was invoked
+/// (`path` is absolute or relative to the working directory, as `dir` is). A path that cannot
+/// be made canonical is kept as given.
+pub fn input_path(dir: &Path, path: &Path) -> String {
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let (Ok(base), Ok(target)) = (dir.canonicalize(), path.canonicalize()) else {
+        return path.display().to_string();
+    };
+    let b: Vec<_> = base.components().collect();
+    let t: Vec<_> = target.components().collect();
+    let common = b.iter().zip(&t).take_while(|(x, y)| x == y).count();
+    let mut out = std::path::PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    for c in &t[common..] {
+        out.push(c);
+    }
+    out.display().to_string()
 }
 
 /// Derived metrics of a run, collected in name order.
@@ -208,6 +235,7 @@ pub fn assemble_report(
         name: meta.name,
         kind: meta.kind,
         sparsim_version: env!("CARGO_PKG_VERSION").into(),
+        sparsim_commit: env!("SPARSIM_COMMIT").into(),
         seed: meta.seed,
         config: meta.config,
         inputs: meta.inputs,

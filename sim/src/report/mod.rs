@@ -39,6 +39,8 @@ pub struct RunReport {
     pub kind: String,
     /// sparsim version that produced it.
     pub sparsim_version: String,
+    /// The git commit it was built from (HEAD at build time; "unknown" outside a checkout).
+    pub sparsim_commit: String,
     /// The seed the run was configured with.
     pub seed: u64,
     /// The resolved configuration, as loaded (after overrides).
@@ -168,10 +170,12 @@ impl RunReport {
         let mut s = format!("# {} ({})\n\n", self.name, self.kind);
         let _ = writeln!(
             s,
-            "Simulated time: {:.3} us; stop reason: {:?}; seed {}.\n",
+            "Simulated time: {:.3} us; stop reason: {:?}; seed {}; sparsim {} (commit {}).\n",
             self.simulated_ps as f64 / 1e6,
             self.stop_reason,
-            self.seed
+            self.seed,
+            self.sparsim_version,
+            self.sparsim_commit
         );
         for (role, path) in &self.inputs {
             let _ = writeln!(s, "- {role}: `{path}`");

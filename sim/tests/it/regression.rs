@@ -1220,3 +1220,51 @@ fn issue_28_validate_checks_each_input_format_as_what_it_is() {
         );
     }
 }
+
+/// Issue 28, case 21: a report names its inputs by canonical paths relative to the experiment
+/// (the trace's path used to be written as the command line reached it, so the same run gave
+/// different bytes from another folder or with an absolute path), and records the commit sparsim
+/// was built from beside its version.
+#[test]
+fn issue_28_a_report_is_the_same_bytes_however_the_run_was_invoked() {
+    let d = tempfile::tempdir().unwrap();
+    for exp in [
+        "cachesim-default.toml",
+        "smash-v1-karate.toml",
+        "mobile-a76-sgemm.toml",
+        "sat-resnet18-2to8.toml",
+    ] {
+        let rel = format!("configs/experiments/{exp}");
+        let abs = root().join(&rel).display().to_string();
+        let out = |tag: &str| d.path().join(tag).join(exp).display().to_string();
+        let (code, _, err) = sparsim(&["run", &rel, "--out", &out("rel")], &root());
+        assert_eq!(code, 0, "{exp}: {err}");
+        let (code, _, err) = sparsim(&["run", &abs, "--out", &out("abs")], d.path());
+        assert_eq!(code, 0, "{exp}: {err}");
+        let report = |tag: &str| {
+            let dir = std::fs::read_dir(out(tag))
+                .unwrap()
+                .next()
+                .unwrap()
+                .unwrap()
+                .path();
+            std::fs::read_to_string(dir.join("report.json")).unwrap()
+        };
+        let (a, b) = (report("rel"), report("abs"));
+        if let Some((x, y)) = a.lines().zip(b.lines()).find(|(x, y)| x != y) {
+            panic!("{exp}: the same run differs by how it was invoked:\n{x}\n{y}");
+        }
+        assert_eq!(a.len(), b.len(), "{exp}");
+        let v: serde_json::Value = serde_json::from_str(&a).unwrap();
+        assert!(!v["sparsim_commit"].as_str().unwrap().is_empty(), "{exp}");
+        for (role, path) in v["inputs"].as_object().unwrap() {
+            let path = path.as_str().unwrap();
+            if !path.contains('(') {
+                assert!(
+                    !std::path::Path::new(path).is_absolute(),
+                    "{exp}: {role} = {path}"
+                );
+            }
+        }
+    }
+}

@@ -47,6 +47,8 @@ pub struct CachesimRun {
     energy: Option<(PathBuf, EnergyTable)>,
     trace_path: PathBuf,
     trace: TraceReader,
+    /// The folder the report names the trace relative to: the experiment's, or the hierarchy's.
+    inputs_dir: PathBuf,
     /// The hierarchy config with overrides, for `config_keys`.
     config: serde_json::Value,
 }
@@ -66,6 +68,7 @@ impl CachesimRun {
             energy,
             trace_path: trace_path.to_path_buf(),
             trace,
+            inputs_dir: hierarchy.parent().unwrap_or(Path::new("")).to_path_buf(),
         })
     }
 }
@@ -99,13 +102,18 @@ impl Experiment for CachesimRun {
     }
 
     fn run(self: Box<Self>) -> Result<Outcome, ExperimentError> {
+        let name = self
+            .energy
+            .as_ref()
+            .map(|(p, _)| crate::machines::common::input_path(&self.inputs_dir, p));
         let energy = self
             .energy
             .as_ref()
-            .map(|(p, t)| (p.to_str().unwrap_or("energy table"), t));
+            .zip(name.as_deref())
+            .map(|((_, t), n)| (n, t));
         self.hierarchy.run(
             Box::new(self.trace),
-            &self.trace_path.display().to_string(),
+            &crate::machines::common::input_path(&self.inputs_dir, &self.trace_path),
             energy,
         )
     }
@@ -155,11 +163,9 @@ impl Machine for Cachesim {
                 .into());
             }
         }
-        Ok(Box::new(CachesimRun::new(
-            &dir.join(&exp.hierarchy),
-            &dir.join(&exp.trace),
-            &rest,
-        )?))
+        let mut run = CachesimRun::new(&dir.join(&exp.hierarchy), &dir.join(&exp.trace), &rest)?;
+        run.inputs_dir = dir.to_path_buf();
+        Ok(Box::new(run))
     }
 
     fn headline(&self, r: &RunReport) -> Vec<String> {

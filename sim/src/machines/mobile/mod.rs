@@ -26,7 +26,7 @@ use crate::blocks::pipeline::Pipeline;
 use crate::config::Invalid;
 use crate::energy::EnergyTable;
 use crate::engine::{RunError, StopReason, Tick};
-use crate::machines::common::{assemble_report, flatten_keys, Derived, LimitsConfig, ReportMeta, RunEnd};
+use crate::machines::common::{assemble_report, flatten_keys, input_path, Derived, LimitsConfig, ReportMeta, RunEnd};
 use crate::machines::{Experiment, ExperimentError, Machine, Outcome};
 use crate::program::aarch64::driver::Layout;
 use crate::program::aarch64::wasm::{lower, WasmProfile};
@@ -156,6 +156,8 @@ pub struct MobileRun {
     resolved: Resolved,
     work: Work,
     energy: Option<(String, EnergyTable)>,
+    /// The experiment file's folder (the report names inputs relative to it).
+    dir: PathBuf,
 }
 
 /// What a run executes.
@@ -278,6 +280,7 @@ impl MobileRun {
             resolved,
             work,
             energy,
+            dir: dir.to_path_buf(),
         })
     }
 
@@ -598,15 +601,15 @@ impl MobileRun {
         let mut inputs = BTreeMap::new();
         let kind = match &self.work {
             Work::Kernel { kernel, .. } => {
-                inputs.insert("kernel".into(), self.exp.kernel.as_deref().unwrap_or(Path::new("")).display().to_string());
+                inputs.insert("kernel".into(), input_path(&self.dir, &self.dir.join(self.exp.kernel.as_deref().unwrap_or(Path::new("")))));
                 format!("mobile/{}", kernel.symbol.clone().unwrap_or_else(|| "kernel".into()))
             }
             Work::Network { file, choice, .. } => {
-                inputs.insert("network".into(), file.display().to_string());
+                inputs.insert("network".into(), input_path(&self.dir, file));
                 format!("mobile/network/{}", choice.engine.name())
             }
         };
-        inputs.insert("core".into(), self.exp.core.display().to_string());
+        inputs.insert("core".into(), input_path(&self.dir, &self.dir.join(&self.exp.core)));
         let meta = ReportMeta {
             name: self.exp.name.clone(),
             kind,

@@ -10,7 +10,7 @@ use crate::config::Invalid;
 use crate::energy::EnergyTable;
 use crate::engine::Clock;
 use crate::machines::common::{
-    assemble_report, flatten_keys, Derived, DramMetrics, LimitsConfig, ReportMeta,
+    assemble_report, flatten_keys, input_path, Derived, DramMetrics, LimitsConfig, ReportMeta,
 };
 use crate::machines::piuma::kernels::{prepare, KernelKind, Problem};
 use crate::machines::piuma::{stall_breakdown, sum_over_cores, PiumaConfig};
@@ -531,9 +531,14 @@ pub fn run_piuma(
         "Average message latency over the mesh",
     );
     let mut inputs = BTreeMap::new();
-    inputs.insert("a".to_string(), exp.workload.a.describe());
+    let dir = file.parent().unwrap_or(Path::new(""));
+    let named = |m: &MatrixSpec| match &m.file {
+        Some(f) => input_path(dir, &dir.join(f)),
+        None => m.describe(),
+    };
+    inputs.insert("a".to_string(), named(&exp.workload.a));
     if let Some(b) = &exp.workload.b {
-        inputs.insert("b".to_string(), b.describe());
+        inputs.insert("b".to_string(), named(b));
     }
     let meta = ReportMeta {
         name: exp.name.clone(),

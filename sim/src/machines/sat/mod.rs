@@ -29,7 +29,7 @@ use crate::config::Invalid;
 use crate::energy::EnergyTable;
 use crate::engine::StopReason;
 use crate::machines::common::{
-    assemble_report, flatten_keys, Derived, LimitsConfig, ReportMeta, RunEnd,
+    assemble_report, flatten_keys, input_path, Derived, LimitsConfig, ReportMeta, RunEnd,
 };
 use crate::machines::{Experiment, ExperimentError, Machine, Outcome, Study};
 use crate::report::{fmt_num, ReportTable, RunReport};
@@ -387,7 +387,8 @@ impl SatRun {
             }
         }
         let mut inputs = BTreeMap::new();
-        inputs.insert("network".to_string(), self.exp.network.display().to_string());
+        let dir = self.file.parent().unwrap_or(Path::new(""));
+        inputs.insert("network".to_string(), input_path(dir, &dir.join(&self.exp.network)));
         let meta = ReportMeta {
             name: self.exp.name.clone(),
             kind: format!(
