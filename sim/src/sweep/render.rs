@@ -237,6 +237,9 @@ fn default_plots(m: &Manifest, recs: &[Record]) -> Vec<PlotSpec> {
     out
 }
 
+/// The most heatmaps one plot entry draws (one per combination of the other axes).
+const MAX_HEATMAPS: usize = 12;
+
 /// A short label of a point: its workload (if the sweep has several) and its axis values.
 fn point_label(r: &Record, several_workloads: bool, skip: &[&str]) -> String {
     let mut parts = Vec::new();
@@ -422,23 +425,34 @@ fn figures_for(spec: &PlotSpec, m: &Manifest, recs: &[Record]) -> Result<Figures
                 ) else {
                     continue;
                 };
+                // One grid per value of the other axes (and workload): a two-axis sweep has one.
+                let mut others = point_label(r, several, &[x, y]);
+                if others.starts_with('#') {
+                    others.clear();
+                }
                 let g = grids
-                    .entry(point_label(r, several, &[x, y]))
+                    .entry(others)
                     .or_insert_with(|| vec![vec![None; xs.len()]; ys.len()]);
                 g[yi][xi] = Some(zv);
             }
             if grids.is_empty() {
                 return Err("no finished point has this metric".into());
             }
+            let n_grids = grids.len();
             Ok(grids
                 .into_iter()
-                .take(12)
+                .take(MAX_HEATMAPS)
                 .map(|(label, values)| {
-                    let title = if label.starts_with('#') {
+                    let mut title = if label.is_empty() {
                         format!("{z} over {} and {}", short(x), short(y))
                     } else {
                         format!("{z} over {} and {}: {label}", short(x), short(y))
                     };
+                    if n_grids > MAX_HEATMAPS {
+                        title.push_str(&format!(
+                            " (one of the first {MAX_HEATMAPS} of {n_grids} heatmaps; every point is in results.csv)"
+                        ));
+                    }
                     (
                         Figure::Heatmap {
                             title: title.clone(),

@@ -1072,7 +1072,6 @@ fn issue_28_mobile_keys_a_run_does_not_use_are_refused() {
             "sparsity=0.999999",
             "not a whole number of thousandths",
         ),
-        (&net, "engine=\"dense\"", "the dense engine prunes nothing"),
     ] {
         let (code, _, err) = sparsim(&["run", exp, "--out", "r", "--set", set], d.path());
         assert_eq!(code, 2, "{set}: {err}");
@@ -1267,4 +1266,36 @@ fn issue_28_a_report_is_the_same_bytes_however_the_run_was_invoked() {
             }
         }
     }
+}
+
+/// Issue 28, case 16: a two-axis sweep's heatmap is one grid of every point (it was drawn as one
+/// single-cell heatmap per point, and the points past the twelfth were dropped).
+#[test]
+fn issue_28_a_two_axis_heatmap_holds_every_point_in_one_grid() {
+    let d = tempfile::tempdir().unwrap();
+    let base = root()
+        .join("configs/experiments/cachesim-default.toml")
+        .display()
+        .to_string();
+    let text = format!(
+        "name = \"hm\"\nbase = {base:?}\nmetrics = [\"l1d.miss_rate\"]\n\
+         [[axis]]\nkey = \"level[1].cache.size_bytes\"\nvalues = [4096, 8192, 16384, 32768]\n\
+         [[axis]]\nkey = \"level[1].cache.n_ways\"\nvalues = [1, 2, 4, 8]\n\
+         [[plot]]\nkind = \"heatmap\"\nx = \"level[1].cache.size_bytes\"\ny = \"level[1].cache.n_ways\"\nmetric = \"l1d.miss_rate\"\n"
+    );
+    std::fs::write(d.path().join("hm.toml"), text).unwrap();
+    let (code, _, err) = sparsim(
+        &["sweep", "hm.toml", "--out", "s", "--quiet", "--jobs", "2"],
+        d.path(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let r = sparsim::sweep::render::render(&d.path().join("s/hm")).unwrap();
+    let maps: Vec<_> = r
+        .plots
+        .iter()
+        .filter(|p| p.display().to_string().contains("heatmap"))
+        .collect();
+    assert_eq!(maps.len(), 1, "{:?}", r.plots);
+    let svg = std::fs::read_to_string(maps[0].with_extension("svg")).unwrap();
+    assert!(!svg.contains(": #"), "one grid, not one per point");
 }

@@ -662,9 +662,6 @@ fn network_work(exp: &MobileExperiment, file: &Path, table: &Path) -> Result<Wor
     }
     let engine = exp.engine.ok_or_else(|| bad("engine", "(missing)".into(), "a network run needs engine = \"dense\", \"unstructured\", \"group\" or \"mnn\"".into()))?;
     let sparsity = exp.sparsity.unwrap_or(crate::program::aarch64::driver::DEFAULT_SPARSITY);
-    if engine == Engine::Dense && exp.sparsity.is_some() {
-        return Err(bad("sparsity", sparsity.to_string(), "the dense engine prunes nothing; sparsity applies to the unstructured, group and mnn engines (leave it out)".into()));
-    }
     let permille = crate::program::aarch64::driver::permille(sparsity).map_err(|e| bad("sparsity", sparsity.to_string(), e))?;
     let group = exp.group.unwrap_or(4);
     if engine == Engine::Mnn && ![1, 4].contains(&group) {
@@ -673,11 +670,11 @@ fn network_work(exp: &MobileExperiment, file: &Path, table: &Path) -> Result<Wor
     if ![1, 2, 4].contains(&group) {
         return Err(bad("group", group.to_string(), "groups of 1, 2 or 4 output channels (the kernels spmm_16x1.s, spmm_16x2.s, spmm_16x4.s)".into()));
     }
-    if engine != Engine::Mnn && exp.mnn_threshold.is_some() {
-        return Err(bad("mnn_threshold", format!("{}", exp.mnn_threshold.unwrap_or(0.0)), "the threshold chooses the mnn engine's path; with another engine leave it out".into()));
-    }
     let threshold = exp.mnn_threshold.unwrap_or(0.3);
     let mnn_threshold = crate::program::aarch64::driver::permille(threshold).map_err(|e| bad("mnn_threshold", threshold.to_string(), e))?;
+    if engine != Engine::Mnn && exp.mnn_threshold.is_some() {
+        return Err(bad("mnn_threshold", threshold.to_string(), "the threshold chooses the mnn engine's path; with another engine leave it out".into()));
+    }
     let mut net = crate::workload::layers::load(table)?;
     if let Some(r) = exp.resolution {
         net = net.with_input(r).map_err(|e| match e {
