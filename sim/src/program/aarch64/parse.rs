@@ -120,6 +120,11 @@ pub fn parse(text: &str, file: &Path) -> Result<Kernel, ParseError> {
         lines.push((line_no, stmt.to_string()));
     }
     // Resolve branch targets.
+    let mut by_number: std::collections::HashMap<u64, Vec<usize>> =
+        std::collections::HashMap::new();
+    for &(n, p) in &locals {
+        by_number.entry(n).or_default().push(p);
+    }
     for (at, t) in pending {
         let (line_no, stmt) = &lines[at];
         let err = |msg: String| ParseError {
@@ -134,18 +139,13 @@ pub fn parse(text: &str, file: &Path) -> Result<Kernel, ParseError> {
                 .copied()
                 .ok_or_else(|| err(format!("undefined label {n:?}")))?,
             Target::Local(n, forward) => {
+                // Positions of label `n`, ascending: the nearest after (or at or before) `at`.
+                let at_n: &[usize] = by_number.get(n).map_or(&[], Vec::as_slice);
+                let after = at_n.partition_point(|&p| p <= at);
                 let found = if *forward {
-                    locals
-                        .iter()
-                        .filter(|(m, p)| m == n && *p > at)
-                        .map(|l| l.1)
-                        .min()
+                    at_n.get(after).copied()
                 } else {
-                    locals
-                        .iter()
-                        .filter(|(m, p)| m == n && *p <= at)
-                        .map(|l| l.1)
-                        .max()
+                    after.checked_sub(1).map(|i| at_n[i])
                 };
                 found.ok_or_else(|| {
                     err(format!(

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use super::driver::Layout;
 use super::exec::{ExecError, Machine};
 use super::parse::parse;
-use super::Kernel;
+use super::{Inst, Kernel};
 
 fn bundled(name: &str) -> (Kernel, PathBuf) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -489,4 +489,29 @@ fn rearrangement_groups_rows_with_coinciding_strong_inputs() {
         better > 0.99 && plain < 0.75,
         "kept {plain} plain, {better} rearranged"
     );
+}
+
+/// Issue 28, case 4: numeric labels resolve to the nearest definition in their direction, each
+/// looked up among its own number's positions (every branch scanned every numeric label: a 1 MB
+/// kernel of them took 0.8 s to parse against 0.06 s now, measured with `kernel run --budget 1`).
+#[test]
+fn numeric_labels_resolve_to_the_nearest_in_their_direction_among_many() {
+    let mut text = String::from("f:\n");
+    let blocks = 5000;
+    for _ in 0..blocks {
+        text.push_str("1:\n  add x9, x9, #1\n2:\n  cbz x9, 1f\n  b 2b\n");
+    }
+    text.push_str("1:\n  ret\n");
+    let k = parse(&text, Path::new("t.s")).unwrap();
+    for b in 0..blocks {
+        // Block b: add at 3b, cbz at 3b+1 (to the next block's 1:, at 3b+3), b at 3b+2 (to 2:, at 3b+1).
+        assert!(
+            matches!(k.insts[3 * b + 1], Inst::Cbz(_, _, _, d) if d == 3 * b + 3),
+            "block {b}"
+        );
+        assert!(
+            matches!(k.insts[3 * b + 2], Inst::B(d) if d == 3 * b + 1),
+            "block {b}"
+        );
+    }
 }
