@@ -109,7 +109,11 @@ fn sweep(
     let jobs = super::jobs(jobs)?;
     let sweep = sw::Sweep::load(file).map_err(sweep_error)?;
     super::check_writable(dir.unwrap_or(out))?;
+    if !resume && dir.is_none() {
+        offer_resume(file, &sw::default_dir(out, &sweep, shard), &sweep.hash);
+    }
     let mut prep = sw::prepare(&sweep, out, shard, dir, resume).map_err(sweep_error)?;
+    say_how_to_resume_on_interrupt(file, &prep.dir);
     let total = prep.manifest.points().len();
     println!(
         "sweep {}: {} points{}, {} already done{}; {} jobs; {}",
@@ -187,6 +191,68 @@ fn sweep(
         ));
     }
     Ok(())
+}
+
+/// When `default` (the directory a new run of this sweep would have taken) holds this very
+/// sweep unfinished, says how to continue it: the run about to start makes a fresh directory.
+fn offer_resume(file: &Path, default: &Path, hash: &str) {
+    let Ok(old) = sparsim::sweep::Manifest::read(default) else {
+        return;
+    };
+    if old.sweep_hash != hash {
+        return;
+    }
+    let total = old.points().len();
+    let done =
+        sparsim::sweep::results::read(&default.join("results.jsonl"), Some(hash)).map_or(0, |c| {
+            c.records
+                .iter()
+                .map(|r| &r.id)
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+        });
+    if done < total {
+        eprintln!(
+            "note: {} holds {done} of {total} points of this same sweep; this run starts a new directory. To continue that one instead: sparsim sweep {} --resume {}",
+            default.display(),
+            file.display(),
+            default.display()
+        );
+    }
+}
+
+/// The message Ctrl-C prints, made before the sweep runs (a signal handler may not allocate).
+static INTERRUPTED: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+
+extern "C" fn on_interrupt(_: libc::c_int) {
+    if let Some(m) = INTERRUPTED.get() {
+        // SAFETY: write(2) and _exit(2) are async-signal-safe; the buffer lives for the process.
+        unsafe {
+            libc::write(2, m.as_ptr().cast(), m.len());
+        }
+    }
+    // SAFETY: as above; 130 is the shell's code for a process ended by SIGINT.
+    unsafe { libc::_exit(130) }
+}
+
+/// On Ctrl-C, says where the finished points are and how to continue (every finished point is
+/// already synced to `results.jsonl`), then exits 130.
+fn say_how_to_resume_on_interrupt(file: &Path, dir: &Path) {
+    let msg = format!(
+        "\ninterrupted: every finished point is in {}; continue with: sparsim sweep {} --resume {}\n",
+        dir.join("results.jsonl").display(),
+        file.display(),
+        dir.display()
+    );
+    if INTERRUPTED.set(msg.into_bytes()).is_ok() {
+        // SAFETY: installs a handler that only writes a prepared buffer and exits.
+        unsafe {
+            libc::signal(
+                libc::SIGINT,
+                on_interrupt as *const () as libc::sighandler_t,
+            );
+        }
+    }
 }
 
 fn sweep_merge(dirs: &[PathBuf], out: &Path) -> Result<()> {

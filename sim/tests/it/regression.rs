@@ -1299,3 +1299,52 @@ fn issue_28_a_two_axis_heatmap_holds_every_point_in_one_grid() {
     let svg = std::fs::read_to_string(maps[0].with_extension("svg")).unwrap();
     assert!(!svg.contains(": #"), "one grid, not one per point");
 }
+
+/// Issue 28, case 17: Ctrl-C on a sweep says where the finished points are and how to resume
+/// (it died silently), exit 130; a rerun without `--resume` says that the sweep's directory holds
+/// this very sweep unfinished and how to continue it (it silently started over in a `-2` folder).
+#[test]
+fn issue_28_an_interrupted_sweep_says_how_to_resume() {
+    let d = tempfile::tempdir().unwrap();
+    let sweep = root()
+        .join("configs/sweeps/cachesim-size-ways.toml")
+        .display()
+        .to_string();
+    let interrupt = |dir: &str| {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_sparsim"))
+            .args(["sweep", &sweep, "--quiet", "--jobs", "1", "--out", "s"])
+            .current_dir(d.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The handler is in place once the sweep's directory has its results file.
+        let log = d.path().join("s").join(dir).join("results.jsonl");
+        while !log.exists() {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        // SAFETY: sends SIGINT to the child we spawned.
+        unsafe {
+            libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+        }
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, err) = interrupt("cachesim-size-ways");
+    assert_eq!(code, Some(130), "{err}");
+    assert!(
+        err.contains("interrupted") && err.contains("--resume s/cachesim-size-ways"),
+        "{err}"
+    );
+    let (_, err) = interrupt("cachesim-size-ways-2");
+    assert!(
+        err.contains("holds")
+            && err.contains("of 40 points of this same sweep")
+            && err.contains("--resume s/cachesim-size-ways"),
+        "{err}"
+    );
+}
