@@ -1348,3 +1348,53 @@ fn issue_28_an_interrupted_sweep_says_how_to_resume() {
         "{err}"
     );
 }
+
+/// Issue 28, case 20 (in part): the mobile run's "rates and shares" chart mixed IPC (up to 4)
+/// with shares in [0, 1] (IPC was a `ratio`), and its two charts gave layout steps and operators
+/// opposite colours (the latency bars listed operator first, the schedule sorts categories by
+/// name). Now every ratio of a mobile report is a share, and both charts list the categories
+/// in one order.
+#[test]
+fn issue_28_mobile_charts_keep_shares_apart_and_colours_alike() {
+    let d = tempfile::tempdir().unwrap();
+    let table = d.path().join("mini.csv");
+    std::fs::write(&table, MINI_MOBILENET).unwrap();
+    let exp = root().join("configs/experiments/mobile-a76-mobilenet-group30.toml");
+    let set = [
+        format!("network={:?}", table.display().to_string()),
+        "resolution=128".into(),
+    ];
+    let r = sparsim::experiment::load(&exp, &set)
+        .unwrap()
+        .run()
+        .unwrap()
+        .report;
+    assert_eq!(r.derived["ipc"].unit, "instructions/cycle");
+    for (k, m) in &r.derived {
+        if m.unit == "ratio" {
+            assert!(
+                (0.0..=1.0).contains(&m.value),
+                "{k} = {} is not a share",
+                m.value
+            );
+        }
+    }
+    let (_, layers) = r.figures.iter().find(|f| f.0 == "layers").unwrap();
+    let sparsim::report::plot::Figure::Bars { series, .. } = layers else {
+        panic!("latency by layer is a bar chart")
+    };
+    let bar_order: Vec<&str> = series.iter().map(|s| s.0.as_str()).collect();
+    let mut categories: Vec<String> = r
+        .timeline
+        .unwrap()
+        .spans
+        .iter()
+        .map(|s| s.category.clone())
+        .collect();
+    categories.sort();
+    categories.dedup();
+    assert_eq!(
+        bar_order, categories,
+        "the schedule colours categories in name order"
+    );
+}

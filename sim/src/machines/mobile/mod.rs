@@ -500,9 +500,11 @@ impl MobileRun {
                 title: format!("{}: latency by layer", self.exp.name),
                 y_label: "ms".into(),
                 groups: by_layer.iter().map(|l| l.0.clone()).collect(),
+                // Series in the schedule chart's order of categories (by name), so that each
+                // has the same colour in both.
                 series: vec![
-                    ("operator".into(), by_layer.iter().map(|l| Some(l.1)).collect()),
                     ("layout".into(), by_layer.iter().map(|l| Some(l.2)).collect()),
+                    ("operator".into(), by_layer.iter().map(|l| Some(l.1)).collect()),
                 ],
                 stacked: true,
             },
@@ -560,7 +562,7 @@ impl MobileRun {
         let mut d = Derived::default();
         d.put("cycles", cycles as f64, "cycles", "Cycles to the last retirement");
         d.put("time_us", secs * 1e6, "us", "Time at the core clock");
-        d.put("ipc", p.stats.instructions as f64 / cycles as f64, "ratio", "Instructions per cycle");
+        d.put("ipc", p.stats.instructions as f64 / cycles as f64, "instructions/cycle", "Instructions per cycle");
         for (gr, busy) in self.resolved.pipeline.groups.iter().zip(&p.group_busy) {
             d.put(
                 format!("pipe_utilisation.{}", gr.name),
