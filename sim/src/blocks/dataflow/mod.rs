@@ -246,76 +246,55 @@ impl TaskGraph {
             }
         };
         let mut waiting_preds: Vec<usize> = (0..n).map(|t| self.preds(TaskId(t)).count()).collect();
-        let mut ready_at = vec![0u64; n];
         let mut free: Vec<u64> = self.resources.iter().map(|r| r.capacity).collect();
         let mut start = vec![u64::MAX; n];
         let mut end = vec![0u64; n];
-        let mut started = vec![false; n];
         // Running tasks by end cycle.
         let mut running: BTreeMap<(u64, usize), ()> = BTreeMap::new();
         let mut now = 0u64;
         let mut n_started = 0;
         let mut next_in_order = 0;
-        // Without a strict order: the tasks whose predecessors have all ended, by rank position
-        // (so each event visits the ready tasks only, not every task).
+        // The tasks whose predecessors have all ended, by rank position (so each event visits
+        // the ready tasks only, not every task); in a strict order, the next one to start.
         let mut pos = vec![0usize; n];
         for (i, &t) in rank.iter().enumerate() {
             pos[t] = i;
         }
         let mut ready: BTreeSet<usize> = (0..n)
-            .filter(|&t| !strict && waiting_preds[t] == 0)
+            .filter(|&t| waiting_preds[t] == 0)
             .map(|t| pos[t])
             .collect();
         let mut started_now: Vec<usize> = Vec::new();
         while n_started < n {
-            // Start what can start now, best first.
-            if !strict {
-                for &i in &ready {
-                    let t = rank[i];
-                    let task = self.task(TaskId(t));
-                    if task.needs.iter().all(|&(r, u)| free[r.0] >= u) {
-                        for &(r, u) in &task.needs {
-                            free[r.0] -= u;
-                        }
-                        started[t] = true;
-                        n_started += 1;
-                        start[t] = now;
-                        end[t] = now.saturating_add(task.duration);
-                        running.insert((end[t], t), ());
-                        started_now.push(i);
-                    }
-                }
-                for i in started_now.drain(..) {
-                    ready.remove(&i);
-                }
-            }
-            let mut i = if strict { next_in_order } else { rank.len() };
-            while i < rank.len() {
-                let t = rank[i];
-                if started[t] {
-                    i += 1;
-                    continue;
-                }
+            // Start what can start now, best first: any ready task that fits, or in a strict
+            // order only the next one, as long as each fits.
+            let mut begin = |t: usize| -> bool {
                 let task = self.task(TaskId(t));
-                let can = waiting_preds[t] == 0
-                    && ready_at[t] <= now
-                    && task.needs.iter().all(|&(r, u)| free[r.0] >= u);
-                if can {
-                    for &(r, u) in &task.needs {
-                        free[r.0] -= u;
-                    }
-                    started[t] = true;
-                    n_started += 1;
-                    start[t] = now;
-                    end[t] = now.saturating_add(task.duration);
-                    running.insert((end[t], t), ());
-                    if strict {
-                        next_in_order = i + 1;
-                    }
+                if !task.needs.iter().all(|&(r, u)| free[r.0] >= u) {
+                    return false;
+                }
+                for &(r, u) in &task.needs {
+                    free[r.0] -= u;
+                }
+                n_started += 1;
+                start[t] = now;
+                end[t] = now.saturating_add(task.duration);
+                running.insert((end[t], t), ());
+                true
+            };
+            for &i in &ready {
+                if strict && i != next_in_order {
+                    break;
+                }
+                if begin(rank[i]) {
+                    started_now.push(i);
+                    next_in_order += 1;
                 } else if strict {
                     break;
                 }
-                i += 1;
+            }
+            for i in started_now.drain(..) {
+                ready.remove(&i);
             }
             if n_started == n {
                 break;
@@ -338,8 +317,7 @@ impl TaskGraph {
                     .neighbors_directed(NodeIndex::new(t), Direction::Outgoing)
                 {
                     waiting_preds[s.index()] -= 1;
-                    ready_at[s.index()] = ready_at[s.index()].max(e);
-                    if !strict && waiting_preds[s.index()] == 0 {
+                    if waiting_preds[s.index()] == 0 {
                         ready.insert(pos[s.index()]);
                     }
                 }
