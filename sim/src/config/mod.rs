@@ -275,6 +275,30 @@ pub fn require_in(key: &str, value: u64, min: u64, max: u64, why: &str) -> Resul
     Ok(())
 }
 
+/// Slowest clock a timed model accepts, in MHz. Our assumption: no design these machines model
+/// runs below it, and a slower clock's cycle spans many DRAM refresh intervals (7.8 us in
+/// DDR4), each of which the DRAM model simulates, so a mistyped unit (`1e-9`) would run for hours.
+pub const MIN_CLOCK_MHZ: f64 = 1.0;
+
+/// Checks a clock frequency `mhz` given as `value` in the key's own unit (`unit`: "MHz" or
+/// "GHz"): finite, at least [`MIN_CLOCK_MHZ`] and at most `max_mhz`.
+pub fn require_clock(key: &str, value: f64, unit: &str, max_mhz: f64) -> Result<(), Invalid> {
+    let per_mhz = if unit == "GHz" { 1e-3 } else { 1.0 };
+    let mhz = value / per_mhz;
+    if !(mhz.is_finite() && (MIN_CLOCK_MHZ..=max_mhz).contains(&mhz)) {
+        return Err(Invalid::new(
+            key,
+            value,
+            format!(
+                "must be a clock in {unit} from {} to {} (is the unit right?)",
+                MIN_CLOCK_MHZ * per_mhz,
+                max_mhz * per_mhz
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Largest latency, in cycles, a model accepts: longer is surely a typo, and near 2^64
 /// picoseconds a run's time would overflow.
 pub const MAX_LATENCY_CYCLES: u64 = 1 << 20;

@@ -286,7 +286,8 @@ pub struct Sim {
 }
 
 /// How many events run between two wall-clock checks.
-const WALL_CHECK_EVERY: u64 = 1 << 16;
+/// (A component may spend up to a few thousand steps on one event: DRAM catching up.)
+const WALL_CHECK_EVERY: u64 = 1 << 12;
 /// How many outstanding requests per component a watchdog report lists.
 const OLDEST_SHOWN: usize = 4;
 

@@ -135,6 +135,8 @@ pub fn decode(spec: &DramSpec, addr: u64) -> DramAddr {
 }
 
 const NO_ROW: u32 = u32::MAX;
+/// Most scheduler steps one wake-up takes before handing back to the engine.
+const INLINE_STEPS: u32 = 1 << 12;
 
 /// What a bank would do next for its queue.
 #[derive(Clone, Copy, Debug)]
@@ -692,6 +694,8 @@ impl Dram {
         );
     }
 
+    /// Wakes `ch` at cycle `cycle`: issues what can issue, then carries on through the quiet
+    /// cycles before the next engine event, at most [`INLINE_STEPS`] steps at a time.
     fn on_wake(&mut self, ch: usize, cycle: u64, ctx: &mut Ctx) {
         if self.channels[ch].wake_at != Some(cycle) {
             return; // Superseded by an earlier wake-up.
@@ -701,7 +705,7 @@ impl Dram {
         // it are simulated here in one go instead of one engine event each.
         let tck = self.spec.timing.tck_ps;
         let mut c = cycle;
-        loop {
+        for steps in 1u32.. {
             let step = self.step(ch, c);
             self.answer_finished(ctx);
             if !self.has_work(ch) {
@@ -713,8 +717,10 @@ impl Dram {
                 Step::Idle(None) => return,
             };
             // Re-read each time: this loop's own responses are pending events too.
+            // A long stretch goes back to the engine now and then, so its wall-clock limit holds
+            // (a slow core leaves the DRAM refreshing alone for hours of simulated time).
             let horizon = ctx.next_event_tick().map_or(u64::MAX, |t| t.0);
-            if next.saturating_mul(tck) < horizon {
+            if next.saturating_mul(tck) < horizon && steps % INLINE_STEPS != 0 {
                 c = next;
             } else {
                 self.wake(ch, next, ctx);

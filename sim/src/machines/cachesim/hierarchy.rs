@@ -106,16 +106,8 @@ pub struct Hierarchy {
 impl CachesimConfig {
     /// Checks everything and returns the hierarchy, or the first problem with its key path.
     pub fn resolve(&self) -> Result<Hierarchy, Invalid> {
-        if !(self.core.freq_mhz.is_finite()
-            && self.core.freq_mhz > 0.0
-            && self.core.freq_mhz <= 1.0e6)
-        {
-            return Err(Invalid::new(
-                "core.freq_mhz",
-                self.core.freq_mhz,
-                "must be a positive frequency up to 1e6 MHz",
-            ));
-        }
+        // At most 1e6 MHz: time is counted in picoseconds.
+        crate::config::require_clock("core.freq_mhz", self.core.freq_mhz, "MHz", 1.0e6)?;
         require_in(
             "core.max_outstanding",
             self.core.max_outstanding,

@@ -150,9 +150,7 @@ fn class_named(name: &str) -> Option<Class> {
 impl CoreConfig {
     /// Checks and resolves; errors name the key.
     pub fn resolve(&self) -> Result<Resolved, Invalid> {
-        if !(self.clock_ghz.is_finite() && self.clock_ghz > 0.0 && self.clock_ghz <= 100.0) {
-            return Err(Invalid::new("clock_ghz", self.clock_ghz, "must be a clock in GHz above 0 and at most 100"));
-        }
+        crate::config::require_clock("clock_ghz", self.clock_ghz, "GHz", 100_000.0)?;
         let names: Vec<&String> = self.pipes.keys().collect();
         let groups: Vec<PipeGroup> = self
             .pipes

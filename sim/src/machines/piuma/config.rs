@@ -317,13 +317,8 @@ impl PiumaConfig {
                 ),
             ));
         }
-        if !(self.clock_mhz.is_finite() && self.clock_mhz > 0.0 && self.clock_mhz <= 1.0e6) {
-            return Err(Invalid::new(
-                k("clock_mhz"),
-                self.clock_mhz,
-                "must be a positive frequency up to 1e6 MHz (time is counted in picoseconds)",
-            ));
-        }
+        // At most 1e6 MHz: time is counted in picoseconds.
+        crate::config::require_clock(&k("clock_mhz"), self.clock_mhz, "MHz", 1.0e6)?;
         require_in(&k("n_mtp"), self.n_mtp, 0, 64, "multithreaded pipelines per core")?;
         require_in(&k("n_stp"), self.n_stp, 0, 64, "single-thread pipelines per core")?;
         require_in(

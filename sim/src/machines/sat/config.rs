@@ -133,13 +133,7 @@ impl Default for SatConfig {
 impl SatConfig {
     /// Checks every value; errors name `sat.<key>`. Returns the resolved DRAM.
     pub fn check(&self) -> Result<DramSpec, Invalid> {
-        if !(self.clock_mhz.is_finite() && self.clock_mhz > 0.0 && self.clock_mhz <= 10_000.0) {
-            return Err(Invalid::new(
-                "sat.clock_mhz",
-                self.clock_mhz,
-                "must be a clock in MHz above 0 and at most 10000",
-            ));
-        }
+        crate::config::require_clock("sat.clock_mhz", self.clock_mhz, "MHz", 10_000.0)?;
         require_in("sat.rows", self.rows, 1, 4096, "PEs per column")?;
         require_in("sat.cols", self.cols, 1, 4096, "PEs per row")?;
         for (k, v) in [("sat.word_bytes", self.word_bytes), ("sat.acc_bytes", self.acc_bytes)] {
