@@ -119,6 +119,49 @@ const MODELLED: &[&str] = &[
     "blocksize",
 ];
 
+/// Whether a value is well-formed for its key.
+type ValueCheck = fn(&str) -> bool;
+
+/// What a key this front end reads but does not model must hold, as SCALE-Sim parses it
+/// (`int(...)`, a comma-separated list of ints, configparser's booleans, or one of some words),
+/// or `None` for free text. A value SCALE-Sim would reject is refused here too, so a file that
+/// runs here runs there.
+fn unmodelled_rule(key: &str) -> Option<(&'static str, ValueCheck)> {
+    fn count(v: &str) -> bool {
+        v.parse::<u64>().is_ok_and(|n| n >= 1)
+    }
+    fn offset(v: &str) -> bool {
+        v.parse::<u64>().is_ok()
+    }
+    fn list(v: &str) -> bool {
+        v.split(',').all(|x| count(x.trim()))
+    }
+    fn boolean(v: &str) -> bool {
+        let v = v.to_ascii_lowercase();
+        ["1", "yes", "true", "on", "0", "no", "false", "off"].contains(&v.as_str())
+    }
+    fn seed(v: &str) -> bool {
+        v.parse::<i64>().is_ok()
+    }
+    Some(match key {
+        "ifmapoffset" | "filteroffset" | "ofmapoffset" => {
+            ("must be a whole number of words, 0 or more", offset)
+        }
+        "bandwidth" => (
+            "must be words per cycle, a whole number from 1, or one per memory (`10, 10, 10`)",
+            list,
+        ),
+        "memorybanks" | "readrequestbuffer" | "writerequestbuffer" | "ifmapsrambankbandwidth"
+        | "ifmapsrambanknum" | "ifmapsrambankport" | "filtersrambankbandwidth"
+        | "filtersrambanknum" | "filtersrambankport" => ("must be a whole number from 1", count),
+        "ifmapcustomlayout" | "filtercustomlayout" => ("must be true or false", boolean),
+        "useramulatortrace" => ("must be True or False", |v: &str| v == "True" || v == "False"),
+        "interfacebandwidth" => ("must be USER or CALC", |v: &str| v == "USER" || v == "CALC"),
+        "randomnumbergeneratorseed" => ("must be a whole number", seed),
+        _ => return None,
+    })
+}
+
 /// Reads a SCALE-Sim `.cfg` (`file` names it in errors).
 pub fn parse_config(text: &str, file: &Path) -> Result<ScaleConfig, ConfigError> {
     let bad = |key: &str, value: &str, msg: &str| Invalid::new(key, value, msg).in_file(file);
@@ -163,6 +206,11 @@ pub fn parse_config(text: &str, file: &Path) -> Result<ScaleConfig, ConfigError>
                 file.display()
             ));
         } else if !MODELLED.contains(&key.as_str()) {
+            if let Some((rule, ok)) = unmodelled_rule(key) {
+                if !ok(value) {
+                    return Err(bad(&format!("{sec}.{key}"), value, rule));
+                }
+            }
             unmodelled.push(format!("{key} = {value}"));
         }
     }
@@ -320,12 +368,33 @@ pub const MAX_LAYERS: u64 = 100_000;
 /// Reads a topology CSV: a convolution one, or with `gemm` a GEMM one.
 pub fn parse_topology(text: &str, file: &Path, gemm: bool) -> Result<Vec<Layer>, ConfigError> {
     let mut layers = Vec::new();
+    // Errors name the field by number and by its column's name (the header's, or SCALE-Sim's).
+    let standard: &[&str] = if gemm {
+        &["Layer Name", "M", "N", "K", "Sparsity"]
+    } else {
+        &[
+            "Layer name",
+            "IFMAP Height",
+            "IFMAP Width",
+            "Filter Height",
+            "Filter Width",
+            "Channels",
+            "Num Filter",
+            "Strides",
+            "Sparsity",
+        ]
+    };
+    let header: Vec<&str> = text.lines().next().unwrap_or("").split(',').map(str::trim).collect();
+    let column = |f: usize| match header.get(f) {
+        Some(h) if !h.is_empty() => *h,
+        _ => standard.get(f).copied().unwrap_or("extra"),
+    };
     for (i, raw) in text.lines().enumerate().skip(1) {
         let row = raw.trim();
         if row.is_empty() {
             continue;
         }
-        let at = |field: usize| format!("line {}, field {}", i + 1, field + 1);
+        let at = |field: usize| format!("line {}, field {} ({})", i + 1, field + 1, column(field));
         let bad = |field: usize, value: &str, msg: &str| {
             Invalid::new(at(field), value, msg).in_file(file)
         };
