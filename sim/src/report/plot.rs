@@ -159,15 +159,26 @@ pub fn pareto_front(points: &[(f64, f64)]) -> Vec<usize> {
     front
 }
 
+/// A tick label: at most three decimals or three significant digits in scientific form, with
+/// no trailing zeros (`0.5`, `1.25`, `2e5`, not `0.500` or `2.00e5`).
 fn tick(v: f64) -> String {
+    fn trim(s: String) -> String {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    }
     if v == 0.0 {
         "0".into()
     } else if v.abs() >= 1e5 || v.abs() < 1e-2 {
-        format!("{v:.2e}")
-    } else if v.fract() == 0.0 {
-        format!("{v:.0}")
+        let s = format!("{v:.2e}");
+        match s.split_once('e') {
+            Some((m, e)) => format!("{}e{e}", trim(m.to_string())),
+            None => s,
+        }
     } else {
-        format!("{v:.3}")
+        trim(format!("{v:.3}"))
     }
 }
 
@@ -286,7 +297,16 @@ fn draw_gantt<DB: DrawingBackend>(
     let n = rows.len().max(1);
     let end = bars.iter().map(|b| b.3).fold(1e-9f64, f64::max);
     let longest = rows.iter().map(|r| r.chars().count()).max().unwrap_or(1) as u32;
-    let mut chart = ChartBuilder::on(root)
+    let mut categories: Vec<&String> = bars.iter().map(|b| &b.1).collect();
+    categories.sort();
+    categories.dedup();
+    let entries: Vec<(String, Mark)> = categories
+        .iter()
+        .enumerate()
+        .map(|(ci, c)| (c.to_string(), Mark::Bar(COLORS[ci % COLORS.len()])))
+        .collect();
+    let (plot, side) = split_for_legend(root, &entries);
+    let mut chart = ChartBuilder::on(&plot)
         .caption(title, ("sans-serif", 18))
         .margin(15)
         .x_label_area_size(45)
@@ -312,9 +332,6 @@ fn draw_gantt<DB: DrawingBackend>(
         .x_desc(x_label)
         .draw()
         .map_err(e2s)?;
-    let mut categories: Vec<&String> = bars.iter().map(|b| &b.1).collect();
-    categories.sort();
-    categories.dedup();
     for (ci, cat) in categories.iter().enumerate() {
         let color = COLORS[ci % COLORS.len()];
         let rects: Vec<_> = bars
@@ -325,25 +342,91 @@ fn draw_gantt<DB: DrawingBackend>(
                 Rectangle::new([(s, y + 0.15), (e.max(s), y + 0.85)], color.filled())
             })
             .collect();
-        chart
-            .draw_series(rects)
-            .map_err(e2s)?
-            .label(cat.to_string())
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled()));
+        chart.draw_series(rects).map_err(e2s)?;
     }
-    legend(&mut chart)
+    draw_legend(side, &entries)
 }
 
-/// The series legend, boxed on a translucent background.
-fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
-    chart: &mut ChartContext<'a, DB, CT>,
+/// How a series is marked in the legend.
+#[derive(Clone, Copy)]
+enum Mark {
+    /// A filled square (bars).
+    Bar(RGBColor),
+    /// A dot (points and lines).
+    Dot(RGBColor),
+    /// A thick line (a front drawn over points).
+    Line(RGBColor),
+}
+
+/// Longest series name drawn in full in the legend; longer ones end in an ellipsis.
+const LEGEND_CHARS: usize = 36;
+
+/// Splits `root` into the plotting area and, when there are two or more series to tell apart,
+/// a legend column at its right, so the legend never covers data (a legend inside the plotting
+/// area hides bars and points wherever it is placed). One series needs no legend: the title and
+/// the axis say what it is.
+fn split_for_legend<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    entries: &[(String, Mark)],
+) -> (DrawingArea<DB, Shift>, Option<DrawingArea<DB, Shift>>) {
+    if entries.len() < 2 {
+        return (root.clone(), None);
+    }
+    let longest = entries
+        .iter()
+        .map(|(n, _)| n.chars().count().min(LEGEND_CHARS + 1))
+        .max()
+        .unwrap_or(0) as u32;
+    let width = (longest * 8 + 45).clamp(90, 330);
+    let (plot, side) = root.split_horizontally(root.dim_in_pixel().0.saturating_sub(width));
+    (plot, Some(side))
+}
+
+/// Draws the legend column: one mark and name per series, top-aligned with the plotting area;
+/// what does not fit is counted in a last line.
+fn draw_legend<DB: DrawingBackend>(
+    side: Option<DrawingArea<DB, Shift>>,
+    entries: &[(String, Mark)],
 ) -> Res {
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(e2s)
+    let Some(side) = side else { return Ok(()) };
+    let font = ("sans-serif", 13)
+        .into_font()
+        .into_text_style(&side)
+        .pos(Pos::new(HPos::Left, VPos::Center));
+    let (top, step) = (50, 20);
+    let fits = ((side.dim_in_pixel().1 as i32 - top - 20) / step).max(1) as usize;
+    let shown = if entries.len() > fits {
+        fits - 1
+    } else {
+        entries.len()
+    };
+    for (i, (name, mark)) in entries.iter().take(shown).enumerate() {
+        let y = top + i as i32 * step;
+        match *mark {
+            Mark::Bar(c) => side.draw(&Rectangle::new([(4, y - 6), (16, y + 6)], c.filled())),
+            Mark::Dot(c) => side.draw(&Circle::new((10, y), 5, c.filled())),
+            Mark::Line(c) => side.draw(&PathElement::new(vec![(2, y), (18, y)], c.stroke_width(3))),
+        }
+        .map_err(e2s)?;
+        let text = if name.chars().count() > LEGEND_CHARS {
+            let cut: String = name.chars().take(LEGEND_CHARS - 1).collect();
+            format!("{cut}…")
+        } else {
+            name.clone()
+        };
+        side.draw(&Text::new(text, (24, y), font.clone()))
+            .map_err(e2s)?;
+    }
+    if shown < entries.len() {
+        let y = top + shown as i32 * step;
+        side.draw(&Text::new(
+            format!("and {} more", entries.len() - shown),
+            (24, y),
+            font,
+        ))
+        .map_err(e2s)?;
+    }
+    Ok(())
 }
 
 fn bounds(xs: impl Iterator<Item = f64>) -> (f64, f64) {
@@ -376,7 +459,16 @@ where
     X::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
     Y::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
-    let mut chart = ChartBuilder::on(root)
+    let mut entries: Vec<(String, Mark)> = series
+        .iter()
+        .enumerate()
+        .map(|(si, (name, _))| (name.clone(), Mark::Dot(COLORS[si % COLORS.len()])))
+        .collect();
+    if front.is_some() {
+        entries.push(("Pareto front".into(), Mark::Line(BLACK)));
+    }
+    let (plot, side) = split_for_legend(root, &entries);
+    let mut chart = ChartBuilder::on(&plot)
         .caption(title, ("sans-serif", 18))
         .margin(15)
         .x_label_area_size(45)
@@ -393,7 +485,7 @@ where
         .draw()
         .map_err(e2s)?;
     let scatter = front.is_some();
-    for (si, (name, pts)) in series.iter().enumerate() {
+    for (si, (_, pts)) in series.iter().enumerate() {
         let color = COLORS[si % COLORS.len()];
         if !scatter {
             chart
@@ -402,9 +494,7 @@ where
         }
         chart
             .draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled())))
-            .map_err(e2s)?
-            .label(name.clone())
-            .legend(move |(x, y)| Circle::new((x + 7, y), 4, color.filled()));
+            .map_err(e2s)?;
     }
     if let Some(front) = front {
         chart
@@ -412,9 +502,7 @@ where
                 front.iter().copied(),
                 BLACK.stroke_width(2),
             ))
-            .map_err(e2s)?
-            .label("Pareto front")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], BLACK.stroke_width(2)));
+            .map_err(e2s)?;
         chart
             .draw_series(
                 front
@@ -423,7 +511,7 @@ where
             )
             .map_err(e2s)?;
     }
-    legend(&mut chart)
+    draw_legend(side, &entries)
 }
 
 fn draw_bars<DB: DrawingBackend>(
@@ -459,7 +547,13 @@ fn draw_bars<DB: DrawingBackend>(
     } else {
         45
     };
-    let mut chart = ChartBuilder::on(root)
+    let entries: Vec<(String, Mark)> = series
+        .iter()
+        .enumerate()
+        .map(|(si, (name, _))| (name.clone(), Mark::Bar(COLORS[si % COLORS.len()])))
+        .collect();
+    let (plot, side) = split_for_legend(root, &entries);
+    let mut chart = ChartBuilder::on(&plot)
         .caption(title, ("sans-serif", 18))
         .margin(15)
         .x_label_area_size(label_area)
@@ -504,7 +598,7 @@ fn draw_bars<DB: DrawingBackend>(
     }
     let width = if stacked { 0.8 } else { 0.8 / n_series as f64 };
     let mut base = vec![0.0f64; n_groups];
-    for (si, (name, values)) in series.iter().enumerate() {
+    for (si, (_, values)) in series.iter().enumerate() {
         let color = COLORS[si % COLORS.len()];
         let mut rects = Vec::new();
         for (g, v) in values.iter().enumerate() {
@@ -522,13 +616,9 @@ fn draw_bars<DB: DrawingBackend>(
                 color.filled(),
             ));
         }
-        chart
-            .draw_series(rects)
-            .map_err(e2s)?
-            .label(name.clone())
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled()));
+        chart.draw_series(rects).map_err(e2s)?;
     }
-    legend(&mut chart)
+    draw_legend(side, &entries)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -688,6 +778,25 @@ pub fn lines(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn tick_labels_have_no_trailing_zeros() {
+        use super::tick;
+        for (v, want) in [
+            (0.0, "0"),
+            (0.5, "0.5"),
+            (1.5, "1.5"),
+            (3.0, "3"),
+            (0.125, "0.125"),
+            (1234.0, "1234"),
+            (2e5, "2e5"),
+            (1.5e7, "1.5e7"),
+            (1.25e-3, "1.25e-3"),
+            (-0.25, "-0.25"),
+        ] {
+            assert_eq!(tick(v), want, "{v}");
+        }
+    }
 
     #[test]
     fn a_schedule_draws_as_a_gantt_chart_with_a_row_per_resource() {

@@ -81,6 +81,36 @@ fn text_above_x_axis(png_path: &Path) -> usize {
         .count()
 }
 
+/// Dark (text-coloured) pixels inside a chart's plotting area, and to its right, in a
+/// screenshot: the x axis is the row with the most dark pixels, the y axis the column (in the
+/// left half) with the most, the area's right end the axis row's last dark pixel and its top
+/// the y axis's first. A legend drawn over the data puts its text inside.
+fn dark_inside_and_right(png_path: &Path) -> (usize, usize) {
+    let rows = rgb_rows(png_path);
+    let dark = |p: &(u8, u8, u8)| p.0 < 110 && p.1 < 110 && p.2 < 110;
+    let (h, w) = (rows.len(), rows[0].len());
+    let axis = (0..h)
+        .max_by_key(|&y| rows[y].iter().filter(|p| dark(p)).count())
+        .unwrap();
+    let y_axis = (0..w / 2)
+        .max_by_key(|&x| (0..h).filter(|&y| dark(&rows[y][x])).count())
+        .unwrap();
+    let right = (0..w).rev().find(|&x| dark(&rows[axis][x])).unwrap();
+    let top = (0..axis).find(|&y| dark(&rows[y][y_axis])).unwrap();
+    let count = |ys: std::ops::Range<usize>, xs: std::ops::Range<usize>| {
+        ys.flat_map(|y| xs.clone().map(move |x| (y, x)))
+            .filter(|&(y, x)| dark(&rows[y][x]))
+            .count()
+    };
+    (
+        count(
+            top + 3..axis.saturating_sub(3),
+            y_axis + 4..right.saturating_sub(3),
+        ),
+        count(top..axis, (right + 6).min(w)..w),
+    )
+}
+
 /// (share of pixels that are not white, pixels with a clear colour) of a PNG.
 fn ink(png_path: &Path) -> (f64, usize) {
     let decoder = png::Decoder::new(std::fs::File::open(png_path).unwrap());
@@ -222,13 +252,24 @@ fn index_pages_load_cleanly_and_show_their_plots() {
         ),
     )
     .unwrap();
+    // Legends stand beside the data, not over it (they used to sit in the plotting area's
+    // corner): the Gantt chart's categories and the layers plot's two series.
+    for page in [&gantt, &layers] {
+        let (_, shot) = render(page, d.path());
+        let (inside, right) = dark_inside_and_right(&shot);
+        assert!(
+            inside < 20 && right > 100,
+            "{}: {inside} dark pixels in the plotting area, {right} to its right: is the legend over the data?",
+            page.display()
+        );
+    }
     for page in [
         out.join("tiny/index.html"),
         out.join("cachegrind/index.html"),
         out.join("sat-resnet18-2to8/index.html"),
-        gantt,
+        gantt.clone(),
         out.join("mobilenet/index.html"),
-        layers,
+        layers.clone(),
     ] {
         let (console, shot) = render(&page, d.path());
         assert!(
