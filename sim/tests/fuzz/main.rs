@@ -7,7 +7,7 @@
 //!
 //! `cargo test --test fuzz` runs 2,000 inputs per parser; the full run is
 //! `FUZZ_INPUTS=1000000 cargo test --release --test fuzz -- --nocapture` (`FUZZ_SEED` changes the
-//! inputs). An input that fails is written to `sim/tests/data/fuzz/<parser>/`, and every file
+//! inputs, `FUZZ_TARGETS=layer-table,scalesim-config` picks parsers by name). An input that fails is written to `sim/tests/data/fuzz/<parser>/`, and every file
 //! there is replayed first, on every run: the crashes found become regression tests.
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -373,7 +373,12 @@ fn targets() -> Vec<Target> {
             name: "scalesim-topology",
             seeds: files("workloads/scalesim", "csv", 100_000),
             parse: parse_scalesim_topology,
-            extra_bytes: 1 << 20,
+            // A depthwise row is one layer per channel, as SCALE-Sim runs it: a short row may
+            // name up to scalesim::MAX_LAYERS of them: a layer, twice over while the list
+            // doubles, and its name.
+            extra_bytes: (1 << 20)
+                + sparsim::machines::sat::scalesim::MAX_LAYERS as usize
+                    * (2 * std::mem::size_of::<sparsim::machines::sat::scalesim::Layer>() + 32),
         },
     ]
 }
@@ -549,7 +554,13 @@ fn every_parser_survives_mutated_inputs() {
     std::panic::set_hook(Box::new(|_| {}));
     let crashes = root().join("sim/tests/data/fuzz");
     let mut failures = Vec::new();
+    // FUZZ_TARGETS=layer-table,aarch64-kernel fuzzes only those parsers.
+    let only = std::env::var("FUZZ_TARGETS").unwrap_or_default();
+    let only: Vec<&str> = only.split(',').filter(|s| !s.is_empty()).collect();
     for t in targets() {
+        if !only.is_empty() && !only.contains(&t.name) {
+            continue;
+        }
         assert!(!t.seeds.is_empty(), "{}: no seeds", t.name);
         // The crashes found before, first.
         let dir = crashes.join(t.name);

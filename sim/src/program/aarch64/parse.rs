@@ -170,6 +170,17 @@ pub fn parse(text: &str, file: &Path) -> Result<Kernel, ParseError> {
     }
     let symbol = globals.iter().find(|g| labels.contains_key(*g)).cloned();
     let entry = symbol.as_ref().map_or(0, |s| labels[s]);
+    if entry >= insts.len() {
+        let name = symbol.unwrap_or_default();
+        return Err(ParseError {
+            file: fname,
+            line: text.lines().count().max(1),
+            text: format!("{name}:"),
+            msg: format!(
+                "the kernel's entry `{name}` labels no instruction (it is after the last one): put the kernel's code after the label"
+            ),
+        });
+    }
     Ok(Kernel {
         file: file.to_path_buf(),
         insts,

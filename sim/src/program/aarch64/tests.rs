@@ -515,3 +515,15 @@ fn numeric_labels_resolve_to_the_nearest_in_their_direction_among_many() {
         );
     }
 }
+
+/// Issue 28 (found by the fuzzer at 1 M inputs): an entry label after the last instruction ran
+/// the machine off the end of the kernel (an index panic); it is refused when parsed.
+#[test]
+fn an_entry_label_after_the_last_instruction_is_refused() {
+    let text = "    .global f\n    ret\nf:\n";
+    let e = parse(text, Path::new("t.s")).unwrap_err().to_string();
+    assert!(
+        e.contains("t.s:3") && e.contains("`f` labels no instruction"),
+        "{e}"
+    );
+}
