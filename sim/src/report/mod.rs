@@ -322,7 +322,7 @@ pub fn render_dir(dir: &Path) -> Result<PathBuf, String> {
     let mut files = String::new();
     if let Some(t) = &r.timeline {
         let trace = dir.join("timeline.json");
-        std::fs::write(&trace, t.chrome_trace().to_string())
+        std::fs::write(&trace, t.chrome_trace_text())
             .map_err(|e| format!("{}: {e}", trace.display()))?;
         files.push_str(", <a href=\"timeline.json\">timeline.json</a> (Chrome trace events: open in Perfetto or chrome://tracing)");
         figs.push((

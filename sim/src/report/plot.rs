@@ -332,16 +332,28 @@ fn draw_gantt<DB: DrawingBackend>(
         .x_desc(x_label)
         .draw()
         .map_err(e2s)?;
+    // Bars of a row and category closer than a fraction of a pixel are drawn as one: the
+    // picture is the same, and a schedule of millions of tasks stays a small SVG.
+    let gap = end / f64::from(plot.dim_in_pixel().0.max(1)) / 4.0;
     for (ci, cat) in categories.iter().enumerate() {
         let color = COLORS[ci % COLORS.len()];
-        let rects: Vec<_> = bars
+        let mut spans: Vec<(usize, f64, f64)> = bars
             .iter()
             .filter(|b| &&b.1 == cat)
-            .map(|&(row, _, s, e)| {
-                let y = (n - 1 - row.min(n - 1)) as f64;
-                Rectangle::new([(s, y + 0.15), (e.max(s), y + 0.85)], color.filled())
-            })
+            .map(|&(row, _, s, e)| (row.min(n - 1), s, e.max(s)))
             .collect();
+        spans.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        let mut merged: Vec<(usize, f64, f64)> = Vec::with_capacity(spans.len().min(1 << 16));
+        for (row, s, e) in spans {
+            match merged.last_mut() {
+                Some(m) if m.0 == row && s <= m.2 + gap => m.2 = m.2.max(e),
+                _ => merged.push((row, s, e)),
+            }
+        }
+        let rects = merged.into_iter().map(|(row, s, e)| {
+            let y = (n - 1 - row) as f64;
+            Rectangle::new([(s, y + 0.15), (e, y + 0.85)], color.filled())
+        });
         chart.draw_series(rects).map_err(e2s)?;
     }
     draw_legend(side, &entries)
