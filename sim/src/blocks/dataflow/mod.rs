@@ -18,7 +18,8 @@
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 
 use petgraph::algo::toposort;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -254,17 +255,31 @@ impl TaskGraph {
         let mut now = 0u64;
         let mut n_started = 0;
         let mut next_in_order = 0;
-        // The tasks whose predecessors have all ended, by rank position (so each event visits
-        // the ready tasks only, not every task); in a strict order, the next one to start.
+        // The tasks whose predecessors have all ended, by rank position, in classes of tasks that
+        // need the same amounts of the same resources. Within one event the free amounts only
+        // fall, so once a class's best ready task does not fit, none of that class does: each
+        // event visits the classes' heads and the tasks it starts, not every ready task (tens of
+        // thousands of independent layers are all ready at once).
         let mut pos = vec![0usize; n];
         for (i, &t) in rank.iter().enumerate() {
             pos[t] = i;
         }
-        let mut ready: BTreeSet<usize> = (0..n)
-            .filter(|&t| waiting_preds[t] == 0)
-            .map(|t| pos[t])
+        let mut class_of_need: HashMap<&[(ResourceId, u64)], usize> = HashMap::new();
+        let class: Vec<usize> = (0..n)
+            .map(|t| {
+                let k = class_of_need.len();
+                *class_of_need
+                    .entry(&self.task(TaskId(t)).needs)
+                    .or_insert(k)
+            })
             .collect();
-        let mut started_now: Vec<usize> = Vec::new();
+        let mut ready: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); class_of_need.len()];
+        let mut is_ready = vec![false; n];
+        for t in (0..n).filter(|&t| waiting_preds[t] == 0) {
+            ready[class[t]].insert(pos[t]);
+            is_ready[pos[t]] = true;
+        }
+        let mut heads: BinaryHeap<Reverse<(usize, usize)>> = BinaryHeap::new();
         while n_started < n {
             // Start what can start now, best first: any ready task that fits, or in a strict
             // order only the next one, as long as each fits.
@@ -282,19 +297,31 @@ impl TaskGraph {
                 running.insert((end[t], t), ());
                 true
             };
-            for &i in &ready {
-                if strict && i != next_in_order {
-                    break;
-                }
-                if begin(rank[i]) {
-                    started_now.push(i);
+            if strict {
+                while next_in_order < n && is_ready[next_in_order] {
+                    let t = rank[next_in_order];
+                    if !begin(t) {
+                        break;
+                    }
+                    ready[class[t]].remove(&next_in_order);
                     next_in_order += 1;
-                } else if strict {
-                    break;
                 }
-            }
-            for i in started_now.drain(..) {
-                ready.remove(&i);
+            } else {
+                heads.clear();
+                heads.extend(
+                    ready
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(c, r)| r.first().map(|&i| Reverse((i, c)))),
+                );
+                while let Some(Reverse((i, c))) = heads.pop() {
+                    if begin(rank[i]) {
+                        ready[c].remove(&i);
+                        if let Some(&j) = ready[c].first() {
+                            heads.push(Reverse((j, c)));
+                        }
+                    }
+                }
             }
             if n_started == n {
                 break;
@@ -318,7 +345,8 @@ impl TaskGraph {
                 {
                     waiting_preds[s.index()] -= 1;
                     if waiting_preds[s.index()] == 0 {
-                        ready.insert(pos[s.index()]);
+                        ready[class[s.index()]].insert(pos[s.index()]);
+                        is_ready[pos[s.index()]] = true;
                     }
                 }
             }
