@@ -39,6 +39,14 @@ pub struct ScalesimArgs {
     save_trace: Option<String>,
 }
 
+/// The report files SCALE-Sim writes into OUTDIR/<run_name>/.
+const REPORT_FILES: [&str; 4] = [
+    "COMPUTE_REPORT.csv",
+    "BANDWIDTH_REPORT.csv",
+    "DETAILED_ACCESS_REPORT.csv",
+    "SPARSE_REPORT.csv",
+];
+
 /// `sparsim scalesim`.
 pub fn run(args: ScalesimArgs) -> Result<()> {
     let read = |p: &PathBuf| {
@@ -75,7 +83,35 @@ pub fn run(args: ScalesimArgs) -> Result<()> {
     let started = Instant::now();
     let run = scalesim::drop_in(&cfg, &layers, &args.topology).map_err(super::experiment_error)?;
     let secs = started.elapsed().as_secs_f64();
-    let dir = sparsim::report::fresh_dir(&args.out, &cfg.run_name)?;
+    // As SCALE-Sim does, the reports go to OUTDIR/<run_name>/ and a rerun replaces them (so a
+    // SCALE-Sim user's scripts read this run), which is said; a report file this run does not
+    // write is left as it is, and named.
+    let dir = args.out.join(&cfg.run_name);
+    let writes = |f: &str| match f {
+        "SPARSE_REPORT.csv" => run.sparse_report.is_some(),
+        "BANDWIDTH_REPORT.csv" => run.sat.is_ok(),
+        "DETAILED_ACCESS_REPORT.csv" => false,
+        _ => true,
+    };
+    let (replaced, stale): (Vec<&str>, Vec<&str>) = REPORT_FILES
+        .iter()
+        .copied()
+        .filter(|f| dir.join(f).is_file())
+        .partition(|f| writes(f));
+    if !replaced.is_empty() || dir.join("sparsim/report.json").is_file() {
+        eprintln!(
+            "note: {}: replacing the reports of an earlier run there (as SCALE-Sim does)",
+            dir.display()
+        );
+    }
+    if !stale.is_empty() {
+        eprintln!(
+            "warning: {}: {} from an earlier run left as it is: this run does not write it",
+            dir.display(),
+            stale.join(", ")
+        );
+    }
+    std::fs::create_dir_all(&dir)?;
     std::fs::write(dir.join("COMPUTE_REPORT.csv"), &run.compute_report)?;
     if let Some(sparse) = &run.sparse_report {
         std::fs::write(dir.join("SPARSE_REPORT.csv"), sparse)?;
@@ -87,7 +123,9 @@ pub fn run(args: ScalesimArgs) -> Result<()> {
     let sat_dir = match &run.sat {
         Ok((bandwidth, report)) => {
             std::fs::write(dir.join("BANDWIDTH_REPORT.csv"), bandwidth)?;
-            Some(report.write_as(&dir, "sparsim")?)
+            let sat_dir = dir.join("sparsim");
+            report.write_into(&sat_dir)?;
+            Some(sat_dir)
         }
         Err(e) => {
             eprintln!("warning: no SAT-model run beside: {e}");

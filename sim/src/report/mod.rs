@@ -212,6 +212,14 @@ impl RunReport {
     /// [`RunReport::write`] into a fresh directory `base/folder` (or `folder-2`, ... if taken).
     pub fn write_as(&self, base: &Path, folder: &str) -> std::io::Result<PathBuf> {
         let dir = fresh_dir(base, folder)?;
+        self.write_into(&dir)?;
+        Ok(dir)
+    }
+
+    /// [`RunReport::write`] into `dir` itself, made if missing; files of the same names there
+    /// are replaced (for front ends whose users expect a rerun to replace its reports).
+    pub fn write_into(&self, dir: &Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)?;
         for (file, text) in [
             ("report.json", self.to_json()),
             ("summary.md", self.summary_md()),
@@ -221,8 +229,8 @@ impl RunReport {
             let mut f = std::fs::File::create(dir.join(file))?;
             f.write_all(text.as_bytes())?;
         }
-        render_dir(&dir).map_err(std::io::Error::other)?;
-        Ok(dir)
+        render_dir(dir).map_err(std::io::Error::other)?;
+        Ok(())
     }
 }
 

@@ -185,6 +185,17 @@ pub fn parse_config(text: &str, file: &Path) -> Result<ScaleConfig, ConfigError>
         };
         let key = line[..at].trim().to_ascii_lowercase();
         let value = line[at + 1..].trim().to_string();
+        // configparser refuses a repeated key too (DuplicateOptionError): SCALE-Sim would stop.
+        if let Some((_, _, _, first)) = values.iter().find(|(s, k, _, _)| *s == section && *k == key) {
+            return Err(bad(
+                &format!("{section}.{key}"),
+                &value,
+                &format!(
+                    "given twice, on lines {first} and {}: keep one",
+                    i + 1
+                ),
+            ));
+        }
         values.push((section.clone(), key, value, i + 1));
     }
     let get = |sec: &str, key: &str| {
@@ -830,6 +841,18 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("arrayheight = 0"), "{e}");
+    }
+
+    /// Issue 29: a key given twice was taken from its last line; SCALE-Sim's configparser stops
+    /// on it. It is refused naming both lines.
+    #[test]
+    fn a_key_given_twice_is_refused_naming_both_lines() {
+        let twice = CFG.replace("Dataflow : os\n", "Dataflow : os\nDataflow : ws\n");
+        let e = parse_config(&twice, Path::new("s.cfg")).unwrap_err().to_string();
+        assert!(
+            e.contains("architecture_presets.dataflow") && e.contains("lines 9 and 10"),
+            "{e}"
+        );
     }
 
     #[test]

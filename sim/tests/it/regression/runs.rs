@@ -607,3 +607,69 @@ fn issue_28_mobile_charts_keep_shares_apart_and_colours_alike() {
         "the schedule colours categories in name order"
     );
 }
+
+/// Issue 29: a rerun of `sparsim scalesim` into the same `-p` folder wrote `<run_name>-2/`, so a
+/// SCALE-Sim user's scripts read the old reports. It replaces them, as SCALE-Sim does, and says
+/// so; a report file it does not write is left and named.
+#[test]
+fn issue_29_a_scalesim_rerun_replaces_its_reports_and_says_so() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = root().join("configs/scalesim/example.cfg");
+    let topo = root().join("workloads/scalesim/conv.csv");
+    let run = |cfg: &str| {
+        sparsim(
+            &[
+                "scalesim",
+                "-c",
+                cfg,
+                "-t",
+                &topo.display().to_string(),
+                "-p",
+                "out",
+            ],
+            d.path(),
+        )
+    };
+    let (code, _, err) = run(&cfg.display().to_string());
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("replacing"), "{err}");
+    let folder = d.path().join("out/example");
+    std::fs::write(folder.join("DETAILED_ACCESS_REPORT.csv"), "kept\n").unwrap();
+    // The same run on a 16-row array.
+    let small = d.path().join("small.cfg");
+    std::fs::write(
+        &small,
+        std::fs::read_to_string(&cfg)
+            .unwrap()
+            .replace("ArrayHeight:    32", "ArrayHeight:    16"),
+    )
+    .unwrap();
+    let (code, out, err) = run("small.cfg");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        !out.contains("32 x 32") && out.contains("16 x 32"),
+        "{out}"
+    );
+    assert!(
+        err.contains("replacing the reports of an earlier run"),
+        "{err}"
+    );
+    assert!(
+        err.contains("DETAILED_ACCESS_REPORT.csv from an earlier run left as it is"),
+        "{err}"
+    );
+    let entries: Vec<String> = std::fs::read_dir(d.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(entries, ["example"], "no example-2");
+    let config = std::fs::read_to_string(folder.join("sparsim/report.json")).unwrap();
+    assert!(
+        config.contains("\"rows\": 16"),
+        "the SAT model's report is the rerun's"
+    );
+    assert_eq!(
+        std::fs::read_to_string(folder.join("DETAILED_ACCESS_REPORT.csv")).unwrap(),
+        "kept\n"
+    );
+}
