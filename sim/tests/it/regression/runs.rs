@@ -646,10 +646,7 @@ fn issue_29_a_scalesim_rerun_replaces_its_reports_and_says_so() {
     .unwrap();
     let (code, out, err) = run("small.cfg");
     assert_eq!(code, 0, "{err}");
-    assert!(
-        !out.contains("32 x 32") && out.contains("16 x 32"),
-        "{out}"
-    );
+    assert!(!out.contains("32 x 32") && out.contains("16 x 32"), "{out}");
     assert!(
         err.contains("replacing the reports of an earlier run"),
         "{err}"

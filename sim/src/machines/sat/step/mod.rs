@@ -20,10 +20,12 @@
 //! SR-STE and most N:M work do). The first layer needs no BP (its input needs no gradient).
 //!
 //! **Buffers and DRAM.** The stationary operand is read from DRAM once and the streamed operand's
-//! tensor once if one group of it fits in (half, double-buffered) its buffer; if not, the mapper
-//! takes the cheaper of two loop orders: the streamed tensor again for each column fold, or the
-//! streamed tensor once in buffer-sized chunks and the stationary operand again for each chunk. Partial sums stay in the output buffer if one column fold of them fits, else
-//! they spill to DRAM and come back at each further row fold. Tile transfers take their time from
+//! tensor once if one group of it fits in (half, double-buffered) its buffer. If not, or if one
+//! column fold's partial sums do not fit the output buffer, the mapper takes the cheaper in bytes
+//! of two loop orders: the streamed tensor again for each column fold, with partial sums that do
+//! not fit spilled to DRAM and read back at each further row fold; or the streamed tensor once in
+//! chunks that fit its buffer and whose partial sums fit the output buffer, and the stationary
+//! operand again for each chunk (no spill). Tile transfers take their time from
 //! the memory interface ([`BulkMemory`]: the model calibrated against the `dram` block, or the
 //! block itself, as `sat.memory.model` says; tensors laid out tile by tile, so transfers stream). A buffer delivers banks x ports words a cycle; a stream that needs more (a
 //! sparse PE row wants R M / N candidates a cycle) stretches the fold's streaming phase in
@@ -430,28 +432,40 @@ impl StepSpec<'_> {
             Pass::Wg => x_bytes,
             _ => g * k_eff * gemm.n * w + (g * k_eff * gemm.n * idx_bytes_x8).div_ceil(8),
         };
-        // Two loop orders: the stationary operand once and the streamed tensor again for each
-        // column fold (unless a group of it fits its buffer), or the streamed tensor once in
-        // buffer-sized chunks and the stationary operand again for each chunk. The mapper takes
-        // the one that moves fewer bytes.
-        let chunks = (stream_tensor / g).div_ceil(usable(stream_buf)).max(1);
-        let refetch = if chunks > 1 { col_folds } else { 1 };
-        let (stationary, refetch) = if chunks > 1
-            && stationary.saturating_mul(chunks).saturating_add(stream_tensor)
-                < stationary.saturating_add(stream_tensor.saturating_mul(refetch))
-        {
-            (stationary * chunks, 1)
-        } else {
-            (stationary, refetch)
-        };
-        let partial_fits = match c.dataflow {
-            Dataflow::Os => true,
-            _ => streamed * cc * c.acc_bytes <= usable(&c.output_buffer) || row_folds == 1,
-        };
+        // Two loop orders:
+        // - the stationary operand once, and the streamed tensor again for each column fold
+        //   (unless a group of it fits its buffer). A column fold's partial sums (every streamed
+        //   row by the array's columns) stay in the output buffer across the row folds if they
+        //   fit; if not, they spill to DRAM and come back at each further row fold;
+        // - the streamed tensor once, in chunks that fit its buffer and whose partial sums fit
+        //   the output buffer, and the stationary operand again for each chunk: nothing spills.
+        // The mapper takes the one that moves fewer bytes (the first on a tie).
+        let psum_bytes = streamed.saturating_mul(cc).saturating_mul(c.acc_bytes);
+        let partial_fits = c.dataflow == Dataflow::Os
+            || row_folds == 1
+            || psum_bytes <= usable(&c.output_buffer);
+        let stream_chunks = (stream_tensor / g).div_ceil(usable(stream_buf)).max(1);
+        let refetch = if stream_chunks > 1 { col_folds } else { 1 };
         let spill = if partial_fits {
             0
         } else {
             g * (row_folds - 1) * gemm.m * gemm.n * c.acc_bytes
+        };
+        let psum_chunks = if partial_fits {
+            1
+        } else {
+            psum_bytes.div_ceil(usable(&c.output_buffer).max(1))
+        };
+        let chunks = stream_chunks.max(psum_chunks);
+        let (stationary, refetch, spill) = if chunks > 1
+            && stationary.saturating_mul(chunks).saturating_add(stream_tensor)
+                < stationary
+                    .saturating_add(stream_tensor.saturating_mul(refetch))
+                    .saturating_add(spill.saturating_mul(2))
+        {
+            (stationary * chunks, 1, 0)
+        } else {
+            (stationary, refetch, spill)
         };
         let dram_read = stationary + stream_tensor.saturating_mul(refetch) + spill;
         let dram_write = out_tensor + spill;

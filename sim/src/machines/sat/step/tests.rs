@@ -208,3 +208,38 @@ fn on_demand_generation_waits_for_the_layer_s_input() {
     let pre = step(&SatConfig::default(), &n, NM28, Mode::Train);
     assert_eq!(pre.tasks.iter().filter(|t| t.kind == TaskKind::Gen).count(), 2);
 }
+
+/// Issue 29: partial sums spill only where the chosen loop order spills them. A 3x3 convolution
+/// of 64 to 64 channels on 16 x 16 pixels, batch 32, forward on 32 x 32 ws: M 8192, N 64, K 576,
+/// 18 row folds and 2 column folds; input and output 1 MiB each, weights 73,728 bytes; a column
+/// fold's partial sums take 8192 x 32 x 4 = 1 MiB.
+#[test]
+fn partial_sums_spill_only_where_the_chosen_loop_order_spills_them() {
+    let n = net("x,input,,64,16,16\nc,conv,,64,,,3,1,1\n");
+    let buffers = |out_kib: u64| {
+        let b = BufferConfig { kib: 256, banks: 32, ports: 2 };
+        SatConfig {
+            weight_buffer: b.clone(),
+            activation_buffer: b.clone(),
+            gradient_buffer: b.clone(),
+            output_buffer: BufferConfig { kib: out_kib, ..b },
+            ..Default::default()
+        }
+    };
+    let (input, output, weights) = (1 << 20, 1 << 20, 576 * 64 * 2);
+    let spill = 17 * 8192 * 64 * 4;
+    // 128 KiB usable a buffer (double-buffered): the input in 8 chunks, whose partial sums
+    // (1/8 MiB each) fit the output buffer. Weights again per chunk, input once, no spill:
+    // 1,638,400 bytes against 73,474,048 for weights once, input per column fold, and spills.
+    let s = step(&buffers(256), &n, None, Mode::Train);
+    let ff = pass(&s, 1, Pass::Ff);
+    assert_eq!((ff.dram_read, ff.dram_write), (8 * weights + input, output));
+    // A 1 KiB output buffer (512 bytes usable) would need 2,048 chunks, the weights 2,048 times
+    // (152,043,520 bytes): weights once and the spills are cheaper, and charged.
+    let s = step(&buffers(1), &n, None, Mode::Train);
+    let ff = pass(&s, 1, Pass::Ff);
+    assert_eq!(
+        (ff.dram_read, ff.dram_write),
+        (weights + 2 * input + spill, output + spill)
+    );
+}
