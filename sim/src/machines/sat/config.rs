@@ -21,15 +21,21 @@ use crate::machines::sat::array::Dataflow;
 pub struct BufferConfig {
     /// Capacity in KiB.
     pub kib: u64,
-    /// Banks.
-    pub banks: u64,
+    /// Banks. Unset (the default), they scale with the array lanes the buffer feeds, as each
+    /// buffer's doc on [`SatConfig`] says, so a larger array is not starved by the default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub banks: Option<u64>,
     /// Ports per bank (one word per port per cycle).
     pub ports: u64,
 }
 
 impl BufferConfig {
-    fn new(kib: u64, banks: u64, ports: u64) -> BufferConfig {
-        BufferConfig { kib, banks, ports }
+    fn new(kib: u64, ports: u64) -> BufferConfig {
+        BufferConfig {
+            kib,
+            banks: None,
+            ports,
+        }
     }
 
     /// Bytes.
@@ -37,9 +43,10 @@ impl BufferConfig {
         self.kib * 1024
     }
 
-    /// Words it can deliver (or take) per cycle.
-    pub fn words_per_cycle(&self) -> u64 {
-        self.banks * self.ports
+    /// Words it can deliver (or take) per cycle: banks x ports, with `default_banks` where the
+    /// banks are unset.
+    pub fn words_per_cycle(&self, default_banks: u64) -> u64 {
+        self.banks.unwrap_or(default_banks) * self.ports
     }
 }
 
@@ -63,15 +70,17 @@ pub struct SatConfig {
     pub acc_bytes: u64,
     /// The largest M the sparse PE's multiplexer selects from. Default 16 (the range, M <= 16).
     pub max_m: u64,
-    /// Weight buffer (holds the stationary operand). Default 1 MiB, 32 banks, 2 ports.
+    /// Weight buffer (holds the stationary operand). Default 1 MiB, 2 ports, one bank per PE row
+    /// or column, whichever are more (32 on the default array).
     pub weight_buffer: BufferConfig,
-    /// Activation buffer (the forward pass's streamed operand). Default 2 MiB, 128 banks, 1 port:
-    /// 4 R words a cycle, so sparse PEs run at full rate up to M/N = 4 (assumption).
+    /// Activation buffer (the forward pass's streamed operand). Default 2 MiB, 1 port, four banks
+    /// per PE row (128 on the default array): 4 R words a cycle, so sparse PEs run at full rate up
+    /// to M/N = 4 on any array, and no N:M pattern streams slower than dense (assumption).
     pub activation_buffer: BufferConfig,
     /// Gradient buffer (the backward passes' streamed operand). Default as the activation buffer.
     pub gradient_buffer: BufferConfig,
-    /// Output buffer (partial sums). Default 1 MiB, 32 banks, 2 ports (a read and a write of a
-    /// partial sum per column per cycle).
+    /// Output buffer (partial sums). Default 1 MiB, 2 ports, one bank per PE column (32 on the
+    /// default array): a read and a write of a partial sum per column per cycle.
     pub output_buffer: BufferConfig,
     /// Whether tile loads overlap compute (each buffer split in two halves). Default true.
     pub double_buffered: bool,
@@ -102,6 +111,37 @@ pub struct SatConfig {
     pub memory: MemoryConfig,
 }
 
+impl SatConfig {
+    /// Banks of the weight buffer when unset: one per PE row or column, whichever are more.
+    pub fn weight_banks(&self) -> u64 {
+        self.rows.max(self.cols)
+    }
+
+    /// Banks of the activation and gradient buffers when unset: four per PE row.
+    pub fn stream_banks(&self) -> u64 {
+        4 * self.rows
+    }
+
+    /// Banks of the output buffer when unset: one per PE column.
+    pub fn output_banks(&self) -> u64 {
+        self.cols
+    }
+
+    /// Sets every unset bank count to its default for this array (so a run's config echo says
+    /// what it ran with).
+    pub fn resolve_banks(&mut self) {
+        let (w, s, o) = (self.weight_banks(), self.stream_banks(), self.output_banks());
+        for (b, n) in [
+            (&mut self.weight_buffer, w),
+            (&mut self.activation_buffer, s),
+            (&mut self.gradient_buffer, s),
+            (&mut self.output_buffer, o),
+        ] {
+            b.banks.get_or_insert(n);
+        }
+    }
+}
+
 impl Default for SatConfig {
     fn default() -> SatConfig {
         let mut dram = DramConfig::preset("DDR4-2400");
@@ -114,10 +154,10 @@ impl Default for SatConfig {
             word_bytes: 2,
             acc_bytes: 4,
             max_m: 16,
-            weight_buffer: BufferConfig::new(1024, 32, 2),
-            activation_buffer: BufferConfig::new(2048, 128, 1),
-            gradient_buffer: BufferConfig::new(2048, 128, 1),
-            output_buffer: BufferConfig::new(1024, 32, 2),
+            weight_buffer: BufferConfig::new(1024, 2),
+            activation_buffer: BufferConfig::new(2048, 1),
+            gradient_buffer: BufferConfig::new(2048, 1),
+            output_buffer: BufferConfig::new(1024, 2),
             double_buffered: true,
             generator_groups_per_cycle: 8,
             update_lanes: 32,
@@ -174,7 +214,9 @@ impl SatConfig {
                 self.cols * self.acc_bytes,
             ),
         ] {
-            require_in(&format!("{key}.banks"), b.banks, 1, 1 << 16, "banks")?;
+            if let Some(banks) = b.banks {
+                require_in(&format!("{key}.banks"), banks, 1, 1 << 16, "banks")?;
+            }
             require_in(&format!("{key}.ports"), b.ports, 1, 16, "ports per bank")?;
             require_in(&format!("{key}.kib"), b.kib, 1, 1 << 22, "KiB")?;
             if b.bytes() < halves * tile {

@@ -154,12 +154,13 @@ impl SatRun {
     /// file is `file`), with the same checks as [`SatRun::new`] but no layer table or energy
     /// table to read.
     pub fn with_network(
-        exp: SatExperiment,
+        mut exp: SatExperiment,
         net: Network,
         patterns: Vec<Option<Nm>>,
         file: &Path,
     ) -> Result<SatRun, ExperimentError> {
         let (dram, nm) = Self::check_experiment(&exp, file)?;
+        exp.sat.resolve_banks();
         Ok(SatRun {
             exp,
             net,
@@ -172,11 +173,12 @@ impl SatRun {
     }
 
     /// Checks `exp` (loaded from `file`) and reads its network and energy table.
-    pub fn new(exp: SatExperiment, file: &Path) -> Result<SatRun, ExperimentError> {
+    pub fn new(mut exp: SatExperiment, file: &Path) -> Result<SatRun, ExperimentError> {
         let bad = |k: &str, v: String, m: String| -> ExperimentError {
             Invalid::new(k, v, m).in_file(file).into()
         };
         let (dram, nm) = Self::check_experiment(&exp, file)?;
+        exp.sat.resolve_banks();
         let base = file.parent().unwrap_or(Path::new("."));
         let path = base.join(&exp.network);
         if !path.is_file() {

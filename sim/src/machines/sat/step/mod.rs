@@ -404,16 +404,24 @@ impl StepSpec<'_> {
             c.dataflow,
         );
         // Words a cycle each buffer must deliver while the operand streams.
-        let ratio = |need: u64, buf: &BufferConfig| need as f64 / buf.words_per_cycle() as f64;
+        let ratio = |need: u64, buf: &BufferConfig, default_banks: u64| {
+            need as f64 / buf.words_per_cycle(default_banks) as f64
+        };
+        let (stream_banks, weight_banks, out_banks) =
+            (c.stream_banks(), c.weight_banks(), c.output_banks());
         let stretch = match c.dataflow {
-            Dataflow::Ws => ratio(r * sm / sn, stream_buf).max(ratio(
+            Dataflow::Ws => ratio(r * sm / sn, stream_buf, stream_banks).max(ratio(
                 cc * if row_folds > 1 { 2 } else { 1 },
                 &c.output_buffer,
+                out_banks,
             )),
-            Dataflow::Os => ratio(r, stream_buf).max(ratio(cc, &c.weight_buffer)),
-            Dataflow::Is => ratio(r, &c.weight_buffer).max(ratio(
+            Dataflow::Os => {
+                ratio(r, stream_buf, stream_banks).max(ratio(cc, &c.weight_buffer, weight_banks))
+            }
+            Dataflow::Is => ratio(r, &c.weight_buffer, weight_banks).max(ratio(
                 cc * if row_folds > 1 { 2 } else { 1 },
                 &c.output_buffer,
+                out_banks,
             )),
         };
         let extra_per_fold = if stretch > 1.0 {

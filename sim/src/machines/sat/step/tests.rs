@@ -43,7 +43,7 @@ fn step(cfg: &SatConfig, n: &Network, nm: Option<Nm>, mode: Mode) -> Step {
 fn a_layer_whose_tiles_exceed_the_buffers_steps_alike_on_both_memory_backends() {
     use crate::blocks::memory::detailed::DramTransfers;
     let n = net("x,input,,512,1,1\nfc1,fc,,1024\n");
-    let small = BufferConfig { kib: 64, banks: 32, ports: 2 };
+    let small = BufferConfig { kib: 64, banks: Some(32), ports: 2 };
     let cfg = SatConfig {
         weight_buffer: small.clone(),
         activation_buffer: small.clone(),
@@ -217,7 +217,7 @@ fn on_demand_generation_waits_for_the_layer_s_input() {
 fn partial_sums_spill_only_where_the_chosen_loop_order_spills_them() {
     let n = net("x,input,,64,16,16\nc,conv,,64,,,3,1,1\n");
     let buffers = |out_kib: u64| {
-        let b = BufferConfig { kib: 256, banks: 32, ports: 2 };
+        let b = BufferConfig { kib: 256, banks: Some(32), ports: 2 };
         SatConfig {
             weight_buffer: b.clone(),
             activation_buffer: b.clone(),
@@ -242,4 +242,38 @@ fn partial_sums_spill_only_where_the_chosen_loop_order_spills_them() {
         (ff.dram_read, ff.dram_write),
         (weights + 2 * input + spill, output + spill)
     );
+}
+
+/// Issue 29: with the buffers' banks left at their default, they scale with the array, so no
+/// N:M pattern streams slower than dense on a larger array (at 128 rows the fixed 128 one-port
+/// activation banks made every pattern slower than dense); banks set by hand stay as set.
+#[test]
+fn default_banks_scale_with_the_array_so_n_m_is_never_slower_than_dense() {
+    let n = net("x,input,,512,14,14\nc,conv,,512,,,3,1,1\n");
+    let big = SatConfig {
+        rows: 128,
+        ..Default::default()
+    };
+    let cycles = |cfg: &SatConfig, nm: Option<Nm>| {
+        let s = step(cfg, &n, nm, Mode::Train);
+        pass(&s, 1, Pass::Ff).compute_cycles
+    };
+    let dense = cycles(&big, None);
+    for (n_, m) in [(2, 4), (2, 8), (1, 8), (1, 16)] {
+        let sparse = cycles(&big, Some(Nm { n: n_, m }));
+        assert!(sparse < dense, "{n_}:{m}: {sparse} cycles against dense {dense}");
+    }
+    // 128 one-port banks set by hand, as the default was: 2:4 wants 256 words a cycle.
+    let mut fixed = big.clone();
+    fixed.activation_buffer.banks = Some(128);
+    // 2:4 halves the reduction, so at full candidate rate it takes half the cycles; with the
+    // fixed banks it streams at half rate and gains under 5 %.
+    let half_rate = cycles(&fixed, Some(Nm { n: 2, m: 4 }));
+    let full_rate = cycles(&big, Some(Nm { n: 2, m: 4 }));
+    assert!(dense as f64 / half_rate as f64 <= 1.05, "{half_rate} against {dense}");
+    assert!(dense as f64 / full_rate as f64 >= 1.95, "{full_rate} against {dense}");
+    let mut resolved = big.clone();
+    resolved.resolve_banks();
+    assert_eq!(resolved.activation_buffer.banks, Some(4 * 128));
+    assert_eq!(cycles(&resolved, None), dense);
 }
