@@ -195,6 +195,9 @@ fn simulate(
     for line in machine.headline(&outcome.report) {
         println!("{line}");
     }
+    for w in &outcome.report.warnings {
+        eprintln!("warning: {w}");
+    }
     if let Some(key) = outcome.report.stop_reason.limit_key() {
         println!("stopped early by {key}: the report covers the run up to there");
     }

@@ -248,6 +248,7 @@ pub fn assemble_report(
         tables: Vec::new(),
         timeline: None,
         figures: Vec::new(),
+        warnings: Vec::new(),
     }
 }
 

@@ -69,6 +69,10 @@ pub struct RunReport {
     /// Machine-specific plots (file stem and figure), drawn into `plots/` and `index.html`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub figures: Vec<(String, plot::Figure)>,
+    /// What the run found that the user should know (a sparse pattern slower than dense):
+    /// printed by `run`, listed in `summary.md`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// A table of a report: named columns, rows of numbers or text.
@@ -179,6 +183,12 @@ impl RunReport {
         );
         for (role, path) in &self.inputs {
             let _ = writeln!(s, "- {role}: `{path}`");
+        }
+        if !self.warnings.is_empty() {
+            s.push_str("\n## Warnings\n\n");
+            for w in &self.warnings {
+                let _ = writeln!(s, "- {w}");
+            }
         }
         s.push_str("\n## Metrics\n\n| metric | value | unit |\n| --- | ---: | --- |\n");
         for (k, m) in &self.derived {

@@ -438,6 +438,32 @@ impl SatRun {
             );
         }
         report.tables.push(self.layer_table(step, &task_done));
+        // Sparse passes whose candidate stream outruns the buffers' banks so much that dense
+        // would be faster.
+        let slower: Vec<String> = step
+            .passes
+            .iter()
+            .filter_map(|p| {
+                let dense = p.dense_cycles?;
+                (p.compute_cycles > dense).then(|| {
+                    format!(
+                        "{} {} ({} against {dense} cycles)",
+                        self.net.layers[p.layer].name,
+                        p.pass.name(),
+                        p.compute_cycles
+                    )
+                })
+            })
+            .collect();
+        if !slower.is_empty() {
+            let shown: Vec<&str> = slower.iter().take(5).map(String::as_str).collect();
+            report.warnings.push(format!(
+                "{} sparse passes run slower than they would dense: {}{}. Their buffers cannot feed the sparse PEs' candidates (R x M / N words a cycle): give the activation and gradient buffers more banks or ports, or leave their banks unset to scale with the array",
+                slower.len(),
+                shown.join(", "),
+                if slower.len() > shown.len() { ", ..." } else { "" }
+            ));
+        }
         let mut timeline = crate::report::timeline::Timeline::from_schedule(s, &step.graph, cfg.clock_mhz);
         timeline.spans.retain(|sp| sp.start_cycle + sp.cycles <= horizon);
         report.timeline = Some(timeline);

@@ -670,3 +670,51 @@ fn issue_29_a_scalesim_rerun_replaces_its_reports_and_says_so() {
         "kept\n"
     );
 }
+
+/// Issue 29: a sparse pattern that ran slower than dense said nothing. The report warns, naming
+/// the passes, and `run` prints it; at the defaults (banks scaling with the array) it does not.
+#[test]
+fn issue_29_a_sparse_pass_slower_than_dense_is_warned_of() {
+    let d = tempfile::tempdir().unwrap();
+    let exp = root().join("configs/experiments/sat-resnet18-2to8.toml");
+    let run = |extra: &[&str]| {
+        let out = d.path().join(format!("o{}", extra.len()));
+        let mut args = vec![
+            "run".to_string(),
+            exp.display().to_string(),
+            "--out".into(),
+            out.display().to_string(),
+            "--set".into(),
+            "sat.rows=128".into(),
+        ];
+        for e in extra {
+            args.extend(["--set".to_string(), e.to_string()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, _, err) = sparsim(&args, d.path());
+        assert_eq!(code, 0, "{err}");
+        let summary = std::fs::read_dir(&out)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        (
+            err,
+            std::fs::read_to_string(summary.join("summary.md")).unwrap(),
+        )
+    };
+    let (err, summary) = run(&[]);
+    assert!(!err.contains("slower than they would dense"), "{err}");
+    assert!(!summary.contains("## Warnings"));
+    let (err, summary) = run(&[
+        "sat.activation_buffer.banks=32",
+        "sat.gradient_buffer.banks=32",
+    ]);
+    assert!(
+        err.contains("sparse passes run slower than they would dense: "),
+        "{err}"
+    );
+    assert!(err.contains(" ff ("), "{err}");
+    assert!(summary.contains("## Warnings"), "{summary}");
+}

@@ -129,6 +129,8 @@ pub struct PassCost {
     pub folds: u64,
     /// Array cycles, buffer-rate stretches included.
     pub compute_cycles: u64,
+    /// For a sparse pass, the array cycles it would take dense (to tell where N:M is slower).
+    pub dense_cycles: Option<u64>,
     /// Cycles the stream stretched because a buffer could not keep up.
     pub buffer_stall_cycles: u64,
     /// MACs issued.
@@ -313,11 +315,14 @@ impl StepSpec<'_> {
     /// (dWᵀ = Xᵀ dY keeps the output gradient in the array instead of the input): the mapper
     /// takes the orientation with fewer cycles.
     fn pass(&self, l: usize, pass: Pass) -> PassCost {
-        let straight = self.oriented(l, pass, false);
+        let mut straight = self.oriented(l, pass, false, false);
         if pass != Pass::Wg {
+            if straight.sparse {
+                straight.dense_cycles = Some(self.oriented(l, pass, false, true).compute_cycles);
+            }
             return straight;
         }
-        let turned = self.oriented(l, pass, true);
+        let turned = self.oriented(l, pass, true, false);
         if turned.compute_cycles < straight.compute_cycles {
             turned
         } else {
@@ -325,7 +330,9 @@ impl StepSpec<'_> {
         }
     }
 
-    fn oriented(&self, l: usize, pass: Pass, transposed: bool) -> PassCost {
+    /// Costs pass `pass` of layer `l`, the weight gradient `transposed` or not, `dense` ignoring
+    /// the layer's N:M pattern.
+    fn oriented(&self, l: usize, pass: Pass, transposed: bool, dense: bool) -> PassCost {
         let c = self.cfg;
         let layer = &self.net.layers[l];
         let b = self.batch;
@@ -382,7 +389,9 @@ impl StepSpec<'_> {
                 layer.params() * w,
             ),
         };
-        let pattern = self.patterns[l]
+        let pattern = (!dense)
+            .then_some(self.patterns[l])
+            .flatten()
             .filter(|nm| pass != Pass::Wg && c.dataflow == Dataflow::Ws && group_dim % nm.m == 0);
         let nm = pattern.map(|nm| (nm.n, nm.m));
         let (sn, sm) = nm.unwrap_or((1, 1));
@@ -512,6 +521,7 @@ impl StepSpec<'_> {
             pattern,
             folds: g * one.folds,
             compute_cycles,
+            dense_cycles: None,
             buffer_stall_cycles,
             macs: g * gemm.m * gemm.n * k_eff,
             skipped: g * gemm.m * gemm.n * (gemm.k - k_eff),
