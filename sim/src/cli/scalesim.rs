@@ -79,6 +79,14 @@ pub fn run(args: ScalesimArgs) -> Result<()> {
     if cfg.sparsity.is_none() && layers.iter().any(|l| l.nm != (1, 1)) {
         eprintln!("warning: the topology gives N:M sparsity but [sparsity] SparsitySupport is not true: layers run dense, as in SCALE-Sim");
     }
+    if cfg.sparsity.is_some() && cfg.dataflow != sparsim::machines::sat::array::Dataflow::Ws {
+        // SCALE-Sim condenses the reduction in any dataflow; SAT's sparse PEs hold N:M weights,
+        // so they need them stationary (and `sparsim run` refuses N:M with os or is).
+        eprintln!(
+            "warning: {}: the compute reports are sparse as SCALE-Sim's, but the SAT model beside runs these layers dense: its sparse PEs hold N:M weights, which only ws keeps stationary",
+            cfg.dataflow.name()
+        );
+    }
     check_writable(&args.out)?;
     let started = Instant::now();
     let run = scalesim::drop_in(&cfg, &layers, &args.topology).map_err(super::experiment_error)?;

@@ -718,3 +718,34 @@ fn issue_29_a_sparse_pass_slower_than_dense_is_warned_of() {
     assert!(err.contains(" ff ("), "{err}");
     assert!(summary.contains("## Warnings"), "{summary}");
 }
+
+/// Issue 29: N:M sparsity on an `os` array wrote sparse compute reports (as SCALE-Sim does) while
+/// the SAT model beside ran dense without a word (and `sparsim run` refuses it). It says so.
+#[test]
+fn issue_29_scalesim_says_the_sat_model_runs_dense_outside_ws() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = std::fs::read_to_string(root().join("configs/scalesim/example.cfg"))
+        .unwrap()
+        .replace("Dataflow : ws", "Dataflow : os");
+    std::fs::write(d.path().join("os.cfg"), cfg).unwrap();
+    let topo = root().join("workloads/scalesim/gemm.csv");
+    let (code, _, err) = sparsim(
+        &[
+            "scalesim",
+            "-c",
+            "os.cfg",
+            "-t",
+            &topo.display().to_string(),
+            "-i",
+            "gemm",
+            "-p",
+            "o",
+        ],
+        d.path(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("the SAT model beside runs these layers dense"),
+        "{err}"
+    );
+}
