@@ -11,6 +11,10 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontStyle;
 
+mod legend;
+
+use legend::{draw_legend, split_for_legend, Mark};
+
 static FONT: Once = Once::new();
 
 fn register_font() {
@@ -357,88 +361,6 @@ fn draw_gantt<DB: DrawingBackend>(
         chart.draw_series(rects).map_err(e2s)?;
     }
     draw_legend(side, &entries)
-}
-
-/// How a series is marked in the legend.
-#[derive(Clone, Copy)]
-enum Mark {
-    /// A filled square (bars).
-    Bar(RGBColor),
-    /// A dot (points and lines).
-    Dot(RGBColor),
-    /// A thick line (a front drawn over points).
-    Line(RGBColor),
-}
-
-/// Longest series name drawn in full in the legend; longer ones end in an ellipsis.
-const LEGEND_CHARS: usize = 36;
-
-/// Splits `root` into the plotting area and, when there are two or more series to tell apart,
-/// a legend column at its right, so the legend never covers data (a legend inside the plotting
-/// area hides bars and points wherever it is placed). One series needs no legend: the title and
-/// the axis say what it is.
-fn split_for_legend<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    entries: &[(String, Mark)],
-) -> (DrawingArea<DB, Shift>, Option<DrawingArea<DB, Shift>>) {
-    if entries.len() < 2 {
-        return (root.clone(), None);
-    }
-    let longest = entries
-        .iter()
-        .map(|(n, _)| n.chars().count().min(LEGEND_CHARS + 1))
-        .max()
-        .unwrap_or(0) as u32;
-    let width = (longest * 8 + 45).clamp(90, 330);
-    let (plot, side) = root.split_horizontally(root.dim_in_pixel().0.saturating_sub(width));
-    (plot, Some(side))
-}
-
-/// Draws the legend column: one mark and name per series, top-aligned with the plotting area;
-/// what does not fit is counted in a last line.
-fn draw_legend<DB: DrawingBackend>(
-    side: Option<DrawingArea<DB, Shift>>,
-    entries: &[(String, Mark)],
-) -> Res {
-    let Some(side) = side else { return Ok(()) };
-    let font = ("sans-serif", 13)
-        .into_font()
-        .into_text_style(&side)
-        .pos(Pos::new(HPos::Left, VPos::Center));
-    let (top, step) = (50, 20);
-    let fits = ((side.dim_in_pixel().1 as i32 - top - 20) / step).max(1) as usize;
-    let shown = if entries.len() > fits {
-        fits - 1
-    } else {
-        entries.len()
-    };
-    for (i, (name, mark)) in entries.iter().take(shown).enumerate() {
-        let y = top + i as i32 * step;
-        match *mark {
-            Mark::Bar(c) => side.draw(&Rectangle::new([(4, y - 6), (16, y + 6)], c.filled())),
-            Mark::Dot(c) => side.draw(&Circle::new((10, y), 5, c.filled())),
-            Mark::Line(c) => side.draw(&PathElement::new(vec![(2, y), (18, y)], c.stroke_width(3))),
-        }
-        .map_err(e2s)?;
-        let text = if name.chars().count() > LEGEND_CHARS {
-            let cut: String = name.chars().take(LEGEND_CHARS - 1).collect();
-            format!("{cut}…")
-        } else {
-            name.clone()
-        };
-        side.draw(&Text::new(text, (24, y), font.clone()))
-            .map_err(e2s)?;
-    }
-    if shown < entries.len() {
-        let y = top + shown as i32 * step;
-        side.draw(&Text::new(
-            format!("and {} more", entries.len() - shown),
-            (24, y),
-            font,
-        ))
-        .map_err(e2s)?;
-    }
-    Ok(())
 }
 
 fn bounds(xs: impl Iterator<Item = f64>) -> (f64, f64) {
@@ -789,124 +711,4 @@ pub fn lines(
 }
 
 #[cfg(test)]
-mod tests {
-
-    #[test]
-    fn tick_labels_have_no_trailing_zeros() {
-        use super::tick;
-        for (v, want) in [
-            (0.0, "0"),
-            (0.5, "0.5"),
-            (1.5, "1.5"),
-            (3.0, "3"),
-            (0.125, "0.125"),
-            (1234.0, "1234"),
-            (2e5, "2e5"),
-            (1.5e7, "1.5e7"),
-            (1.25e-3, "1.25e-3"),
-            (-0.25, "-0.25"),
-        ] {
-            assert_eq!(tick(v), want, "{v}");
-        }
-    }
-
-    #[test]
-    fn a_schedule_draws_as_a_gantt_chart_with_a_row_per_resource() {
-        use crate::blocks::dataflow::{Priority, Task, TaskGraph};
-        let mut g = TaskGraph::new();
-        let array = g.add_resource("array", 1);
-        let dma = g.add_resource("dma", 1);
-        let mut prev = None;
-        for (i, (cat, d, r)) in [
-            ("load", 30, dma),
-            ("FF", 100, array),
-            ("load", 30, dma),
-            ("BP", 80, array),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            let t = g.add_task(Task {
-                name: format!("t{i}"),
-                category: cat.into(),
-                duration: d,
-                needs: vec![(r, 1)],
-            });
-            if let Some(p) = prev {
-                if cat != "load" {
-                    g.add_dep(p, t);
-                }
-            }
-            prev = Some(t);
-        }
-        let s = g.schedule(&Priority::CriticalPath).unwrap();
-        let bars = crate::report::timeline::Timeline::from_schedule(&s, &g, 200.0).gantt_bars();
-        let fig = Figure::gantt("schedule", "cycles", &bars);
-        let Figure::Gantt { rows, bars, .. } = &fig else {
-            panic!("not a Gantt chart")
-        };
-        assert_eq!(
-            rows,
-            &vec!["array".to_string(), "dma".to_string()],
-            "rows in track order"
-        );
-        assert_eq!(bars.len(), 4);
-        let d = tempfile::tempdir().unwrap();
-        let svg = save(&fig, &d.path().join("gantt")).unwrap();
-        assert!(svg.contains("array") && svg.contains("<rect"));
-        assert!(d.path().join("gantt.png").metadata().unwrap().len() > 1000);
-        if let Ok(keep) = std::env::var("SPARSIM_KEEP_PLOT") {
-            std::fs::copy(d.path().join("gantt.png"), keep).unwrap();
-        }
-    }
-
-    use super::*;
-
-    #[test]
-    fn pareto_front_keeps_exactly_the_undominated_points() {
-        let pts = [(1.0, 5.0), (2.0, 3.0), (3.0, 4.0), (4.0, 1.0), (2.0, 6.0)];
-        assert_eq!(pareto_front(&pts), vec![0, 1, 3]);
-    }
-
-    #[test]
-    fn every_figure_kind_renders_to_svg_and_png() {
-        let d = tempfile::tempdir().unwrap();
-        let figs = [
-            Figure::Bars {
-                title: "t".into(),
-                y_label: "y (s)".into(),
-                groups: vec!["a".into(), "b".into()],
-                series: vec![("s".into(), vec![Some(1.0), None])],
-                stacked: true,
-            },
-            Figure::Lines {
-                title: "t".into(),
-                x_label: "x".into(),
-                y_label: "y".into(),
-                log_x: false,
-                series: vec![("s".into(), vec![(1.0, 2.0), (3.0, 1.0)])],
-            },
-            Figure::Heatmap {
-                title: "t".into(),
-                x_label: "x".into(),
-                y_label: "y".into(),
-                x_ticks: vec!["1".into(), "2".into()],
-                y_ticks: vec!["a".into()],
-                values: vec![vec![Some(1.0), Some(2.0)]],
-            },
-            Figure::Pareto {
-                title: "t".into(),
-                x_label: "x".into(),
-                y_label: "y".into(),
-                series: vec![("s".into(), vec![(1.0, 2.0), (2.0, 1.0), (3.0, 3.0)])],
-            },
-        ];
-        for (i, f) in figs.iter().enumerate() {
-            let stem = d.path().join(format!("f{i}"));
-            let svg = save(f, &stem).unwrap();
-            assert!(svg.contains("<svg"), "{i}");
-            let png = std::fs::read(stem.with_extension("png")).unwrap();
-            assert_eq!(&png[1..4], b"PNG", "{i}");
-        }
-    }
-}
+mod tests;
