@@ -61,20 +61,31 @@ fn rgb_rows(png_path: &Path) -> Vec<Vec<(u8, u8, u8)>> {
         .collect()
 }
 
-/// Dark (text-coloured) pixels inside a bar chart's plot area, just above its x axis: where
-/// labels centred on the axis, instead of hanging below it, would show. The axis is the row, and
-/// the y axis the column, with the most dark pixels.
-fn text_above_x_axis(png_path: &Path) -> usize {
-    let rows = rgb_rows(png_path);
-    let dark = |p: &(u8, u8, u8)| p.0 < 110 && p.1 < 110 && p.2 < 110;
-    let h = rows.len();
-    let w = rows[0].len();
+/// A text-coloured pixel.
+fn dark(p: &(u8, u8, u8)) -> bool {
+    p.0 < 110 && p.1 < 110 && p.2 < 110
+}
+
+/// A chart's x axis (the row with the most dark pixels) and y axis (the column, in the left
+/// half, with the most).
+fn axes(rows: &[Vec<(u8, u8, u8)>]) -> (usize, usize) {
+    let (h, w) = (rows.len(), rows[0].len());
     let axis = (0..h)
         .max_by_key(|&y| rows[y].iter().filter(|p| dark(p)).count())
         .unwrap();
     let y_axis = (0..w / 2)
         .max_by_key(|&x| (0..h).filter(|&y| dark(&rows[y][x])).count())
         .unwrap();
+    (axis, y_axis)
+}
+
+/// Dark (text-coloured) pixels inside a bar chart's plot area, just above its x axis: where
+/// labels centred on the axis, instead of hanging below it, would show. The axis is the row, and
+/// the y axis the column, with the most dark pixels.
+fn text_above_x_axis(png_path: &Path) -> usize {
+    let rows = rgb_rows(png_path);
+    let w = rows[0].len();
+    let (axis, y_axis) = axes(&rows);
     (axis.saturating_sub(80)..axis.saturating_sub(3))
         .flat_map(|y| (y_axis + 4..w - 20).map(move |x| (y, x)))
         .filter(|&(y, x)| dark(&rows[y][x]))
@@ -87,14 +98,8 @@ fn text_above_x_axis(png_path: &Path) -> usize {
 /// the y axis's first. A legend drawn over the data puts its text inside.
 fn dark_inside_and_right(png_path: &Path) -> (usize, usize) {
     let rows = rgb_rows(png_path);
-    let dark = |p: &(u8, u8, u8)| p.0 < 110 && p.1 < 110 && p.2 < 110;
-    let (h, w) = (rows.len(), rows[0].len());
-    let axis = (0..h)
-        .max_by_key(|&y| rows[y].iter().filter(|p| dark(p)).count())
-        .unwrap();
-    let y_axis = (0..w / 2)
-        .max_by_key(|&x| (0..h).filter(|&y| dark(&rows[y][x])).count())
-        .unwrap();
+    let w = rows[0].len();
+    let (axis, y_axis) = axes(&rows);
     let right = (0..w).rev().find(|&x| dark(&rows[axis][x])).unwrap();
     let top = (0..axis).find(|&y| dark(&rows[y][y_axis])).unwrap();
     let count = |ys: std::ops::Range<usize>, xs: std::ops::Range<usize>| {
@@ -113,20 +118,10 @@ fn dark_inside_and_right(png_path: &Path) -> (usize, usize) {
 
 /// (share of pixels that are not white, pixels with a clear colour) of a PNG.
 fn ink(png_path: &Path) -> (f64, usize) {
-    let decoder = png::Decoder::new(std::fs::File::open(png_path).unwrap());
-    let mut reader = decoder.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size()];
-    let info = reader.next_frame(&mut buf).unwrap();
-    let channels = info.color_type.samples();
-    assert!(
-        channels >= 3,
-        "unexpected PNG colour type {:?}",
-        info.color_type
-    );
-    let px = &buf[..info.buffer_size()];
+    let rows = rgb_rows(png_path);
     let (mut not_white, mut coloured, mut n) = (0usize, 0usize, 0usize);
-    for p in px.chunks(channels) {
-        let (r, g, b) = (p[0] as i32, p[1] as i32, p[2] as i32);
+    for &(r, g, b) in rows.iter().flatten() {
+        let (r, g, b) = (r as i32, g as i32, b as i32);
         n += 1;
         if r < 245 || g < 245 || b < 245 {
             not_white += 1;
